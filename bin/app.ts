@@ -1,0 +1,171 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Knex } from 'knex';
+import { CommandHandler } from '../commands/command-handler.ts';
+import { createKnex, openDatabase, type Database } from '../eventstore/postgres/connect.ts';
+import { openEventStore, type ConfiguredEventStore } from '../eventstore/esdb/select.ts';
+import { eventStoreMigrations, runMigrations } from '../eventstore/postgres/migrations.ts';
+import { ProjectionRunner, projections, setupProjections } from '../projections/index.ts';
+import { createApi } from '../read-api/server.ts';
+import { createWebRoute } from '../read-api/http/web.ts';
+import { createDevLoginRoute, devLoginEnabled } from '../read-api/http/dev-login.ts';
+import { createEventsNdjsonRoute } from '../read-api/http/events-ndjson.ts';
+import { createEventsResolvers } from '../read-api/graphql/events-resolvers.ts';
+import { EventStreams } from '../streams/replay.ts';
+import type { RuntimeConfig } from '../schemas/runtime-config.ts';
+import { CheckpointedConsumer } from '../eventstore/postgres/checkpointed-consumer.ts';
+import { keyStoreMigrations, type KeyStore } from '../eventstore/crypto/key-store.ts';
+import { createEngine, type InferenceEngine } from '../inference/engine/engine.ts';
+import { loadModel, resolveModelDir } from '../inference/engine/model.ts';
+import { generationSaga } from '../inference/saga/generation-saga.ts';
+import { GenerationWorker } from '../inference/worker/generation-worker.ts';
+import { JobQueue, jobQueueMigrations } from '../inference/worker/job-queue.ts';
+import { InProcessTokenBus, RedisTokenBus, type TokenBus } from '../inference/worker/token-bus.ts';
+import { generationStreamResolvers } from '../read-api/graphql/generation-stream.ts';
+import { Operations } from '../read-api/observability/operations.ts';
+import { jwtSecret, masterKey } from './config.ts';
+import { runRetention, scheduleRetention } from './jobs/retention.ts';
+
+export type Role = 'api' | 'projector' | 'saga' | 'worker';
+export const ALL_ROLES: Role[] = ['api', 'projector', 'saga', 'worker'];
+
+export type App = {
+  database: Database;
+  knex: Knex;
+  store: ConfiguredEventStore;
+  commands: CommandHandler;
+  runner: ProjectionRunner | null;
+  saga: CheckpointedConsumer | null;
+  worker: GenerationWorker | null;
+  engine: InferenceEngine | null;
+  jobs: JobQueue;
+  bus: TokenBus;
+  keys: KeyStore | null;
+  server: Server | null;
+  url: string | null;
+  secret: string;
+  stop: () => Promise<void>;
+  /** graceful shutdown, first half (SIGTERM): stop accepting, let streams and generations finish up to PARLEY_SHUTDOWN_GRACE_MS; stop() follows */
+  drain: (graceMs?: number) => Promise<unknown>;
+  /** logs, metrics, quotas, OpenAI gateway, readiness (read-api/observability/operations.ts) */
+  ops: Operations;
+};
+
+// Opens the database (embedded when DATABASE_URL is absent), migrates, and starts the roles asked for.
+export async function startApp(config: RuntimeConfig, roles: Role[], log: (line: string) => void = () => {}): Promise<App> {
+  const database = await openSharedDatabase(config, log);
+  const knex = createKnex(database.connectionString);
+  await runMigrations(knex, eventStoreMigrations, keyStoreMigrations, jobQueueMigrations);
+  await setupProjections(knex);
+  const ops = await Operations.start(config, roles, knex);
+  const store = await openEventStore({ esdbUrl: config.ESDB_URL, connectionString: database.connectionString, masterKey: masterKey(config) });
+  const commands = ops.commands(new CommandHandler({ store }));
+  const secret = jwtSecret(config);
+
+  let runner: ProjectionRunner | null = null;
+  if (roles.includes('projector')) {
+    runner = new ProjectionRunner({ knex, store, projections: ops.projections(projections), onError: ops.onError('projection') });
+    runner.start();
+  }
+
+  // Live tokens: Redis pub/sub when several processes share the work, in-process otherwise.
+  const bus: TokenBus = config.REDIS_URL ? new RedisTokenBus(config.REDIS_URL) : new InProcessTokenBus();
+  const jobs = new JobQueue(knex, config.PARLEY_LEASE_MS);
+  const modelDir = resolveModelDir({ MODEL_DIR: config.MODEL_DIR });
+
+  const keys = 'keys' in store ? (store.keys as KeyStore | null) : null;
+  let stopRetention: (() => void) | null = null;
+  let saga: CheckpointedConsumer | null = null;
+  if (roles.includes('saga')) {
+    const model = loadModel(modelDir);
+    saga = new CheckpointedConsumer(knex, store, generationSaga({ store: ops.observed(store), commands, jobs, model, modelName: config.PARLEY_MODEL, admission: ops.admissionHint }), {
+      batchSize: 32, onError: ops.onError('saga'),
+    });
+    saga.start();
+    const policy = { defaultDays: config.PARLEY_RETENTION_DAYS ?? null, tenantDays: config.PARLEY_TENANT_RETENTION };
+    if (policy.defaultDays !== null || Object.keys(policy.tenantDays).length > 0) {
+      stopRetention = scheduleRetention(() => runRetention(knex, commands, keys, policy), config.PARLEY_RETENTION_INTERVAL_MS, (e) => console.error('retention failed:', e));
+    }
+  }
+
+  let engine: InferenceEngine | null = null;
+  let worker: GenerationWorker | null = null;
+  if (roles.includes('worker')) {
+    engine = ops.engine(await createEngine({ modelDir, ...(config.PARLEY_MAX_SEQS ? { maxSeqs: config.PARLEY_MAX_SEQS } : {}) }));
+    worker = new GenerationWorker({
+      store: ops.observed(store), commands, jobs, engine, bus, heartbeatMs: Math.floor(config.PARLEY_LEASE_MS / 3), onError: ops.onError('worker'),
+    });
+    worker.start();
+    ops.worker(worker);
+  }
+
+  let server: Server | null = null;
+  let url: string | null = null;
+  const eventStreams = new EventStreams(store);
+  if (roles.includes('api')) {
+    const api = createApi({
+      services: { knex, store, commands, jwtSecret: secret, defaultModel: config.PARLEY_MODEL, newId: randomUUID, bus, keys },
+      ready: ops.ready,
+      routes: [...ops.routes({ store, commands, bus, secret, modelDir, newId: randomUUID }), createWebRoute(), createDevLoginRoute({ enabled: devLoginEnabled(config), secret }), createEventsNdjsonRoute(eventStreams, secret)],
+      resolvers: [createEventsResolvers(eventStreams), generationStreamResolvers],
+      plugins: ops.plugins(),
+    });
+    server = api.server;
+    ops.serve(server);
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(config.PORT, config.HOST, () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    url = `http://localhost:${port}`;
+  } else {
+    await ops.listen(); // a process without the API role: /metrics, /healthz, /readyz on PARLEY_METRICS_PORT
+  }
+
+  return {
+    database, knex, store, commands, runner, saga, worker, engine, jobs, bus, keys, server, url, secret,
+    ops,
+    drain: (graceMs?: number) => ops.drain(graceMs),
+    stop: async () => {
+      await worker?.stop();
+      await engine?.close();
+      stopRetention?.();
+      await saga?.stop();
+      eventStreams.close();
+      if (server) await new Promise((r) => { server!.close(() => r(null)); server!.closeAllConnections(); });
+      await runner?.stop();
+      await bus.close();
+      await store.close();
+      await ops.close();
+      await knex.destroy();
+      await database.stop();
+    },
+  };
+}
+
+// The embedded PostgreSQL can run once per data directory. The process that starts it records its
+// URL, so CLI commands (rebuild, export) run beside `npm start` use the same server.
+export async function openSharedDatabase(config: RuntimeConfig, log: (line: string) => void = () => {}): Promise<Database> {
+  if (config.DATABASE_URL) return openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: '' });
+  const file = path.join(config.PARLEY_HOME, 'running.json');
+  if (existsSync(file)) {
+    const running = JSON.parse(readFileSync(file, 'utf8')) as { pid: number; connectionString: string };
+    if (isAlive(running.pid)) return { connectionString: running.connectionString, embedded: true, stop: async () => {} };
+  }
+  const database = await openDatabase({ dataDir: path.join(config.PARLEY_HOME, 'pg'), log });
+  mkdirSync(config.PARLEY_HOME, { recursive: true });
+  writeFileSync(file, JSON.stringify({ pid: process.pid, connectionString: database.connectionString }));
+  return { ...database, stop: async () => { rmSync(file, { force: true }); await database.stop(); } };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return pid !== process.pid;
+  } catch {
+    return false;
+  }
+}

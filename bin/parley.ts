@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// The `parley` command line.
+import { Command } from 'commander';
+import { registerExport } from './commands/export.ts';
+import { registerProject } from './commands/project.ts';
+import { registerRelay } from './commands/relay.ts';
+import { registerReplay } from './commands/replay.ts';
+import { registerServe } from './commands/serve.ts';
+import { registerToken } from './commands/token.ts';
+
+const program = new Command('parley').description('Parley: an event-sourced chat platform for language models');
+registerServe(program);
+registerToken(program);
+registerProject(program);
+registerExport(program);
+registerReplay(program);
+registerRelay(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

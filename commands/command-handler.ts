@@ -1,0 +1,130 @@
+import { decideAppeal, evolveAppeal, initialAppealState } from '../domain/appeal.ts';
+import { decideConversation, evolveConversation, initialConversationState } from '../domain/conversation.ts';
+import type { Decision } from '../domain/decision.ts';
+import { decideGeneration, evolveGeneration, initialGenerationState } from '../domain/generation.ts';
+import { decideUser, evolveUser, initialUserState } from '../domain/user.ts';
+import { ErasedSubjectError } from '../eventstore/crypto/key-store.ts';
+import { ConcurrencyError, type EventStore } from '../eventstore/port.ts';
+import { ParleyCommand } from '../schemas/commands.ts';
+import { defaultLimits, type DomainLimits } from '../schemas/config.ts';
+import type { ParleyEvent } from '../schemas/events.ts';
+import { validationError, type CommandResult } from './command-result.ts';
+import { deterministicEventId } from './event-ids.ts';
+
+// Deciders fold plain events: the store's extra fields (position, revision) do not matter to them.
+type Route = { streamId: string; decide: (history: ParleyEvent[]) => Decision };
+
+export type CommandHandlerOptions = {
+  store: EventStore;
+  limits?: DomainLimits;
+  now?: () => Date;
+  maxRetries?: number;
+};
+
+// Load → decide → append with the expected revision; on a conflict reload and decide again.
+export class CommandHandler {
+  private readonly limits: DomainLimits;
+  private readonly now: () => Date;
+  private readonly maxRetries: number;
+
+  constructor(private readonly options: CommandHandlerOptions) {
+    this.limits = options.limits ?? defaultLimits;
+    this.now = options.now ?? (() => new Date());
+    this.maxRetries = options.maxRetries ?? 5;
+  }
+
+  async execute(input: unknown): Promise<CommandResult> {
+    return this.executeAll([input]);
+  }
+
+  // Several commands on ONE stream, decided in order and appended atomically: all or nothing
+  // (e.g. start a conversation and submit its first message).
+  async executeAll(inputs: unknown[], options: { dryRun?: boolean } = {}): Promise<CommandResult> {
+    const commands: ParleyCommand[] = [];
+    for (const input of inputs) {
+      const parsed = ParleyCommand.safeParse(input);
+      if (!parsed.success) return validationError(parsed.error);
+      commands.push(parsed.data);
+    }
+    const routes = commands.map((c) => this.route(c));
+    const streamId = routes[0]!.streamId;
+    if (routes.some((r) => r.streamId !== streamId)) throw new Error('executeAll needs commands on one stream');
+    const last = commands[commands.length - 1]!;
+
+    for (let attempt = 0; ; attempt++) {
+      const history = await this.options.store.readStream(streamId);
+      const previous = history.filter((e) => e.metadata.commandId === last.metadata.commandId);
+      if (previous.length > 0) {
+        const lastEvent = previous[previous.length - 1]!;
+        return { ok: true, streamId, nextRevision: lastEvent.revision, position: lastEvent.position, events: previous, duplicate: true };
+      }
+      const occurredAt = this.now().toISOString();
+      const events: ParleyEvent[] = [];
+      for (const [i, command] of commands.entries()) {
+        const decision = routes[i]!.decide([...history, ...events]);
+        if (!decision.ok) return { ok: false, error: decision.error };
+        events.push(...(decision.events.map((e, j) => ({
+          ...e,
+          metadata: {
+            eventId: deterministicEventId(command.metadata.commandId, streamId, j),
+            correlationId: command.metadata.correlationId ?? command.metadata.commandId,
+            causationId: command.metadata.causationId ?? null,
+            commandId: command.metadata.commandId,
+            actor: command.metadata.actor,
+            occurredAt,
+          },
+        })) as ParleyEvent[]));
+      }
+      const expectedRevision = history.length === 0 ? 'no_stream' : history[history.length - 1]!.revision;
+      // A dry run validates and decides against the current state, and appends nothing.
+      if (options.dryRun) return { ok: true, streamId, nextRevision: history.length - 1 + events.length, position: '', events, duplicate: false };
+      try {
+        const result = await this.options.store.append(streamId, events, { expectedRevision });
+        return { ok: true, streamId, nextRevision: result.nextRevision, position: result.position, events, duplicate: result.duplicate };
+      } catch (error) {
+        if (error instanceof ErasedSubjectError) return { ok: false, error: { code: 'FORBIDDEN', message: error.message } };
+        if (!(error instanceof ConcurrencyError)) throw error;
+        if (attempt >= this.maxRetries) {
+          return { ok: false, error: { code: 'CONCURRENCY', message: `${streamId} kept changing; gave up after ${attempt + 1} tries` } };
+        }
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
+      }
+    }
+  }
+
+  private route(command: ParleyCommand): Route {
+    const limits = this.limits;
+    switch (command.type) {
+      case 'EraseUserData':
+        return {
+          streamId: `user-${command.data.userId}`,
+          decide: (h) => decideUser(command, h.reduce(evolveUser, initialUserState())),
+        };
+      case 'StartConversation':
+      case 'SubmitMessage':
+      case 'RenameConversation':
+      case 'DeleteConversation':
+      case 'EraseConversation':
+        return {
+          streamId: `conversation-${command.data.conversationId}`,
+          decide: (h) => decideConversation(command, h.reduce(evolveConversation, initialConversationState()), limits),
+        };
+      case 'RequestGeneration':
+      case 'AppendTokens':
+      case 'CompleteGeneration':
+      case 'FailGeneration':
+      case 'CancelGeneration':
+      case 'GiveFeedback':
+        return {
+          streamId: `generation-${command.data.generationId}`,
+          decide: (h) => decideGeneration(command, h.reduce(evolveGeneration, initialGenerationState()), limits),
+        };
+      case 'FileAppeal':
+      case 'ResolveAppeal':
+        return {
+          streamId: `appeal-${command.data.appealId}`,
+          decide: (h) => decideAppeal(command, h.reduce(evolveAppeal, initialAppealState())),
+        };
+    }
+  }
+}

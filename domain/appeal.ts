@@ -1,0 +1,33 @@
+import type { AppealCommand } from '../schemas/commands.ts';
+import type { ParleyEvent } from '../schemas/events.ts';
+import { accept, reject, type Decision } from './decision.ts';
+
+export type AppealState =
+  | { status: 'none' }
+  | { status: 'filed' | 'resolved'; appealId: string; userId: string };
+
+export const initialAppealState = (): AppealState => ({ status: 'none' });
+
+export function evolveAppeal(state: AppealState, event: ParleyEvent): AppealState {
+  if (event.type === 'AppealFiled') return { status: 'filed', appealId: event.data.appealId, userId: event.data.userId };
+  if (event.type === 'AppealResolved' && state.status !== 'none') return { ...state, status: 'resolved' };
+  return state;
+}
+
+export function decideAppeal(command: AppealCommand, state: AppealState): Decision {
+  const actor = command.metadata.actor;
+  if (command.type === 'FileAppeal') {
+    if (state.status !== 'none') return reject('ALREADY_EXISTS', 'appeal already exists', 'appealId');
+    return accept({
+      type: 'AppealFiled',
+      version: 1,
+      data: { ...command.data, userId: actor.userId, tenantId: actor.tenantId },
+    });
+  }
+  if (!actor.roles.includes('admin') && !actor.roles.includes('compliance')) {
+    return reject('FORBIDDEN', 'resolving appeals needs the compliance or admin role');
+  }
+  if (state.status === 'none') return reject('NOT_FOUND', 'appeal not found', 'appealId');
+  if (state.status === 'resolved') return reject('APPEAL_ALREADY_RESOLVED', 'appeal already resolved', 'appealId');
+  return accept({ type: 'AppealResolved', version: 1, data: { ...command.data, resolvedBy: actor.userId } });
+}

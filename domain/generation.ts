@@ -1,0 +1,106 @@
+import type { GenerationCommand } from '../schemas/commands.ts';
+import type { DomainLimits } from '../schemas/config.ts';
+import type { ParleyEvent } from '../schemas/events.ts';
+import { canActOn } from './conversation.ts';
+import { accept, reject, type Decision } from './decision.ts';
+
+export type GenerationStatus = 'requested' | 'completed' | 'failed' | 'cancelled';
+
+export type GenerationState =
+  | { status: 'none' }
+  | {
+      status: GenerationStatus;
+      generationId: string;
+      conversationId: string;
+      ownerId: string;
+      attempt: number; // 0 until the first tokens arrive
+      nextIndex: number; // the index the next token chunk must start at
+    };
+
+export const initialGenerationState = (): GenerationState => ({ status: 'none' });
+
+export function evolveGeneration(state: GenerationState, event: ParleyEvent): GenerationState {
+  switch (event.type) {
+    case 'GenerationRequested':
+      return {
+        status: 'requested',
+        generationId: event.data.generationId,
+        conversationId: event.data.conversationId,
+        ownerId: event.data.ownerId,
+        attempt: 0,
+        nextIndex: 0,
+      };
+    case 'TokensGenerated': {
+      if (state.status === 'none') return state;
+      return { ...state, attempt: event.data.attempt, nextIndex: event.data.firstIndex + event.data.tokenIds.length };
+    }
+    case 'GenerationCompleted':
+      return state.status === 'none' ? state : { ...state, status: 'completed' };
+    case 'GenerationFailed':
+      return state.status === 'none' ? state : { ...state, status: 'failed' };
+    case 'GenerationCancelled':
+      return state.status === 'none' ? state : { ...state, status: 'cancelled' };
+    default:
+      return state;
+  }
+}
+
+export function decideGeneration(command: GenerationCommand, state: GenerationState, limits: DomainLimits): Decision {
+  if (command.type === 'RequestGeneration') {
+    if (state.status !== 'none') return reject('ALREADY_EXISTS', 'generation already exists', 'generationId');
+    return accept({ type: 'GenerationRequested', version: 1, data: command.data });
+  }
+  if (state.status === 'none') return reject('NOT_FOUND', 'generation not found', 'generationId');
+  const actor = command.metadata.actor;
+
+  switch (command.type) {
+    case 'AppendTokens': {
+      if (state.status !== 'requested') return notRunning(state.status);
+      const { attempt, firstIndex } = command.data;
+      if (attempt < state.attempt) return reject('STALE_ATTEMPT', `attempt ${attempt} was superseded by ${state.attempt}`, 'attempt');
+      // A new attempt restarts the text from index 0; within an attempt indices are contiguous.
+      const expected = attempt > state.attempt ? 0 : state.nextIndex;
+      if (firstIndex !== expected) {
+        return reject('TOKEN_INDEX_GAP', `tokens must continue at index ${expected}, got ${firstIndex}`, 'firstIndex');
+      }
+      return accept({ type: 'TokensGenerated', version: 1, data: command.data });
+    }
+    case 'CompleteGeneration':
+      if (state.status !== 'requested') return notRunning(state.status);
+      if (command.data.attempt < state.attempt) return reject('STALE_ATTEMPT', 'a newer attempt owns this generation', 'attempt');
+      return accept({ type: 'GenerationCompleted', version: 1, data: command.data });
+    case 'FailGeneration':
+      if (state.status !== 'requested') return notRunning(state.status);
+      return accept({ type: 'GenerationFailed', version: 1, data: command.data });
+    case 'CancelGeneration':
+      if (!canActOn(actor, state.ownerId) && !actor.roles.includes('admin')) {
+        return reject('NOT_FOUND', 'generation not found', 'generationId');
+      }
+      if (state.status !== 'requested') return notRunning(state.status);
+      return accept({ type: 'GenerationCancelled', version: 1, data: command.data });
+    case 'GiveFeedback': {
+      if (!canActOn(actor, state.ownerId)) return reject('NOT_FOUND', 'generation not found', 'generationId');
+      if (state.status !== 'completed') {
+        return reject('GENERATION_NOT_COMPLETED', 'feedback is only accepted on a completed response', 'generationId');
+      }
+      const comment = command.data.comment?.trim() || null;
+      if (comment !== null && comment.length > limits.maxCommentChars) {
+        return reject('INVALID_FIELD', `comment is longer than ${limits.maxCommentChars} characters`, 'comment');
+      }
+      return accept({
+        type: 'FeedbackGiven',
+        version: 1,
+        data: {
+          generationId: state.generationId,
+          conversationId: state.conversationId,
+          userId: actor.userId,
+          rating: command.data.rating,
+          comment,
+        },
+      });
+    }
+  }
+}
+
+const notRunning = (status: GenerationStatus): Decision =>
+  reject('GENERATION_NOT_RUNNING', `generation is already ${status}`, 'generationId');

@@ -1,0 +1,137 @@
+import type { Knex } from 'knex';
+import { trace } from '@opentelemetry/api';
+import type { CommandHandler } from '../../commands/command-handler.ts';
+import { deterministicEventId } from '../../commands/event-ids.ts';
+import type { Consumer } from '../../eventstore/postgres/checkpointed-consumer.ts';
+import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
+import type { Actor } from '../../schemas/common.ts';
+import type { EventOf } from '../../schemas/events.ts';
+import { checkInput, toSafetyCheckedData } from '../../safety/index.ts';
+import type { JobQueue } from '../worker/job-queue.ts';
+import { ContextTooLongError, fitToContext, loadThread, type ChatModel } from './context-assembly.ts';
+
+export type SagaOptions = {
+  store: EventStore; commands: CommandHandler; jobs: JobQueue; model: ChatModel; modelName: string;
+  // What the API's admission decided for a generation (tier priority, brownout), recorded in GenerationRequested.
+  admission?: (generationId: string) => Promise<{ priority: number; brownout: boolean } | null>;
+};
+
+// Spans (no-ops unless an exporter is configured) around the saga's safety check and context assembly.
+async function inSpan<T>(name: string, attributes: Record<string, string>, fn: () => Promise<T> | T): Promise<T> {
+  return trace.getTracer('parley').startActiveSpan(name, { attributes }, async (span) => {
+    try { return await fn(); } finally { span.end(); }
+  });
+}
+
+const PREPARE_CONCURRENCY = 8;
+
+const SAGA_ACTOR: Actor = { userId: 'parley-saga', tenantId: 'system', roles: ['admin'] };
+
+// The inference process manager. It reacts to the log (a checkpointed consumer): every side effect
+// is idempotent (deterministic command and event ids, job upserts inside the checkpoint transaction),
+// so a crash or restart replays a batch without duplicating anything.
+export function generationSaga(options: SagaOptions): Consumer {
+  const { store, commands, jobs } = options;
+
+  // Commands on one generation stream, appended together (a generation that ends at once never
+  // shows as requested-but-unfinished). The command ids are deterministic, so a replay is a no-op.
+  async function run(steps: [type: string, data: Record<string, unknown>, commandId: string][], cause: RecordedEvent) {
+    const result = await commands.executeAll(steps.map(([type, data, commandId]) => ({
+      type, data,
+      metadata: { commandId, actor: SAGA_ACTOR, correlationId: cause.metadata.correlationId, causationId: cause.metadata.eventId },
+    })));
+    // ALREADY_EXISTS / NOT_RUNNING on replay mean the step was done before: nothing to redo.
+    if (!result.ok && !['ALREADY_EXISTS', 'GENERATION_NOT_RUNNING'].includes(result.error.code)) {
+      throw new Error(`saga ${steps.map((x) => x[0]).join('+')} failed: ${result.error.code} ${result.error.message}`);
+    }
+  }
+
+  async function onMessage(e: EventOf<'MessageSubmitted'> & RecordedEvent) {
+    const d = e.data;
+    const started = (await store.readStream(`conversation-${d.conversationId}`, { limit: 1 }))[0] as (EventOf<'ConversationStarted'> & RecordedEvent) | undefined;
+    if (!started) return;
+    const owner = { ownerId: started.data.ownerId, tenantId: started.data.tenantId };
+    const spanAttributes = { 'parley.generation_id': d.generationId, 'parley.correlation_id': e.metadata.correlationId };
+    const check = await inSpan('parley.safety.input', spanAttributes, () => checkInput(d.content, started.data.safetySettings));
+    await store.append(`conversation-${d.conversationId}`, [{
+      type: 'SafetyChecked', version: 1,
+      data: { ...toSafetyCheckedData(check), conversationId: d.conversationId, messageId: d.messageId, generationId: d.generationId },
+      metadata: {
+        eventId: deterministicEventId(`saga:safety:${d.messageId}`, `conversation-${d.conversationId}`, 0),
+        correlationId: e.metadata.correlationId, causationId: e.metadata.eventId, commandId: null, actor: SAGA_ACTOR,
+        occurredAt: new Date().toISOString(),
+      },
+    }], { expectedRevision: 'any' });
+
+    const base = {
+      generationId: d.generationId, conversationId: d.conversationId, messageId: d.messageId, ...owner, model: started.data.model, params: d.params,
+      ...(await options.admission?.(d.generationId)),
+    };
+    if (check.verdict === 'blocked') {
+      // Nothing reaches a worker: the answer is the refusal, which names the category, not the content.
+      const refusal = check.refusal?.message ?? 'I can’t help with that request.';
+      const tokenIds = options.model.tokenizer.encode(refusal);
+      await run([
+        ['RequestGeneration', { ...base, context: { includedMessageIds: [d.messageId], droppedMessageIds: [], promptTokens: 0 } }, `saga:request:${d.generationId}`],
+        ['AppendTokens', { generationId: d.generationId, attempt: 1, firstIndex: 0, tokenIds, text: refusal }, `saga:refusal:${d.generationId}`],
+        ['CompleteGeneration', {
+          generationId: d.generationId, attempt: 1, finishReason: 'content_filter', usage: { promptTokens: 0, completionTokens: tokenIds.length }, ttftMs: 0, tpotMs: 0, workerId: 'safety',
+        }, `saga:blocked:${d.generationId}`],
+      ], e);
+      return;
+    }
+    try {
+      const ctx = await inSpan('parley.context.assembly', spanAttributes, async () => fitToContext(options.model, await loadThread(store, d.conversationId, d.messageId), d.params.maxTokens));
+      await run([['RequestGeneration', {
+        ...base, context: { includedMessageIds: ctx.includedMessageIds, droppedMessageIds: ctx.droppedMessageIds, promptTokens: ctx.promptTokens },
+      }, `saga:request:${d.generationId}`]], e);
+    } catch (error) {
+      if (!(error instanceof ContextTooLongError)) throw error;
+      await run([
+        ['RequestGeneration', { ...base, context: { includedMessageIds: [d.messageId], droppedMessageIds: [], promptTokens: 0 } }, `saga:request:${d.generationId}`],
+        ['FailGeneration', { generationId: d.generationId, attempt: 0, code: error.code, reason: error.message }, `saga:fail:${d.generationId}`],
+      ], e);
+    }
+  }
+
+  // Defence in depth: a request for a message the input check blocked never becomes a job.
+  async function inputBlocked(conversationId: string, messageId: string): Promise<boolean> {
+    const events = await store.readStream(`conversation-${conversationId}`);
+    return events.some((x) => x.type === 'SafetyChecked' && x.data.stage === 'input' && x.data.messageId === messageId && x.data.verdict === 'blocked');
+  }
+
+  return {
+    name: 'inference-saga',
+    types: ['MessageSubmitted', 'GenerationRequested', 'GenerationCancelled'],
+    // Safety checks and appends happen before the checkpoint transaction (all idempotent).
+    // Messages are independent, so a burst is checked and requested several at a time.
+    async prepare(events: RecordedEvent[]) {
+      const messages = events.filter((e) => e.type === 'MessageSubmitted') as (EventOf<'MessageSubmitted'> & RecordedEvent)[];
+      for (let i = 0; i < messages.length; i += PREPARE_CONCURRENCY) {
+        await Promise.all(messages.slice(i, i + PREPARE_CONCURRENCY).map(onMessage));
+      }
+    },
+    async handle(trx: Knex.Transaction, events: RecordedEvent[]) {
+      for (const e of events) {
+        if (e.type === 'GenerationRequested') {
+          // Every requested generation (a first answer or a regenerated sibling) becomes a job,
+          // unless it already ended (blocked input, context too long, cancelled early).
+          const history = await store.readStream(`generation-${e.data.generationId}`);
+          const ended = history.some((h) => h.type === 'GenerationCompleted' || h.type === 'GenerationFailed' || h.type === 'GenerationCancelled');
+          if (!ended && (await inputBlocked(e.data.conversationId, e.data.messageId))) {
+            await run([['FailGeneration', {
+              generationId: e.data.generationId, attempt: 0, code: 'INPUT_BLOCKED', reason: 'the message was blocked by the input safety check',
+            }, `saga:input-blocked:${e.data.generationId}`]], e);
+          } else if (!ended) {
+            await jobs.enqueue(trx, e.data.generationId, e.data.priority);
+            // Wake idle workers when this transaction commits (they listen for appends), instead
+            // of leaving the new job to their next poll.
+            await trx.raw(`select pg_notify('parley_events', '')`);
+          }
+        } else if (e.type === 'GenerationCancelled') {
+          await jobs.cancelQueued(trx, e.data.generationId);
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,259 @@
+import { randomUUID } from 'node:crypto';
+import { trace } from '@opentelemetry/api';
+import type { CommandHandler } from '../../commands/command-handler.ts';
+import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
+import type { WakeSource } from '../../eventstore/postgres/checkpointed-consumer.ts';
+import { withoutNul, type Actor } from '../../schemas/common.ts';
+import type { EventOf } from '../../schemas/events.ts';
+import { createOutputFilter, toSafetyCheckedData } from '../../safety/index.ts';
+import type { InferenceEngine } from '../engine/engine.ts';
+import { promptFor } from '../saga/context-assembly.ts';
+import type { ClaimedJob, JobQueue } from './job-queue.ts';
+import type { LiveToken, TokenBus } from './token-bus.ts';
+
+export type WorkerOptions = {
+  store: EventStore & WakeSource;
+  commands: CommandHandler;
+  jobs: JobQueue;
+  engine: InferenceEngine;
+  bus: TokenBus;
+  workerId?: string;
+  flushTokens?: number;
+  flushMs?: number;
+  heartbeatMs?: number;
+  onError?: (error: unknown) => void;
+};
+
+type Running = { job: ClaimedJob; controller: AbortController; cancelledByUser: boolean };
+
+const CLAIM_BATCH = 8;
+
+const WORKER_ACTOR = (workerId: string): Actor => ({ userId: `worker-${workerId}`, tenantId: 'system', roles: ['admin'] });
+
+// Claims generation jobs up to the engine's free capacity (so batches stay full), streams each
+// token live on the bus, appends TokensGenerated chunks (every ~16 tokens or ~100 ms), filters the
+// output as it streams, and ends each generation with exactly one terminal event.
+export class GenerationWorker {
+  readonly workerId: string;
+  private readonly running = new Map<string, Running>();
+  private readonly controller = new AbortController();
+  private loops: Promise<void>[] = [];
+  private heartbeat: NodeJS.Timeout | null = null;
+  private draining = false;
+
+  constructor(private readonly o: WorkerOptions) {
+    this.workerId = o.workerId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
+  }
+
+  start(): void {
+    this.loops.push(this.claimLoop(), this.cancelLoop());
+    this.heartbeat = setInterval(() => {
+      this.o.jobs.heartbeat(this.workerId, [...this.running.keys()]).catch((e) => this.o.onError?.(e));
+    }, this.o.heartbeatMs ?? 2000);
+  }
+
+  // Stops claiming; running generations are cancelled and their leases released, so another
+  // worker picks them up at once (graceful shutdown: a new attempt, not a lost answer).
+  async stop(): Promise<void> {
+    this.controller.abort();
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const r of this.running.values()) r.controller.abort();
+    await Promise.allSettled(this.loops);
+    await this.o.jobs.releaseAll(this.workerId).catch(() => undefined);
+  }
+
+  // Graceful shutdown, first step: claim no new jobs; running generations go on (stop() follows).
+  drain(): void {
+    this.draining = true;
+  }
+
+  get activeGenerations(): number {
+    return this.running.size;
+  }
+
+  private async claimLoop(): Promise<void> {
+    const signal = this.controller.signal;
+    while (!signal.aborted) {
+      const seen = this.o.store.appendVersion;
+      try {
+        for (const job of await this.o.jobs.reapExhausted()) await this.failExhausted(job);
+        const free = this.draining ? 0 : this.o.engine.stats().freeSlots;
+        // A few at a time, so several workers share a burst instead of the first taking it all.
+        const want = Math.min(free, CLAIM_BATCH);
+        const jobs = await this.o.jobs.claim(this.workerId, want);
+        for (const job of jobs) this.launch(job);
+        if (jobs.length > 0 && jobs.length === want) continue;
+      } catch (error) {
+        if (signal.aborted) return;
+        this.o.onError?.(error);
+      }
+      // New jobs come from new events (GenerationRequested): wake on appends, poll for expired leases.
+      await this.o.store.waitForAppend(seen, signal);
+    }
+  }
+
+  // Cancellation reaches the engine within one step: the cancel event aborts the request.
+  private async cancelLoop(): Promise<void> {
+    const from = await this.o.store.headPosition();
+    for await (const e of this.o.store.subscribe({ from, types: ['GenerationCancelled'], signal: this.controller.signal })) {
+      const r = this.running.get((e as EventOf<'GenerationCancelled'>).data.generationId);
+      if (r) {
+        r.cancelledByUser = true;
+        r.controller.abort();
+      }
+    }
+  }
+
+  private launch(job: ClaimedJob): void {
+    const entry: Running = { job, controller: new AbortController(), cancelledByUser: false };
+    this.running.set(job.generationId, entry);
+    // One span per attempt; the engine's queue/prefill/decode spans (see read-api/observability) nest in it.
+    trace.getTracer('parley').startActiveSpan('parley.generation', { attributes: { 'parley.generation_id': job.generationId, 'parley.attempt': job.attempt, 'parley.worker_id': this.workerId } },
+      (span) => this.generate(entry).finally(() => span.end()))
+      .catch((error) => this.failAttempt(job, error))
+      .finally(() => this.running.delete(job.generationId));
+  }
+
+  // An unexpected error (e.g. this process cannot decrypt the prompt: wrong master key) ends the
+  // generation at once with its cause, instead of leaving the lease to expire attempt after attempt.
+  private async failAttempt(job: ClaimedJob, error: unknown): Promise<void> {
+    this.o.onError?.(error);
+    if (this.controller.signal.aborted) return;
+    const reason = error instanceof Error ? error.message : String(error);
+    try {
+      await this.run('FailGeneration', { generationId: job.generationId, attempt: job.attempt, code: 'WORKER_ERROR', reason });
+      await this.o.jobs.finish(job.generationId, this.workerId, job.attempt, 'failed');
+      this.publishEnd(job.generationId, job.attempt, -1, { finishReason: 'error', usage: null, error: reason });
+    } catch (e) {
+      this.o.onError?.(e);
+    }
+  }
+
+  private async run(type: string, data: Record<string, unknown>, cause?: RecordedEvent) {
+    return this.o.commands.execute({
+      type, data,
+      metadata: {
+        commandId: randomUUID(), actor: WORKER_ACTOR(this.workerId),
+        correlationId: cause?.metadata.correlationId, causationId: cause?.metadata.eventId,
+      },
+    });
+  }
+
+  private async generate(entry: Running): Promise<void> {
+    const { job, controller } = entry;
+    const { generationId, attempt } = job;
+    const history = await this.o.store.readStream(`generation-${generationId}`);
+    const request = history.find((e) => e.type === 'GenerationRequested') as (EventOf<'GenerationRequested'> & RecordedEvent) | undefined;
+    const ended = history.some((e) => ['GenerationCompleted', 'GenerationFailed', 'GenerationCancelled'].includes(e.type));
+    if (!request || ended) {
+      await this.o.jobs.finish(generationId, this.workerId, attempt, ended ? 'done' : 'failed');
+      return;
+    }
+    const attributes = { 'parley.generation_id': generationId, 'parley.correlation_id': request.metadata.correlationId, 'parley.priority': request.data.priority, 'parley.brownout': request.data.brownout };
+    trace.getActiveSpan()?.setAttributes(attributes);
+    trace.getTracer('parley').startSpan('parley.queue.wait', { startTime: new Date(request.recordedAt), attributes }).end();
+    const conversation = (await this.o.store.readStream(`conversation-${request.data.conversationId}`, { limit: 1 }))[0];
+    const settings = conversation?.type === 'ConversationStarted' ? conversation.data.safetySettings : {};
+
+    let promptIds: number[];
+    try {
+      promptIds = await promptFor(this.o.store, this.o.engine.model, request.data);
+    } catch (error) {
+      await this.run('FailGeneration', { generationId, attempt, code: 'CONTEXT_UNAVAILABLE', reason: (error as Error).message }, request);
+      await this.o.jobs.finish(generationId, this.workerId, attempt, 'failed');
+      return;
+    }
+    const p = request.data.params;
+    const handle = this.o.engine.submit({
+      requestId: generationId,
+      promptIds,
+      params: { temperature: p.temperature, topP: p.topP, topK: p.topK, maxTokens: p.maxTokens, stop: p.stop, ...(p.seed === null ? {} : { seed: p.seed }) },
+      priority: request.data.priority,
+      tenant: request.data.tenantId,
+    }, { signal: controller.signal });
+
+    const filter = createOutputFilter({ settings });
+    const eos = this.o.engine.model.config.eosTokenIds[0] ?? 0;
+    const chunk = { firstIndex: 0, ids: [] as number[], text: '', offsets: [] as number[], since: 0 };
+    let next = 0; // index of the next token
+    let appendFailed: string | null = null;
+    const flush = async () => {
+      if (chunk.ids.length === 0 || appendFailed) return;
+      const r = await this.run('AppendTokens', { generationId, attempt, firstIndex: chunk.firstIndex, tokenIds: chunk.ids, text: chunk.text, textOffsets: chunk.offsets }, request);
+      if (!r.ok) appendFailed = r.error.code; // superseded attempt or cancelled: stop quietly
+      Object.assign(chunk, { firstIndex: next, ids: [], text: '', offsets: [], since: 0 });
+    };
+    const emit = (id: number, delta: string) => {
+      this.o.bus.publish({ generationId, attempt, index: next, delta, sampledAt: Date.now() });
+      if (chunk.ids.length === 0) chunk.since = Date.now();
+      chunk.offsets.push(chunk.text.length);
+      chunk.ids.push(id);
+      chunk.text += delta;
+      next++;
+    };
+
+    let stopped: ReturnType<typeof filter.push>['stopped'];
+    try {
+      for await (const token of handle) {
+        const step = filter.push(withoutNul(token.text));
+        emit(token.id, step.emit);
+        if (step.stopped) { stopped = step.stopped; controller.abort(); break; }
+        if (chunk.ids.length >= (this.o.flushTokens ?? 16) || Date.now() - chunk.since >= (this.o.flushMs ?? 100)) await flush();
+        if (appendFailed) { controller.abort(); break; }
+      }
+    } catch (error) {
+      if (!controller.signal.aborted) {
+        await flush();
+        const done = await this.run('FailGeneration', { generationId, attempt, code: 'ENGINE_ERROR', reason: (error as Error).message }, request);
+        this.publishEnd(generationId, attempt, next - 1, { finishReason: 'error', usage: null, error: (error as Error).message });
+        await this.o.jobs.finish(generationId, this.workerId, attempt, done.ok ? 'failed' : 'done');
+        return;
+      }
+    }
+    const result = await handle.result.catch(() => null);
+
+    if (entry.cancelledByUser) {
+      await flush();
+      this.publishEnd(generationId, attempt, next - 1, { finishReason: 'cancelled', usage: result ? { promptTokens: result.promptTokens, completionTokens: result.completionTokens } : null });
+      await this.o.jobs.finish(generationId, this.workerId, attempt, 'cancelled');
+      return;
+    }
+    if (this.controller.signal.aborted && !stopped) return; // shutting down: the lease goes back, another attempt follows
+    if (appendFailed) return;
+
+    // Text the filter still holds (or the policy notice) rides on a final end-of-sequence token.
+    const tail = stopped ? `\n\n${stopped.notice}` : filter.end().emit;
+    if (tail) emit(eos, tail);
+    await flush();
+    if (appendFailed) return;
+    const check = filter.result();
+    await this.o.store.append(`generation-${generationId}`, [{
+      type: 'SafetyChecked', version: 1,
+      data: { ...toSafetyCheckedData(check), conversationId: request.data.conversationId, messageId: request.data.messageId, generationId },
+      metadata: {
+        eventId: randomUUID(), correlationId: request.metadata.correlationId, causationId: request.metadata.eventId,
+        commandId: null, actor: WORKER_ACTOR(this.workerId), occurredAt: new Date().toISOString(),
+      },
+    }], { expectedRevision: 'any' });
+    const finishReason = stopped ? 'content_filter' : result?.finishReason === 'length' ? 'length' : 'stop';
+    const usage = { promptTokens: result?.promptTokens ?? promptIds.length, completionTokens: result?.completionTokens ?? next };
+    const done = await this.run('CompleteGeneration', {
+      generationId, attempt, finishReason, usage, ttftMs: result?.ttftMs ?? 0, tpotMs: result?.tpotMs ?? 0, workerId: this.workerId,
+    }, request);
+    if (done.ok) {
+      this.publishEnd(generationId, attempt, next - 1, { finishReason, usage, ...(stopped ? { category: stopped.category } : {}) });
+    }
+    await this.o.jobs.finish(generationId, this.workerId, attempt, 'done');
+  }
+
+  private async failExhausted(job: ClaimedJob): Promise<void> {
+    const reason = `no worker finished it in ${job.attempt} attempts (leases expired)`;
+    await this.run('FailGeneration', { generationId: job.generationId, attempt: job.attempt, code: 'RETRIES_EXHAUSTED', reason });
+    this.publishEnd(job.generationId, job.attempt, -1, { finishReason: 'error', usage: null, error: reason });
+  }
+
+  // The live end of a generation (after its terminal event): streams complete on it.
+  private publishEnd(generationId: string, attempt: number, index: number, done: NonNullable<LiveToken['done']>): void {
+    this.o.bus.publish({ generationId, attempt, index, delta: '', sampledAt: Date.now(), done });
+  }
+}

@@ -1,0 +1,109 @@
+import type { Knex } from 'knex';
+import type { MigrationSet } from '../../eventstore/postgres/migrations.ts';
+
+export const jobQueueMigrations: MigrationSet = {
+  name: 'jobs',
+  migrations: {
+    '001_generation_jobs': {
+      async up(knex) {
+        await knex.raw(`
+          create table generation_jobs (
+            generation_id text primary key,
+            priority int not null default 0,
+            status text not null default 'queued',  -- queued | running | done | cancelled | failed
+            attempt int not null default 0,
+            max_attempts int not null default 3,
+            worker_id text,
+            lease_until timestamptz,
+            created_at timestamptz not null default now(),
+            updated_at timestamptz not null default now()
+          );
+          create index generation_jobs_claim on generation_jobs (status, priority desc, created_at);
+        `);
+      },
+      async down(knex) {
+        await knex.raw('drop table generation_jobs');
+      },
+    },
+  },
+};
+
+export type ClaimedJob = { generationId: string; attempt: number; priority: number };
+
+// Generation jobs in PostgreSQL: claimed with FOR UPDATE SKIP LOCKED and leased. A worker that dies
+// stops renewing its lease; another worker then claims the job again as a new attempt.
+export class JobQueue {
+  constructor(private readonly knex: Knex, private readonly leaseMs = 10_000) {}
+
+  // Idempotent: the saga may enqueue the same generation again after a restart.
+  async enqueue(trx: Knex | Knex.Transaction, generationId: string, priority = 0, maxAttempts = 3): Promise<void> {
+    await trx('generation_jobs').insert({ generation_id: generationId, priority, max_attempts: maxAttempts }).onConflict('generation_id').ignore();
+  }
+
+  async claim(workerId: string, limit: number): Promise<ClaimedJob[]> {
+    if (limit <= 0) return [];
+    const { rows } = await this.knex.raw(
+      `update generation_jobs set status = 'running', attempt = attempt + 1, worker_id = ?,
+              lease_until = now() + ? * interval '1 millisecond', updated_at = now()
+        where generation_id in (
+          select generation_id from generation_jobs
+           where (status = 'queued' or (status = 'running' and lease_until < now())) and attempt < max_attempts
+           order by priority desc, created_at
+           limit ? for update skip locked)
+        returning generation_id, attempt, priority`,
+      [workerId, this.leaseMs, limit],
+    );
+    return rows.map((r: { generation_id: string; attempt: number; priority: number }) => ({ generationId: r.generation_id, attempt: r.attempt, priority: r.priority }));
+  }
+
+  // Jobs whose last allowed attempt's lease expired: they will not be retried.
+  async reapExhausted(): Promise<ClaimedJob[]> {
+    const { rows } = await this.knex.raw(
+      `update generation_jobs set status = 'failed', updated_at = now()
+        where generation_id in (
+          select generation_id from generation_jobs
+           where status = 'running' and lease_until < now() and attempt >= max_attempts
+           for update skip locked)
+        returning generation_id, attempt, priority`,
+    );
+    return rows.map((r: { generation_id: string; attempt: number; priority: number }) => ({ generationId: r.generation_id, attempt: r.attempt, priority: r.priority }));
+  }
+
+  async heartbeat(workerId: string, generationIds: string[]): Promise<void> {
+    if (generationIds.length === 0) return;
+    await this.knex.raw(
+      `update generation_jobs set lease_until = now() + ? * interval '1 millisecond'
+        where worker_id = ? and status = 'running' and generation_id = any(?)`,
+      [this.leaseMs, workerId, generationIds],
+    );
+  }
+
+  // Ends a job, only if this worker's attempt still owns it.
+  async finish(generationId: string, workerId: string, attempt: number, status: 'done' | 'failed' | 'cancelled'): Promise<boolean> {
+    const n = await this.knex('generation_jobs')
+      .where({ generation_id: generationId, worker_id: workerId, attempt, status: 'running' })
+      .update({ status, updated_at: this.knex.fn.now(), lease_until: null });
+    return n > 0;
+  }
+
+  // Returns true when this worker's attempt still owns the job (it was not re-leased elsewhere).
+  async owns(generationId: string, workerId: string, attempt: number): Promise<boolean> {
+    const row = await this.knex('generation_jobs').where({ generation_id: generationId, worker_id: workerId, attempt, status: 'running' }).first('generation_id');
+    return Boolean(row);
+  }
+
+  async cancelQueued(trx: Knex | Knex.Transaction, generationId: string): Promise<void> {
+    await trx('generation_jobs').where({ generation_id: generationId, status: 'queued' }).update({ status: 'cancelled', updated_at: trx.fn.now() });
+  }
+
+  async releaseAll(workerId: string): Promise<void> {
+    // Graceful shutdown: hand unfinished jobs back at once instead of waiting for the lease.
+    await this.knex('generation_jobs').where({ worker_id: workerId, status: 'running' }).update({ lease_until: this.knex.fn.now() });
+  }
+
+  async depth(): Promise<{ queued: number; running: number }> {
+    const rows: { status: string; n: string | number }[] = await this.knex('generation_jobs').whereIn('status', ['queued', 'running']).groupBy('status').select('status').count({ n: '*' }) as never;
+    const get = (s: string) => Number(rows.find((r) => r.status === s)?.n ?? 0);
+    return { queued: get('queued'), running: get('running') };
+  }
+}

@@ -1,0 +1,105 @@
+import type { Knex } from 'knex';
+import type { RecordedEvent } from '../eventstore/port.ts';
+import type { Projection, TableNames } from './projection.ts';
+
+type T = 'rlhf_conversations' | 'rlhf_messages' | 'rlhf_generations';
+
+// What the RLHF exports need: each generation's context (which turns it saw), its final text,
+// and its latest rating. Pairs and samples are composed at export time (rlhf-export.ts).
+export const rlhfProjection: Projection<T> = {
+  name: 'rlhf',
+  tables: ['rlhf_conversations', 'rlhf_messages', 'rlhf_generations'],
+  types: [
+    'ConversationStarted', 'MessageSubmitted', 'GenerationRequested', 'TokensGenerated', 'GenerationCompleted',
+    'GenerationFailed', 'GenerationCancelled', 'FeedbackGiven', 'ConversationDeleted', 'UserDataErased', 'ConversationErased',
+  ],
+
+  async createTables(knex, n) {
+    await knex.raw(`
+      create table if not exists ${n.rlhf_conversations} (
+        id text primary key, owner_id text not null, tenant_id text not null, system_prompt text, deleted boolean not null default false
+      );
+      create table if not exists ${n.rlhf_messages} (
+        id text primary key, conversation_id text not null, owner_id text not null, content text not null, seq bigint not null
+      );
+      create table if not exists ${n.rlhf_generations} (
+        id text primary key,
+        conversation_id text not null,
+        message_id text not null,
+        owner_id text not null,
+        included_message_ids jsonb not null,
+        sibling_of text,
+        text text not null default '',
+        attempt int not null default 0,
+        status text not null,
+        rating text,
+        comment text,
+        seq bigint not null,
+        completed_seq bigint
+      );
+      create index if not exists ${n.rlhf_generations}_msg on ${n.rlhf_generations} (message_id, seq);
+    `);
+  },
+
+  async apply(trx, events, n) {
+    for (const e of events) await applyOne(trx, e, n);
+  },
+};
+
+async function applyOne(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T>) {
+  const seq = Number(e.position.split('/')[1]);
+  switch (e.type) {
+    case 'ConversationStarted':
+      await trx(n.rlhf_conversations).insert({
+        id: e.data.conversationId, owner_id: e.data.ownerId, tenant_id: e.data.tenantId, system_prompt: e.data.systemPrompt,
+      }).onConflict('id').ignore();
+      return;
+    case 'ConversationDeleted':
+      await trx(n.rlhf_conversations).where({ id: e.data.conversationId }).update({ deleted: true });
+      return;
+    case 'MessageSubmitted': {
+      const conv = await trx(n.rlhf_conversations).where({ id: e.data.conversationId }).first('owner_id');
+      if (!conv) return;
+      await trx(n.rlhf_messages).insert({
+        id: e.data.messageId, conversation_id: e.data.conversationId, owner_id: conv.owner_id, content: e.data.content, seq,
+      }).onConflict('id').ignore();
+      return;
+    }
+    case 'GenerationRequested':
+      await trx(n.rlhf_generations).insert({
+        id: e.data.generationId, conversation_id: e.data.conversationId, message_id: e.data.messageId, owner_id: e.data.ownerId,
+        included_message_ids: JSON.stringify(e.data.context.includedMessageIds), sibling_of: e.data.siblingOf, status: 'streaming', seq,
+      }).onConflict('id').ignore();
+      return;
+    case 'TokensGenerated':
+      await trx(n.rlhf_generations).where({ id: e.data.generationId }).update({
+        text: trx.raw('case when attempt < ? then ? else text || ? end', [e.data.attempt, e.data.text, e.data.text]),
+        attempt: trx.raw('greatest(attempt, ?)', [e.data.attempt]),
+      });
+      return;
+    case 'GenerationCompleted':
+      await trx(n.rlhf_generations).where({ id: e.data.generationId }).update({
+        status: e.data.finishReason === 'content_filter' ? 'blocked' : 'completed', completed_seq: seq,
+      });
+      return;
+    case 'GenerationFailed':
+    case 'GenerationCancelled':
+      await trx(n.rlhf_generations).where({ id: e.data.generationId }).update({ status: e.type === 'GenerationFailed' ? 'failed' : 'cancelled' });
+      return;
+    case 'FeedbackGiven':
+      await trx(n.rlhf_generations).where({ id: e.data.generationId }).update({ rating: e.data.rating, comment: e.data.comment });
+      return;
+    case 'ConversationErased':
+      await trx(n.rlhf_generations).where({ conversation_id: e.data.conversationId }).delete();
+      await trx(n.rlhf_messages).where({ conversation_id: e.data.conversationId }).delete();
+      await trx(n.rlhf_conversations).where({ id: e.data.conversationId }).delete();
+      return;
+    case 'UserDataErased':
+      await trx(n.rlhf_generations).where({ owner_id: e.data.userId }).delete();
+      await trx(n.rlhf_messages).where({ owner_id: e.data.userId }).delete();
+      await trx(n.rlhf_conversations).where({ owner_id: e.data.userId }).delete();
+      return;
+    default:
+      return;
+  }
+}

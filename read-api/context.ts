@@ -1,0 +1,47 @@
+import DataLoader from 'dataloader';
+import type { Knex } from 'knex';
+import type { CommandHandler } from '../commands/command-handler.ts';
+import type { EventStore } from '../eventstore/port.ts';
+import type { TokenBus } from '../inference/worker/token-bus.ts';
+import type { KeyStore } from '../eventstore/crypto/key-store.ts';
+import type { Actor, Role } from '../schemas/common.ts';
+import { apiError } from './errors.ts';
+import { messagesByConversation, type MessageRow } from './read-models.ts';
+
+export type Services = {
+  knex: Knex;
+  store: EventStore;
+  commands: CommandHandler;
+  jwtSecret: string;
+  defaultModel: string;
+  newId: () => string;
+  // Live token fan-out; absent in processes that do not stream.
+  bus?: TokenBus;
+  // Data keys (crypto-shredding); absent when the store does not encrypt.
+  keys?: KeyStore | null;
+};
+
+export type GraphQLContext = {
+  services: Services;
+  actor: Actor | null;
+  authError: string | null;
+  loaders: { messages: DataLoader<string, MessageRow[]> };
+  // Set by the HTTP layer when the request carries one (x-correlation-id); else one per mutation.
+  correlationId?: string;
+};
+
+export function createLoaders(knex: Knex): GraphQLContext['loaders'] {
+  // One query for the messages of every conversation in a page, not one per conversation.
+  return { messages: new DataLoader((ids: readonly string[]) => messagesByConversation(knex, ids)) };
+}
+
+export function requireActor(ctx: GraphQLContext): Actor {
+  if (ctx.actor) return ctx.actor;
+  throw apiError('UNAUTHENTICATED', ctx.authError ?? 'sign in: send Authorization: Bearer <token>');
+}
+
+export function requireRole(ctx: GraphQLContext, ...roles: Role[]): Actor {
+  const actor = requireActor(ctx);
+  if (!roles.some((r) => actor.roles.includes(r))) throw apiError('FORBIDDEN', `needs one of the roles: ${roles.join(', ')}`);
+  return actor;
+}

@@ -1,0 +1,179 @@
+import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
+import type { LiveToken, TokenBus } from '../../inference/worker/token-bus.ts';
+import type { Actor } from '../../schemas/common.ts';
+import { requireActor, type GraphQLContext } from '../context.ts';
+import { apiError } from '../errors.ts';
+
+export type GenerationChunk = {
+  index: number; delta: string; done: boolean; finishReason: string | null;
+  usage: { promptTokens: number; completionTokens: number } | null;
+  attempt: number; reset: boolean; category: string | null; error: string | null;
+  sampledAt?: number | null;
+};
+
+const MAX_BUFFERED = 2000; // live tokens held for a slow client before it is caught up from the log
+const IDLE_RECHECK_MS = 1000;
+
+type Durable = {
+  attempt: number;
+  tokens: { index: number; text: string }[]; // per token (or per chunk when offsets are absent) of the latest attempt
+  end: GenerationChunk | null;
+};
+
+// Folds the generation's stream into the latest attempt's tokens and its end, if any.
+async function readDurable(store: EventStore, id: string): Promise<Durable> {
+  const events = await store.readStream(`generation-${id}`);
+  const durable: Durable = { attempt: 0, tokens: [], end: null };
+  let category: string | null = null;
+  for (const e of events) {
+    if (e.type === 'TokensGenerated') {
+      if (e.data.attempt > durable.attempt) Object.assign(durable, { attempt: e.data.attempt, tokens: [] });
+      durable.tokens.push(...splitChunk(e));
+    } else if (e.type === 'SafetyChecked' && e.data.verdict === 'blocked') {
+      category = e.data.categories.find((c) => c.blocked)?.category ?? null;
+    } else if (e.type === 'GenerationCompleted') {
+      durable.end = endChunk(e.data.finishReason, e.data.usage, e.data.attempt, category, null);
+    } else if (e.type === 'GenerationFailed') {
+      durable.end = endChunk('error', null, e.data.attempt, null, e.data.reason);
+    } else if (e.type === 'GenerationCancelled') {
+      durable.end = endChunk('cancelled', e.data.usage, durable.attempt, null, null);
+    }
+  }
+  return durable;
+}
+
+function splitChunk(e: RecordedEvent): { index: number; text: string }[] {
+  if (e.type !== 'TokensGenerated') return [];
+  const { firstIndex, tokenIds, text, textOffsets } = e.data;
+  if (!textOffsets || textOffsets.length !== tokenIds.length) return [{ index: firstIndex + tokenIds.length - 1, text }];
+  return tokenIds.map((_, i) => ({ index: firstIndex + i, text: text.slice(textOffsets[i], textOffsets[i + 1] ?? text.length) }));
+}
+
+function endChunk(finishReason: string, usage: GenerationChunk['usage'], attempt: number, category: string | null, error: string | null): GenerationChunk {
+  return { index: -1, delta: '', done: true, finishReason, usage, attempt, reset: false, category, error };
+}
+
+// For a blocked input the category lives on the conversation's input SafetyChecked event.
+async function blockedCategory(store: EventStore, id: string, chunk: GenerationChunk): Promise<GenerationChunk> {
+  if (chunk.finishReason !== 'content_filter' || chunk.category) return chunk;
+  const req = (await store.readStream(`generation-${id}`, { limit: 1 }))[0];
+  if (req?.type !== 'GenerationRequested') return chunk;
+  const conv = await store.readStream(`conversation-${req.data.conversationId}`);
+  const check = conv.find((e) => e.type === 'SafetyChecked' && e.data.messageId === req.data.messageId && e.data.verdict === 'blocked');
+  const category = check?.type === 'SafetyChecked' ? check.data.categories.find((c) => c.blocked)?.category ?? null : null;
+  return { ...chunk, category };
+}
+
+// Durable chunks after `afterIndex`, then the live tail: no gap, no duplicate at the seam.
+// Right after sendMessage the saga may not have requested the generation yet: wait briefly for it.
+// Someone else's generation is reported as missing.
+export async function authorizeGeneration(store: EventStore, actor: Actor, id: string, signal?: AbortSignal): Promise<void> {
+  for (let tries = 0; tries < 100 && !signal?.aborted; tries++) {
+    const first = (await store.readStream(`generation-${id}`, { limit: 1 }))[0];
+    if (first?.type === 'GenerationRequested') {
+      if (first.data.ownerId === actor.userId || actor.roles.includes('admin')) return;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, tries < 40 ? 25 : 250));
+  }
+  throw apiError('NOT_FOUND', 'generation not found', { field: 'id' });
+}
+
+export async function* streamGeneration(
+  store: EventStore, bus: TokenBus, id: string, afterIndex: number, seenAttempt: number | null, signal?: AbortSignal,
+): AsyncGenerator<GenerationChunk> {
+  const queue: LiveToken[] = [];
+  let overflow = false;
+  let wake: (() => void) | null = null;
+  const unsubscribe = bus.subscribe(id, (t) => {
+    if (queue.length >= MAX_BUFFERED) overflow = true;
+    else queue.push(t);
+    wake?.();
+  });
+  const sleep = (ms: number) => new Promise<void>((r) => {
+    const timer = setTimeout(done, ms);
+    function done() { clearTimeout(timer); wake = null; signal?.removeEventListener('abort', done); r(); }
+    wake = done;
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+  let attempt = seenAttempt ?? 0;
+  let last = afterIndex;
+  let pendingReset = false;
+  try {
+    let durable = await readDurable(store, id);
+    // Without an attempt, afterIndex is taken to belong to the latest one (the usual case: no retry).
+    if (seenAttempt === null) attempt = durable.attempt;
+    for (;;) {
+      // Catch up from the log.
+      if (durable.attempt > attempt) {
+        if (attempt > 0 || last >= 0) pendingReset = true;
+        attempt = durable.attempt;
+        last = seenAttempt !== null && seenAttempt === attempt ? last : -1;
+      }
+      const fresh = durable.tokens.filter((t) => t.index > last);
+      if (fresh.length > 0) {
+        const index = fresh[fresh.length - 1]!.index;
+        yield { index, delta: fresh.map((t) => t.text).join(''), done: false, finishReason: null, usage: null, attempt, reset: pendingReset, category: null, error: null };
+        pendingReset = false;
+        last = index;
+      }
+      if (durable.end) {
+        yield { ...(await blockedCategory(store, id, durable.end)), index: last, attempt };
+        return;
+      }
+
+      // Follow the live tail until a gap, an overflow or idleness sends us back to the log.
+      let backToLog = false;
+      while (!backToLog && !signal?.aborted) {
+        if (overflow) { overflow = false; queue.length = 0; backToLog = true; break; }
+        const t = queue.shift();
+        if (!t) {
+          const before = queue.length;
+          await sleep(IDLE_RECHECK_MS);
+          if (queue.length === before && !overflow) backToLog = true; // idle: re-check the log (missed end, dropped message)
+          continue;
+        }
+        if (t.attempt < attempt) continue;
+        if (t.attempt > attempt) {
+          // A new attempt starting at its first token can be followed live; anything later needs the log.
+          if (t.index !== 0 || t.done) { backToLog = true; queue.unshift(t); await sleep(50); break; }
+          if (attempt > 0 || last >= 0) pendingReset = true;
+          attempt = t.attempt;
+          last = -1;
+        }
+        if (t.done) {
+          if (t.index > last) { backToLog = true; await sleep(50); break; } // the end overtook unflushed tokens
+          const end = endChunk(t.done.finishReason, t.done.usage, attempt, t.done.category ?? null, t.done.error ?? null);
+          yield { ...(await blockedCategory(store, id, end)), index: last };
+          return;
+        }
+        if (t.index <= last) continue; // already sent from the log
+        if (t.index > last + 1) { backToLog = true; await sleep(50); break; } // published before we subscribed: wait for its chunk
+        yield { index: t.index, delta: t.delta, done: false, finishReason: null, usage: null, attempt, reset: pendingReset, category: null, error: null, sampledAt: t.sampledAt };
+        pendingReset = false;
+        last = t.index;
+      }
+      if (signal?.aborted) return;
+      durable = await readDurable(store, id);
+    }
+  } finally {
+    unsubscribe();
+  }
+}
+
+export const generationStreamResolvers = {
+  Subscription: {
+    generationStream: {
+      subscribe: async (_: unknown, args: { id: string; afterIndex?: number | null; attempt?: number | null }, ctx: GraphQLContext & { request?: Request }) => {
+        const actor = requireActor(ctx);
+        const afterIndex = args.afterIndex ?? -1;
+        if (!Number.isInteger(afterIndex) || afterIndex < -1) throw apiError('BAD_USER_INPUT', 'afterIndex must be ≥ -1', { field: 'afterIndex' });
+        if (!ctx.services.bus) throw apiError('INTERNAL', 'token streaming is not configured in this process');
+        await authorizeGeneration(ctx.services.store, actor, args.id, ctx.request?.signal);
+        return streamGeneration(ctx.services.store, ctx.services.bus, args.id, afterIndex, args.attempt ?? null, ctx.request?.signal);
+      },
+      resolve: (chunk: GenerationChunk) => chunk,
+    },
+  },
+};

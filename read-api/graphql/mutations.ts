@@ -1,0 +1,153 @@
+import type { CommandSuccess } from '../../commands/command-result.ts';
+import { eraseUserData } from '../../commands/erasure.ts';
+import { waitForProjection } from '../../projections/projection-runner.ts';
+import type { Actor } from '../../schemas/common.ts';
+import { requireActor, type GraphQLContext } from '../context.ts';
+import { apiError, fromCommandError } from '../errors.ts';
+import { getConversation, toConversation, toMessage } from '../read-models.ts';
+import { admitTurn } from '../rate-limit/graphql.ts';
+
+type Sampling = { temperature?: number; topP?: number; topK?: number; maxTokens?: number; seed?: number; stop?: string[] };
+
+// Runs a command as the caller; a rejected command becomes a GraphQL error with a stable code.
+async function run(ctx: GraphQLContext, actor: Actor, type: string, data: Record<string, unknown>): Promise<CommandSuccess> {
+  return runAll(ctx, actor, [[type, data]]);
+}
+
+// Commands on one stream, appended together or not at all.
+async function runAll(ctx: GraphQLContext, actor: Actor, commands: [string, Record<string, unknown>][], options: { dryRun?: boolean } = {}): Promise<CommandSuccess> {
+  // One correlation id for the whole request: it follows the turn through saga, worker and projections.
+  const correlationId = ctx.correlationId ?? ctx.services.newId();
+  const result = await ctx.services.commands.executeAll(
+    commands.map(([type, data]) => ({ type, data, metadata: { commandId: ctx.services.newId(), actor, correlationId } })),
+    options,
+  );
+  if (!result.ok) throw fromCommandError(result.error);
+  return result;
+}
+
+// The read model may lag the log; mutations answer from it after it caught up with their write.
+async function conversationAfter(ctx: GraphQLContext, actor: Actor, id: string, position: string) {
+  await waitForProjection(ctx.services.knex, 'history', position);
+  const row = await getConversation(ctx.services.knex, actor, id);
+  if (!row) throw apiError('INTERNAL', 'the history read model is behind; retry with consistentWith');
+  return toConversation(row);
+}
+
+const stripNulls = (o: Record<string, unknown> | null | undefined) =>
+  Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== null && v !== undefined));
+
+export const mutationResolvers = {
+  startConversation: async (_: unknown, { input }: { input: { title?: string; systemPrompt?: string; model?: string } }, ctx: GraphQLContext) => {
+    const actor = requireActor(ctx);
+    const id = ctx.services.newId();
+    const result = await run(ctx, actor, 'StartConversation', {
+      conversationId: id, ...stripNulls(input), model: input.model ?? ctx.services.defaultModel,
+    });
+    return { conversation: await conversationAfter(ctx, actor, id, result.position), position: result.position };
+  },
+
+  sendMessage: async (
+    _: unknown,
+    { input }: { input: { conversationId?: string; content: string; parentMessageId?: string; params?: Sampling; systemPrompt?: string; title?: string } },
+    ctx: GraphQLContext,
+  ) => {
+    const actor = requireActor(ctx);
+    const conversationId = input.conversationId ?? ctx.services.newId();
+    const messageId = ctx.services.newId();
+    const generationId = ctx.services.newId();
+    const submit = (params: Record<string, unknown>): [string, Record<string, unknown>] => ['SubmitMessage', {
+      conversationId, messageId, generationId, content: input.content, parentMessageId: input.parentMessageId ?? null, params,
+    }];
+    // A new conversation and its first message land together, so a rejected message leaves no empty conversation.
+    const start: [string, Record<string, unknown>] = ['StartConversation', {
+      conversationId, title: input.title ?? input.content.replace(/\u0000/g, '').trim().slice(0, 60), systemPrompt: input.systemPrompt ?? null,
+      model: ctx.services.defaultModel,
+    }];
+    const commandsFor = (params: Record<string, unknown>) => (input.conversationId ? [submit(params)] : [start, submit(params)]);
+    // Bad input is reported as such before any quota is charged.
+    await runAll(ctx, actor, commandsFor(stripNulls(input.params)), { dryRun: true });
+    // Quotas and load shedding: a refused turn appends nothing (RATE_LIMITED with retryAfter).
+    const gate = await admitTurn(ctx, actor, { maxTokens: input.params?.maxTokens, promptText: input.content });
+    const result = await gate.run(generationId, () => runAll(ctx, actor, commandsFor(gate.params(stripNulls(input.params)))));
+    const conversation = await conversationAfter(ctx, actor, conversationId, result.position);
+    const [message] = (await ctx.services.knex('history_messages').where({ id: messageId })).map(toMessage);
+    return { conversation, message, generation: { id: generationId }, position: result.position };
+  },
+
+  regenerate: async (_: unknown, { generationId }: { generationId: string }, ctx: GraphQLContext) => {
+    const actor = requireActor(ctx);
+    const original = (await ctx.services.store.readStream(`generation-${generationId}`, { limit: 1 }))[0];
+    if (!original || original.type !== 'GenerationRequested' || (original.data.ownerId !== actor.userId && !actor.roles.includes('admin'))) {
+      throw apiError('NOT_FOUND', 'generation not found', { field: 'generationId' });
+    }
+    // A message the input check blocked is never sent to the model, regenerated or not.
+    const conversation = await ctx.services.store.readStream(`conversation-${original.data.conversationId}`);
+    const blocked = conversation.some((e) => e.type === 'SafetyChecked' && e.data.stage === 'input' && e.data.messageId === original.data.messageId && e.data.verdict === 'blocked');
+    if (blocked) throw apiError('FORBIDDEN', 'this message was blocked by the safety policy, so it cannot be answered', { reason: 'INPUT_BLOCKED', field: 'generationId' });
+    // A sibling: same message and context, a new answer. Both stay in history and in RLHF exports.
+    const id = ctx.services.newId();
+    const gate = await admitTurn(ctx, actor, { maxTokens: original.data.params.maxTokens, promptTokens: original.data.context.promptTokens });
+    const result = await gate.run(id, () => run(ctx, actor, 'RequestGeneration', {
+      ...original.data, generationId: id, siblingOf: original.data.siblingOf ?? original.data.generationId,
+      params: gate.params(original.data.params), ...gate.request(),
+    }), { hint: false });
+    return { generation: { id }, position: result.position };
+  },
+
+  cancelGeneration: async (_: unknown, { id }: { id: string }, ctx: GraphQLContext) => {
+    const actor = requireActor(ctx);
+    const result = await run(ctx, actor, 'CancelGeneration', { generationId: id });
+    return { generation: { id }, position: result.position };
+  },
+
+  giveFeedback: async (_: unknown, { input }: { input: { generationId: string; rating: 'UP' | 'DOWN'; comment?: string } }, ctx: GraphQLContext) => {
+    const actor = requireActor(ctx);
+    const result = await run(ctx, actor, 'GiveFeedback', {
+      generationId: input.generationId, rating: input.rating.toLowerCase(), comment: input.comment ?? null,
+    });
+    return { generation: { id: input.generationId }, position: result.position };
+  },
+
+  renameConversation: async (_: unknown, { id, title }: { id: string; title: string }, ctx: GraphQLContext) => {
+    const actor = requireActor(ctx);
+    const result = await run(ctx, actor, 'RenameConversation', { conversationId: id, title });
+    return { conversation: await conversationAfter(ctx, actor, id, result.position), position: result.position };
+  },
+
+  deleteConversation: async (_: unknown, { id }: { id: string }, ctx: GraphQLContext) => {
+    const actor = requireActor(ctx);
+    const result = await run(ctx, actor, 'DeleteConversation', { conversationId: id });
+    await waitForProjection(ctx.services.knex, 'history', result.position);
+    return { id, deleted: true, position: result.position };
+  },
+
+  fileAppeal: async (_: unknown, args: { safetyEventId: string; reason: string }, ctx: GraphQLContext) => {
+    const actor = requireActor(ctx);
+    // Only a safety decision about the caller's own content can be appealed.
+    const decision = /^[0-9a-f-]{36}$/i.test(args.safetyEventId)
+      ? await ctx.services.knex('audit_log').where({ event_id: args.safetyEventId, event_type: 'SafetyChecked' }).first('user_id')
+      : undefined;
+    if (!decision || (decision.user_id !== actor.userId && !actor.roles.includes('admin'))) {
+      throw apiError('NOT_FOUND', 'no safety decision with this id is yours to appeal', { field: 'safetyEventId' });
+    }
+    const appealId = ctx.services.newId();
+    const result = await run(ctx, actor, 'FileAppeal', { appealId, safetyEventId: args.safetyEventId, reason: args.reason });
+    return { appealId, position: result.position };
+  },
+
+  eraseUserData: async (_: unknown, { userId }: { userId: string }, ctx: GraphQLContext) => {
+    const actor = requireActor(ctx);
+    const result = await eraseUserData(ctx.services.commands, ctx.services.keys ?? null, actor, userId, ctx.services.newId());
+    if (!result.ok) throw fromCommandError(result.error);
+    await waitForProjection(ctx.services.knex, 'history', result.position);
+    return true;
+  },
+
+  resolveAppeal: async (_: unknown, args: { appealId: string; outcome: 'upheld' | 'overturned'; note?: string }, ctx: GraphQLContext) => {
+    const actor = requireActor(ctx);
+    const result = await run(ctx, actor, 'ResolveAppeal', { appealId: args.appealId, outcome: args.outcome, note: args.note ?? '' });
+    return { appealId: args.appealId, position: result.position };
+  },
+};
+

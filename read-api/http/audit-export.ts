@@ -1,0 +1,51 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { requireHttpRole } from './require-role.ts';
+import type { Services } from '../context.ts';
+import { auditQuery, toAuditEntry } from '../read-models.ts';
+import { sendJson } from './json.ts';
+
+const Query = z.object({
+  format: z.enum(['jsonl', 'csv']).default('jsonl'),
+  userId: z.string().optional(),
+  tenantId: z.string().optional(),
+  verdict: z.string().optional(),
+  category: z.string().optional(),
+  eventType: z.string().optional(),
+  from: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+  to: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+});
+
+const CSV_COLUMNS = ['occurredAt', 'eventId', 'eventType', 'userId', 'tenantId', 'stage', 'verdict', 'categories', 'policyVersion',
+  'degraded', 'correlationId', 'conversationId', 'generationId', 'appealId', 'outcome', 'contentHash', 'position'] as const;
+
+// GET /v1/audit/export?format=jsonl|csv&userId=&tenantId=&verdict=&category=&from=&to= (compliance role), streamed.
+export async function handleAuditExport(services: Services, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+  if (url.pathname !== '/v1/audit/export') return false;
+  if (!(await requireHttpRole(services.jwtSecret, req, res, ['compliance']))) return true;
+  const parsed = Query.safeParse(Object.fromEntries(url.searchParams));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return void sendJson(res, 400, { error: { message: `${issue.path.join('.')}: ${issue.message}`, code: 'BAD_USER_INPUT', field: issue.path.join('.') } }), true;
+  }
+  const { format, ...filter } = parsed.data;
+  res.writeHead(200, {
+    'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+    'content-disposition': `attachment; filename="audit.${format}"`,
+  });
+  if (format === 'csv') res.write(CSV_COLUMNS.join(',') + '\n');
+  const stream = auditQuery(services.knex, filter).orderBy([{ column: 'occurred_at' }, { column: 'seq' }]).stream();
+  for await (const row of stream) {
+    const entry = toAuditEntry(row as Record<string, unknown>);
+    if (format === 'jsonl') res.write(JSON.stringify(entry) + '\n');
+    else res.write(CSV_COLUMNS.map((c) => csvCell(c === 'categories' ? JSON.stringify(entry.categories) : entry[c])).join(',') + '\n');
+  }
+  res.end();
+  return true;
+}
+
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const s = String(value);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}

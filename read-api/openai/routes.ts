@@ -1,0 +1,46 @@
+import { authenticate } from '../auth.ts';
+import type { HttpRoute } from '../server.ts';
+import { handleChatCompletion, type GatewayOptions } from './chat-completions.ts';
+import { notFound, OpenAiError, sendOpenAiError, unauthorized } from './errors.ts';
+
+export { InFlight, type GatewayOptions } from './chat-completions.ts';
+
+// The OpenAI-compatible REST API: POST /v1/chat/completions, GET /v1/models, GET /v1/models/{id}.
+// Only these paths are claimed; other /v1 routes (events, audit) belong to their own handlers.
+export function createOpenAiRoute(o: GatewayOptions & { modelCreated?: number }): HttpRoute {
+  const created = o.modelCreated ?? Math.floor(Date.now() / 1000);
+  const modelObject = (id: string) => ({ id, object: 'model', created, owned_by: 'parley' });
+  return async (req, res, url) => {
+    const path = url.pathname.replace(/\/+$/, '');
+    if (path === '/v1/chat/completions') {
+      if (req.method !== 'POST') {
+        sendOpenAiError(res, new OpenAiError(405, `${req.method} is not allowed on ${path}; use POST`, 'invalid_request_error', 'method_not_allowed'), { allow: 'POST' });
+        return true;
+      }
+      await handleChatCompletion(o, req, res);
+      return true;
+    }
+    if (path !== '/v1/models' && !path.startsWith('/v1/models/')) return false;
+    if (req.method !== 'GET') {
+      sendOpenAiError(res, new OpenAiError(405, `${req.method} is not allowed on ${path}; use GET`, 'invalid_request_error', 'method_not_allowed'), { allow: 'GET' });
+      return true;
+    }
+    const auth = await authenticate(o.services.jwtSecret, req.headers.authorization);
+    if (!auth.actor) {
+      sendOpenAiError(res, unauthorized(auth.error ?? 'missing API key: send Authorization: Bearer <token>'));
+      return true;
+    }
+    const served = [o.services.defaultModel];
+    const body = path === '/v1/models'
+      ? { object: 'list', data: served.map(modelObject) }
+      : served.includes(decodeURIComponent(path.slice('/v1/models/'.length))) ? modelObject(decodeURIComponent(path.slice('/v1/models/'.length))) : null;
+    if (!body) {
+      sendOpenAiError(res, notFound(`The model '${decodeURIComponent(path.slice('/v1/models/'.length))}' does not exist`, 'model_not_found', 'model'));
+      return true;
+    }
+    const text = JSON.stringify(body);
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+    return true;
+  };
+}

@@ -1,0 +1,97 @@
+import type { Knex } from 'knex';
+import type { Actor } from '../schemas/common.ts';
+
+export type ConversationRow = {
+  id: string; owner_id: string; tenant_id: string; title: string; system_prompt: string | null; model: string;
+  message_count: number; deleted: boolean; created_at: Date; updated_at: Date; seq: number;
+};
+export type MessageRow = {
+  id: string; conversation_id: string; owner_id: string; role: string; content: string; status: string;
+  parent_id: string | null; reply_to: string | null; generation_id: string | null; sibling_of: string | null;
+  safety_verdict: string | null; safety_categories: unknown; finish_reason: string | null; error: string | null;
+  prompt_tokens: number | null; completion_tokens: number | null; ttft_ms: number | null; tpot_ms: number | null;
+  feedback_rating: string | null; feedback_comment: string | null; created_at: Date; seq: number;
+};
+
+const visibleTo = (actor: Actor) => (q: Knex.QueryBuilder) => {
+  if (!actor.roles.includes('admin')) q.where('owner_id', actor.userId);
+};
+
+export async function listConversations(
+  knex: Knex, actor: Actor, opts: { first: number; after: { updatedAt: string; id: string } | null; search: string | null },
+): Promise<ConversationRow[]> {
+  const q = knex('history_conversations as c').select('c.*').where('c.deleted', false).where('c.owner_id', actor.userId);
+  if (opts.search) {
+    q.where((w) => {
+      w.whereILike('c.title', `%${opts.search!.replace(/[%_\\]/g, '\\$&')}%`).orWhereExists(
+        knex('history_messages as m')
+          .whereRaw('m.conversation_id = c.id')
+          .where('m.owner_id', actor.userId)
+          .whereRaw(`m.search @@ websearch_to_tsquery('english', ?)`, [opts.search]),
+      );
+    });
+  }
+  if (opts.after) {
+    q.whereRaw('(c.updated_at, c.id) < (?::timestamptz, ?)', [opts.after.updatedAt, opts.after.id]);
+  }
+  return q.orderBy([{ column: 'c.updated_at', order: 'desc' }, { column: 'c.id', order: 'desc' }]).limit(opts.first + 1);
+}
+
+export async function getConversation(knex: Knex, actor: Actor, id: string): Promise<ConversationRow | undefined> {
+  return knex('history_conversations').where({ id, deleted: false }).modify(visibleTo(actor)).first();
+}
+
+export async function messagesByConversation(knex: Knex, ids: readonly string[]): Promise<MessageRow[][]> {
+  const rows: MessageRow[] = await knex('history_messages').whereIn('conversation_id', ids).orderBy('seq');
+  return ids.map((id) => rows.filter((r) => r.conversation_id === id));
+}
+
+export async function getGeneration(knex: Knex, actor: Actor, id: string): Promise<MessageRow | undefined> {
+  return knex('history_messages').where({ id, role: 'assistant' }).modify(visibleTo(actor)).first();
+}
+
+export function toMessage(r: MessageRow) {
+  return {
+    id: r.id, role: r.role, content: r.content, status: r.status, parentId: r.parent_id, replyTo: r.reply_to,
+    generationId: r.generation_id, siblingOf: r.sibling_of, safetyVerdict: r.safety_verdict,
+    safetyCategories: r.safety_categories, finishReason: r.finish_reason,
+    usage: r.completion_tokens === null ? null : { promptTokens: r.prompt_tokens ?? 0, completionTokens: r.completion_tokens },
+    ttftMs: r.ttft_ms, tpotMs: r.tpot_ms,
+    feedback: r.feedback_rating ? { rating: r.feedback_rating.toUpperCase(), comment: r.feedback_comment } : null,
+    createdAt: r.created_at.toISOString(),
+  };
+}
+
+export function toGeneration(r: MessageRow) {
+  return { ...toMessage(r), conversationId: r.conversation_id, messageId: r.reply_to, error: r.error };
+}
+
+export function toConversation(r: ConversationRow) {
+  return {
+    id: r.id, title: r.title, systemPrompt: r.system_prompt, model: r.model, messageCount: r.message_count,
+    createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+export type AuditFilter = { userId?: string | null; tenantId?: string | null; verdict?: string | null; category?: string | null; eventType?: string | null; from?: string | null; to?: string | null };
+
+export function auditQuery(knex: Knex, f: AuditFilter): Knex.QueryBuilder {
+  const q = knex('audit_log');
+  if (f.userId) q.where('user_id', f.userId);
+  if (f.tenantId) q.where('tenant_id', f.tenantId);
+  if (f.verdict) q.where('verdict', f.verdict);
+  if (f.eventType) q.where('event_type', f.eventType);
+  if (f.category) q.whereRaw('? = any(flagged_categories)', [f.category]);
+  if (f.from) q.where('occurred_at', '>=', f.from);
+  if (f.to) q.where('occurred_at', '<', f.to);
+  return q;
+}
+
+export function toAuditEntry(r: Record<string, any>) {
+  return {
+    eventId: r.event_id, eventType: r.event_type, userId: r.user_id, tenantId: r.tenant_id, stage: r.stage, verdict: r.verdict,
+    categories: r.categories ?? [], policyVersion: r.policy_version, degraded: r.degraded, correlationId: r.correlation_id,
+    conversationId: r.conversation_id, generationId: r.generation_id, appealId: r.appeal_id, outcome: r.outcome,
+    contentHash: r.content_hash, occurredAt: new Date(r.occurred_at).toISOString(), position: r.position,
+  };
+}

@@ -1,0 +1,84 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { GraphQLError } from 'graphql';
+import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
+import { createYoga, type Plugin } from 'graphql-yoga';
+import { authenticate } from './auth.ts';
+import { createLoaders, type GraphQLContext, type Services } from './context.ts';
+import { buildSchema } from './graphql/schema.ts';
+import { handleAuditExport } from './http/audit-export.ts';
+import { createHealthRoute, type Readiness } from './http/health.ts';
+import { sendJson } from './http/json.ts';
+
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
+
+export type ApiOptions = {
+  services: Services; routes?: HttpRoute[]; resolvers?: Record<string, object>[];
+  ready?: () => Promise<boolean | Readiness>;
+  // Extra Yoga plugins (e.g. the metrics' GraphQL timing).
+  plugins?: Plugin[];
+};
+
+export function createApi({ services, routes = [], resolvers = [], ready, plugins = [] }: ApiOptions) {
+  const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse }, GraphQLContext>({
+    schema: buildSchema(resolvers) as never,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    // /graphql serves Yoga's own SSE (and graphql-sse's distinct-connections mode);
+    // /graphql/stream serves the graphql-sse protocol in both modes (single connection too).
+    plugins: [maxDepthPlugin({ n: 15, ignoreIntrospection: false }), costLimitPlugin({ maxCost: 20000 }), badInputCodes, useGraphQLSSE({ endpoint: '/graphql/stream' }), ...plugins],
+    // No stack traces or internals to clients: unexpected errors become INTERNAL.
+    maskedErrors: {
+      maskError(error) {
+        const original = (error as GraphQLError).originalError;
+        if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
+          if (!error.extensions?.code) {
+            return new GraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions: { ...error.extensions, code: 'BAD_USER_INPUT' } });
+          }
+          return error;
+        }
+        console.error('internal error', original ?? error);
+        return new GraphQLError('internal error', { path: (error as GraphQLError).path, extensions: { code: 'INTERNAL' } });
+      },
+    },
+    context: async ({ request }) => {
+      const auth = await authenticate(services.jwtSecret, request.headers.get('authorization'));
+      return {
+        services,
+        actor: auth.actor,
+        authError: auth.actor ? null : auth.error,
+        loaders: createLoaders(services.knex),
+      };
+    },
+  });
+
+  const builtIn: HttpRoute[] = [
+    createHealthRoute(ready), // /healthz, /readyz
+    (req, res, url) => handleAuditExport(services, req, res, url),
+  ];
+
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      for (const route of [...builtIn, ...routes]) if (await route(req, res, url)) return;
+      if (url.pathname === '/graphql' || url.pathname === '/graphql/stream') return void yoga(req, res);
+      sendJson(res, 404, { error: { message: `no route for ${req.method} ${url.pathname}`, code: 'NOT_FOUND' } });
+    } catch (error) {
+      console.error('request failed', error);
+      if (!res.headersSent) sendJson(res, 500, { error: { message: 'internal error', code: 'INTERNAL' } });
+      else res.end();
+    }
+  });
+  return { server, yoga };
+}
+
+// Malformed or invalid operations are the client's input errors: one stable code for them.
+const badInputCodes: Plugin = {
+  onValidate() {
+    return ({ result, setResult }) => {
+      if (result.length === 0) return;
+      setResult(result.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { ...e.extensions, code: 'BAD_USER_INPUT' } })));
+    };
+  },
+};

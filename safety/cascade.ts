@@ -1,0 +1,384 @@
+// The cascade, cheapest stage first: normalize → rules → PII → injection heuristics (→ a second
+// pass over decoded payloads) → classifier, the last only when the cheap stages are uncertain.
+// A result maps field for field onto a SafetyChecked event's data (see toSafetyCheckedData).
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import {
+  SafetyCategory,
+  type CategoryScore,
+  type SafetySettings,
+  type SafetyStage,
+  type SafetyVerdict,
+  type Severity,
+} from '../schemas/safety.ts';
+import type { SafetyClassifier, ClassifierScores } from './classifier.ts';
+import { scanInjection, type InjectionScan } from './injection.ts';
+import { normalize, type NormalizedText } from './normalize.ts';
+import { detectPii, PII_SEVERITY, type PiiKind, type PiiMatch, type PiiOptions } from './pii.ts';
+import {
+  ALL_CATEGORIES,
+  blocks,
+  failureMode,
+  policyVersionFor,
+  resolveSettings,
+  type TenantSafetyPolicy,
+} from './policy.ts';
+import { refusalFor, REFUSAL_PRIORITY, type Refusal } from './refusal.ts';
+import { combineScores, getDefaultRules, type RuleResults, type RuleSet } from './rules.ts';
+import { SEVERITY_FLOOR, SEVERITY_SCORE, clamp01, roundScore, severityOf } from './scoring.ts';
+
+export type CascadeStageName = 'normalize' | 'rules' | 'pii' | 'injection' | 'classifier';
+
+/** Stage implementations; replaceable for tests (e.g. to inject a failure). */
+export interface CascadeStages {
+  normalize(text: string): NormalizedText;
+  rules(text: NormalizedText): RuleResults;
+  pii(text: string): PiiMatch[];
+  injection(text: string): InjectionScan;
+}
+
+export interface StageFailure {
+  readonly stage: CascadeStageName;
+  readonly reason: 'error' | 'timeout';
+  readonly message: string;
+  readonly categories: readonly SafetyCategory[];
+}
+
+/** What was found, per category, without any of the text: rule ids, PII kinds, signal ids. */
+export interface Finding {
+  readonly category: SafetyCategory;
+  readonly evidence: readonly string[];
+}
+
+export interface SafetyCheckResult {
+  readonly stage: SafetyStage;
+  readonly verdict: SafetyVerdict;
+  /** One entry per category evaluated at this stage, in SafetyCategory order. */
+  readonly categories: readonly CategoryScore[];
+  readonly policyVersion: string;
+  readonly latencyMs: number;
+  /** A stage failed or timed out; fail-open categories were let through unchecked. */
+  readonly degraded: boolean;
+  /** sha256 (hex) of the checked text: audit can prove what was checked without keeping it. */
+  readonly contentHash: string;
+  /** For a blocked input: the message to show instead of an answer. */
+  readonly refusal?: Refusal;
+  readonly blockedCategories: readonly SafetyCategory[];
+  /** Blocked only because a stage covering them failed and they fail closed. */
+  readonly failClosed: readonly SafetyCategory[];
+  readonly findings: readonly Finding[];
+  /** PII spans in the checked text (offsets into it), for callers that scrub. */
+  readonly pii: readonly PiiMatch[];
+  readonly failures: readonly StageFailure[];
+  readonly classifierConsulted: boolean;
+}
+
+/** Exactly the data of a SafetyChecked event. */
+export interface SafetyCheckedData {
+  readonly stage: SafetyStage;
+  readonly verdict: SafetyVerdict;
+  readonly categories: CategoryScore[];
+  readonly policyVersion: string;
+  readonly latencyMs: number;
+  readonly degraded: boolean;
+  readonly contentHash: string;
+}
+
+/** sha256 hex of a text, as recorded in SafetyChecked.contentHash. */
+export function contentHashOf(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/**
+ * The stage-level fields of a SafetyChecked event; the caller adds conversationId, messageId and
+ * generationId.
+ */
+export function toSafetyCheckedData(r: SafetyCheckResult): SafetyCheckedData {
+  return {
+    stage: r.stage,
+    verdict: r.verdict,
+    categories: r.categories.map((c) => ({ ...c })),
+    policyVersion: r.policyVersion,
+    latencyMs: r.latencyMs,
+    degraded: r.degraded,
+    contentHash: r.contentHash,
+  };
+}
+
+export interface CascadeOptions {
+  readonly rules?: RuleSet;
+  /** Off (undefined) by default: see classifier.ts for its measured quality. */
+  readonly classifier?: SafetyClassifier;
+  readonly classifierTimeoutMs?: number;
+  /** Rule scores in [low, high) count as uncertain and are referred to the classifier. */
+  readonly uncertainBand?: readonly [number, number];
+  /** Tenant policy applied when a call does not pass its own. */
+  readonly tenant?: TenantSafetyPolicy;
+  readonly piiOptions?: PiiOptions;
+  /** Replace stage implementations (tests, experiments). */
+  readonly stages?: Partial<CascadeStages>;
+  /** How deep decoded payloads are re-scanned (default 2). */
+  readonly maxDecodeDepth?: number;
+}
+
+export interface CheckOptions {
+  readonly stage?: SafetyStage;
+  readonly tenant?: TenantSafetyPolicy;
+}
+
+export interface SafetyCascade {
+  readonly policyVersion: string;
+  /** Full cascade, the classifier included when configured and the cheap stages are uncertain. */
+  check(text: string, settings?: SafetySettings, options?: CheckOptions): Promise<SafetyCheckResult>;
+  /** Cheap stages only (no classifier); synchronous, for the streaming output filter. */
+  checkSync(text: string, settings?: SafetySettings, options?: CheckOptions): SafetyCheckResult;
+}
+
+/** Categories judged on model output: injection is about input; PII is scrubbed, not blocked. */
+export const OUTPUT_CATEGORIES: readonly SafetyCategory[] = ALL_CATEGORIES.filter((c) => c !== 'prompt_injection');
+
+interface Accumulator {
+  scores: Map<SafetyCategory, number>;
+  evidence: Map<SafetyCategory, Set<string>>;
+  failures: StageFailure[];
+  pii: PiiMatch[];
+}
+
+function addEvidence(acc: Accumulator, category: SafetyCategory, id: string): void {
+  let s = acc.evidence.get(category);
+  if (!s) acc.evidence.set(category, (s = new Set()));
+  s.add(id);
+}
+
+function raise(acc: Accumulator, category: SafetyCategory, score: number): void {
+  acc.scores.set(category, Math.max(acc.scores.get(category) ?? 0, clamp01(score)));
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export function createSafetyCascade(options: CascadeOptions = {}): SafetyCascade {
+  const rules = options.rules ?? getDefaultRules();
+  const policyVersion = policyVersionFor(rules.hash);
+  const stages: CascadeStages = {
+    normalize: options.stages?.normalize ?? normalize,
+    rules: options.stages?.rules ?? ((n) => rules.match(n)),
+    pii: options.stages?.pii ?? ((t) => detectPii(t, options.piiOptions)),
+    injection: options.stages?.injection ?? scanInjection,
+  };
+  const ruleCategories = rules.categories;
+  const maxDepth = options.maxDecodeDepth ?? 2;
+  const [uncertainLow, uncertainHigh] = options.uncertainBand ?? [SEVERITY_FLOOR.LOW, SEVERITY_FLOOR.HIGH];
+  const classifierTimeoutMs = options.classifierTimeoutMs ?? 250;
+
+  function fail(acc: Accumulator, stage: CascadeStageName, e: unknown, categories: readonly SafetyCategory[]): void {
+    acc.failures.push({ stage, reason: 'error', message: message(e), categories });
+  }
+
+  /** Runs the cheap stages over `text` (and, recursively, over decoded payloads). */
+  function cheap(text: string, acc: Accumulator, stage: SafetyStage, depth: number): void {
+    let norm: NormalizedText;
+    try {
+      norm = stages.normalize(text);
+    } catch (e) {
+      fail(acc, 'normalize', e, ruleCategories);
+      norm = { text: text.toLowerCase(), variants: [text.toLowerCase()] };
+    }
+    try {
+      const r = stages.rules(norm);
+      for (const [cat, res] of Object.entries(r) as [SafetyCategory, NonNullable<RuleResults[SafetyCategory]>][]) {
+        raise(acc, cat, res.score);
+        for (const h of res.hits) addEvidence(acc, cat, h.ruleId);
+      }
+    } catch (e) {
+      fail(acc, 'rules', e, ruleCategories);
+    }
+    if (depth === 0) {
+      try {
+        const found = stages.pii(text);
+        acc.pii.push(...found);
+        const kinds = [...new Set(found.map((m) => m.kind))] as PiiKind[];
+        if (kinds.length) {
+          raise(acc, 'pii', combineScores(kinds.map((k) => SEVERITY_SCORE[PII_SEVERITY[k]])));
+          for (const k of kinds) addEvidence(acc, 'pii', `pii/${k}`);
+        }
+      } catch (e) {
+        fail(acc, 'pii', e, ['pii']);
+      }
+    }
+    if (stage === 'output') return; // injection heuristics are about input
+    let scan: InjectionScan;
+    try {
+      scan = stages.injection(text);
+    } catch (e) {
+      fail(acc, 'injection', e, ['prompt_injection']);
+      return;
+    }
+    if (scan.signals.length) {
+      const rulesScore = acc.scores.get('prompt_injection') ?? 0;
+      const scores = scan.signals.map((s) => s.score);
+      raise(acc, 'prompt_injection', combineScores(rulesScore ? [rulesScore, ...scores] : scores));
+      for (const s of scan.signals) addEvidence(acc, 'prompt_injection', s.id);
+    }
+    if (depth >= maxDepth) return;
+    for (const decoded of scan.decoded) {
+      const inner: Accumulator = { scores: new Map(), evidence: new Map(), failures: acc.failures, pii: [] };
+      cheap(decoded, inner, stage, depth + 1);
+      let smuggled = false;
+      for (const [cat, score] of inner.scores) {
+        raise(acc, cat, score);
+        for (const id of inner.evidence.get(cat) ?? []) addEvidence(acc, cat, `decoded:${id}`);
+        if (score >= SEVERITY_FLOOR.LOW) smuggled = true;
+      }
+      // Hiding a flagged request inside an encoding is itself an evasion attempt.
+      if (smuggled) {
+        raise(acc, 'prompt_injection', SEVERITY_SCORE.MEDIUM);
+        addEvidence(acc, 'prompt_injection', 'injection/encoded-flagged-content');
+      }
+    }
+  }
+
+  function finish(
+    text: string,
+    acc: Accumulator,
+    stage: SafetyStage,
+    settings: SafetySettings | undefined,
+    tenant: TenantSafetyPolicy | undefined,
+    started: number,
+    classifierConsulted: boolean,
+  ): SafetyCheckResult {
+    const { thresholds } = resolveSettings(settings, tenant);
+    const evaluated = stage === 'output' ? OUTPUT_CATEGORIES : ALL_CATEGORIES;
+    const failed = new Set(acc.failures.flatMap((f) => f.categories));
+    const categories: CategoryScore[] = [];
+    const blockedCategories: SafetyCategory[] = [];
+    const unverified = new Set<SafetyCategory>();
+    for (const c of evaluated) {
+      const score = roundScore(acc.scores.get(c) ?? 0);
+      const severity: Severity = severityOf(score);
+      // On output, personal data is scrubbed by the filter rather than blocking the answer.
+      let blocked = !(stage === 'output' && c === 'pii') && blocks(severity, thresholds[c]);
+      if (!blocked && failed.has(c) && failureMode(c, tenant) === 'closed') {
+        blocked = true;
+        unverified.add(c);
+      }
+      if (blocked) blockedCategories.push(c);
+      categories.push({ category: c, score, severity, blocked });
+    }
+    const verdict: SafetyVerdict = blockedCategories.length
+      ? 'blocked'
+      : categories.some((c) => c.severity !== 'NEGLIGIBLE')
+        ? 'flagged'
+        : 'allowed';
+    let refusal: Refusal | undefined;
+    if (verdict === 'blocked' && stage === 'input') {
+      const primary = REFUSAL_PRIORITY.find((c) => blockedCategories.includes(c) && !unverified.has(c))
+        ?? REFUSAL_PRIORITY.find((c) => blockedCategories.includes(c))!;
+      refusal = refusalFor(primary, unverified.has(primary) ? 'unverified' : 'violation');
+    }
+    const findings: Finding[] = [];
+    for (const c of evaluated) {
+      const ev = acc.evidence.get(c);
+      if (ev?.size) findings.push({ category: c, evidence: [...ev].sort() });
+    }
+    return {
+      stage,
+      verdict,
+      categories,
+      policyVersion,
+      latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
+      degraded: acc.failures.length > 0,
+      contentHash: contentHashOf(text),
+      refusal,
+      blockedCategories,
+      failClosed: [...unverified],
+      findings,
+      pii: acc.pii.sort((a, b) => a.start - b.start),
+      failures: acc.failures,
+      classifierConsulted,
+    };
+  }
+
+  const newAcc = (): Accumulator => ({ scores: new Map(), evidence: new Map(), failures: [], pii: [] });
+
+  function checkSync(text: string, settings?: SafetySettings, opts: CheckOptions = {}): SafetyCheckResult {
+    const started = performance.now();
+    const stage = opts.stage ?? 'input';
+    const acc = newAcc();
+    cheap(text, acc, stage, 0);
+    return finish(text, acc, stage, settings, opts.tenant ?? options.tenant, started, false);
+  }
+
+  async function consult(classifier: SafetyClassifier, text: string): Promise<ClassifierScores> {
+    const ctl = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        ctl.abort();
+        reject(Object.assign(new Error(`classifier timed out after ${classifierTimeoutMs} ms`), { timeout: true }));
+      }, classifierTimeoutMs);
+    });
+    try {
+      return await Promise.race([classifier.classify(text, ctl.signal), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function check(text: string, settings?: SafetySettings, opts: CheckOptions = {}): Promise<SafetyCheckResult> {
+    const started = performance.now();
+    const stage = opts.stage ?? 'input';
+    const acc = newAcc();
+    cheap(text, acc, stage, 0);
+    const classifier = options.classifier;
+    let consulted = false;
+    if (classifier) {
+      const uncertain = classifier.categories.filter((c) => {
+        const s = acc.scores.get(c) ?? 0;
+        return s >= uncertainLow && s < uncertainHigh && !(stage === 'output' && c === 'prompt_injection');
+      });
+      if (uncertain.length) {
+        consulted = true;
+        try {
+          const scores = await consult(classifier, text);
+          for (const c of uncertain) {
+            const p = scores[c];
+            if (p === undefined || !Number.isFinite(p)) continue;
+            // Referee, not override: the rule score and the model's probability are averaged.
+            acc.scores.set(c, ((acc.scores.get(c) ?? 0) + clamp01(p)) / 2);
+            addEvidence(acc, c, `classifier/${classifier.id}`);
+          }
+        } catch (e) {
+          acc.failures.push({
+            stage: 'classifier',
+            reason: (e as { timeout?: boolean }).timeout ? 'timeout' : 'error',
+            message: message(e),
+            categories: uncertain,
+          });
+        }
+      }
+    }
+    return finish(text, acc, stage, settings, opts.tenant ?? options.tenant, started, consulted);
+  }
+
+  return { policyVersion, check, checkSync };
+}
+
+let defaultCascade: SafetyCascade | undefined;
+/** The shipped rules, no classifier. */
+export function getDefaultCascade(): SafetyCascade {
+  return (defaultCascade ??= createSafetyCascade());
+}
+
+/** Checks a user message before the model sees it. */
+export function checkInput(text: string, settings?: SafetySettings, options?: Omit<CheckOptions, 'stage'>): Promise<SafetyCheckResult> {
+  return getDefaultCascade().check(text, settings, { ...options, stage: 'input' });
+}
+
+/** Checks a complete model answer (the streaming filter checks piecewise). */
+export function checkOutput(text: string, settings?: SafetySettings, options?: Omit<CheckOptions, 'stage'>): SafetyCheckResult {
+  return getDefaultCascade().checkSync(text, settings, { ...options, stage: 'output' });
+}
+
+export const CATEGORIES = SafetyCategory.options;

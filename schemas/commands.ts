@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import { Actor, Id, Rating, SamplingParams, Text, Usage } from './common.ts';
+import { SafetySettings } from './safety.ts';
+import { GenerationCompleted, GenerationRequested, TokensGenerated } from './events.ts';
+
+// Command metadata: who asks, and the id that makes a retry of the same command a no-op.
+export const CommandMetadata = z.object({
+  commandId: z.string().min(1).max(128),
+  actor: Actor,
+  correlationId: z.string().min(1).optional(),
+  causationId: z.string().min(1).optional(),
+});
+export type CommandMetadata = z.infer<typeof CommandMetadata>;
+
+function defineCommand<T extends string, D extends z.ZodType>(type: T, data: D) {
+  return z.object({ type: z.literal(type), data, metadata: CommandMetadata });
+}
+
+export const StartConversation = defineCommand(
+  'StartConversation',
+  z.object({
+    conversationId: Id,
+    title: Text.trim().default('New conversation'),
+    systemPrompt: Text.nullable().default(null),
+    model: z.string().min(1).default('parley-tiny'),
+    safetySettings: SafetySettings.default({}),
+  }),
+);
+
+export const SubmitMessage = defineCommand(
+  'SubmitMessage',
+  z.object({
+    conversationId: Id,
+    messageId: Id,
+    generationId: Id,
+    content: Text,
+    parentMessageId: Id.nullable().default(null),
+    params: SamplingParams.default(SamplingParams.parse({})),
+  }),
+);
+
+export const RenameConversation = defineCommand(
+  'RenameConversation',
+  z.object({ conversationId: Id, title: Text.trim() }),
+);
+
+export const DeleteConversation = defineCommand('DeleteConversation', z.object({ conversationId: Id }));
+
+export const GiveFeedback = defineCommand(
+  'GiveFeedback',
+  z.object({ generationId: Id, rating: Rating, comment: Text.nullable().default(null) }),
+);
+
+// Generation lifecycle, issued by the saga and the workers.
+// The generation lifecycle commands carry what their events will record (the event schemas are the
+// one definition), with defaults a caller may omit.
+export const RequestGeneration = defineCommand(
+  'RequestGeneration',
+  GenerationRequested.shape.data.extend({
+    siblingOf: Id.nullable().default(null),
+    priority: z.number().int().min(0).max(9).default(0),
+    brownout: z.boolean().default(false),
+  }),
+);
+
+export const AppendTokens = defineCommand(
+  'AppendTokens',
+  TokensGenerated.shape.data.extend({ tokenIds: z.array(z.number().int().min(0)).min(1) }),
+);
+
+export const CompleteGeneration = defineCommand('CompleteGeneration', GenerationCompleted.shape.data);
+
+export const FailGeneration = defineCommand(
+  'FailGeneration',
+  z.object({ generationId: Id, attempt: z.number().int().min(0), code: z.string().min(1), reason: z.string() }),
+);
+
+export const CancelGeneration = defineCommand(
+  'CancelGeneration',
+  z.object({ generationId: Id, reason: z.string().default('cancelled by user'), usage: Usage.nullable().default(null) }),
+);
+
+export const FileAppeal = defineCommand(
+  'FileAppeal',
+  z.object({ appealId: Id, safetyEventId: z.uuid(), reason: Text.trim().min(1).max(2000) }),
+);
+
+export const ResolveAppeal = defineCommand(
+  'ResolveAppeal',
+  z.object({ appealId: Id, outcome: z.enum(['upheld', 'overturned']), note: z.string().max(2000).default('') }),
+);
+
+// GDPR erasure of a user (by themself or an admin): their keys are destroyed first.
+export const EraseUserData = defineCommand(
+  'EraseUserData',
+  z.object({ userId: Id, reason: z.enum(['user_request', 'admin_request']).default('user_request') }),
+);
+
+export const EraseConversation = defineCommand(
+  'EraseConversation',
+  z.object({ conversationId: Id, reason: z.enum(['retention', 'admin_request']), retentionDays: z.number().int().min(0).nullable().default(null) }),
+);
+
+export const ConversationCommand = z.discriminatedUnion('type', [
+  StartConversation,
+  SubmitMessage,
+  RenameConversation,
+  DeleteConversation,
+  EraseConversation,
+]);
+export type ConversationCommand = z.infer<typeof ConversationCommand>;
+
+export const GenerationCommand = z.discriminatedUnion('type', [
+  RequestGeneration,
+  AppendTokens,
+  CompleteGeneration,
+  FailGeneration,
+  CancelGeneration,
+  GiveFeedback,
+]);
+export type GenerationCommand = z.infer<typeof GenerationCommand>;
+
+export const AppealCommand = z.discriminatedUnion('type', [FileAppeal, ResolveAppeal]);
+export type AppealCommand = z.infer<typeof AppealCommand>;
+
+export const ParleyCommand = z.discriminatedUnion('type', [
+  EraseUserData,
+  ...ConversationCommand.options,
+  ...GenerationCommand.options,
+  ...AppealCommand.options,
+]);
+export type ParleyCommand = z.infer<typeof ParleyCommand>;
+export type CommandType = ParleyCommand['type'];
+export type CommandOf<T extends CommandType> = Extract<ParleyCommand, { type: T }>;
+// What a caller passes before defaults are applied.
+export type CommandInput<T extends CommandType> = z.input<Extract<(typeof ParleyCommand.options)[number], { shape: { type: z.ZodLiteral<T> } }>>;

@@ -1,0 +1,223 @@
+import { z } from 'zod';
+import { EventMetadata, FinishReason, Id, Rating, SamplingParams, Text, Usage } from './common.ts';
+import { CategoryScore, SafetySettings, SafetyStage, SafetyVerdict } from './safety.ts';
+
+// Every event: { type, version, data, metadata }. `version` is the schema version of `data`;
+// older versions are upcast on read (see upcasters.ts), never rewritten in the store.
+function defineEvent<T extends string, V extends number, D extends z.ZodType>(type: T, version: V, data: D) {
+  return z.object({
+    type: z.literal(type),
+    version: z.literal(version),
+    data,
+    metadata: EventMetadata,
+  });
+}
+
+export const ConversationStarted = defineEvent(
+  'ConversationStarted',
+  1,
+  z.object({
+    conversationId: Id,
+    ownerId: Id,
+    tenantId: Id,
+    title: Text,
+    systemPrompt: Text.nullable(),
+    model: z.string().min(1),
+    safetySettings: SafetySettings,
+  }),
+);
+
+// v2 added parentMessageId (an edit branches from an earlier turn) and generationId (the id the
+// answer will have, so a client can subscribe at once). v1 events read as "no parent".
+export const MessageSubmitted = defineEvent(
+  'MessageSubmitted',
+  2,
+  z.object({
+    conversationId: Id,
+    messageId: Id,
+    generationId: Id,
+    role: z.literal('user'),
+    content: Text,
+    parentMessageId: Id.nullable(),
+    params: SamplingParams,
+  }),
+);
+export const MessageSubmittedV1Data = z.object({
+  conversationId: Id,
+  messageId: Id,
+  role: z.literal('user'),
+  content: z.string(),
+  params: SamplingParams,
+});
+
+export const SafetyChecked = defineEvent(
+  'SafetyChecked',
+  1,
+  z.object({
+    conversationId: Id,
+    messageId: Id.nullable(),
+    generationId: Id.nullable(),
+    stage: SafetyStage,
+    verdict: SafetyVerdict,
+    categories: z.array(CategoryScore),
+    policyVersion: z.string().min(1),
+    latencyMs: z.number().min(0),
+    degraded: z.boolean(),
+    // sha256 of the checked text: audit can prove what was checked without keeping it.
+    contentHash: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+);
+
+export const GenerationRequested = defineEvent(
+  'GenerationRequested',
+  1,
+  z.object({
+    generationId: Id,
+    conversationId: Id,
+    messageId: Id,
+    ownerId: Id,
+    tenantId: Id,
+    model: z.string().min(1),
+    params: SamplingParams,
+    // Which turns the assembled context holds; dropped turns are recorded, not silently lost.
+    context: z.object({
+      includedMessageIds: z.array(Id),
+      droppedMessageIds: z.array(Id),
+      promptTokens: z.number().int().min(0),
+    }),
+    siblingOf: Id.nullable(),
+    priority: z.number().int().min(0).max(9),
+    brownout: z.boolean(),
+  }),
+);
+
+export const TokensGenerated = defineEvent(
+  'TokensGenerated',
+  1,
+  z.object({
+    generationId: Id,
+    attempt: z.number().int().min(1),
+    firstIndex: z.number().int().min(0),
+    tokenIds: z.array(z.number().int().min(0)),
+    text: Text,
+    // Where each token's text starts within `text`, so a stream can resume after any token.
+    textOffsets: z.array(z.number().int().min(0)).optional(),
+  }),
+);
+
+export const GenerationCompleted = defineEvent(
+  'GenerationCompleted',
+  1,
+  z.object({
+    generationId: Id,
+    attempt: z.number().int().min(1),
+    finishReason: FinishReason,
+    usage: Usage,
+    ttftMs: z.number().min(0),
+    tpotMs: z.number().min(0),
+    workerId: z.string().min(1),
+  }),
+);
+
+export const GenerationFailed = defineEvent(
+  'GenerationFailed',
+  1,
+  z.object({
+    generationId: Id,
+    attempt: z.number().int().min(0),
+    code: z.string().min(1),
+    reason: z.string(),
+  }),
+);
+
+export const GenerationCancelled = defineEvent(
+  'GenerationCancelled',
+  1,
+  z.object({
+    generationId: Id,
+    reason: z.string(),
+    usage: Usage.nullable(),
+  }),
+);
+
+export const FeedbackGiven = defineEvent(
+  'FeedbackGiven',
+  1,
+  z.object({
+    generationId: Id,
+    conversationId: Id,
+    userId: Id,
+    rating: Rating,
+    comment: Text.nullable(),
+  }),
+);
+
+export const ConversationRenamed = defineEvent(
+  'ConversationRenamed',
+  1,
+  z.object({ conversationId: Id, title: Text }),
+);
+
+export const ConversationDeleted = defineEvent('ConversationDeleted', 1, z.object({ conversationId: Id }));
+
+export const UserDataErased = defineEvent(
+  'UserDataErased',
+  1,
+  z.object({ userId: Id, tenantId: Id, reason: z.enum(['user_request', 'admin_request', 'retention']) }),
+);
+
+// A conversation erased by the tenant's retention period: its key is destroyed, read models forget it.
+export const ConversationErased = defineEvent(
+  'ConversationErased',
+  1,
+  z.object({ conversationId: Id, ownerId: Id, tenantId: Id, reason: z.enum(['retention', 'admin_request']), retentionDays: z.number().int().min(0).nullable() }),
+);
+
+export const AppealFiled = defineEvent(
+  'AppealFiled',
+  1,
+  z.object({ appealId: Id, safetyEventId: z.uuid(), userId: Id, tenantId: Id, reason: Text }),
+);
+
+export const AppealResolved = defineEvent(
+  'AppealResolved',
+  1,
+  z.object({ appealId: Id, outcome: z.enum(['upheld', 'overturned']), note: z.string(), resolvedBy: Id }),
+);
+
+export const ParleyEvent = z.discriminatedUnion('type', [
+  ConversationStarted,
+  MessageSubmitted,
+  SafetyChecked,
+  GenerationRequested,
+  TokensGenerated,
+  GenerationCompleted,
+  GenerationFailed,
+  GenerationCancelled,
+  FeedbackGiven,
+  ConversationRenamed,
+  ConversationDeleted,
+  UserDataErased,
+  ConversationErased,
+  AppealFiled,
+  AppealResolved,
+]);
+export type ParleyEvent = z.infer<typeof ParleyEvent>;
+export type EventType = ParleyEvent['type'];
+export type EventOf<T extends EventType> = Extract<ParleyEvent, { type: T }>;
+export type EventData<T extends EventType> = EventOf<T>['data'];
+
+export const eventSchemas = Object.fromEntries(ParleyEvent.options.map((s) => [s.shape.type.value, s])) as unknown as {
+  [T in EventType]: z.ZodType<EventOf<T>>;
+};
+
+export const currentVersion = Object.fromEntries(
+  ParleyEvent.options.map((s) => [s.shape.type.value, s.shape.version.value]),
+) as Record<EventType, number>;
+
+export const eventTypes = Object.keys(currentVersion) as EventType[];
+
+// A schema id data scientists' tools can resolve against schemas/json/.
+export function schemaId(type: EventType): string {
+  return `https://parley.dev/schemas/events/${type}.v${currentVersion[type]}.json`;
+}
