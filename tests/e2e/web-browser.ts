@@ -36,8 +36,10 @@ export async function openBrowser({ viewport = { width: 1280, height: 800 } }: {
 }
 
 // Signs out whoever was signed in, then signs in through the dev sign-in form.
+// Storage is cleared from /healthz (same origin, no page script), so a session the chat page is
+// still restoring cannot write its token back after the clear.
 export async function devSignIn(page: Page, url: string, name: string) {
-  await page.goto(url);
+  await page.goto(new URL('/healthz', url).href);
   await page.evaluate(() => localStorage.clear());
   await page.goto(url);
   await page.getByLabel('Your name').fill(name);

@@ -190,11 +190,8 @@ describe('chat page: serving, sign-in and the conversation list', () => {
     const trial = await new SignJWT({ tenant: 't1', roles: ['user'], tier: 'trial' })
       .setProtectedHeader({ alg: 'HS256' }).setSubject('gina').setIssuedAt().setExpirationTime('1h')
       .sign(new TextEncoder().encode(server.app.secret));
-    await page.goto(server.url);
-    // Let the page finish restoring the previous session first: a sign-in still in flight would
-    // write its token back after we clear it.
-    await page.waitForFunction(() => document.querySelector('#signin')?.hasAttribute('hidden') === false || document.querySelector('#app')?.hasAttribute('hidden') === false);
-    await page.waitForLoadState('networkidle');
+    // Cleared from a page without the chat script, so no sign-in in flight can write its token back.
+    await page.goto(new URL('/healthz', server.url).href);
     await page.evaluate(() => localStorage.clear());
     await page.goto(server.url);
     await page.getByLabel('Access token').fill(trial);
