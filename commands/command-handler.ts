@@ -10,6 +10,7 @@ import { defaultLimits, type DomainLimits } from '../schemas/config.ts';
 import type { ParleyEvent } from '../schemas/events.ts';
 import { validationError, type CommandResult } from './command-result.ts';
 import { deterministicEventId } from './event-ids.ts';
+import { StreamCache } from './stream-cache.ts';
 
 // Deciders fold plain events: the store's extra fields (position, revision) do not matter to them.
 type Route = { streamId: string; decide: (history: ParleyEvent[]) => Decision };
@@ -26,8 +27,10 @@ export class CommandHandler {
   private readonly limits: DomainLimits;
   private readonly now: () => Date;
   private readonly maxRetries: number;
+  private readonly streams: StreamCache;
 
   constructor(private readonly options: CommandHandlerOptions) {
+    this.streams = new StreamCache(options.store);
     this.limits = options.limits ?? defaultLimits;
     this.now = options.now ?? (() => new Date());
     this.maxRetries = options.maxRetries ?? 5;
@@ -52,7 +55,7 @@ export class CommandHandler {
     const last = commands[commands.length - 1]!;
 
     for (let attempt = 0; ; attempt++) {
-      const history = await this.options.store.readStream(streamId);
+      const history = await this.streams.read(streamId);
       const previous = history.filter((e) => e.metadata.commandId === last.metadata.commandId);
       if (previous.length > 0) {
         const lastEvent = previous[previous.length - 1]!;

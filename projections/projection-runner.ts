@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import { readCheckpoint } from '../eventstore/postgres/checkpoints.ts';
+import { CheckpointWatcher } from '../eventstore/postgres/checkpoint-watcher.ts';
 import { CheckpointedConsumer, type WakeSource } from '../eventstore/postgres/checkpointed-consumer.ts';
-import { comparePositions, type EventStore, type Position } from '../eventstore/port.ts';
+import type { EventStore, Position } from '../eventstore/port.ts';
 import { liveNames, type Projection } from './projection.ts';
 
 export type RunnerOptions = {
@@ -44,16 +45,13 @@ export class ProjectionRunner {
   }
 }
 
+const watchers = new WeakMap<Knex, CheckpointWatcher>();
+
 // Resolves true once `projectionName` has applied everything up to `position` (read-your-writes).
-// Reads only the checkpoint table, so it works in an API process that runs no projections.
-export async function waitForProjection(knex: Knex, projectionName: string, position: Position, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const checkpoint = await readCheckpoint(knex, projectionName);
-    if (comparePositions(checkpoint, position) >= 0) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
+export function waitForProjection(knex: Knex, projectionName: string, position: Position, timeoutMs = 5000): Promise<boolean> {
+  let watcher = watchers.get(knex);
+  if (!watcher) watchers.set(knex, (watcher = new CheckpointWatcher(knex)));
+  return watcher.wait(projectionName, position, timeoutMs);
 }
 
 // Events and seconds behind the head of the log, for /metrics and /readyz.

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { EventStore, RecordedEvent } from '../port.ts';
+import type { EventStore, Position, RecordedEvent } from '../port.ts';
 import type { EventType } from '../../schemas/events.ts';
 import { lockCheckpoint, readCheckpoint, saveCheckpoint } from './checkpoints.ts';
 
@@ -21,6 +21,8 @@ export type Consumer = {
 export class CheckpointedConsumer {
   private controller = new AbortController();
   private running: Promise<void> | null = null;
+  // The checkpoint this process last saved; re-read from the table after a conflict or an error.
+  private position: Position | null = null;
 
   constructor(
     private readonly knex: Knex,
@@ -46,17 +48,25 @@ export class CheckpointedConsumer {
   // other process advanced the checkpoint meanwhile, and applies the batch only if so.
   async step(): Promise<number> {
     const batchSize = this.options.batchSize ?? 500;
-    const from = await readCheckpoint(this.knex, this.consumer.name);
+    const from = this.position ?? (await readCheckpoint(this.knex, this.consumer.name));
+    this.position = null;
     const events = await this.store.readAll({ from, limit: batchSize });
-    if (events.length === 0) return 0;
+    if (events.length === 0) {
+      this.position = from;
+      return 0;
+    }
     const relevant = events.filter((e) => this.consumer.types.includes(e.type));
     if (relevant.length > 0) await this.consumer.prepare?.(relevant);
-    return this.knex.transaction(async (trx) => {
-      if ((await lockCheckpoint(trx, this.consumer.name)) !== from) return batchSize; // another process took it: go again
+    const last = events[events.length - 1]!.position;
+    const read = await this.knex.transaction(async (trx) => {
+      if ((await lockCheckpoint(trx, this.consumer.name)) !== from) return null; // another process took it
       if (relevant.length > 0) await this.consumer.handle(trx, relevant);
-      await saveCheckpoint(trx, this.consumer.name, events[events.length - 1]!.position, relevant.length);
+      await saveCheckpoint(trx, this.consumer.name, last, relevant.length);
       return events.length;
     });
+    if (read === null) return batchSize; // go again from the table's checkpoint
+    this.position = last;
+    return read;
   }
 
   private async loop(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { EventStore } from '../../eventstore/port.ts';
+import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
 import type { EventOf } from '../../schemas/events.ts';
 
 export type ChatTurnMessage = { role: 'system' | 'user' | 'assistant'; content: string };
@@ -24,8 +24,8 @@ export class ContextTooLongError extends Error {
 // The turns a message answers to, oldest first, ending with the message itself. A normal message
 // follows the one submitted before it; an edit (parentMessageId) replaces its parent, so it follows
 // whatever the parent followed.
-export async function loadThread(store: EventStore, conversationId: string, messageId: string): Promise<Thread> {
-  const events = await store.readStream(`conversation-${conversationId}`);
+export async function loadThread(store: EventStore, conversationId: string, messageId: string, events?: RecordedEvent[]): Promise<Thread> {
+  events ??= await store.readStream(`conversation-${conversationId}`);
   const started = events.find((e) => e.type === 'ConversationStarted') as EventOf<'ConversationStarted'> | undefined;
   const messages = events.filter((e) => e.type === 'MessageSubmitted') as EventOf<'MessageSubmitted'>[];
   const byId = new Map(messages.map((m, i) => [m.data.messageId, { m, i }]));

@@ -23,7 +23,7 @@ async function inSpan<T>(name: string, attributes: Record<string, string>, fn: (
   });
 }
 
-const PREPARE_CONCURRENCY = 8;
+const PREPARE_CONCURRENCY = 16;
 
 const SAGA_ACTOR: Actor = { userId: 'parley-saga', tenantId: 'system', roles: ['admin'] };
 
@@ -48,8 +48,10 @@ export function generationSaga(options: SagaOptions): Consumer {
 
   async function onMessage(e: EventOf<'MessageSubmitted'> & RecordedEvent) {
     const d = e.data;
-    const started = (await store.readStream(`conversation-${d.conversationId}`, { limit: 1 }))[0] as (EventOf<'ConversationStarted'> & RecordedEvent) | undefined;
-    if (!started) return;
+    // Read once: its first event is ConversationStarted, and context assembly needs all of it.
+    const conversation = await store.readStream(`conversation-${d.conversationId}`);
+    const started = conversation[0] as (EventOf<'ConversationStarted'> & RecordedEvent) | undefined;
+    if (started?.type !== 'ConversationStarted') return;
     const owner = { ownerId: started.data.ownerId, tenantId: started.data.tenantId };
     const spanAttributes = { 'parley.generation_id': d.generationId, 'parley.correlation_id': e.metadata.correlationId };
     const check = await inSpan('parley.safety.input', spanAttributes, () => checkInput(d.content, started.data.safetySettings));
@@ -81,10 +83,14 @@ export function generationSaga(options: SagaOptions): Consumer {
       return;
     }
     try {
-      const ctx = await inSpan('parley.context.assembly', spanAttributes, async () => fitToContext(options.model, await loadThread(store, d.conversationId, d.messageId), d.params.maxTokens));
+      const ctx = await inSpan('parley.context.assembly', spanAttributes, async () => fitToContext(options.model, await loadThread(store, d.conversationId, d.messageId, conversation), d.params.maxTokens));
       await run([['RequestGeneration', {
         ...base, context: { includedMessageIds: ctx.includedMessageIds, droppedMessageIds: ctx.droppedMessageIds, promptTokens: ctx.promptTokens },
       }, `saga:request:${d.generationId}`]], e);
+      // The job is queued now rather than when GenerationRequested comes back through the log (a
+      // later batch): under a burst that round trip was most of the time to the first token.
+      // Idempotent; handle() still enqueues from the event, which covers a crash right here.
+      await jobs.enqueueAndNotify(d.generationId, base.priority ?? 0);
     } catch (error) {
       if (!(error instanceof ContextTooLongError)) throw error;
       await run([

@@ -40,6 +40,16 @@ export class JobQueue {
     await trx('generation_jobs').insert({ generation_id: generationId, priority, max_attempts: maxAttempts }).onConflict('generation_id').ignore();
   }
 
+  // Enqueues outside any checkpoint transaction and wakes idle workers (they listen for appends).
+  // One statement, one round trip (it runs for every message).
+  async enqueueAndNotify(generationId: string, priority = 0, maxAttempts = 3): Promise<void> {
+    await this.knex.raw(
+      `with queued as (insert into generation_jobs (generation_id, priority, max_attempts) values (?, ?, ?) on conflict (generation_id) do nothing)
+       select pg_notify('parley_events', '')`,
+      [generationId, priority, maxAttempts],
+    );
+  }
+
   async claim(workerId: string, limit: number): Promise<ClaimedJob[]> {
     if (limit <= 0) return [];
     const { rows } = await this.knex.raw(

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { CommandSuccess } from '../../commands/command-result.ts';
 import { eraseUserData } from '../../commands/erasure.ts';
 import { waitForProjection } from '../../projections/projection-runner.ts';
@@ -70,9 +71,20 @@ export const mutationResolvers = {
     // Quotas and load shedding: a refused turn appends nothing (RATE_LIMITED with retryAfter).
     const gate = await admitTurn(ctx, actor, { maxTokens: input.params?.maxTokens, promptText: input.content });
     const result = await gate.run(generationId, () => runAll(ctx, actor, commandsFor(gate.params(stripNulls(input.params)))));
-    const conversation = await conversationAfter(ctx, actor, conversationId, result.position);
-    const [message] = (await ctx.services.knex('history_messages').where({ id: messageId })).map(toMessage);
-    return { conversation, message, generation: { id: generationId }, position: result.position };
+    // The history read model is waited for only when the client selects from it: a client that
+    // asks for just the generation id subscribes to the answer that much sooner. (graphql-js calls
+    // a function-valued field with (args, context, info).)
+    let conversation: ReturnType<typeof conversationAfter> | null = null;
+    const historyConversation = () => (conversation ??= conversationAfter(ctx, actor, conversationId, result.position));
+    return {
+      conversation: historyConversation,
+      message: async () => {
+        await historyConversation();
+        return (await ctx.services.knex('history_messages').where({ id: messageId })).map(toMessage)[0];
+      },
+      generation: { id: generationId },
+      position: result.position,
+    };
   },
 
   regenerate: async (_: unknown, { generationId }: { generationId: string }, ctx: GraphQLContext) => {
@@ -88,9 +100,12 @@ export const mutationResolvers = {
     // A sibling: same message and context, a new answer. Both stay in history and in RLHF exports.
     const id = ctx.services.newId();
     const gate = await admitTurn(ctx, actor, { maxTokens: original.data.params.maxTokens, promptTokens: original.data.context.promptTokens });
+    // A fresh seed: the original's (OpenAI calls always record one) would sample the same answer
+    // again. Recorded, so a retry of the sibling after a worker dies still gives the same text.
+    const params = { ...original.data.params, seed: randomInt(2 ** 31 - 1) };
     const result = await gate.run(id, () => run(ctx, actor, 'RequestGeneration', {
       ...original.data, generationId: id, siblingOf: original.data.siblingOf ?? original.data.generationId,
-      params: gate.params(original.data.params), ...gate.request(),
+      params: gate.params(params), ...gate.request(),
     }), { hint: false });
     return { generation: { id }, position: result.position };
   },

@@ -137,6 +137,24 @@ describe('GraphQL read side, end to end', () => {
     assert.equal(await server.app.store.headPosition(), head, 'nothing appended');
   });
 
+  it('a regenerated sibling samples anew: same parameters, a fresh seed', async () => {
+    const sent = await gql(as('alice'), SEND, { input: { content: 'Tell me a story' } });
+    const { conversation, message, generation } = sent.data.sendMessage;
+    await answer(generation.id, message.id, conversation.id, 'Once.');
+    const requested = async (id: string) => (await server.app.store.readStream(`generation-${id}`, { limit: 1 }))[0]!.data as { params: Record<string, unknown> };
+    const original = await requested(generation.id);
+    for (let i = 0; i < 2; i++) {
+      const regen = await gql(as('alice'), `mutation($id: ID!) { regenerate(generationId: $id) { generation { id } } }`, { id: generation.id });
+      assert.equal(regen.errors, undefined, JSON.stringify(regen.errors));
+      const sibling = await requested(regen.data.regenerate.generation.id);
+      const { seed, ...rest } = sibling.params;
+      const { seed: originalSeed, ...originalRest } = original.params;
+      assert.equal(typeof seed, 'number', 'recorded, so a retry reproduces it');
+      assert.notEqual(seed, originalSeed);
+      assert.deepEqual(rest, originalRest, 'the other parameters are kept');
+    }
+  });
+
   it('records feedback, regenerates a sibling, exports RLHF pairs, and rebuilds to the same rows', async () => {
     const sent = await gql(as('alice'), SEND, { input: { content: 'Say hello', systemPrompt: 'You are Parley.' } });
     const { conversation, message, generation } = sent.data.sendMessage;

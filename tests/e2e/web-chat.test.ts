@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { graphqlClient, startTestServer, type TestServer } from '../support/server.ts';
-import { artifactPath, devSignIn, eventually, openBrowser, type Browser } from './web-browser.ts';
+import { artifactPath, devSignIn, eventually, expectFocus, openBrowser, type Browser } from './web-browser.ts';
 
 // The chat page with the shipped model behind it: short answers over the GraphQL SSE subscription,
 // siblings, feedback, safety. Long answers (growth, Stop, dropped connections) are in web-streaming.test.ts.
@@ -85,7 +85,7 @@ describe('chat page: answers, siblings, feedback and safety in a real browser', 
     await lastAnswer().getByRole('button', { name: 'Previous answer' }).click();
     await lastAnswer().getByText('1/2').waitFor();
     assert.equal(await answerText(), firstText);
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Next answer', 'focus stays on the switcher');
+    await expectFocus(page, 'aria-label', 'Next answer', 'focus stays on the switcher');
     await page.keyboard.press('Enter');
     await lastAnswer().getByText('2/2').waitFor();
     assert.equal(await answerText(), secondText);
@@ -103,7 +103,7 @@ describe('chat page: answers, siblings, feedback and safety in a real browser', 
     await lastAnswer().getByText('2/2').waitFor();
     await lastAnswer().getByRole('button', { name: 'Good answer' }).click();
     const comment = lastAnswer().getByLabel('Why is it good? (optional)');
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'comment', 'focus moves to the comment');
+    await expectFocus(page, 'name', 'comment', 'focus moves to the comment');
     await comment.fill('Short and sweet');
     await comment.press('Enter');
     await lastAnswer().getByText('You rated this answer good: “Short and sweet”').waitFor();

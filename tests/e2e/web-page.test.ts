@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { createDevLoginRoute, devLoginEnabled } from '../../read-api/http/dev-login.ts';
 import { graphqlClient, startTestServer, type TestServer } from '../support/server.ts';
-import { devSignIn, eventually, openBrowser, type Browser } from './web-browser.ts';
+import { devSignIn, eventually, expectFocus, openBrowser, type Browser } from './web-browser.ts';
 
 // The chat page without the model: serving, sign-in, the conversation list, rename, delete, search,
 // reload, errors and the narrow layout. Streaming answers are in web-chat.test.ts.
@@ -89,7 +89,7 @@ describe('chat page: serving, sign-in and the conversation list', () => {
     await page.getByLabel('Access token').fill(`Bearer ${token}`);
     await page.getByRole('button', { name: 'Sign in with token' }).click();
     await page.getByText('Signed in as erin').waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'composer-input', 'focus lands in the message box');
+    await expectFocus(page, 'id', 'composer-input', 'focus lands in the message box');
 
     await page.reload();
     await page.getByText('Signed in as erin').waitFor(); // the token is remembered
@@ -135,7 +135,7 @@ describe('chat page: serving, sign-in and the conversation list', () => {
     await title.press('Escape');
     assert.match(await page.locator('#conversation-title').innerText(), /^What is the capital of France\?/, 'Escape keeps the old title');
     assert.equal(await page.locator('#rename-form').isHidden(), true);
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'rename', 'focus returns to Rename');
+    await expectFocus(page, 'id', 'rename', 'focus returns to Rename');
     await page.getByRole('button', { name: 'Rename' }).click();
     await title.fill('Capitals');
     await title.press('Enter');
@@ -230,10 +230,10 @@ describe('chat page: serving, sign-in and the conversation list', () => {
       assert.equal(await page.getByRole('link', { name: 'Tell me about penguins' }).isVisible(), false, 'the list is tucked away');
       await menu.click();
       assert.equal(await menu.getAttribute('aria-expanded'), 'true');
-      assert.equal(await page.evaluate(() => document.activeElement?.id), 'search', 'focus moves into the list');
+      await expectFocus(page, 'id', 'search', 'focus moves into the list');
       await page.keyboard.press('Escape');
       assert.equal(await menu.getAttribute('aria-expanded'), 'false', 'Escape closes the list');
-      assert.equal(await page.evaluate(() => document.activeElement?.id), 'toggle-sidebar', 'and returns focus to the menu button');
+      await expectFocus(page, 'id', 'toggle-sidebar', 'and returns focus to the menu button');
       await menu.click();
       await page.getByRole('link', { name: 'Tell me about penguins' }).click();
       await page.getByRole('heading', { name: 'Tell me about penguins' }).waitFor();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page, Request } from 'playwright-core';
 import { graphqlClient, RANDOM_MODEL_DIR, startTestServer, type TestServer } from '../support/server.ts';
-import { devSignIn, eventually, openBrowser, type Browser } from './web-browser.ts';
+import { devSignIn, eventually, expectFocus, openBrowser, type Browser } from './web-browser.ts';
 
 // Long answers, so that there is a stream to watch, stop and cut: the random-weight test model (same
 // architecture as the shipped one) rarely samples end-of-text and runs to max tokens. Greedy, so the
@@ -109,7 +109,7 @@ describe('chat page: long answers stream, stop and survive dropped connections',
     assert.equal(await answerText(), shown, 'nothing is added after Stop');
     assert.ok(shown.length > 0);
     assert.equal(await page.getByRole('button', { name: 'Send' }).isVisible(), true);
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'composer-input', 'focus returns to the message box');
+    await expectFocus(page, 'id', 'composer-input', 'focus returns to the message box');
   });
 
   it('a dropped connection resumes from the last token seen: nothing lost, nothing repeated', async () => {

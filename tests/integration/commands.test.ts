@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { CommandHandler } from '../../commands/command-handler.ts';
 import { PostgresEventStore } from '../../eventstore/postgres/event-store.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { alice, bob } from '../support/events.ts';
+import { admin, alice, bob } from '../support/events.ts';
 
 describe('command handlers on PostgreSQL', () => {
   let db: TestDatabase;
@@ -95,4 +95,56 @@ describe('command handlers on PostgreSQL', () => {
     const result = await handler.execute({ type: 'RenameConversation', data: { conversationId: id, title: 'mine now' }, metadata: { commandId: randomUUID(), actor: bob } });
     assert.ok(!result.ok && result.error.code === 'NOT_FOUND');
   });
+
+  // Worker-side appends: a long answer is many AppendTokens on one growing generation stream.
+  describe('a growing generation stream', () => {
+    const requestFor = (generationId: string) => ({
+      type: 'RequestGeneration',
+      data: {
+        generationId, conversationId: randomUUID(), messageId: randomUUID(), ownerId: 'alice', tenantId: 't1', model: 'parley-tiny',
+        params: {}, context: { includedMessageIds: [], droppedMessageIds: [], promptTokens: 3 },
+      },
+      metadata: { commandId: randomUUID(), actor: admin },
+    });
+    const tokens = (generationId: string, firstIndex: number, n = 4) => ({
+      type: 'AppendTokens',
+      data: { generationId, attempt: 1, firstIndex, tokenIds: Array.from({ length: n }, (_, i) => firstIndex + i + 1), text: `[${firstIndex}]` },
+      metadata: { commandId: randomUUID(), actor: admin },
+    });
+
+    it('each command reads only the events appended since the previous one', async () => {
+      const reads: { streamId: string; fromRevision: number }[] = [];
+      const watched = new Proxy(store, {
+        get: (target, key, receiver) => key === 'readStream'
+          ? (streamId: string, options: { fromRevision?: number } = {}) => {
+            reads.push({ streamId, fromRevision: options.fromRevision ?? 0 });
+            return target.readStream(streamId, options);
+          }
+          : Reflect.get(target, key, receiver),
+      });
+      const worker = new CommandHandler({ store: watched });
+      const g = randomUUID();
+      assert.ok((await worker.execute(requestFor(g))).ok);
+      for (let i = 0; i < 20; i++) assert.ok((await worker.execute(tokens(g, i * 4))).ok, `chunk ${i}`);
+      // The request finds no stream; from then on each read starts where the previous one ended.
+      assert.deepEqual(reads.map((r) => r.fromRevision), [0, ...Array.from({ length: 20 }, (_, i) => i)], 'never from the start again');
+      const events = await store.readStream(`generation-${g}`);
+      assert.equal(events.length, 21);
+      assert.equal(events.slice(1).map((e) => (e.data as { text: string }).text).join(''), Array.from({ length: 20 }, (_, i) => `[${i * 4}]`).join(''));
+    });
+
+    it('sees what another process appended meanwhile', async () => {
+      const a = new CommandHandler({ store });
+      const b = new CommandHandler({ store });
+      const g = randomUUID();
+      assert.ok((await a.execute(requestFor(g))).ok);
+      assert.ok((await a.execute(tokens(g, 0))).ok);
+      assert.ok((await b.execute(tokens(g, 4))).ok);
+      const next = await a.execute(tokens(g, 8));
+      assert.ok(next.ok, 'a decides on the chunk b appended');
+      const gap = await a.execute(tokens(g, 8));
+      assert.ok(!gap.ok && gap.error.code === 'TOKEN_INDEX_GAP', 'and on its own last one');
+    });
+  });
 });
+

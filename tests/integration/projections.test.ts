@@ -44,6 +44,24 @@ describe('projection runner', () => {
     assert.deepEqual(await projectionLag(knex, 'history'), { events: 0, seconds: 0 });
   });
 
+  it('read-your-writes: many waiters share one checkpoint poll; an unreached position times out', async () => {
+    const own = createKnex(db.url); // its own watcher, so the queries counted are only these waiters'
+    try {
+      let polls = 0;
+      own.on('query', (q: { sql: string }) => { if (/parley_checkpoints/.test(q.sql)) polls++; });
+      await knex('parley_checkpoints').insert({ name: 'watch-test', position: '0/0' });
+      const waiters = Array.from({ length: 50 }, () => waitForProjection(own, 'watch-test', '100/5', 10_000));
+      await new Promise((r) => setTimeout(r, 50));
+      await knex('parley_checkpoints').where({ name: 'watch-test' }).update({ position: '100/7' });
+      assert.deepEqual(await Promise.all(waiters), Array(50).fill(true));
+      assert.ok(polls < 50, `${polls} checkpoint reads for 50 waiters`);
+      assert.equal(await waitForProjection(own, 'watch-test', '101/1', 100), false);
+      assert.equal(await waitForProjection(own, 'watch-test', '100/7', 100), true);
+    } finally {
+      await own.destroy();
+    }
+  });
+
   it('builds the audit trail without content, filterable, and lags are measurable', async () => {
     const text = 'how do I pick a lock';
     const safety = (actor = alice, verdict: 'blocked' | 'allowed' = 'blocked') => ({
