@@ -9,8 +9,7 @@ import { resolveSamplingParams, type SamplingParams } from './sampler.ts';
 import { BlockPool } from './block-pool.ts';
 import { KvCacheManager } from './kv-cache-manager.ts';
 import { KvStore } from './kv-store.ts';
-import { Scheduler, type ScheduledRow, type SchedulerOutput } from './scheduler.ts';
-import { groupRows } from './step-groups.ts';
+import { Scheduler, type SchedulerOutput } from './scheduler.ts';
 import { BatchRunner } from './batch-runner.ts';
 import { Sequence } from './sequence.ts';
 import { EngineMetrics, METRIC } from './metrics.ts';
@@ -220,25 +219,18 @@ export class EngineCore {
     for (const seq of out.outOfBlocks) this.finish(seq, 'length');
     const rows = out.rows.filter((r) => r.seq.status === 'running');
     if (rows.length === 0) return out;
-    for (const group of groupRows(rows)) await this.runGroup(group);
-    this.metrics.inc(METRIC.modelSeconds, (now() - t0) / 1000);
-    this.metrics.observe(METRIC.iterationTokens, out.numTokens);
-    this.measureKvWaste();
-    return out;
-  }
-
-  /** One model call for some of the step's rows, then a token sampled for each row that asks. */
-  private async runGroup(rows: ScheduledRow<Sequence>[]): Promise<void> {
     let res: Awaited<ReturnType<BatchRunner['run']>>;
     try {
-      res = await this.runner.run(rows, Math.max(...rows.map((r) => r.numNew)));
+      res = await this.runner.run(rows, out.seqLen);
     } catch (e) {
       // the model call failed (e.g. out of memory): those requests fail, the engine goes on
       const err = e instanceof Error ? e : new Error(String(e));
       for (const { seq } of rows) this.fail(seq, err);
-      return;
+      return out;
     }
     const t1 = now();
+    this.metrics.inc(METRIC.modelSeconds, (t1 - t0) / 1000);
+    this.metrics.observe(METRIC.iterationTokens, out.numTokens);
     const V = res.vocab;
     for (let b = 0; b < rows.length; b++) {
       const { seq, start, numNew, sample } = rows[b];
@@ -249,6 +241,8 @@ export class EngineCore {
       const at = (b * res.seqLen + numNew - 1) * V;
       this.accept(seq, seq.sampler.sample(res.logits.subarray(at, at + V)), t1);
     }
+    this.measureKvWaste();
+    return out;
   }
 
   /** Slots allocated vs holding KV, over the blocks running sequences hold (shared blocks once). */
