@@ -82,7 +82,7 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
   if (roles.includes('saga')) {
     const model = loadModel(modelDir);
     saga = new CheckpointedConsumer(knex, store, generationSaga({ store: ops.observed(store), commands, jobs, model, modelName: config.PARLEY_MODEL, admission: ops.admissionHint }), {
-      batchSize: 32, onError: ops.onError('saga'),
+      batchSize: 128, onError: ops.onError('saga'),
     });
     saga.start();
     const policy = { defaultDays: config.PARLEY_RETENTION_DAYS ?? null, tenantDays: config.PARLEY_TENANT_RETENTION };

@@ -113,9 +113,15 @@ export function generationSaga(options: SagaOptions): Consumer {
     // Messages are independent, so a burst is checked and requested several at a time.
     async prepare(events: RecordedEvent[]) {
       const messages = events.filter((e) => e.type === 'MessageSubmitted') as (EventOf<'MessageSubmitted'> & RecordedEvent)[];
-      for (let i = 0; i < messages.length; i += PREPARE_CONCURRENCY) {
-        await Promise.all(messages.slice(i, i + PREPARE_CONCURRENCY).map(onMessage));
-      }
+      // Lanes, not chunks: a slow message holds up only its own lane.
+      let next = 0;
+      const lane = async () => {
+        while (next < messages.length) await onMessage(messages[next++]!);
+      };
+      // Settled first, so a failed batch is retried only after all of its work has stopped.
+      const lanes = await Promise.allSettled(Array.from({ length: Math.min(PREPARE_CONCURRENCY, messages.length) }, lane));
+      const failed = lanes.find((l) => l.status === 'rejected');
+      if (failed) throw failed.reason;
     },
     async handle(trx: Knex.Transaction, events: RecordedEvent[]) {
       for (const e of events) {
