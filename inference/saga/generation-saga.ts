@@ -28,7 +28,7 @@ const PREPARE_CONCURRENCY = 16;
 const SAGA_ACTOR: Actor = { userId: 'parley-saga', tenantId: 'system', roles: ['admin'] };
 
 // The inference process manager. It reacts to the log (a checkpointed consumer): every side effect
-// is idempotent (deterministic command and event ids, job upserts inside the checkpoint transaction),
+// is idempotent (deterministic command and event ids, job upserts that ignore a job already there),
 // so a crash or restart replays a batch without duplicating anything.
 export function generationSaga(options: SagaOptions): Consumer {
   const { store, commands, jobs } = options;
