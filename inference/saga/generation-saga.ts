@@ -27,6 +27,9 @@ const PREPARE_CONCURRENCY = 16;
 
 const SAGA_ACTOR: Actor = { userId: 'parley-saga', tenantId: 'system', roles: ['admin'] };
 
+// The command id of the saga's own RequestGeneration for a message: deterministic, so a replay is a no-op.
+const requestCommandId = (generationId: string) => `saga:request:${generationId}`;
+
 // The inference process manager. It reacts to the log (a checkpointed consumer): every side effect
 // is idempotent (deterministic command and event ids, job upserts that ignore a job already there),
 // so a crash or restart replays a batch without duplicating anything.
@@ -74,7 +77,7 @@ export function generationSaga(options: SagaOptions): Consumer {
       const refusal = check.refusal?.message ?? 'I can’t help with that request.';
       const tokenIds = options.model.tokenizer.encode(refusal);
       await run([
-        ['RequestGeneration', { ...base, context: { includedMessageIds: [d.messageId], droppedMessageIds: [], promptTokens: 0 } }, `saga:request:${d.generationId}`],
+        ['RequestGeneration', { ...base, context: { includedMessageIds: [d.messageId], droppedMessageIds: [], promptTokens: 0 } }, requestCommandId(d.generationId)],
         ['AppendTokens', { generationId: d.generationId, attempt: 1, firstIndex: 0, tokenIds, text: refusal }, `saga:refusal:${d.generationId}`],
         ['CompleteGeneration', {
           generationId: d.generationId, attempt: 1, finishReason: 'content_filter', usage: { promptTokens: 0, completionTokens: tokenIds.length }, ttftMs: 0, tpotMs: 0, workerId: 'safety',
@@ -86,15 +89,15 @@ export function generationSaga(options: SagaOptions): Consumer {
       const ctx = await inSpan('parley.context.assembly', spanAttributes, async () => fitToContext(options.model, await loadThread(store, d.conversationId, d.messageId, conversation), d.params.maxTokens));
       await run([['RequestGeneration', {
         ...base, context: { includedMessageIds: ctx.includedMessageIds, droppedMessageIds: ctx.droppedMessageIds, promptTokens: ctx.promptTokens },
-      }, `saga:request:${d.generationId}`]], e);
+      }, requestCommandId(d.generationId)]], e);
       // The job is queued now rather than when GenerationRequested comes back through the log (a
       // later batch): under a burst that round trip was most of the time to the first token.
-      // Idempotent; handle() still enqueues from the event, which covers a crash right here.
+      // A crash before this line leaves the batch's checkpoint behind, so the replay gets here again.
       await jobs.enqueueAndNotify(d.generationId, base.priority ?? 0);
     } catch (error) {
       if (!(error instanceof ContextTooLongError)) throw error;
       await run([
-        ['RequestGeneration', { ...base, context: { includedMessageIds: [d.messageId], droppedMessageIds: [], promptTokens: 0 } }, `saga:request:${d.generationId}`],
+        ['RequestGeneration', { ...base, context: { includedMessageIds: [d.messageId], droppedMessageIds: [], promptTokens: 0 } }, requestCommandId(d.generationId)],
         ['FailGeneration', { generationId: d.generationId, attempt: 0, code: error.code, reason: error.message }, `saga:fail:${d.generationId}`],
       ], e);
     }
@@ -126,8 +129,10 @@ export function generationSaga(options: SagaOptions): Consumer {
     async handle(trx: Knex.Transaction, events: RecordedEvent[]) {
       for (const e of events) {
         if (e.type === 'GenerationRequested') {
-          // Every requested generation (a first answer or a regenerated sibling) becomes a job,
-          // unless it already ended (blocked input, context too long, cancelled early).
+          // The saga's own requests were settled in prepare (queued, or ended at once).
+          if (e.metadata.commandId === requestCommandId(e.data.generationId)) continue;
+          // Any other request (a regenerated sibling) becomes a job, unless it already ended
+          // (cancelled early) or answers a message the input check blocked.
           const history = await store.readStream(`generation-${e.data.generationId}`);
           const ended = history.some((h) => h.type === 'GenerationCompleted' || h.type === 'GenerationFailed' || h.type === 'GenerationCancelled');
           if (!ended && (await inputBlocked(e.data.conversationId, e.data.messageId))) {
