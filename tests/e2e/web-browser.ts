@@ -35,13 +35,18 @@ export async function openBrowser({ viewport = { width: 1280, height: 800 } }: {
   };
 }
 
-// Signs out whoever was signed in, then signs in through the dev sign-in form.
-// Storage is cleared from /healthz (same origin, no page script), so a session the chat page is
-// still restoring cannot write its token back after the clear.
-export async function devSignIn(page: Page, url: string, name: string) {
+// Forgets whoever was signed in and opens the page at its sign-in form. Storage is cleared from
+// /healthz (same origin, no page script), so a session the chat page is still restoring cannot
+// write its token back after the clear.
+export async function openSignedOut(page: Page, url: string) {
   await page.goto(new URL('/healthz', url).href);
   await page.evaluate(() => localStorage.clear());
   await page.goto(url);
+}
+
+// Signs out whoever was signed in, then signs in through the dev sign-in form.
+export async function devSignIn(page: Page, url: string, name: string) {
+  await openSignedOut(page, url);
   await page.getByLabel('Your name').fill(name);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForFunction((n) => document.querySelector('#whoami')?.textContent === `Signed in as ${n}`, name);

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { createDevLoginRoute, devLoginEnabled } from '../../read-api/http/dev-login.ts';
 import { graphqlClient, startTestServer, type TestServer } from '../support/server.ts';
-import { devSignIn, eventually, expectFocus, openBrowser, type Browser } from './web-browser.ts';
+import { devSignIn, eventually, expectFocus, openBrowser, openSignedOut, type Browser } from './web-browser.ts';
 
 // The chat page without the model: serving, sign-in, the conversation list, rename, delete, search,
 // reload, errors and the narrow layout. Streaming answers are in web-chat.test.ts.
@@ -190,10 +190,7 @@ describe('chat page: serving, sign-in and the conversation list', () => {
     const trial = await new SignJWT({ tenant: 't1', roles: ['user'], tier: 'trial' })
       .setProtectedHeader({ alg: 'HS256' }).setSubject('gina').setIssuedAt().setExpirationTime('1h')
       .sign(new TextEncoder().encode(server.app.secret));
-    // Cleared from a page without the chat script, so no sign-in in flight can write its token back.
-    await page.goto(new URL('/healthz', server.url).href);
-    await page.evaluate(() => localStorage.clear());
-    await page.goto(server.url);
+    await openSignedOut(page, server.url);
     await page.getByLabel('Access token').fill(trial);
     await page.getByRole('button', { name: 'Sign in with token' }).click();
     await page.waitForFunction(() => document.querySelector('#whoami')?.textContent === 'Signed in as gina');
