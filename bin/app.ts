@@ -19,6 +19,7 @@ import type { RuntimeConfig } from '../schemas/runtime-config.ts';
 import { CheckpointedConsumer } from '../eventstore/postgres/checkpointed-consumer.ts';
 import { keyStoreMigrations, type KeyStore } from '../eventstore/crypto/key-store.ts';
 import { createEngine, type InferenceEngine } from '../inference/engine/engine.ts';
+import { createNullEngine } from '../inference/engine/null-engine.ts';
 import { loadModel, resolveModelDir } from '../inference/engine/model.ts';
 import { generationSaga } from '../inference/saga/generation-saga.ts';
 import { GenerationWorker } from '../inference/worker/generation-worker.ts';
@@ -94,7 +95,10 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
   let engine: InferenceEngine | null = null;
   let worker: GenerationWorker | null = null;
   if (roles.includes('worker')) {
-    engine = ops.engine(await createEngine({ modelDir, ...(config.PARLEY_MAX_SEQS ? { maxSeqs: config.PARLEY_MAX_SEQS } : {}) }));
+    // PARLEY_NULL_MODEL=1: the benchmark's null model (fixed answer, no compute), never a default.
+    const create = config.PARLEY_NULL_MODEL === '1' ? createNullEngine : createEngine;
+    if (config.PARLEY_NULL_MODEL === '1') ops.logger.warn('PARLEY_NULL_MODEL=1: workers answer with a fixed 32-token text (benchmark instrument, no model runs)');
+    engine = ops.engine(await create({ modelDir, ...(config.PARLEY_MAX_SEQS ? { maxSeqs: config.PARLEY_MAX_SEQS } : {}) }));
     worker = new GenerationWorker({
       store: ops.observed(store), commands, jobs, engine, bus, heartbeatMs: Math.floor(config.PARLEY_LEASE_MS / 3), onError: ops.onError('worker'),
     });

@@ -32,6 +32,9 @@ export const RuntimeConfig = z.object({
   // A worker that stops renewing a job's lease for this long is presumed dead.
   PARLEY_LEASE_MS: z.coerce.number().int().min(500).default(10_000),
   PARLEY_MAX_SEQS: z.coerce.number().int().min(1).max(256).optional(),
+  // BENCHMARK INSTRUMENT, never a default: 1 = workers answer every request with a fixed 32-token
+  // answer without computing (inference/engine/null-engine.ts), so bench:pipeline sees the pipeline's own cost.
+  PARLEY_NULL_MODEL: z.enum(['0', '1']).default('0'),
   // Quotas by tier (JSON merged over the defaults in read-api/rate-limit/tiers.ts), e.g.
   // {"free":{"user":{"rpm":10,"tpm":5000,"streams":1}}}. PARLEY_QUOTAS=off disables quotas.
   PARLEY_TIERS: z.string().optional(),

@@ -1,11 +1,14 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { startEmbeddedPostgres } from './embedded.ts';
+import { installQueryCounter } from './query-counter.ts';
 
 // bigint counts and sums come back as JS numbers: our counters stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
 // Dates stay 'YYYY-MM-DD' strings: a JS Date would shift them by the local time zone.
 pg.types.setTypeParser(1082, (v) => v);
+// Every round trip to PostgreSQL is counted by operation (parley_db_queries_total on /metrics).
+installQueryCounter();
 
 export type Database = { connectionString: string; embedded: boolean; stop: () => Promise<void> };
 

@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { HttpRoute } from '../server.ts';
+import { queryCounts } from '../../eventstore/postgres/query-counter.ts';
 
 // GET /metrics in the Prometheus text format. Each process exposes its own registry: an API
 // process its HTTP/GraphQL/gateway/quota metrics, a worker its engine's (named after vLLM's), a
@@ -83,6 +84,21 @@ export class Metrics {
         },
       });
     }
+  }
+
+  /** every round trip this process made to PostgreSQL, by operation (eventstore/postgres/query-counter.ts);
+   *  role = this process's roles ("api,projector,saga,worker" in the embedded default) */
+  addQueryCounter(role: string): void {
+    const seen = new Map<string, number>();
+    new Counter({
+      name: 'parley_db_queries_total', help: 'Round trips to PostgreSQL by operation (statements; op "connect": new connections)', labelNames: ['role', 'op'], registers: [this.registry],
+      collect() {
+        for (const [op, n] of queryCounts()) {
+          const before = seen.get(op) ?? 0;
+          if (n > before) { this.inc({ role, op }, n - before); seen.set(op, n); }
+        }
+      },
+    });
   }
 
   /** projection and saga lag, job-queue depth (shared database, read at scrape time) */

@@ -77,6 +77,7 @@ export class Operations {
     ops.tracingShutdown = tracing?.shutdown ?? null;
     if (config.REDIS_URL) ops.redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: false });
     ops.metrics.addDatabase(knex, allProjections.map((p) => p.name), projectionLag, () => new JobQueue(knex).depth());
+    ops.metrics.addQueryCounter(roles.join(','));
     return ops;
   }
 
