@@ -8,6 +8,7 @@ import { authenticate } from './auth.ts';
 import { createLoaders, type GraphQLContext, type Services } from './context.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { handleAuditExport } from './http/audit-export.ts';
+import { answerUnreadBody, ClientGoneError, MAX_BODY_BYTES, readBody } from './http/body.ts';
 import { createHealthRoute, type Readiness } from './http/health.ts';
 import { sendJson } from './http/json.ts';
 
@@ -53,6 +54,21 @@ export function createApi({ services, routes = [], resolvers = [], ready, plugin
     },
   });
 
+  // The body is read here, under the size limit, before Yoga parses anything; Yoga then takes it
+  // from req.body (@whatwg-node/server uses a body already read when there is one).
+  async function serveGraphql(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return void yoga(req, res);
+    const read = await readBody(req, MAX_BODY_BYTES);
+    if (!read.ok) {
+      const message = `the request body is larger than ${read.limit} bytes`;
+      return answerUnreadBody(req, res, 413, JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT', reason: 'PAYLOAD_TOO_LARGE' } }] }));
+    }
+    const body = read.body;
+    // An async iterable with an own enumerable key: what @whatwg-node/server accepts as a read body.
+    if (body.length > 0) Object.assign(req, { body: { bytes: body.length, async *[Symbol.asyncIterator]() { yield body; } } });
+    return void yoga(req, res);
+  }
+
   const builtIn: HttpRoute[] = [
     createHealthRoute(ready), // /healthz, /readyz
     (req, res, url) => handleAuditExport(services, req, res, url),
@@ -62,9 +78,10 @@ export function createApi({ services, routes = [], resolvers = [], ready, plugin
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
       for (const route of [...builtIn, ...routes]) if (await route(req, res, url)) return;
-      if (url.pathname === '/graphql' || url.pathname === '/graphql/stream') return void yoga(req, res);
+      if (url.pathname === '/graphql' || url.pathname === '/graphql/stream') return void (await serveGraphql(req, res));
       sendJson(res, 404, { error: { message: `no route for ${req.method} ${url.pathname}`, code: 'NOT_FOUND' } });
     } catch (error) {
+      if (error instanceof ClientGoneError) return; // no one left to answer
       console.error('request failed', error);
       if (!res.headersSent) sendJson(res, 500, { error: { message: 'internal error', code: 'INTERNAL' } });
       else res.end();

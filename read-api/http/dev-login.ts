@@ -1,6 +1,6 @@
-import type { IncomingMessage } from 'node:http';
 import { signToken } from '../auth.ts';
 import type { HttpRoute } from '../server.ts';
+import { answerUnreadBody, readBody } from './body.ts';
 import { sendJson } from './json.ts';
 
 export type DevLoginOptions = {
@@ -46,11 +46,12 @@ export function createDevLoginRoute({ enabled, secret, tenantId = 'default' }: D
       sendJson(res, 415, { error: { message: 'send Content-Type: application/json', code: 'BAD_USER_INPUT' } });
       return true;
     }
-    const raw = await readBody(req, MAX_BODY);
-    if (raw === null) {
-      sendJson(res, 413, { error: { message: `body larger than ${MAX_BODY} bytes`, code: 'BAD_USER_INPUT' } });
+    const read = await readBody(req, MAX_BODY);
+    if (!read.ok) {
+      answerUnreadBody(req, res, 413, JSON.stringify({ error: { message: `body larger than ${MAX_BODY} bytes`, code: 'BAD_USER_INPUT', reason: 'PAYLOAD_TOO_LARGE' } }));
       return true;
     }
+    const raw = read.body.toString('utf8');
     let name: unknown;
     try {
       name = (JSON.parse(raw) as { name?: unknown } | null)?.name;
@@ -70,15 +71,4 @@ export function createDevLoginRoute({ enabled, secret, tenantId = 'default' }: D
     sendJson(res, 200, { token, ...actor }, { 'cache-control': 'no-store' });
     return true;
   };
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

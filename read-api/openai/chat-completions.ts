@@ -7,6 +7,7 @@ import { Id, type Actor } from '../../schemas/common.ts';
 import { authenticate } from '../auth.ts';
 import type { Services } from '../context.ts';
 import { streamGeneration } from '../graphql/generation-stream.ts';
+import { answerUnreadBody, ClientGoneError, MAX_BODY_BYTES, readBody } from '../http/body.ts';
 import type { Metrics } from '../http/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { inSpan } from '../observability/tracing.ts';
@@ -26,8 +27,6 @@ export type GatewayOptions = {
   draining: () => boolean;
   inflight: InFlight;
 };
-
-const MAX_BODY = 1 << 20;
 
 /** Requests in flight, so a graceful shutdown can wait for them. */
 export class InFlight {
@@ -136,10 +135,15 @@ export async function handleChatCompletion(o: GatewayOptions, req: IncomingMessa
     });
     summary.status = res.statusCode;
   } catch (error) {
-    if (error instanceof OpenAiError) {
+    if (error instanceof ClientGoneError) {
+      summary.status = 499;
+      summary.outcome = 'client_closed';
+    } else if (error instanceof OpenAiError) {
       summary.status = error.status;
       summary.error = error.code ?? error.type;
-      sendOpenAiError(res, error, headers);
+      // The body was not read to its end: answered so that the client still receives it.
+      if (error.status === 413) answerUnreadBody(req, res, 413, JSON.stringify(error.body()), { ...error.headers, ...headers });
+      else sendOpenAiError(res, error, headers);
     } else {
       summary.status = 500;
       o.logger.error({ ...summary, err: error }, 'chat completion failed');
@@ -367,15 +371,10 @@ function requestIdOf(req: IncomingMessage): string {
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const type = req.headers['content-type'] ?? '';
   if (type && !/^application\/json\b/i.test(type)) throw invalidRequest('the body must be JSON (content-type: application/json)', null, 'invalid_content_type');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > MAX_BODY) throw new OpenAiError(413, `the request body is larger than ${MAX_BODY} bytes`, 'invalid_request_error', 'request_too_large');
-    chunks.push(c as Buffer);
-  }
+  const read = await readBody(req, MAX_BODY_BYTES);
+  if (!read.ok) throw new OpenAiError(413, `the request body is larger than ${read.limit} bytes`, 'invalid_request_error', 'request_too_large');
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(read.body.toString('utf8'));
   } catch {
     throw invalidRequest('We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly.)', null, 'invalid_json');
   }
