@@ -21,11 +21,20 @@ export type RecordedEvent = ParleyEvent & {
 
 export type AppendResult = { nextRevision: number; position: Position; duplicate: boolean };
 
+// One stream's part of an appendMany call.
+export type StreamAppend = { streamId: string; events: EventToAppend[]; expectedRevision: ExpectedRevision };
+
 export type ReadAllOptions = { from?: Position; types?: readonly EventType[]; limit?: number };
 export type SubscribeOptions = { from?: Position; types?: readonly EventType[]; signal?: AbortSignal; batchSize?: number };
 
 export interface EventStore {
   append(streamId: string, events: EventToAppend[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
+  // Appends to many streams in one call, each with its own expected revision; one result per
+  // stream, in the order given. Each stream is idempotent by event id as in append (a stream whose
+  // events are all stored answers duplicate). A ConcurrencyError names the stream that failed.
+  // Atomic where the adapter says so (PostgreSQL: all or nothing, one round trip); the EventStoreDB
+  // adapter appends stream by stream (see esdb/event-store.ts). A stream may appear only once.
+  appendMany(appends: readonly StreamAppend[]): Promise<AppendResult[]>;
   // Events of one stream in revision order; [] when the stream does not exist.
   readStream(streamId: string, options?: { fromRevision?: number; limit?: number }): Promise<RecordedEvent[]>;
   // The stream's last revision, or null when it does not exist.
@@ -59,7 +68,14 @@ export function parsePosition(position: Position): { xid: bigint; seq: bigint } 
   return { xid: BigInt(match[1]!), seq: BigInt(match[2]!) };
 }
 
-export const isPosition = (value: string) => /^\d+\/\d+$/.test(value);
+// A position a client may hand back: both parts in range of their columns (xid8 is an unsigned
+// 64-bit integer, the sequence a bigint), so a forged one is refused before it reaches SQL.
+const MAX_XID = 2n ** 64n - 1n;
+const MAX_SEQ = 2n ** 63n - 1n;
+export function isPosition(value: string): boolean {
+  const match = /^(\d{1,20})\/(\d{1,19})$/.exec(value);
+  return match !== null && BigInt(match[1]!) <= MAX_XID && BigInt(match[2]!) <= MAX_SEQ;
+}
 
 export function comparePositions(a: Position, b: Position): number {
   const pa = parsePosition(a);

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { EventToAppend } from '../port.ts';
-import { KeyStore } from './key-store.ts';
+import { ErasedSubjectError, KeyStore } from './key-store.ts';
 
 // The personal text of each event type: encrypted at rest; everything else stays in clear so audit,
 // metering and ids survive an erasure.
@@ -26,28 +26,73 @@ export class DecryptionError extends Error {
 // the conversation's key (so a retention erasure of one conversation reaches its answers too).
 export type Subject = { subjectId: string; scope: string };
 export type SubjectLookup = (streamId: string) => Promise<Subject | null>;
+// The subjects of many streams in one go (streams without one are absent from the map).
+export type SubjectsLookup = (streamIds: string[]) => Promise<Map<string, Subject>>;
 
 export class FieldCodec {
   private readonly subjects = new Map<string, Subject>();
 
-  constructor(private readonly keys: KeyStore, private readonly lookup: SubjectLookup) {}
+  constructor(
+    private readonly keys: KeyStore,
+    lookup: SubjectLookup,
+    private readonly lookupMany: SubjectsLookup = async (ids) => {
+      const found = await Promise.all(ids.map(async (id) => [id, await lookup(id)] as const));
+      return new Map(found.filter((f): f is readonly [string, Subject] => f[1] !== null));
+    },
+  ) {}
 
   // Encrypts personal fields in place of their plaintext, bound to (stream, event id, type).
   async encode(streamId: string, events: EventToAppend[]): Promise<EventToAppend[]> {
-    const out: EventToAppend[] = [];
-    for (const event of events) {
+    return (await this.encodeMany([{ streamId, events }]))[0]!;
+  }
+
+  // encode() for many streams at once: the streams whose subject is unknown are looked up together,
+  // and the keys of all subjects are fetched (or minted) together, so a batch of streams costs at
+  // most two round trips, usually none (subjects and keys are cached). An ErasedSubjectError says
+  // in `streamIds` which streams of the call belong to the erased subject.
+  async encodeMany(appends: readonly { streamId: string; events: readonly EventToAppend[] }[]): Promise<EventToAppend[][]> {
+    // 1. Whose key each personal event needs; streams with personal events but no known subject are
+    //    looked up afterwards (an event naming its subject sets it for the stream's later events).
+    const plan = appends.map((a) => a.events.map((event) => {
       const fields = PERSONAL_FIELDS[event.type];
+      const fromEvent = this.subjectFromEvent(a.streamId, event);
       const data = event.data as Record<string, unknown>;
-      const subject = this.subjectFromEvent(streamId, event) ?? (fields ? await this.subjectOf(streamId) : null);
-      if (!fields || !subject || !fields.some((f) => typeof data[f] === 'string')) { out.push(event); continue; }
-      const { kid, key } = await this.keys.keyFor(subject.subjectId, subject.scope);
-      const sealed: Record<string, unknown> = { ...data };
-      for (const f of fields) {
-        if (typeof data[f] === 'string') sealed[f] = seal(key, kid, data[f] as string, aad(streamId, event.metadata.eventId, event.type, f));
+      if (!fields || !fields.some((f) => typeof data[f] === 'string')) return null;
+      return fromEvent ?? this.subjects.get(a.streamId) ?? 'lookup';
+    }));
+    const unknown = [...new Set(appends.filter((_, i) => plan[i]!.includes('lookup')).map((a) => a.streamId))];
+    const looked = unknown.length ? await this.lookupMany(unknown) : new Map<string, Subject>();
+    for (const [streamId, subject] of looked) if (!this.subjects.has(streamId)) this.subjects.set(streamId, subject);
+    const subjectAt = (i: number, j: number): Subject | null => {
+      const p = plan[i]![j];
+      return p === 'lookup' ? looked.get(appends[i]!.streamId) ?? null : p ?? null;
+    };
+
+    // 2. Their keys, together.
+    const wanted = appends.flatMap((a, i) => a.events.map((_, j) => subjectAt(i, j)).filter((s): s is Subject => s !== null));
+    let keys: Map<string, { kid: string; key: Buffer }>;
+    try {
+      keys = wanted.length ? await this.keys.keysFor(wanted) : new Map();
+    } catch (error) {
+      if (error instanceof ErasedSubjectError && error.subjectId) {
+        const subjectId = error.subjectId;
+        error.streamIds = appends.filter((a, i) => a.events.some((_, j) => subjectAt(i, j)?.subjectId === subjectId)).map((a) => a.streamId);
       }
-      out.push({ ...event, data: sealed });
+      throw error;
     }
-    return out;
+
+    // 3. Seal.
+    return appends.map((a, i) => a.events.map((event, j) => {
+      const subject = subjectAt(i, j);
+      if (!subject) return event;
+      const { kid, key } = keys.get(KeyStore.keyId(subject.subjectId, subject.scope))!;
+      const data = event.data as Record<string, unknown>;
+      const sealed: Record<string, unknown> = { ...data };
+      for (const f of PERSONAL_FIELDS[event.type]!) {
+        if (typeof data[f] === 'string') sealed[f] = seal(key, kid, data[f] as string, aad(a.streamId, event.metadata.eventId, event.type, f));
+      }
+      return { ...event, data: sealed };
+    }));
   }
 
   // Decrypts personal fields; a destroyed key reads as the ERASED placeholder.
@@ -76,14 +121,6 @@ export class FieldCodec {
     else if (event.type === 'AppealFiled') subject = { subjectId: d.userId!, scope: `appeal-${d.appealId}` };
     if (subject) this.subjects.set(streamId, subject);
     return subject;
-  }
-
-  private async subjectOf(streamId: string): Promise<Subject | null> {
-    const known = this.subjects.get(streamId);
-    if (known) return known;
-    const found = await this.lookup(streamId);
-    if (found) this.subjects.set(streamId, found);
-    return found;
   }
 }
 

@@ -48,18 +48,65 @@ export class KeyStore {
   }
 
   async keyFor(subjectId: string, scope: string): Promise<{ kid: string; key: Buffer }> {
-    const kid = KeyStore.keyId(subjectId, scope);
-    const cached = this.fromCache(kid);
-    if (cached) return { kid, key: cached };
-    if (await this.isErased(subjectId)) throw new ErasedSubjectError(`${subjectId} was erased: nothing new is stored for them`);
-    const fresh = randomBytes(32);
-    await this.query(
-      `insert into subject_keys (key_id, subject_id, scope, wrapped_key) values ($1, $2, $3, $4) on conflict (key_id) do nothing`,
-      [kid, subjectId, scope, this.wrap(fresh, kid)],
+    return (await this.keysFor([{ subjectId, scope }])).get(KeyStore.keyId(subjectId, scope))!;
+  }
+
+  // The data keys of many (subject, scope) pairs, keyed by key id, minting the missing ones: the
+  // uncached ones cost one round trip together (tombstone check, insert-if-absent and read in one
+  // statement). An erased subject, or a destroyed key, throws ErasedSubjectError.
+  async keysFor(subjects: readonly { subjectId: string; scope: string }[]): Promise<Map<string, { kid: string; key: Buffer }>> {
+    const out = new Map<string, { kid: string; key: Buffer }>();
+    const missing = new Map<string, { subjectId: string; scope: string }>();
+    for (const s of subjects) {
+      const kid = KeyStore.keyId(s.subjectId, s.scope);
+      const cached = this.fromCache(kid);
+      if (cached) out.set(kid, { kid, key: cached });
+      else missing.set(kid, s);
+    }
+    if (missing.size === 0) return out;
+    const wanted = [...missing.entries()];
+    // Rows inserted by `ins` are not visible to the statement's own read of subject_keys, so the
+    // two halves of the union never overlap: a key is either minted now or was there before.
+    const { rows } = await this.query(
+      `with erased as (
+         select subject_id from subject_keys where key_id = any($5::text[]) and destroyed_at is not null
+       ), ins as (
+         insert into subject_keys (key_id, subject_id, scope, wrapped_key)
+         select f.key_id, f.subject_id, f.scope, f.wrapped_key
+           from unnest($1::text[], $2::text[], $3::text[], $4::bytea[]) as f(key_id, subject_id, scope, wrapped_key)
+          where f.subject_id not in (select subject_id from erased)
+         on conflict (key_id) do nothing
+         returning key_id, wrapped_key
+       )
+       select key_id, wrapped_key, false as erased from ins
+       union all select key_id, wrapped_key, false from subject_keys where key_id = any($1::text[])
+       union all select subject_id, null, true from erased`,
+      [
+        wanted.map(([kid]) => kid), wanted.map(([, s]) => s.subjectId), wanted.map(([, s]) => s.scope),
+        wanted.map(([kid]) => this.wrap(randomBytes(32), kid)), [...new Set(wanted.map(([, s]) => KeyStore.keyId(s.subjectId, '*')))],
+      ],
     );
-    const key = await this.keyById(kid);
-    if (!key) throw new ErasedSubjectError(`the keys of ${subjectId} were destroyed: nothing new is stored for them`);
-    return { kid, key };
+    const erased = new Set<string>();
+    const found = new Map<string, Buffer | null>();
+    for (const r of rows as { key_id: string; wrapped_key: Buffer | null; erased: boolean }[]) {
+      if (r.erased) erased.add(r.key_id);
+      else found.set(r.key_id, r.wrapped_key);
+    }
+    for (const [kid, s] of wanted) {
+      if (erased.has(s.subjectId)) throw new ErasedSubjectError(`${s.subjectId} was erased: nothing new is stored for them`, s.subjectId);
+      const wrapped = found.get(kid);
+      let key: Buffer | null;
+      if (wrapped === undefined) {
+        // Minted by a transaction that had not committed when this statement started: read it now.
+        key = await this.keyById(kid);
+      } else {
+        key = wrapped ? this.unwrap(wrapped, kid) : null;
+        this.cache.set(kid, { key, at: Date.now() });
+      }
+      if (!key) throw new ErasedSubjectError(`the keys of ${s.subjectId} were destroyed: nothing new is stored for them`, s.subjectId);
+      out.set(kid, { kid, key });
+    }
+    return out;
   }
 
   // The cached data key (null: destroyed), or undefined when it must be fetched.
@@ -130,4 +177,9 @@ export class KeyStore {
 
 export class ErasedSubjectError extends Error {
   readonly code = 'SUBJECT_ERASED';
+  // The streams of an append that hold this subject's data (set by FieldCodec.encodeMany).
+  streamIds?: string[];
+  constructor(message: string, readonly subjectId?: string) {
+    super(message);
+  }
 }

@@ -1,5 +1,5 @@
 import { AppendSignal } from '../append-signal.ts';
-import { validateForAppend } from '../validate-append.ts';
+import { validateAppendMany, validateForAppend } from '../validate-append.ts';
 import {
   ANY, BACKWARDS, END, EventStoreDBClient, eventTypeFilter, FORWARDS, jsonEvent, NO_STREAM, START as ESDB_START, STREAM_EXISTS,
   StreamNotFoundError, WrongExpectedVersionError,
@@ -12,7 +12,7 @@ import { upcast } from '../../schemas/upcasters.ts';
 import {
   comparePositions, ConcurrencyError, InvalidEventError, parsePosition, START,
   type AppendResult, type EventStore, type EventToAppend, type ExpectedRevision, type Position, type ReadAllOptions,
-  type RecordedEvent, type SubscribeOptions,
+  type RecordedEvent, type StreamAppend, type SubscribeOptions,
 } from '../port.ts';
 
 // What the adapter needs of @eventstore/db-client (EventStoreDBClient satisfies it; tests may fake it).
@@ -85,6 +85,17 @@ export class EsdbEventStore implements EventStore {
     const [last] = await this.readStream(streamId, { fromRevision: nextRevision, limit: 1 });
     this.bump();
     return { nextRevision, position: last?.position ?? (result.position ? toPosition(result.position) : START), duplicate: false };
+  }
+
+  // NOT atomic on EventStoreDB: its appends are per stream (no multi-stream transaction in the
+  // gRPC API), so this appends stream by stream, in the order given. A conflict on the k-th stream
+  // throws its ConcurrencyError with the streams before it already appended. Retrying the same call
+  // is safe: those streams answer duplicate (idempotent by event id) and the rest are tried again.
+  async appendMany(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    validateAppendMany(appends);
+    const results: AppendResult[] = [];
+    for (const a of appends) results.push(await this.append(a.streamId, a.events, { expectedRevision: a.expectedRevision }));
+    return results;
   }
 
   async readStream(streamId: string, options: { fromRevision?: number; limit?: number } = {}): Promise<RecordedEvent[]> {

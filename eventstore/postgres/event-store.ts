@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { validateForAppend } from '../validate-append.ts';
+import { validateAppendMany, validateForAppend } from '../validate-append.ts';
 import { upcast } from '../../schemas/upcasters.ts';
 import {
   ConcurrencyError,
@@ -13,6 +13,7 @@ import {
   type Position,
   type ReadAllOptions,
   type RecordedEvent,
+  type StreamAppend,
   type SubscribeOptions,
 } from '../port.ts';
 import { FieldCodec, type Subject } from '../crypto/field-codec.ts';
@@ -138,6 +139,50 @@ export class PostgresEventStore implements EventStore {
     }
     if (!row.o_duplicate) this.announce();
     return { nextRevision: Number(row.o_revision), position: `${row.o_xid}/${row.o_position}`, duplicate: row.o_duplicate };
+  }
+
+  // All streams in one call of parley_append_many: one round trip, one transaction (all or nothing).
+  async appendMany(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    if (appends.length === 0) return [];
+    validateAppendMany(appends);
+    const encoded = this.codec ? await this.codec.encodeMany(appends) : appends.map((a) => a.events);
+    const events = encoded.flat();
+    const params = [
+      appends.map((a) => a.streamId),
+      appends.map((a) => expectedParam(a.expectedRevision)),
+      encoded.flatMap((es, i) => es.map(() => i + 1)),
+      events.map((e) => e.metadata.eventId),
+      events.map((e) => e.type),
+      events.map((e) => e.version),
+      events.map((e) => JSON.stringify(e.data)),
+      events.map((e) => JSON.stringify(e.metadata)),
+    ];
+    const sql = 'select * from parley_append_many($1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[])';
+    let result: pg.QueryResult;
+    try {
+      result = await this.pool.query(sql, params);
+    } catch (error) {
+      const e = error as { code?: string; constraint?: string; detail?: string; message: string };
+      if (e.constraint === 'parley_events_event_id_key') {
+        // An identical call raced this one and won: asked again, the function answers duplicate.
+        result = await this.pool.query(sql, params);
+      } else if (e.code === 'PA001') {
+        const { index, actual } = JSON.parse(e.detail ?? '{}') as { index: number; actual: number | null };
+        const failed = appends[index - 1]!;
+        throw new ConcurrencyError(failed.streamId, failed.expectedRevision, actual === null ? null : Number(actual));
+      } else if (e.code === 'PA002' || e.code === 'PA003') {
+        throw new InvalidEventError(e.message);
+      } else if (e.constraint === 'parley_streams_pkey') {
+        const streamId = /\(stream_id\)=\((.*)\)/.exec(e.detail ?? '')?.[1] ?? appends[0]!.streamId;
+        const failed = appends.find((a) => a.streamId === streamId) ?? appends[0]!;
+        throw new ConcurrencyError(failed.streamId, failed.expectedRevision, await this.streamRevision(failed.streamId));
+      } else {
+        throw error;
+      }
+    }
+    const rows = result.rows as { o_stream: number; o_revision: string; o_xid: string; o_position: string; o_duplicate: boolean }[];
+    if (rows.some((r) => !r.o_duplicate)) this.announce();
+    return rows.map((r) => ({ nextRevision: Number(r.o_revision), position: `${r.o_xid}/${r.o_position}`, duplicate: r.o_duplicate }));
   }
 
   async readStream(streamId: string, options: { fromRevision?: number; limit?: number } = {}): Promise<RecordedEvent[]> {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { APPEND_MANY_FUNCTION } from './append-many-function.ts';
 
 // Knex migrations kept in code, so the package needs no migrations folder at run time.
 export type Migration = { up: (knex: Knex) => Promise<void>; down: (knex: Knex) => Promise<void> };
@@ -34,6 +35,15 @@ export const eventStoreMigrations: MigrationSet = { name: 'eventstore', migratio
     },
     async down(knex) {
       await knex.raw('drop function if exists parley_append; drop table parley_events; drop table parley_streams;');
+    },
+  },
+  // Many streams in one round trip, all or nothing (EventStore.appendMany).
+  '002_append_many': {
+    async up(knex) {
+      await knex.raw(APPEND_MANY_FUNCTION);
+    },
+    async down(knex) {
+      await knex.raw('drop function if exists parley_append_many');
     },
   },
 } };

@@ -105,16 +105,25 @@ export function loggedCommands(commands: CommandHandler, logger: Logger): Comman
 export function observedStore<S extends EventStore>(store: S, metrics: Metrics): S {
   return new Proxy(store, {
     get(target, prop, receiver) {
+      const count = (events: readonly EventToAppend[]) => {
+        for (const e of events) {
+          if (e.type !== 'SafetyChecked') continue;
+          const d = e.data as { stage: string; verdict: string; categories: { category: string; score: number; blocked: boolean }[] };
+          metrics.safety(d.stage, d.verdict, d.categories);
+        }
+      };
+      if (prop === 'appendMany') {
+        // Called on the target itself, so an adapter whose appendMany calls its own append is not counted twice.
+        return async (appends: Parameters<EventStore['appendMany']>[0]) => {
+          const results = await target.appendMany(appends);
+          results.forEach((r, i) => { if (!r.duplicate) count(appends[i]!.events); });
+          return results;
+        };
+      }
       if (prop !== 'append') return Reflect.get(target, prop, receiver);
       return async (streamId: string, events: EventToAppend[], options: Parameters<EventStore['append']>[2]) => {
         const result = await target.append(streamId, events, options);
-        if (!result.duplicate) {
-          for (const e of events) {
-            if (e.type !== 'SafetyChecked') continue;
-            const d = e.data as { stage: string; verdict: string; categories: { category: string; score: number; blocked: boolean }[] };
-            metrics.safety(d.stage, d.verdict, d.categories);
-          }
-        }
+        if (!result.duplicate) count(events);
         return result;
       };
     },

@@ -23,7 +23,7 @@ if (ESDB_URL) {
   eventStoreContract('EventStoreDB (ESDB_URL)', async () => {
     const store = EsdbEventStore.connect(ESDB_URL, { pollMs: 200 });
     return { store, cleanup: () => store.close() };
-  });
+  }, { atomicAppendMany: false });
 } else {
   describe('EventStore contract: EventStoreDB (ESDB_URL)', () => {
     it('runs against a real EventStoreDB node', { skip: 'ESDB_URL is not set (no EventStoreDB server here); see README "Event streams for data scientists"' }, () => {});
@@ -141,7 +141,7 @@ class FakeEsdb implements EsdbClient {
 eventStoreContract('EventStoreDB adapter over an in-memory client', async () => {
   const store = new EsdbEventStore(new FakeEsdb(), { pollMs: 100, pageSize: 3 });
   return { store, cleanup: () => store.close() };
-});
+}, { atomicAppendMany: false });
 
 describe('EventStoreDB adapter specifics (in-memory client)', () => {
   it('maps positions both ways and keeps their order', () => {

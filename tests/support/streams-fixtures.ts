@@ -5,8 +5,9 @@ import { randomUUID } from 'node:crypto';
 import {
   comparePositions, ConcurrencyError, START,
   type AppendResult, type EventStore, type EventToAppend, type ExpectedRevision, type Position, type ReadAllOptions,
-  type RecordedEvent, type SubscribeOptions,
+  type RecordedEvent, type StreamAppend, type SubscribeOptions,
 } from '../../eventstore/port.ts';
+import { validateAppendMany } from '../../eventstore/validate-append.ts';
 import type { Logger, Producer, ProducerBatch, RecordMetadata } from 'kafkajs';
 import type { Actor } from '../../schemas/common.ts';
 import type { WireEvent } from '../../streams/privacy.ts';
@@ -115,6 +116,20 @@ export class MemoryEventStore implements EventStore {
     }
     this.appends.bump();
     return { nextRevision: revision, position: this.events[this.events.length - 1]!.position, duplicate: false };
+  }
+
+  // All or nothing: every stream is checked before any is written.
+  async appendMany(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    validateAppendMany(appends);
+    for (const a of appends) {
+      if (this.events.some((e) => e.metadata.eventId === a.events[a.events.length - 1]!.metadata.eventId)) continue;
+      const actual = this.events.filter((e) => e.streamId === a.streamId).length - 1;
+      const x = a.expectedRevision;
+      const ok = x === 'any' || (x === 'no_stream' && actual < 0) || (x === 'stream_exists' && actual >= 0) || x === actual;
+      if (!ok) throw new ConcurrencyError(a.streamId, x, actual < 0 ? null : actual);
+    }
+    // append() writes before its first await, so these all land before anything else can run.
+    return Promise.all(appends.map((a) => this.append(a.streamId, a.events, { expectedRevision: 'any' })));
   }
 
   async readStream(streamId: string, options: { fromRevision?: number; limit?: number } = {}): Promise<RecordedEvent[]> {
