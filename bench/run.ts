@@ -1,4 +1,4 @@
-// `npm run bench [name...]`: runs bench/<name>.ts (each exports `run()`), or every benchmark.
+// `npm run bench [name...] [--option ...]`: runs bench/<name>.ts (each exports `run()`), or every benchmark.
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -8,7 +8,10 @@ const all = readdirSync(here)
   .filter((f) => f.endsWith('.bench.ts'))
   .map((f) => f.replace(/\.bench\.ts$/, ''))
   .sort();
-const wanted = process.argv.slice(2);
+// Names come first; options after them (`npm run bench:pipeline -- --tree ../before`) are the benchmark's own.
+const args = process.argv.slice(2);
+const firstOption = args.findIndex((a) => a.startsWith('--'));
+const wanted = firstOption < 0 ? args : args.slice(0, firstOption);
 const names = wanted.length ? wanted : all;
 for (const name of names) {
   if (!all.includes(name)) {
