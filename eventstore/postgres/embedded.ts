@@ -12,6 +12,12 @@ export async function startEmbeddedPostgres(requestedDir: string, log: (line: st
   const dataDir = reachableDataDir(path.resolve(requestedDir));
   const port = await freePort();
   const password = 'parley';
+  // Parley talks to its embedded PostgreSQL over a Unix-domain socket in the data directory (owned
+  // by the server's user): a profile showed ~20% of the main thread in writev to loopback TCP, and
+  // a socket skips the TCP stack on both sides. TCP on 127.0.0.1 stays open for other tools. A
+  // directory whose socket path would exceed the kernel's 107-byte limit (or that needs quoting in
+  // unix_socket_directories) keeps TCP only.
+  const socketDir = socketDirFor(dataDir, port);
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -20,7 +26,7 @@ export async function startEmbeddedPostgres(requestedDir: string, log: (line: st
     persistent: true,
     // As root, PostgreSQL refuses to run: the package creates a `postgres` user and runs as it.
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=`, '-c', 'max_connections=200'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketDir ?? ''}`, '-c', 'max_connections=200'],
     onLog: (m) => log(m.trim()),
     onError: (m) => log(String(m).trim()),
   });
@@ -39,10 +45,16 @@ export async function startEmbeddedPostgres(requestedDir: string, log: (line: st
   if (!rowCount) await client.query('create database parley');
   await client.end();
   return {
-    connectionString: `postgres://postgres:${password}@127.0.0.1:${port}/parley`,
+    // pg reads `host` from the query string: a path means the socket <host>/.s.PGSQL.<port>.
+    connectionString: `postgres://postgres:${password}@127.0.0.1:${port}/parley${socketDir ? `?host=${encodeURIComponent(socketDir)}` : ''}`,
     dataDir,
     stop: () => pg.stop(),
   };
+}
+
+function socketDirFor(dataDir: string, port: number): string | null {
+  if (!/^[A-Za-z0-9_./-]+$/.test(dataDir)) return null;
+  return Buffer.byteLength(path.join(dataDir, `.s.PGSQL.${port}`)) <= 107 ? dataDir : null;
 }
 
 // The `postgres` user must be able to reach the data directory. Under a root-only home (/root)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -20,6 +20,11 @@ describe('npm start (embedded default)', () => {
         child.stderr.on('data', (d) => { out += d; });
         child.on('exit', (code) => reject(new Error(`exited with ${code}:\n${out}`)));
       });
+      // Parley reaches its embedded PostgreSQL over a Unix-domain socket in the data directory.
+      const { connectionString } = JSON.parse(readFileSync(path.join(home, 'running.json'), 'utf8')) as { connectionString: string };
+      const db = new URL(connectionString);
+      const socket = path.join(db.searchParams.get('host') ?? '(no host parameter)', `.s.PGSQL.${db.port}`);
+      assert.ok(statSync(socket).isSocket(), `${socket} is a socket`);
       const url = /GraphQL\s+(\S+)/.exec(out)![1]!;
       const token = /dev token[^\n]*\n\s*(\S+)/.exec(out)![1]!;
       const res = await fetch(url, {
