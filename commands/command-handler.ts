@@ -2,7 +2,8 @@ import { decideAppeal, evolveAppeal, initialAppealState } from '../domain/appeal
 import { decideConversation, evolveConversation, initialConversationState } from '../domain/conversation.ts';
 import type { Decision } from '../domain/decision.ts';
 import { decideGeneration, evolveGeneration, initialGenerationState } from '../domain/generation.ts';
-import { decideUser, evolveUser, initialUserState } from '../domain/user.ts';
+import { subjectOf } from '../domain/access.ts';
+import { decideUser, erasureTenant, evolveUser, initialUserState } from '../domain/user.ts';
 import { ErasedSubjectError } from '../eventstore/crypto/key-store.ts';
 import { ConcurrencyError, type EventStore } from '../eventstore/port.ts';
 import { ParleyCommand } from '../schemas/commands.ts';
@@ -10,6 +11,7 @@ import { defaultLimits, type DomainLimits } from '../schemas/config.ts';
 import type { ParleyEvent } from '../schemas/events.ts';
 import { validationError, type CommandResult } from './command-result.ts';
 import { deterministicEventId } from './event-ids.ts';
+import { executeMany, type ExecuteManyOptions } from './execute-many.ts';
 import { StreamCache } from './stream-cache.ts';
 
 // Deciders fold plain events: the store's extra fields (position, revision) do not matter to them.
@@ -38,6 +40,13 @@ export class CommandHandler {
 
   async execute(input: unknown): Promise<CommandResult> {
     return this.executeAll([input]);
+  }
+
+  // Groups of commands on MANY streams (each group as executeAll: commands on one stream), decided
+  // and appended with one EventStore.appendMany; a result per group, in order (execute-many.ts).
+  async executeMany(groups: readonly unknown[][], options: ExecuteManyOptions = {}): Promise<CommandResult[]> {
+    const deps = { store: this.options.store, streams: this.streams, route: (c: ParleyCommand) => this.route(c), now: this.now, maxRetries: this.maxRetries };
+    return executeMany(deps, groups, options);
   }
 
   // Several commands on ONE stream, decided in order and appended atomically: all or nothing
@@ -100,7 +109,8 @@ export class CommandHandler {
     switch (command.type) {
       case 'EraseUserData':
         return {
-          streamId: `user-${command.data.userId}`,
+          // A user is (tenant, user): one stream per pair.
+          streamId: `user-${subjectOf(erasureTenant(command), command.data.userId)}`,
           decide: (h) => decideUser(command, h.reduce(evolveUser, initialUserState())),
         };
       case 'StartConversation':

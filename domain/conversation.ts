@@ -1,6 +1,7 @@
 import type { ConversationCommand } from '../schemas/commands.ts';
 import type { Actor } from '../schemas/common.ts';
 import type { DomainLimits } from '../schemas/config.ts';
+import { canActOn, hasRoleIn } from './access.ts';
 import type { ParleyEvent } from '../schemas/events.ts';
 import { accept, reject, type Decision } from './decision.ts';
 
@@ -43,9 +44,7 @@ export function evolveConversation(state: ConversationState, event: ParleyEvent)
   }
 }
 
-export const canActOn = (actor: Actor, ownerId: string) => actor.userId === ownerId || actor.roles.includes('admin');
-
-export function decideConversation(command: ConversationCommand, state: ConversationState, limits: DomainLimits): Decision {
+export function decideConversation(command: ConversationDeciderCommand, state: ConversationState, limits: DomainLimits): Decision {
   const actor = command.metadata.actor;
   if (command.type === 'StartConversation') {
     if (state.status !== 'none') return reject('ALREADY_EXISTS', 'conversation already exists', 'conversationId');
@@ -63,14 +62,14 @@ export function decideConversation(command: ConversationCommand, state: Conversa
 
   if (state.status === 'none') return reject('NOT_FOUND', 'conversation not found', 'conversationId');
   if (command.type === 'EraseConversation') {
-    if (!actor.roles.includes('admin')) return reject('FORBIDDEN', 'erasing a conversation needs the admin role');
+    if (!hasRoleIn(actor, 'admin', state.tenantId)) return reject('FORBIDDEN', 'erasing a conversation needs the admin role in its tenant');
     return accept({
       type: 'ConversationErased', version: 1,
       data: { conversationId: state.conversationId, ownerId: state.ownerId, tenantId: state.tenantId, reason: command.data.reason, retentionDays: command.data.retentionDays },
     });
   }
   // Someone else's conversation is reported as missing, so ids cannot be probed.
-  if (!canActOn(actor, state.ownerId)) return reject('NOT_FOUND', 'conversation not found', 'conversationId');
+  if (!canActOn(actor, state)) return reject('NOT_FOUND', 'conversation not found', 'conversationId');
   if (state.status === 'deleted') return reject('CONVERSATION_DELETED', 'conversation is deleted', 'conversationId');
 
   switch (command.type) {

@@ -1,7 +1,7 @@
 import type { GenerationCommand } from '../schemas/commands.ts';
 import type { DomainLimits } from '../schemas/config.ts';
 import type { ParleyEvent } from '../schemas/events.ts';
-import { canActOn } from './conversation.ts';
+import { canActOn } from './access.ts';
 import { accept, reject, type Decision } from './decision.ts';
 
 export type GenerationStatus = 'requested' | 'completed' | 'failed' | 'cancelled';
@@ -13,6 +13,7 @@ export type GenerationState =
       generationId: string;
       conversationId: string;
       ownerId: string;
+      tenantId: string;
       attempt: number; // 0 until the first tokens arrive
       nextIndex: number; // the index the next token chunk must start at
     };
@@ -27,6 +28,7 @@ export function evolveGeneration(state: GenerationState, event: ParleyEvent): Ge
         generationId: event.data.generationId,
         conversationId: event.data.conversationId,
         ownerId: event.data.ownerId,
+        tenantId: event.data.tenantId,
         attempt: 0,
         nextIndex: 0,
       };
@@ -73,13 +75,13 @@ export function decideGeneration(command: GenerationCommand, state: GenerationSt
       if (state.status !== 'requested') return notRunning(state.status);
       return accept({ type: 'GenerationFailed', version: 1, data: command.data });
     case 'CancelGeneration':
-      if (!canActOn(actor, state.ownerId) && !actor.roles.includes('admin')) {
+      if (!canActOn(actor, state)) {
         return reject('NOT_FOUND', 'generation not found', 'generationId');
       }
       if (state.status !== 'requested') return notRunning(state.status);
       return accept({ type: 'GenerationCancelled', version: 1, data: command.data });
     case 'GiveFeedback': {
-      if (!canActOn(actor, state.ownerId)) return reject('NOT_FOUND', 'generation not found', 'generationId');
+      if (!canActOn(actor, state)) return reject('NOT_FOUND', 'generation not found', 'generationId');
       if (state.status !== 'completed') {
         return reject('GENERATION_NOT_COMPLETED', 'feedback is only accepted on a completed response', 'generationId');
       }

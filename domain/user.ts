@@ -1,5 +1,6 @@
 import type { CommandOf } from '../schemas/commands.ts';
 import type { ParleyEvent } from '../schemas/events.ts';
+import { canActOn, isOwner } from './access.ts';
 import { accept, reject, type Decision } from './decision.ts';
 
 export type UserState = { erased: boolean };
@@ -10,15 +11,19 @@ export function evolveUser(state: UserState, event: ParleyEvent): UserState {
   return event.type === 'UserDataErased' ? { erased: true } : state;
 }
 
-// The user themself or an admin may erase a user's data; erasing twice is refused as a conflict.
+// The user themself or an admin of their tenant may erase a user's data; erasing twice is refused
+// as a conflict. Anyone else is told FORBIDDEN without learning whether the user exists.
 export function decideUser(command: CommandOf<'EraseUserData'>, state: UserState): Decision {
   const actor = command.metadata.actor;
-  if (actor.userId !== command.data.userId && !actor.roles.includes('admin')) {
-    return reject('FORBIDDEN', 'only the user themself or an admin may erase their data', 'userId');
+  const user = { ownerId: command.data.userId, tenantId: erasureTenant(command) };
+  if (!canActOn(actor, user)) {
+    return reject('FORBIDDEN', 'only the user themself or an admin of their tenant may erase their data', 'userId');
   }
   if (state.erased) return reject('ALREADY_EXISTS', 'this user was already erased', 'userId');
   return accept({
     type: 'UserDataErased', version: 1,
-    data: { userId: command.data.userId, tenantId: actor.tenantId, reason: actor.userId === command.data.userId ? 'user_request' : command.data.reason },
+    data: { userId: user.ownerId, tenantId: user.tenantId, reason: isOwner(actor, user) ? 'user_request' : command.data.reason },
   });
 }
+
+export const erasureTenant = (command: CommandOf<'EraseUserData'>) => command.data.tenantId ?? command.metadata.actor.tenantId;

@@ -79,7 +79,8 @@ async function applyOne(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T
     case 'ConversationStarted': {
       const d = e.data;
       await trx(C).insert({
-        id: d.conversationId, owner_id: d.ownerId, tenant_id: d.tenantId, title: d.title, system_prompt: d.systemPrompt,
+        id: d.conversationId, owner_id: d.ownerId, tenant_id: d.tenantId, title: s.text('history_conversations.title', d.conversationId, d.title),
+        system_prompt: s.nullable('history_conversations.system_prompt', d.conversationId, d.systemPrompt), kid: s.kid,
         model: d.model, created_at: at, updated_at: at, seq,
       }).onConflict('id').ignore();
       return;
@@ -151,9 +152,12 @@ async function applyOne(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T
       // The latest feedback replaces the earlier one.
       await trx(M).where({ id: e.data.generationId }).update({ feedback_rating: e.data.rating, feedback_comment: e.data.comment, updated_at: at });
       return;
-    case 'UserDataErased':
-      await trx(M).where({ owner_id: e.data.userId }).delete();
-      await trx(C).where({ owner_id: e.data.userId }).delete();
+    }
+    case 'UserDataErased': {
+      // A user is (tenant, user): the same user id in another tenant keeps its history.
+      const theirs = trx(C).where({ owner_id: e.data.userId, tenant_id: e.data.tenantId }).select('id');
+      await trx(M).whereIn('conversation_id', theirs).delete();
+      await trx(C).where({ owner_id: e.data.userId, tenant_id: e.data.tenantId }).delete();
       return;
     case 'ConversationErased':
       await trx(M).where({ conversation_id: e.data.conversationId }).delete();

@@ -17,7 +17,8 @@ export const rlhfProjection: Projection<T> = {
   async createTables(knex, n) {
     await knex.raw(`
       create table if not exists ${n.rlhf_conversations} (
-        id text primary key, owner_id text not null, tenant_id text not null, system_prompt text, deleted boolean not null default false
+        id text primary key, owner_id text not null, tenant_id text not null, system_prompt text, deleted boolean not null default false,
+        kid text
       );
       create table if not exists ${n.rlhf_messages} (
         id text primary key, conversation_id text not null, owner_id text not null, content text not null, seq bigint not null
@@ -51,7 +52,7 @@ async function applyOne(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T
   switch (e.type) {
     case 'ConversationStarted':
       await trx(n.rlhf_conversations).insert({
-        id: e.data.conversationId, owner_id: e.data.ownerId, tenant_id: e.data.tenantId, system_prompt: e.data.systemPrompt,
+        id, owner_id: e.data.ownerId, tenant_id: e.data.tenantId, system_prompt: s.nullable('rlhf_conversations.system_prompt', id, e.data.systemPrompt), kid: s.kid,
       }).onConflict('id').ignore();
       return;
     case 'ConversationDeleted':
@@ -94,10 +95,12 @@ async function applyOne(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T
       await trx(n.rlhf_messages).where({ conversation_id: e.data.conversationId }).delete();
       await trx(n.rlhf_conversations).where({ id: e.data.conversationId }).delete();
       return;
-    case 'UserDataErased':
-      await trx(n.rlhf_generations).where({ owner_id: e.data.userId }).delete();
-      await trx(n.rlhf_messages).where({ owner_id: e.data.userId }).delete();
-      await trx(n.rlhf_conversations).where({ owner_id: e.data.userId }).delete();
+    case 'UserDataErased': {
+      // A user is (tenant, user): the same user id in another tenant keeps its data.
+      const theirs = trx(n.rlhf_conversations).where({ owner_id: e.data.userId, tenant_id: e.data.tenantId }).select('id');
+      await trx(n.rlhf_generations).whereIn('conversation_id', theirs).delete();
+      await trx(n.rlhf_messages).whereIn('conversation_id', theirs).delete();
+      await trx(n.rlhf_conversations).where({ owner_id: e.data.userId, tenant_id: e.data.tenantId }).delete();
       return;
     default:
       return;

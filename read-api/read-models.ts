@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { isPlatformOperator } from '../domain/access.ts';
 import type { Actor } from '../schemas/common.ts';
 
 export type ConversationRow = {
@@ -13,24 +14,30 @@ export type MessageRow = {
   feedback_rating: string | null; feedback_comment: string | null; created_at: Date; seq: number;
 };
 
-const visibleTo = (actor: Actor) => (q: Knex.QueryBuilder) => {
-  if (!actor.roles.includes('admin')) q.where('owner_id', actor.userId);
+// Personal text is sealed in the history read model when the store encrypts (projections/sealed-text.ts):
+// every row read here is opened with the data keys (`keys`, from the store; cached, so a page of
+// rows costs one AES-GCM open per value, not a key fetch).
+const cipherOf = (keys: KeyStore | null | undefined) => (keys ? ReadModelCipher.of(keys) : null);
+export const openConversations = <R extends ConversationRow | undefined>(keys: KeyStore | null | undefined, rows: R[]) =>
+  openRows(cipherOf(keys), 'history_conversations', rows.filter((r): r is NonNullable<R> => !!r), ['title', 'system_prompt']).then(() => rows);
+export const openMessages = <R extends MessageRow | undefined>(keys: KeyStore | null | undefined, rows: R[]) =>
+  openRows(cipherOf(keys), 'history_messages', rows.filter((r): r is NonNullable<R> => !!r), ['content', 'feedback_comment']).then(() => rows);
+
+// The owner, or an admin of the owner's tenant (domain/access.ts canActOn, as a WHERE clause on a
+// conversation row `c`). Another tenant's rows never match, whatever the ids.
+const visibleTo = (actor: Actor, c = 'c') => (q: Knex.QueryBuilder) => {
+  if (!isPlatformOperator(actor)) q.where(`${c}.tenant_id`, actor.tenantId);
+  if (!actor.roles.includes('admin')) q.where(`${c}.owner_id`, actor.userId);
 };
 
 export async function listConversations(
   knex: Knex, actor: Actor, opts: { first: number; after: { updatedAt: string; id: string } | null; search: string | null },
 ): Promise<ConversationRow[]> {
-  const q = knex('history_conversations as c').select('c.*').where('c.deleted', false).where('c.owner_id', actor.userId);
-  if (opts.search) {
-    q.where((w) => {
-      w.whereILike('c.title', `%${opts.search!.replace(/[%_\\]/g, '\\$&')}%`).orWhereExists(
-        knex('history_messages as m')
-          .whereRaw('m.conversation_id = c.id')
-          .where('m.owner_id', actor.userId)
-          .whereRaw(`m.search @@ websearch_to_tsquery('english', ?)`, [opts.search]),
-      );
-    });
-  }
+  // A list is always the caller's own conversations (an admin opens others' by id).
+  const q = knex('history_conversations as c').select('c.*').where('c.deleted', false)
+    .where('c.tenant_id', actor.tenantId).where('c.owner_id', actor.userId);
+  // Sealed text cannot be matched in SQL: search opens the caller's conversations page by page.
+  if (opts.search) return searchConversations<ConversationRow>(knex, q, actor, { ...opts, search: opts.search }, cipherOf(keys));
   if (opts.after) {
     q.whereRaw('(c.updated_at, c.id) < (?::timestamptz, ?)', [opts.after.updatedAt, opts.after.id]);
   }
@@ -75,7 +82,9 @@ export function toConversation(r: ConversationRow) {
 
 export type AuditFilter = { userId?: string | null; tenantId?: string | null; verdict?: string | null; category?: string | null; eventType?: string | null; from?: string | null; to?: string | null };
 
-export function auditQuery(knex: Knex, f: AuditFilter): Knex.QueryBuilder {
+// Audit rows the caller's compliance role reaches: its own tenant's (every tenant's for a platform
+// operator). Asking for another tenant is the caller's error (FORBIDDEN), checked by auditScope.
+export function auditQuery(knex: Knex, actor: Actor, f: AuditFilter): Knex.QueryBuilder {
   const q = knex('audit_log');
   if (f.userId) q.where('user_id', f.userId);
   if (f.tenantId) q.where('tenant_id', f.tenantId);
@@ -86,6 +95,7 @@ export function auditQuery(knex: Knex, f: AuditFilter): Knex.QueryBuilder {
   if (f.to) q.where('occurred_at', '<', f.to);
   return q;
 }
+  if (!isPlatformOperator(actor)) q.where('tenant_id', actor.tenantId);
 
 export function toAuditEntry(r: Record<string, any>) {
   return {

@@ -90,10 +90,11 @@ export const ResolveAppeal = defineCommand(
   z.object({ appealId: Id, outcome: z.enum(['upheld', 'overturned']), note: z.string().max(2000).default('') }),
 );
 
-// GDPR erasure of a user (by themself or an admin): their keys are destroyed first.
+// GDPR erasure of a user (by themself or an admin of their tenant): their keys are destroyed first.
+// The user is (tenantId, userId); tenantId defaults to the caller's tenant.
 export const EraseUserData = defineCommand(
   'EraseUserData',
-  z.object({ userId: Id, reason: z.enum(['user_request', 'admin_request']).default('user_request') }),
+  z.object({ userId: Id, tenantId: Id.optional(), reason: z.enum(['user_request', 'admin_request']).default('user_request') }),
 );
 
 export const EraseConversation = defineCommand(

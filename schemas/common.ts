@@ -3,7 +3,39 @@ import { z } from 'zod';
 export const Id = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'ids use letters, digits, _ . : -');
 export type Id = z.infer<typeof Id>;
 
-export const Role = z.enum(['user', 'compliance', 'data_scientist', 'admin']);
+// Text that PostgreSQL can store and every client can read: no NUL characters (text and jsonb
+// columns reject them) and no unpaired UTF-16 surrogates (jsonb rejects their escapes, UTF-8 cannot
+// encode them, so they would be silently replaced or fail deep in a write). Every string that
+// crosses the API boundary is held to this (textProblem), and the command and event schemas use it.
+const LONE_SURROGATE = /\p{Cs}/u; // with the u flag only an unpaired surrogate is a Cs code point
+export function textProblem(s: string): string | null {
+  if (s.includes('\u0000')) return 'must not contain NUL characters';
+  if (LONE_SURROGATE.test(s)) return 'must not contain unpaired UTF-16 surrogates (not valid Unicode text)';
+  return null;
+}
+export const Text = z.string()
+  .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters')
+  .refine((s) => !LONE_SURROGATE.test(s), 'must not contain unpaired UTF-16 surrogates (not valid Unicode text)');
+
+// Model output may contain NUL (or, in theory, an unpaired surrogate); it is shown as U+FFFD instead.
+export const withoutNul = (s: string) => (textProblem(s) === null ? s : s.replace(/\u0000|\p{Cs}/gu, '\uFFFD'));
+
+// Dates and date-times a client passes (filters, cursors), as PostgreSQL's timestamptz accepts them:
+// a real calendar date (zod), a year from 0001 (PostgreSQL has no year 0000) and an offset of at
+// most 15:59 (its limit). Checked here so that a bad one is the client's error, not the database's.
+const pgYear = (s: string) => Number(s.slice(0, 4)) >= 1;
+const pgOffset = (s: string) => Number(/([+-])(\d\d):?\d\d$/.exec(s)?.[2] ?? 0) <= 15;
+export const IsoDay = z.iso.date().refine(pgYear, 'must be a date from 0001-01-01');
+export const IsoDateTime = z.iso.datetime({ offset: true })
+  .refine(pgYear, 'must be a date-time from the year 0001')
+  .refine(pgOffset, 'must have a UTC offset of at most 15:59');
+
+// The subject a user's personal data is keyed, metered and erased under: a user is (tenant, user).
+// '/' never occurs in an Id, so the pair is unambiguous.
+export const subjectOf = (tenantId: string, userId: string) => `${tenantId}/${userId}`;
+
+// `platform_operator` is the one cross-tenant role (see domain/access.ts); never in a token by default.
+export const Role = z.enum(['user', 'compliance', 'data_scientist', 'admin', 'platform_operator']);
 export type Role = z.infer<typeof Role>;
 
 export const Actor = z.object({

@@ -1,5 +1,5 @@
 import { comparePositions, START, type EventStore, type Position, type RecordedEvent } from '../eventstore/port.ts';
-import type { EventMetadata } from '../schemas/common.ts';
+import { subjectOf, type EventMetadata } from '../schemas/common.ts';
 import { schemaId, type EventType } from '../schemas/events.ts';
 
 // What leaves the log for data scientists (NDJSON lines, GraphQL nodes, Kafka values): the event
@@ -43,8 +43,12 @@ export const withheldMarker = (reason: WithheldReason) => ({ withheld: reason })
 type ErasureSource = Pick<EventStore, 'readAll' | 'readStream' | 'headPosition'>;
 
 // Who was erased, and who owns which stream. One per process, shared by every reader: the erased
+// The user a stream belongs to: a user is (tenant, user).
+export type StreamOwner = { userId: string; tenantId: string };
+
 // set only grows and stream owners never change, so both are cached; the erased set is refreshed
-// incrementally (the UserDataErased events after the last one seen).
+// incrementally (the UserDataErased events after the last one seen). Erased users are kept as
+// subjects ("<tenant>/<user>"), so erasing alice@acme leaves alice@evil readable.
 export class ErasureIndex {
   private readonly erased = new Set<string>();
   private cursor: Position = START; // erasures are read after this position
@@ -52,13 +56,13 @@ export class ErasureIndex {
   private requested = 0;
   private completed = 0;
   private running: Promise<void> | null = null;
-  private readonly owners = new Map<string, string | null>();
-  private readonly ownerLookups = new Map<string, Promise<string | null>>();
+  private readonly owners = new Map<string, StreamOwner | null>();
+  private readonly ownerLookups = new Map<string, Promise<StreamOwner | null>>();
 
   constructor(private readonly store: ErasureSource, private readonly maxOwners = 200_000) {}
 
-  isErased(userId: string | null | undefined): boolean {
-    return !!userId && this.erased.has(userId);
+  isErased(owner: StreamOwner | null | undefined): boolean {
+    return !!owner && this.erased.has(subjectOf(owner.tenantId, owner.userId));
   }
 
   get hasErasures(): boolean {
@@ -89,7 +93,7 @@ export class ErasureIndex {
     const head = await this.store.headPosition();
     for (;;) {
       const page = await this.store.readAll({ from: this.cursor, types: ['UserDataErased'], limit: 1000 });
-      for (const e of page) if (e.type === 'UserDataErased') this.erased.add(e.data.userId);
+      for (const e of page) if (e.type === 'UserDataErased') this.erased.add(subjectOf(e.data.tenantId, e.data.userId));
       if (page.length > 0) this.cursor = page[page.length - 1]!.position;
       if (page.length < 1000) break;
     }
@@ -101,8 +105,8 @@ export class ErasureIndex {
   }
 
   // The user a stream's content belongs to: the owner named by the stream's first event
-  // (ConversationStarted.ownerId, GenerationRequested.ownerId, AppealFiled.userId).
-  async ownerOf(streamId: string): Promise<string | null> {
+  // (ConversationStarted.ownerId, GenerationRequested.ownerId, AppealFiled.userId, each with tenantId).
+  async ownerOf(streamId: string): Promise<StreamOwner | null> {
     if (this.owners.has(streamId)) return this.owners.get(streamId)!;
     let lookup = this.ownerLookups.get(streamId);
     if (!lookup) {
@@ -122,16 +126,17 @@ export class ErasureIndex {
     if (event.revision === 0 && !this.owners.has(event.streamId)) this.remember(event.streamId, ownerNamedBy(event));
   }
 
-  private remember(streamId: string, owner: string | null): void {
+  private remember(streamId: string, owner: StreamOwner | null): void {
     if (this.owners.size >= this.maxOwners) this.owners.delete(this.owners.keys().next().value!);
     this.owners.set(streamId, owner);
   }
 }
 
-function ownerNamedBy(event: RecordedEvent): string | null {
+function ownerNamedBy(event: RecordedEvent): StreamOwner | null {
   const data = event.data as Record<string, unknown>;
-  if (typeof data.ownerId === 'string') return data.ownerId;
-  if (typeof data.userId === 'string') return data.userId;
+  if (typeof data.tenantId !== 'string') return null;
+  if (typeof data.ownerId === 'string') return { userId: data.ownerId, tenantId: data.tenantId };
+  if (typeof data.userId === 'string') return { userId: data.userId, tenantId: data.tenantId };
   return null;
 }
 
@@ -140,23 +145,35 @@ export const LOG_ROLES = ['data_scientist'] as const;
 export const CONTENT_ROLES: readonly string[] = ['data_scientist'];
 export const canSeeContent = (roles: readonly string[]) => roles.some((r) => CONTENT_ROLES.includes(r));
 
-export type PresentOptions = { includeContent: boolean };
+// `tenantId`: only events of streams owned in this tenant are presented (the data_scientist role
+// reads its own tenant's log); null: every tenant's (a platform operator, the Kafka relay, the CLI).
+export type PresentOptions = { includeContent: boolean; tenantId?: string | null };
 
-// Turns recorded events into wire events, withholding content as the policy says. The caller
-// passes events in log order; erasures are known at least up to the last of them.
+// Turns recorded events into wire events, withholding content as the policy says and leaving out
+// other tenants' events. The caller passes events in log order; erasures are known at least up to
+// the last of them.
 export async function present(index: ErasureIndex, events: RecordedEvent[], options: PresentOptions): Promise<WireEvent[]> {
   if (events.length === 0) return [];
   for (const e of events) index.learn(e);
   if (!options.includeContent) return events.map((e) => toWire(e, 'no_content_access'));
+  if (options.tenantId) events = await inTenant(index, events, options.tenantId);
+  if (events.length === 0) return [];
   await index.covers(events[events.length - 1]!.position);
   return Promise.all(events.map(async (e) => toWire(e, (await isContentOfErasedUser(index, e)) ? 'erased' : null)));
 }
 
 async function isContentOfErasedUser(index: ErasureIndex, e: RecordedEvent): Promise<boolean> {
+// A stream without an owning tenant (none exist today) is shown to no tenant-scoped reader.
+async function inTenant(index: ErasureIndex, events: RecordedEvent[], tenantId: string): Promise<RecordedEvent[]> {
+  const owners = await Promise.all(events.map((e) => index.ownerOf(e.streamId)));
+  return events.filter((_, i) => owners[i]?.tenantId === tenantId);
+}
+
   if (!index.hasErasures || !hasContent(e)) return false; // no erasure: no owner lookups either
   const data = e.data as Record<string, unknown>;
-  const subjects = [e.metadata.actor.userId, data.ownerId, data.userId].filter((s): s is string => typeof s === 'string');
-  if (subjects.some((s) => index.isErased(s))) return true;
+  const tenantId = typeof data.tenantId === 'string' ? data.tenantId : e.metadata.actor.tenantId;
+  const named = [e.metadata.actor, ...[data.ownerId, data.userId].filter((s): s is string => typeof s === 'string').map((userId) => ({ userId, tenantId }))];
+  if (named.some((s) => index.isErased(s))) return true;
   return index.isErased(await index.ownerOf(e.streamId));
 }
 

@@ -11,8 +11,12 @@ export type ReplayRange = {
   until?: Position;
   pageSize?: number;
   includeContent: boolean;
+  // Only this tenant's events (see privacy.ts PresentOptions); null/absent: every tenant's.
+  tenantId?: string | null;
   signal?: AbortSignal;
 };
+
+const MAX_SCAN_PAGES = 20;
 
 // Replay and follow of the event log for data scientists: the one place the HTTP, GraphQL, CLI and
 // Kafka paths read the log through, so they all apply the same privacy rules and emit the same shape.
@@ -37,11 +41,23 @@ export class EventStreams {
     return this.store.headPosition();
   }
 
-  // One page after `after`, and whether more exist (reads one extra event to know).
-  async page(options: { after?: Position; types?: readonly EventType[]; first: number; includeContent: boolean }): Promise<{ events: WireEvent[]; hasNextPage: boolean }> {
-    const events = await this.store.readAll({ from: options.after ?? START, types: options.types, limit: options.first + 1 });
-    const page = events.slice(0, options.first);
-    return { events: await present(this.erasures, page, options), hasNextPage: events.length > options.first };
+  // One page after `after`, whether more exist, and the cursor to continue from. With a tenant
+  // filter, other tenants' events are skipped: it reads on (up to MAX_SCAN_PAGES reads) to fill
+  // the page, and `endCursor` is the last event it looked at, so a client never re-reads them.
+  async page(options: { after?: Position; types?: readonly EventType[]; first: number; includeContent: boolean; tenantId?: string | null }): Promise<{ events: WireEvent[]; hasNextPage: boolean; endCursor: Position | null }> {
+    const out: WireEvent[] = [];
+    let cursor = options.after ?? START;
+    let scanned: Position | null = null;
+    for (let reads = 0; reads < MAX_SCAN_PAGES; reads++) {
+      const want = options.first - out.length;
+      const events = await this.store.readAll({ from: cursor, types: options.types, limit: want + 1 });
+      const page = events.slice(0, want);
+      out.push(...await present(this.erasures, page, options));
+      if (page.length > 0) scanned = cursor = page[page.length - 1]!.position;
+      if (events.length <= want) return { events: out, hasNextPage: false, endCursor: scanned };
+      if (out.length >= options.first) break;
+    }
+    return { events: out, hasNextPage: true, endCursor: scanned };
   }
 
   // Pages of events in log order, from `after` to `until`/`limit` (or to whatever exists when reading stops).
@@ -67,7 +83,7 @@ export class EventStreams {
   // does both on one cursor, so nothing is skipped or repeated where catch-up meets live.
   // return() ends it at once, even while it is waiting for the next append (a plain async
   // generator would only notice at its next yield, keeping a disconnected client's poll alive).
-  follow(options: { after?: Position; types?: readonly EventType[]; includeContent: boolean; signal?: AbortSignal }): AsyncIterableIterator<WireEvent> {
+  follow(options: { after?: Position; types?: readonly EventType[]; includeContent: boolean; tenantId?: string | null; signal?: AbortSignal }): AsyncIterableIterator<WireEvent> {
     const controller = new AbortController();
     const stop = () => controller.abort();
     options.signal?.addEventListener('abort', stop, { once: true });
@@ -93,7 +109,8 @@ export class EventStreams {
           }
           const [wire] = await present(this.erasures, [r.value], options);
           if (finished) return done;
-          return { done: false, value: wire! };
+          if (!wire) return iterator.next(); // another tenant's event
+          return { done: false, value: wire };
         } catch (error) {
           const aborted = controller.signal.aborted;
           finish();

@@ -7,7 +7,8 @@ import type { Actor } from '../../schemas/common.ts';
 
 export type RetentionPolicy = { defaultDays: number | null; tenantDays: Record<string, number> };
 
-const RETENTION_ACTOR: Actor = { userId: 'parley-retention', tenantId: 'system', roles: ['admin'] };
+// A platform process: its admin role reaches every tenant (domain/access.ts).
+const RETENTION_ACTOR: Actor = { userId: 'parley-retention', tenantId: 'system', roles: ['admin', 'platform_operator'] };
 
 // Erases every conversation idle for longer than its tenant's retention period, the same way a
 // user erasure works (its key is destroyed, ConversationErased recorded). Returns what it erased.
@@ -22,7 +23,7 @@ export async function runRetention(knex: Knex, commands: CommandHandler, keys: K
       .where('updated_at', '<', knex.raw(`now() - ? * interval '1 day'`, [days]))
       .select('id', 'owner_id');
     for (const c of due) {
-      const result = await eraseConversation(commands, keys, RETENTION_ACTOR, { id: c.id, ownerId: c.owner_id }, days, `retention:${c.id}:${randomUUID()}`);
+      const result = await eraseConversation(commands, keys, RETENTION_ACTOR, { id: c.id, ownerId: c.owner_id, tenantId: tenant }, days, `retention:${c.id}:${randomUUID()}`);
       if (result.ok) erased.push(c.id);
     }
   }

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { EventToAppend } from '../port.ts';
+import { subjectOf } from '../../schemas/common.ts';
 import { ErasedSubjectError, KeyStore } from './key-store.ts';
 
 // The personal text of each event type: encrypted at rest; everything else stays in clear so audit,
@@ -22,7 +23,7 @@ export class DecryptionError extends Error {
   readonly code = 'DECRYPTION_FAILED';
 }
 
-// Whose data a stream holds, and under which key scope: a conversation and its generations share
+// Whose data a stream holds (the subject is tenant/user, schemas/common.ts subjectOf), and under which key scope: a conversation and its generations share
 // the conversation's key (so a retention erasure of one conversation reaches its answers too).
 export type Subject = { subjectId: string; scope: string };
 export type SubjectLookup = (streamId: string) => Promise<Subject | null>;
@@ -116,9 +117,9 @@ export class FieldCodec {
   private subjectFromEvent(streamId: string, event: EventToAppend): Subject | null {
     const d = event.data as Record<string, string>;
     let subject: Subject | null = null;
-    if (event.type === 'ConversationStarted') subject = { subjectId: d.ownerId!, scope: d.conversationId! };
-    else if (event.type === 'GenerationRequested') subject = { subjectId: d.ownerId!, scope: d.conversationId! };
-    else if (event.type === 'AppealFiled') subject = { subjectId: d.userId!, scope: `appeal-${d.appealId}` };
+    if (event.type === 'ConversationStarted') subject = { subjectId: subjectOf(d.tenantId!, d.ownerId!), scope: d.conversationId! };
+    else if (event.type === 'GenerationRequested') subject = { subjectId: subjectOf(d.tenantId!, d.ownerId!), scope: d.conversationId! };
+    else if (event.type === 'AppealFiled') subject = { subjectId: subjectOf(d.tenantId!, d.userId!), scope: `appeal-${d.appealId}` };
     if (subject) this.subjects.set(streamId, subject);
     return subject;
   }

@@ -23,13 +23,38 @@ export const keyStoreMigrations: MigrationSet = {
         await knex.raw('drop table subject_keys');
       },
     },
+    // A user is (tenant, user): subjects were the bare user id, and two tenants' "alice" shared one
+    // subject. Existing keys move to "<tenant>/<user>", the tenant read from the first event of the
+    // stream each key protects. Key ids (bound into every wrapped key and every ciphertext) stay as
+    // they are; only tombstones ("<user>/*", no key material) are renamed, from UserDataErased.
+    '002_tenant_subjects': {
+      async up(knex) {
+        const { rows } = await knex.raw(`select to_regclass('parley_events') is not null as present`);
+        if (!rows[0].present) return; // keys without this PostgreSQL event store: nothing to read tenants from
+        await knex.raw(`
+          update subject_keys k set subject_id = (e.data->>'tenantId') || '/' || k.subject_id
+            from parley_events e
+           where position('/' in k.subject_id) = 0 and k.scope <> '*' and e.stream_revision = 0
+             and e.stream_id = case when k.scope like 'appeal-%' then k.scope else 'conversation-' || k.scope end
+             and e.data->>'tenantId' is not null;
+          update subject_keys k set subject_id = (e.data->>'tenantId') || '/' || k.subject_id,
+                                    key_id = (e.data->>'tenantId') || '/' || k.subject_id || '/*'
+            from parley_events e
+           where position('/' in k.subject_id) = 0 and k.scope = '*'
+             and e.stream_id = 'user-' || k.subject_id and e.type = 'UserDataErased';
+        `);
+      },
+      async down() {
+        // Not reversible: two tenants' subjects cannot be merged back safely.
+      },
+    },
   },
 };
 
 type Query = (sql: string, params: unknown[]) => Promise<pg.QueryResult>;
 type Cached = { key: Buffer | null; at: number };
 
-// Data keys (AES-256) per subject (the user) and scope (a conversation or an appeal), wrapped by
+// Data keys (AES-256) per subject (the user as "<tenant>/<user>", schemas/common.ts subjectOf) and scope (a conversation or an appeal), wrapped by
 // the master key with AES-256-GCM. Destroying a subject's keys makes its ciphertext unreadable for
 // good: that is the erasure. Unwrapped keys are cached briefly and never logged.
 export class KeyStore {

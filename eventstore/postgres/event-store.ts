@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { validateAppendMany, validateForAppend } from '../validate-append.ts';
 import { upcast } from '../../schemas/upcasters.ts';
+import { subjectOf } from '../../schemas/common.ts';
 import {
   ConcurrencyError,
   InvalidEventError,
@@ -68,7 +69,7 @@ export class PostgresEventStore implements EventStore {
     if (options.encryption) {
       const query = (sql: string, params: unknown[]) => this.pool.query(sql, params);
       this.keys = new KeyStore(query, options.encryption.masterKey);
-      this.codec = new FieldCodec(this.keys, (streamId) => this.subjectOf(streamId));
+      this.codec = new FieldCodec(this.keys, (streamId) => this.subjectOf(streamId), (streamIds) => this.subjectsOf(streamIds));
     }
   }
 
@@ -78,14 +79,15 @@ export class PostgresEventStore implements EventStore {
   // Whose key protects a stream: from its first event (ids are in clear).
   private async subjectOf(streamId: string): Promise<Subject | null> {
     const { rows } = await this.pool.query(
-      `select type, data->>'ownerId' as owner, data->>'conversationId' as conv, data->>'userId' as uid, data->>'appealId' as appeal
+      `select type, data->>'ownerId' as owner, data->>'tenantId' as tenant, data->>'conversationId' as conv, data->>'userId' as uid,
+              data->>'appealId' as appeal
          from parley_events where stream_id = $1 and stream_revision = 0`,
       [streamId],
     );
     const r = rows[0];
-    if (!r) return null;
-    if (r.type === 'AppealFiled') return { subjectId: r.uid, scope: `appeal-${r.appeal}` };
-    return r.owner && r.conv ? { subjectId: r.owner, scope: r.conv } : null;
+    if (!r || !r.tenant) return null;
+    if (r.type === 'AppealFiled') return { subjectId: subjectOf(r.tenant, r.uid), scope: `appeal-${r.appeal}` };
+    return r.owner && r.conv ? { subjectId: subjectOf(r.tenant, r.owner), scope: r.conv } : null;
   }
 
   private async decodeRows(rows: Row[]): Promise<Row[]> {
@@ -190,6 +192,23 @@ export class PostgresEventStore implements EventStore {
       `select ${COLUMNS} from parley_events where stream_id = $1 and stream_revision >= $2 order by stream_revision limit $3`,
       [streamId, options.fromRevision ?? 0, options.limit ?? 1_000_000],
     );
+  // Whose keys protect many streams, in one query (see subjectOf).
+  private async subjectsOf(streamIds: string[]): Promise<Map<string, Subject>> {
+    const { rows } = await this.pool.query(
+      `select stream_id, type, data->>'ownerId' as owner, data->>'tenantId' as tenant, data->>'conversationId' as conv,
+              data->>'userId' as uid, data->>'appealId' as appeal
+         from parley_events where stream_id = any($1::text[]) and stream_revision = 0`,
+      [streamIds],
+    );
+    const out = new Map<string, Subject>();
+    for (const r of rows) {
+      if (!r.tenant) continue;
+      if (r.type === 'AppealFiled') out.set(r.stream_id, { subjectId: subjectOf(r.tenant, r.uid), scope: `appeal-${r.appeal}` });
+      else if (r.owner && r.conv) out.set(r.stream_id, { subjectId: subjectOf(r.tenant, r.owner), scope: r.conv });
+    }
+    return out;
+  }
+
     return (await this.decodeRows(rows)).map(toRecorded);
   }
 

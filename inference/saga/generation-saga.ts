@@ -25,7 +25,8 @@ async function inSpan<T>(name: string, attributes: Record<string, string>, fn: (
 
 const PREPARE_CONCURRENCY = 16;
 
-const SAGA_ACTOR: Actor = { userId: 'parley-saga', tenantId: 'system', roles: ['admin'] };
+// A platform process: its admin role reaches every tenant (domain/access.ts).
+const SAGA_ACTOR: Actor = { userId: 'parley-saga', tenantId: 'system', roles: ['admin', 'platform_operator'] };
 
 // The command id of the saga's own RequestGeneration for a message: deterministic, so a replay is a no-op.
 const requestCommandId = (generationId: string) => `saga:request:${generationId}`;

@@ -28,7 +28,8 @@ type Running = { job: ClaimedJob; controller: AbortController; cancelledByUser: 
 
 const CLAIM_BATCH = 8;
 
-const WORKER_ACTOR = (workerId: string): Actor => ({ userId: `worker-${workerId}`, tenantId: 'system', roles: ['admin'] });
+// A platform process: its admin role reaches every tenant (domain/access.ts).
+const WORKER_ACTOR = (workerId: string): Actor => ({ userId: `worker-${workerId}`, tenantId: 'system', roles: ['admin', 'platform_operator'] });
 
 // Claims generation jobs up to the engine's free capacity (so batches stay full), streams each
 // token live on the bus, appends TokensGenerated chunks (every ~16 tokens or ~100 ms), filters the

@@ -2,6 +2,7 @@ import { Kind, type ValueNode } from 'graphql';
 import { ReplayInputError, parseAfter, parseLimit, parseTypes } from '../../streams/query.ts';
 import type { EventStreams } from '../../streams/replay.ts';
 import { canSeeContent, LOG_ROLES, type WireEvent } from '../../streams/privacy.ts';
+import { isPlatformOperator } from '../../domain/access.ts';
 import { requireRole, type GraphQLContext } from '../context.ts';
 import { apiError } from '../errors.ts';
 
@@ -13,27 +14,28 @@ type EventsArgs = { after?: string | null; types?: string[] | null; first?: numb
 export function createEventsResolvers(streams: EventStreams) {
   const access = (ctx: GraphQLContext) => {
     const actor = requireRole(ctx, ...LOG_ROLES);
-    return { includeContent: canSeeContent(actor.roles) };
+    // The data_scientist role reads its own tenant's log (every tenant's as a platform operator).
+    return { includeContent: canSeeContent(actor.roles), tenantId: isPlatformOperator(actor) ? null : actor.tenantId };
   };
 
   return {
     EventJSON,
     Query: {
       events: async (_: unknown, args: EventsArgs, ctx: GraphQLContext) => {
-        const { includeContent } = access(ctx);
+        const scope = access(ctx);
         const { after, types } = parseArgs(args);
         const first = input(() => parseLimit(args.first ?? 100, MAX_PAGE, 'first'))!;
-        const { events, hasNextPage } = await streams.page({ after, types, first, includeContent });
+        const { events, hasNextPage, endCursor } = await streams.page({ after, types, first, ...scope });
         return {
           edges: events.map((node) => ({ cursor: node.position, node })),
-          pageInfo: { hasNextPage, endCursor: events.at(-1)?.position ?? null },
+          pageInfo: { hasNextPage, endCursor },
         };
       },
     },
     Subscription: {
       eventAppended: {
         subscribe: (_: unknown, args: EventsArgs, ctx: GraphQLContext) => {
-          const { includeContent } = access(ctx);
+          const scope = access(ctx);
           const { after, types } = parseArgs(args);
           return streams.follow({ after, types, includeContent });
         },

@@ -1,4 +1,10 @@
-import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
+import { canActOn } from '../../domain/access.ts';
+import type { Knex } from 'knex';
+import { readGeneration } from '../../commands/read-generation.ts';
+import { filteredCategory } from '../../domain/generation-view.ts';
+import { parsePosition, type EventStore, type Position } from '../../eventstore/port.ts';
+import type { EventData } from '../../schemas/events.ts';
+import { readCheckpoint } from '../../eventstore/postgres/checkpoints.ts';
 import type { LiveToken, TokenBus } from '../../inference/worker/token-bus.ts';
 import type { Actor } from '../../schemas/common.ts';
 import { requireActor, type GraphQLContext } from '../context.ts';
@@ -71,7 +77,7 @@ export async function authorizeGeneration(store: EventStore, actor: Actor, id: s
   for (let tries = 0; tries < 100 && !signal?.aborted; tries++) {
     const first = (await store.readStream(`generation-${id}`, { limit: 1 }))[0];
     if (first?.type === 'GenerationRequested') {
-      if (first.data.ownerId === actor.userId || actor.roles.includes('admin')) return;
+      if (canActOn(actor, first.data)) return;
       break;
     }
     await new Promise((r) => setTimeout(r, tries < 40 ? 25 : 250));

@@ -1,6 +1,8 @@
 import { randomInt } from 'node:crypto';
 import type { CommandSuccess } from '../../commands/command-result.ts';
 import { eraseUserData } from '../../commands/erasure.ts';
+import { canActOn } from '../../domain/access.ts';
+import { foldGeneration, inputBlocked } from '../../domain/generation-view.ts';
 import { waitForProjection } from '../../projections/projection-runner.ts';
 import type { Actor } from '../../schemas/common.ts';
 import { requireActor, type GraphQLContext } from '../context.ts';
@@ -90,7 +92,7 @@ export const mutationResolvers = {
   regenerate: async (_: unknown, { generationId }: { generationId: string }, ctx: GraphQLContext) => {
     const actor = requireActor(ctx);
     const original = (await ctx.services.store.readStream(`generation-${generationId}`, { limit: 1 }))[0];
-    if (!original || original.type !== 'GenerationRequested' || (original.data.ownerId !== actor.userId && !actor.roles.includes('admin'))) {
+    if (!original || original.type !== 'GenerationRequested' || !canActOn(actor, original.data)) {
       throw apiError('NOT_FOUND', 'generation not found', { field: 'generationId' });
     }
     // A message the input check blocked is never sent to the model, regenerated or not.
@@ -141,9 +143,9 @@ export const mutationResolvers = {
     const actor = requireActor(ctx);
     // Only a safety decision about the caller's own content can be appealed.
     const decision = /^[0-9a-f-]{36}$/i.test(args.safetyEventId)
-      ? await ctx.services.knex('audit_log').where({ event_id: args.safetyEventId, event_type: 'SafetyChecked' }).first('user_id')
+      ? await ctx.services.knex('audit_log').where({ event_id: args.safetyEventId, event_type: 'SafetyChecked' }).first('user_id', 'tenant_id')
       : undefined;
-    if (!decision || (decision.user_id !== actor.userId && !actor.roles.includes('admin'))) {
+    if (!decision || !canActOn(actor, { ownerId: decision.user_id, tenantId: decision.tenant_id })) {
       throw apiError('NOT_FOUND', 'no safety decision with this id is yours to appeal', { field: 'safetyEventId' });
     }
     const appealId = ctx.services.newId();
@@ -151,9 +153,9 @@ export const mutationResolvers = {
     return { appealId, position: result.position };
   },
 
-  eraseUserData: async (_: unknown, { userId }: { userId: string }, ctx: GraphQLContext) => {
+  eraseUserData: async (_: unknown, { userId, tenantId }: { userId: string; tenantId?: string | null }, ctx: GraphQLContext) => {
     const actor = requireActor(ctx);
-    const result = await eraseUserData(ctx.services.commands, ctx.services.keys ?? null, actor, userId, ctx.services.newId());
+    const result = await eraseUserData(ctx.services.commands, ctx.services.keys ?? null, actor, userId, ctx.services.newId(), tenantId ?? undefined);
     if (!result.ok) throw fromCommandError(result.error);
     await waitForProjection(ctx.services.knex, 'history', result.position);
     return true;

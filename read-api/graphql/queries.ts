@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasRoleIn, reachesTenant } from '../../domain/access.ts';
 import { isPosition } from '../../eventstore/port.ts';
 import { waitForProjection } from '../../projections/projection-runner.ts';
 import { requireActor, requireRole, type GraphQLContext } from '../context.ts';
@@ -55,10 +56,11 @@ export const queryResolvers = {
     const first = pageSize(args.first, 500);
     const filter = args.filter ?? {};
     for (const f of ['from', 'to'] as const) {
+    if (filter.tenantId && !reachesTenant(actor, filter.tenantId)) throw apiError('FORBIDDEN', 'the compliance role reads its own tenant\'s audit log only', { field: 'filter.tenantId' });
       if (filter[f] && !IsoDate.safeParse(filter[f]).success) throw apiError('BAD_USER_INPUT', `${f} must be an ISO date or date-time`, { field: `filter.${f}` });
     }
-    const after = decodeCursor(AuditCursor, args.after);
-    const q = auditQuery(ctx.services.knex, filter);
+    const after = decodeCursor(ctx.services.jwtSecret, AuditCursor, args.after);
+    const q = auditQuery(ctx.services.knex, actor, filter);
     if (after) q.whereRaw('(occurred_at, seq) < (?::timestamptz, ?)', [after.occurredAt, after.seq]);
     const rows = await q.orderBy([{ column: 'occurred_at', order: 'desc' }, { column: 'seq', order: 'desc' }]).limit(first + 1);
     const edges = rows.slice(0, first).map((r: Record<string, any>) => ({
@@ -71,11 +73,12 @@ export const queryResolvers = {
   usage: async (_: unknown, args: { from?: string; to?: string; userId?: string; consistentWith?: string }, ctx: GraphQLContext) => {
     const actor = requireActor(ctx);
     await consistentWith(ctx, args.consistentWith, 'usage');
-    if (args.userId && args.userId !== actor.userId && !actor.roles.includes('admin')) throw apiError('FORBIDDEN', 'only admins read other users\' usage');
+    if (args.userId && args.userId !== actor.userId && !hasRoleIn(actor, 'admin', actor.tenantId)) throw apiError('FORBIDDEN', 'only admins read other users\' usage');
     for (const f of ['from', 'to'] as const) {
       if (args[f] && !z.iso.date().safeParse(args[f]).success) throw apiError('BAD_USER_INPUT', `${f} must be a date (YYYY-MM-DD)`, { field: f });
     }
-    const q = ctx.services.knex('usage_daily').where('user_id', args.userId ?? actor.userId);
+    // A user is (tenant, user): usage is always read within the caller's tenant.
+    const q = ctx.services.knex('usage_daily').where({ tenant_id: actor.tenantId, user_id: args.userId ?? actor.userId });
     if (args.from) q.where('day', '>=', args.from);
     if (args.to) q.where('day', '<=', args.to);
     const rows = await q.orderBy('day');

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { Id, IsoDateTime, IsoDay, Text } from '../../schemas/common.ts';
+import { reachesTenant } from '../../domain/access.ts';
 import { requireHttpRole } from './require-role.ts';
 import type { Services } from '../context.ts';
 import { auditQuery, toAuditEntry } from '../read-models.ts';
@@ -7,13 +9,13 @@ import { sendJson } from './json.ts';
 
 const Query = z.object({
   format: z.enum(['jsonl', 'csv']).default('jsonl'),
-  userId: z.string().optional(),
-  tenantId: z.string().optional(),
-  verdict: z.string().optional(),
-  category: z.string().optional(),
-  eventType: z.string().optional(),
-  from: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
-  to: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+  userId: Id.optional(),
+  tenantId: Id.optional(),
+  verdict: Text.max(64).optional(),
+  category: Text.max(128).optional(),
+  eventType: Text.max(128).optional(),
+  from: IsoDateTime.or(IsoDay).optional(),
+  to: IsoDateTime.or(IsoDay).optional(),
 });
 
 const CSV_COLUMNS = ['occurredAt', 'eventId', 'eventType', 'userId', 'tenantId', 'stage', 'verdict', 'categories', 'policyVersion',
@@ -30,11 +32,14 @@ export async function handleAuditExport(services: Services, req: IncomingMessage
   }
   const { format, ...filter } = parsed.data;
   res.writeHead(200, {
+  if (filter.tenantId && !reachesTenant(actor, filter.tenantId)) {
+    return void sendJson(res, 403, { error: { message: 'the compliance role exports its own tenant\'s audit log only', code: 'FORBIDDEN', field: 'tenantId' } }), true;
+  }
     'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
     'content-disposition': `attachment; filename="audit.${format}"`,
   });
   if (format === 'csv') res.write(CSV_COLUMNS.join(',') + '\n');
-  const stream = auditQuery(services.knex, filter).orderBy([{ column: 'occurred_at' }, { column: 'seq' }]).stream();
+  const stream = auditQuery(services.knex, actor, filter).orderBy([{ column: 'occurred_at' }, { column: 'seq' }]).stream();
   for await (const row of stream) {
     const entry = toAuditEntry(row as Record<string, unknown>);
     if (format === 'jsonl') res.write(JSON.stringify(entry) + '\n');

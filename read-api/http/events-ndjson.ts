@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { ReplayInputError, parseAfter, parseLimit, parseTypes } from '../../streams/query.ts';
 import { canSeeContent, LOG_ROLES } from '../../streams/privacy.ts';
 import type { EventStreams } from '../../streams/replay.ts';
+import { isPlatformOperator } from '../../domain/access.ts';
 import { requireHttpRole } from './require-role.ts';
 import type { HttpRoute } from '../server.ts';
 import { sendJson } from './json.ts';
@@ -51,7 +52,7 @@ export function createEventsNdjsonRoute(streams: EventStreams, jwtSecret: string
     const onClose = () => controller.abort();
     res.on('close', onClose);
     try {
-      for await (const page of streams.replay({ ...query, until: head, includeContent: canSeeContent(actor.roles), signal: controller.signal })) {
+      for await (const page of streams.replay({ ...query, until: head, includeContent: canSeeContent(actor.roles), tenantId: isPlatformOperator(actor) ? null : actor.tenantId, signal: controller.signal })) {
         for (const event of page) {
           if (controller.signal.aborted) return true;
           if (!res.write(JSON.stringify(event) + '\n')) await drained(res, controller.signal);

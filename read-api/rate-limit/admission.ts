@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
-import type { Actor } from '../../schemas/common.ts';
+import { subjectOf, type Actor } from '../../schemas/common.ts';
 import type { AdmissionHints } from './hints.ts';
 import type { LimitName, QuotaLimiter, Ticket } from './limiter.ts';
 import { loadLevel, type LoadMonitor, type SheddingConfig } from './load.ts';
@@ -108,7 +108,7 @@ export class Admission {
     let ticket: Ticket | null = null;
     if (this.o.limiter) {
       const scopes = [
-        { key: `u:${input.actor.tenantId}:${input.actor.userId}`, limits: tier.user },
+        { key: `u:${subjectOf(input.actor.tenantId, input.actor.userId)}`, limits: tier.user },
         { key: `t:${input.actor.tenantId}`, limits: tier.tenant },
       ];
       const ticketId = randomUUID();
