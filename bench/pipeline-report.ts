@@ -14,27 +14,27 @@ export type LevelResult = {
   treeProcesses: number; clientCpuMsPerTurn: number; loadavg1Before: number;
 };
 export type PipelineRun = {
-  label: string; model: 'shipped' | 'null'; tree: string; commit: string; startedAt: string; finishedAt: string;
+  label: string; model: 'shipped' | 'null'; tree: string; commit: string; env?: Record<string, string>; startedAt: string; finishedAt: string;
   idle: { queriesPerSec: number; cpuMsPerSec: number; scrapeQueries: number; byOpPerSec: Record<string, number | null> };
   levels: LevelResult[]; serverErrorLines: number; firstServerError: string | null;
 };
 type Machine = { cpuModel: string; cores: number; node: string };
 
-export function writeReport(dir: string, newRuns: PipelineRun[], machine: Machine): void {
+export function writeReport(dir: string, name: string, newRuns: PipelineRun[], machine: Machine): void {
   mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'pipeline.json');
+  const file = path.join(dir, `${name}.json`);
   const old = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { runs: PipelineRun[] }).runs : [];
   const runs = [...old.filter((o) => !newRuns.some((n) => n.label === o.label && n.model === o.model)), ...newRuns]
     .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
   writeFileSync(file, `${JSON.stringify({ benchmark: 'pipeline', generatedAt: new Date().toISOString(), machine, runs }, null, 2)}\n`);
-  writeFileSync(path.join(dir, 'pipeline.md'), markdown(runs, machine));
-  writeFileSync(path.join(dir, 'pipeline.svg'), svg(runs));
+  writeFileSync(path.join(dir, `${name}.md`), markdown(runs, machine, name));
+  writeFileSync(path.join(dir, `${name}.svg`), svg(runs));
 }
 
 const f = (v: number | null | undefined) => (v === null || v === undefined ? '–' : String(v));
 const ratio = (a: number | null | undefined, b: number | null | undefined) => (a && b ? `${(b / a).toFixed(2)}×` : '–');
 
-function markdown(runs: PipelineRun[], machine: Machine): string {
+function markdown(runs: PipelineRun[], machine: Machine, name: string): string {
   const out: string[] = [
     '# Pipeline benchmark (issue 15)',
     '',
@@ -85,12 +85,12 @@ function markdown(runs: PipelineRun[], machine: Machine): string {
       if (!l) continue;
       const ops = Object.entries(l.queriesByOpPerTurn).map(([k, v]) => `${k} ${v}`).join(', ');
       out.push(`- ${r.label}, ${l.users} users, round trips per turn by operation: ${ops}.`);
-      out.push(`- ${r.label}: idle server ${r.idle.queriesPerSec} queries/s and ${r.idle.cpuMsPerSec} CPU ms/s; one /metrics scrape costs ${r.idle.scrapeQueries} queries; run ${r.startedAt} → ${r.finishedAt}, tree \`${r.tree}\`${r.serverErrorLines ? `; server error log lines ${r.serverErrorLines}, first: \`${r.firstServerError}\`` : ''}.`);
+      out.push(`- ${r.label}: idle server ${r.idle.queriesPerSec} queries/s and ${r.idle.cpuMsPerSec} CPU ms/s; one /metrics scrape costs ${r.idle.scrapeQueries} queries; run ${r.startedAt} → ${r.finishedAt}, tree \`${r.tree}\`${r.env && Object.keys(r.env).length ? `, env ${Object.entries(r.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}${r.serverErrorLines ? `; server error log lines ${r.serverErrorLines}, first: \`${r.firstServerError}\`` : ''}.`);
       for (const x of r.levels) if (x.errors) out.push(`- ${r.label}, ${x.users} users: errors ${x.errorMessages.join(' | ')}`);
     }
     out.push('');
   }
-  out.push('![TTFT p95 and CPU per turn against simultaneous users](pipeline.svg)', '');
+  out.push(`![TTFT, CPU and round trips per turn against simultaneous users](${name}.svg)`, '');
   return out.join('\n');
 }
 

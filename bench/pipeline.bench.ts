@@ -1,4 +1,5 @@
-// `npm run bench:pipeline [-- --tree <dir>] [--label <name>] [--models shipped,null] [--users 1,16,64,256]`
+// `npm run bench:pipeline [-- --tree <dir>] [--label <name>] [--models shipped,null] [--users 1,16,64,256]
+//   [--env KEY=VALUE ...] [--out pipeline]`
 // The pipeline benchmark of issue 15: what a turn costs Parley itself, measured from outside.
 //
 // For each model ((a) the shipped model, (b) the NULL MODEL — PARLEY_NULL_MODEL=1, a benchmark
@@ -44,7 +45,7 @@ const PROMPTS = [
   'Hello!', 'Good morning, how are you?', 'How many grams are in a kilogram?', 'How many minutes are in an hour?',
 ];
 
-type Options = { tree: string; label: string; models: ('shipped' | 'null')[]; users: number[] };
+type Options = { tree: string; label: string; models: ('shipped' | 'null')[]; users: number[]; env: Record<string, string>; out: string };
 
 function parseArgs(argv: string[]): Options {
   const get = (name: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
@@ -54,7 +55,17 @@ function parseArgs(argv: string[]): Options {
   for (const m of models) if (m !== 'shipped' && m !== 'null') throw new Error(`--models: shipped or null, got ${m}`);
   const users = (get('users') ?? '1,16,64,256').split(',').map(Number);
   for (const u of users) if (!Number.isInteger(u) || u < 1) throw new Error(`--users: positive integers, got ${u}`);
-  return { tree, label: get('label') ?? 'after', models, users };
+  // --env KEY=VALUE (repeatable): extra server environment, e.g. pool sizes; recorded with the run.
+  const env: Record<string, string> = {};
+  argv.forEach((a, i) => {
+    if (a !== '--env') return;
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(argv[i + 1] ?? '');
+    if (!m) throw new Error(`--env KEY=VALUE, got ${argv[i + 1]}`);
+    env[m[1]!] = m[2]!;
+  });
+  const out = get('out') ?? 'pipeline';
+  if (!/^[a-z0-9-]+$/.test(out)) throw new Error(`--out: a file name stem like pipeline-pools, got ${out}`);
+  return { tree, label: get('label') ?? 'after', models, users, env, out };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -235,6 +246,7 @@ async function measureModel(opts: Options, model: 'shipped' | 'null', clients: C
     PARLEY_JWT_SECRET: secret, PARLEY_MASTER_KEY: randomBytes(32).toString('hex'), PARLEY_LOG_LEVEL: 'warn', PARLEY_NULL_MODEL: model === 'null' ? '1' : '0',
     PARLEY_TIERS: JSON.stringify({ free: { user: { rpm: 1_000_000, tpm: 1_000_000_000, streams: 10_000 }, tenant: { rpm: 1_000_000, tpm: 1_000_000_000, streams: 100_000 } } }),
     PARLEY_BROWNOUT_QUEUE_DEPTH: '1000000', PARLEY_SHED_QUEUE_DEPTH: '1000000', PARLEY_SHUTDOWN_GRACE_MS: '2000',
+    ...opts.env,
   };
   const startedAt = new Date().toISOString();
   const server = await startServer(opts.tree, env);
@@ -307,7 +319,7 @@ async function measureModel(opts: Options, model: 'shipped' | 'null', clients: C
       console.log(`  ${opts.label}/${model} ${users} users: ${n} turns, ${level.turnsPerSec} turns/s, TTFT p50 ${level.ttftP50} p95 ${level.ttftP95} ms, ${level.queriesPerTurn} queries/turn, ${level.cpuMsPerTurn} CPU ms/turn (node ${level.nodeCpuMsPerTurn}, postgres ${level.postgresCpuMsPerTurn}), errors ${level.errors}`);
     }
     const errorLines = server.output().split('\n').filter((l) => /"level":(50|60)|"level":"(error|fatal)"/.test(l));
-    return { label: opts.label, model, tree: opts.tree, commit: commitOf(opts.tree), startedAt, finishedAt: new Date().toISOString(), idle, levels, serverErrorLines: errorLines.length, firstServerError: errorLines[0]?.slice(0, 300) ?? null };
+    return { label: opts.label, model, tree: opts.tree, commit: commitOf(opts.tree), env: opts.env, startedAt, finishedAt: new Date().toISOString(), idle, levels, serverErrorLines: errorLines.length, firstServerError: errorLines[0]?.slice(0, 300) ?? null };
   } finally {
     await stopServer(server);
   }
@@ -335,8 +347,8 @@ export async function run(): Promise<void> {
   } finally {
     clients.stop();
   }
-  writeReport(path.join(here, 'results'), runs, { cpuModel: os.cpus()[0]?.model ?? '?', cores: os.cpus().length, node: process.version });
-  console.log(`wrote bench/results/pipeline.{json,md,svg} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  writeReport(path.join(here, 'results'), opts.out, runs, { cpuModel: os.cpus()[0]?.model ?? '?', cores: os.cpus().length, node: process.version });
+  console.log(`wrote bench/results/${opts.out}.{json,md,svg} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
 }
 
 if (process.env.PARLEY_PIPELINE_CLIENT === '1' && process.send && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await clientMain();

@@ -58,11 +58,11 @@ export type App = {
 // Opens the database (embedded when DATABASE_URL is absent), migrates, and starts the roles asked for.
 export async function startApp(config: RuntimeConfig, roles: Role[], log: (line: string) => void = () => {}): Promise<App> {
   const database = await openSharedDatabase(config, log);
-  const knex = createKnex(database.connectionString);
+  const knex = createKnex(database.connectionString, config.PARLEY_KNEX_POOL_SIZE);
   await runMigrations(knex, eventStoreMigrations, keyStoreMigrations, jobQueueMigrations);
   await setupProjections(knex);
   const ops = await Operations.start(config, roles, knex);
-  const store = await openEventStore({ esdbUrl: config.ESDB_URL, connectionString: database.connectionString, masterKey: masterKey(config) });
+  const store = await openEventStore({ esdbUrl: config.ESDB_URL, connectionString: database.connectionString, masterKey: masterKey(config), poolSize: config.PARLEY_EVENTSTORE_POOL_SIZE });
   const commands = ops.commands(new CommandHandler({ store }));
   const secret = jwtSecret(config);
 

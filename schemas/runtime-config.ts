@@ -35,6 +35,10 @@ export const RuntimeConfig = z.object({
   // BENCHMARK INSTRUMENT, never a default: 1 = workers answer every request with a fixed 32-token
   // answer without computing (inference/engine/null-engine.ts), so bench:pipeline sees the pipeline's own cost.
   PARLEY_NULL_MODEL: z.enum(['0', '1']).default('0'),
+  // Connections per process: the event store's pg pool (appends, reads) and knex's (read models,
+  // checkpoints, job queue). Defaults chosen with bench:pipeline (bench/results/pipeline-pools.md).
+  PARLEY_EVENTSTORE_POOL_SIZE: z.coerce.number().int().min(1).max(100).optional(),
+  PARLEY_KNEX_POOL_SIZE: z.coerce.number().int().min(1).max(100).optional(),
   // Quotas by tier (JSON merged over the defaults in read-api/rate-limit/tiers.ts), e.g.
   // {"free":{"user":{"rpm":10,"tpm":5000,"streams":1}}}. PARLEY_QUOTAS=off disables quotas.
   PARLEY_TIERS: z.string().optional(),

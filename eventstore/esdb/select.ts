@@ -11,10 +11,11 @@ export type ConfiguredEventStore = EventStore & {
 // EventStoreDB when ESDB_URL is set, else PostgreSQL (which also holds read models and checkpoints).
 // Personal fields are encrypted at rest with `masterKey` (crypto-shredding) on PostgreSQL; the
 // EventStoreDB adapter does not encrypt yet, so erasure there relies on the projections alone.
-export async function openEventStore(options: { esdbUrl?: string; connectionString: string; masterKey?: Buffer }): Promise<ConfiguredEventStore> {
+export async function openEventStore(options: { esdbUrl?: string; connectionString: string; masterKey?: Buffer; poolSize?: number }): Promise<ConfiguredEventStore> {
   if (options.esdbUrl) return EsdbEventStore.connect(options.esdbUrl);
   return new PostgresEventStore({
     connectionString: options.connectionString,
+    ...(options.poolSize ? { poolSize: options.poolSize } : {}),
     ...(options.masterKey ? { encryption: { masterKey: options.masterKey } } : {}),
   }).start();
 }
