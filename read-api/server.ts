@@ -6,6 +6,7 @@ import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { authenticate } from './auth.ts';
 import { createLoaders, type GraphQLContext, type Services } from './context.ts';
+import { documentLimits } from './graphql/document-limits.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { handleAuditExport } from './http/audit-export.ts';
 import { answerUnreadBody, ClientGoneError, MAX_BODY_BYTES, readBody } from './http/body.ts';
@@ -28,7 +29,7 @@ export function createApi({ services, routes = [], resolvers = [], ready, plugin
     landingPage: false,
     // /graphql serves Yoga's own SSE (and graphql-sse's distinct-connections mode);
     // /graphql/stream serves the graphql-sse protocol in both modes (single connection too).
-    plugins: [maxDepthPlugin({ n: 15, ignoreIntrospection: false }), costLimitPlugin({ maxCost: 20000 }), badInputCodes, useGraphQLSSE({ endpoint: '/graphql/stream' }), ...plugins],
+    plugins: [documentLimits, maxDepthPlugin({ n: 15, ignoreIntrospection: false }), costLimitPlugin({ maxCost: 20000 }), badInputCodes, useGraphQLSSE({ endpoint: '/graphql/stream' }), ...plugins],
     // No stack traces or internals to clients: unexpected errors become INTERNAL.
     maskedErrors: {
       maskError(error) {

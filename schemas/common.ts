@@ -61,7 +61,7 @@ export const SamplingParams = z.object({
   topK: z.number().int().min(0).max(1000).default(0),
   maxTokens: z.number().int().min(1).max(8192).default(256),
   seed: z.number().int().min(0).max(2 ** 31 - 1).nullable().default(null),
-  stop: z.array(z.string().min(1).max(64)).max(4).default([]),
+  stop: z.array(Text.min(1).max(64)).max(4).default([]),
 });
 export type SamplingParams = z.infer<typeof SamplingParams>;
 
@@ -76,9 +76,3 @@ export const Usage = z.object({
   completionTokens: z.number().int().min(0),
 });
 export type Usage = z.infer<typeof Usage>;
-
-// Text that PostgreSQL can store: no NUL characters (text and jsonb columns reject them).
-export const Text = z.string().refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
-
-// Model output may contain NUL; it is shown as U+FFFD instead.
-export const withoutNul = (s: string) => (s.includes('\u0000') ? s.replace(/\u0000/g, '\uFFFD') : s);

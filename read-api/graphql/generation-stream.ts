@@ -70,21 +70,50 @@ async function blockedCategory(store: EventStore, id: string, chunk: GenerationC
   return { ...chunk, category };
 }
 
-// Durable chunks after `afterIndex`, then the live tail: no gap, no duplicate at the seam.
-// Right after sendMessage the saga may not have requested the generation yet: wait briefly for it.
-// Someone else's generation is reported as missing.
-export async function authorizeGeneration(store: EventStore, actor: Actor, id: string, signal?: AbortSignal): Promise<void> {
-  for (let tries = 0; tries < 100 && !signal?.aborted; tries++) {
+// Right after sendMessage the saga may not have requested the generation yet: its MessageSubmitted
+// (which names the generation id) is then after the saga's checkpoint. The saga appends
+// GenerationRequested before its checkpoint passes the message, and the checkpoint is read before
+// the generation's stream: so an id that is in neither place names no generation (NOT_FOUND at
+// once, without waiting). Read without the log's xid fence: the client holds the id only after the
+// message committed. (PostgreSQL event store; elsewhere every id is treated as possibly pending.)
+export type PendingCheck = { checkpoint: () => Promise<Position>; submittedAfter: (checkpoint: Position) => Promise<boolean> };
+
+export function pendingGenerations(knex: Knex, id: string): PendingCheck {
+  return {
+    checkpoint: () => readCheckpoint(knex, SAGA),
+    submittedAfter: async (checkpoint) => {
+      const { xid, seq } = parsePosition(checkpoint);
+      const { rows } = await knex.raw(
+        `select 1 from parley_events where type = 'MessageSubmitted' and (transaction_id, position) > (?::xid8, ?::bigint)
+           and data->>'generationId' = ? limit 1`,
+        [xid.toString(), seq.toString(), id],
+      );
+      return rows.length > 0;
+    },
+  };
+}
+
+const SAGA = 'inference-saga'; // inference/saga/generation-saga.ts's checkpoint
+const PENDING_WAIT_MS = 30_000; // a submitted message the saga has yet to request (a backlog)
+
+// Someone else's generation is reported as missing, as an unknown one is.
+export async function authorizeGeneration(store: EventStore, actor: Actor, id: string, signal?: AbortSignal, pending?: PendingCheck): Promise<void> {
+  const checkpoint = pending ? await pending.checkpoint() : null;
+  const deadline = Date.now() + PENDING_WAIT_MS;
+  for (let tries = 0; !signal?.aborted; tries++) {
     const first = (await store.readStream(`generation-${id}`, { limit: 1 }))[0];
     if (first?.type === 'GenerationRequested') {
       if (canActOn(actor, first.data)) return;
       break;
     }
+    if (tries === 0 && pending && checkpoint !== null && !(await pending.submittedAfter(checkpoint))) break;
+    if (Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, tries < 40 ? 25 : 250));
   }
   throw apiError('NOT_FOUND', 'generation not found', { field: 'id' });
 }
 
+// Durable chunks after `afterIndex`, then the live tail: no gap, no duplicate at the seam.
 export async function* streamGeneration(
   store: EventStore, bus: TokenBus, id: string, afterIndex: number, seenAttempt: number | null, signal?: AbortSignal,
 ): AsyncGenerator<GenerationChunk> {
@@ -176,7 +205,7 @@ export const generationStreamResolvers = {
         const afterIndex = args.afterIndex ?? -1;
         if (!Number.isInteger(afterIndex) || afterIndex < -1) throw apiError('BAD_USER_INPUT', 'afterIndex must be ≥ -1', { field: 'afterIndex' });
         if (!ctx.services.bus) throw apiError('INTERNAL', 'token streaming is not configured in this process');
-        await authorizeGeneration(ctx.services.store, actor, args.id, ctx.request?.signal);
+        await authorizeGeneration(ctx.services.store, actor, args.id, ctx.request?.signal, pendingGenerations(ctx.services.knex, args.id));
         return streamGeneration(ctx.services.store, ctx.services.bus, args.id, afterIndex, args.attempt ?? null, ctx.request?.signal);
       },
       resolve: (chunk: GenerationChunk) => chunk,

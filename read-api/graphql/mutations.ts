@@ -43,6 +43,9 @@ const stripNulls = (o: Record<string, unknown> | null | undefined) =>
 export const mutationResolvers = {
   startConversation: async (_: unknown, { input }: { input: { title?: string; systemPrompt?: string; model?: string } }, ctx: GraphQLContext) => {
     const actor = requireActor(ctx);
+    if (input.model != null && input.model !== ctx.services.defaultModel) {
+      throw apiError('BAD_USER_INPUT', `model "${input.model.slice(0, 64)}" is not served here (served: ${ctx.services.defaultModel})`, { field: 'model' });
+    }
     const id = ctx.services.newId();
     const result = await run(ctx, actor, 'StartConversation', {
       conversationId: id, ...stripNulls(input), model: input.model ?? ctx.services.defaultModel,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { hasRoleIn, reachesTenant } from '../../domain/access.ts';
 import { isPosition } from '../../eventstore/port.ts';
+import { Id, IsoDateTime, IsoDay } from '../../schemas/common.ts';
 import { waitForProjection } from '../../projections/projection-runner.ts';
 import { requireActor, requireRole, type GraphQLContext } from '../context.ts';
 import { apiError } from '../errors.ts';
@@ -17,9 +18,9 @@ export async function consistentWith(ctx: GraphQLContext, position: string | nul
   await waitForProjection(ctx.services.knex, projection, position);
 }
 
-const ConversationCursor = z.object({ updatedAt: z.string(), id: z.string() });
-const AuditCursor = z.object({ occurredAt: z.string(), seq: z.number() });
-const IsoDate = z.iso.datetime({ offset: true }).or(z.iso.date());
+const ConversationCursor = z.object({ updatedAt: IsoDateTime, id: Id });
+const AuditCursor = z.object({ occurredAt: IsoDateTime, seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
+const IsoDate = IsoDateTime.or(IsoDay);
 
 export const queryResolvers = {
   me: (_: unknown, __: unknown, ctx: GraphQLContext) => requireActor(ctx),
@@ -28,12 +29,12 @@ export const queryResolvers = {
     const actor = requireActor(ctx);
     await consistentWith(ctx, args.consistentWith);
     const first = pageSize(args.first);
-    const after = decodeCursor(ConversationCursor, args.after);
+    const after = decodeCursor(ctx.services.jwtSecret, ConversationCursor, args.after);
     const search = args.search?.trim() || null;
     if (search && search.length > 200) throw apiError('BAD_USER_INPUT', 'search is longer than 200 characters', { field: 'search' });
     const rows = await listConversations(ctx.services.knex, actor, { first, after, search });
     const page = rows.slice(0, first);
-    const edges = page.map((r) => ({ cursor: encodeCursor({ updatedAt: r.updated_at.toISOString(), id: r.id }), node: toConversation(r) }));
+    const edges = page.map((r) => ({ cursor: encodeCursor(ctx.services.jwtSecret, { updatedAt: r.updated_at.toISOString(), id: r.id }), node: toConversation(r) }));
     return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
   },
 
@@ -64,7 +65,7 @@ export const queryResolvers = {
     if (after) q.whereRaw('(occurred_at, seq) < (?::timestamptz, ?)', [after.occurredAt, after.seq]);
     const rows = await q.orderBy([{ column: 'occurred_at', order: 'desc' }, { column: 'seq', order: 'desc' }]).limit(first + 1);
     const edges = rows.slice(0, first).map((r: Record<string, any>) => ({
-      cursor: encodeCursor({ occurredAt: new Date(r.occurred_at).toISOString(), seq: Number(r.seq) }),
+      cursor: encodeCursor(ctx.services.jwtSecret, { occurredAt: new Date(r.occurred_at).toISOString(), seq: Number(r.seq) }),
       node: toAuditEntry(r),
     }));
     return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
@@ -75,7 +76,7 @@ export const queryResolvers = {
     await consistentWith(ctx, args.consistentWith, 'usage');
     if (args.userId && args.userId !== actor.userId && !hasRoleIn(actor, 'admin', actor.tenantId)) throw apiError('FORBIDDEN', 'only admins read other users\' usage');
     for (const f of ['from', 'to'] as const) {
-      if (args[f] && !z.iso.date().safeParse(args[f]).success) throw apiError('BAD_USER_INPUT', `${f} must be a date (YYYY-MM-DD)`, { field: f });
+      if (args[f] && !IsoDay.safeParse(args[f]).success) throw apiError('BAD_USER_INPUT', `${f} must be a date (YYYY-MM-DD)`, { field: f });
     }
     // A user is (tenant, user): usage is always read within the caller's tenant.
     const q = ctx.services.knex('usage_daily').where({ tenant_id: actor.tenantId, user_id: args.userId ?? actor.userId });

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createSchema } from 'graphql-yoga';
 import type { GraphQLContext } from '../context.ts';
 import { toMessage, type MessageRow } from '../read-models.ts';
+import { validateRootArguments } from './input-validation.ts';
 import { mutationResolvers } from './mutations.ts';
 import { queryResolvers } from './queries.ts';
 
@@ -31,5 +32,6 @@ export function buildSchema(extra: Resolvers[] = []) {
       resolvers[type] = Object.getPrototypeOf(fields) === Object.prototype ? { ...resolvers[type], ...fields } : fields;
     }
   }
-  return createSchema<GraphQLContext>({ typeDefs, resolvers: resolvers as never });
+  // Arguments are checked (text, id format) before any root resolver sees them.
+  return validateRootArguments(createSchema<GraphQLContext>({ typeDefs, resolvers: resolvers as never }));
 }

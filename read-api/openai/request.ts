@@ -1,20 +1,23 @@
 import { z } from 'zod';
+import { Text, textProblem } from '../../schemas/common.ts';
 import { invalidRequest, OpenAiError } from './errors.ts';
 
 // The request body of POST /v1/chat/completions. Known parameters Parley cannot honour are refused
 // with a 400 naming the parameter (rather than silently ignored); unknown extra keys are ignored.
+// Every string Parley reads is Text (no NUL, no unpaired surrogate): a 400 naming it, never a 500.
 
-const TextPart = z.object({ type: z.literal('text'), text: z.string() });
-const Content = z.union([z.string(), z.array(z.object({ type: z.string() }).passthrough())]);
+const TextPart = z.object({ type: z.literal('text'), text: Text });
+const Content = z.union([Text, z.array(z.object({ type: z.string() }).passthrough())]);
 
 const Message = z.object({
-  role: z.string(),
+  role: Text,
   content: Content.nullable().optional(),
-  name: z.string().optional(),
+  name: Text.optional(),
 }).passthrough();
 
 export const ChatCompletionRequest = z.object({
-  model: z.string({ error: 'model is required' }).min(1, 'model is required'),
+  model: z.string({ error: 'model is required' }).min(1, 'model is required')
+    .superRefine((s, ctx) => void (textProblem(s) && ctx.addIssue({ code: 'custom', message: textProblem(s)! }))),
   messages: z.array(Message, { error: 'messages must be an array' }).min(1, 'messages must hold at least one message'),
   stream: z.boolean().nullable().optional(),
   stream_options: z.object({ include_usage: z.boolean().optional() }).passthrough().nullable().optional(),
@@ -22,9 +25,9 @@ export const ChatCompletionRequest = z.object({
   top_p: z.number().gt(0).max(1).nullable().optional(),
   max_tokens: z.number().int().min(1).max(8192).nullable().optional(),
   max_completion_tokens: z.number().int().min(1).max(8192).nullable().optional(),
-  stop: z.union([z.string().min(1).max(64), z.array(z.string().min(1).max(64)).max(4)]).nullable().optional(),
+  stop: z.union([Text.min(1).max(64), z.array(Text.min(1).max(64)).max(4)]).nullable().optional(),
   seed: z.number().int().min(0).max(2 ** 31 - 1).nullable().optional(),
-  user: z.string().max(256).optional(),
+  user: Text.max(256).optional(),
   n: z.number().int().nullable().optional(),
   // Refused unless neutral:
   frequency_penalty: z.number().nullable().optional(),
@@ -80,7 +83,12 @@ function textOf(content: unknown, index: number): string {
   const parts = content as { type: string }[];
   return parts.map((p, j) => {
     const part = TextPart.safeParse(p);
-    if (!part.success) throw invalidRequest(`only text content parts are supported (got "${p.type}")`, `messages.[${index}].content.[${j}]`, 'unsupported_content');
+    if (!part.success && p.type === 'text') {
+      const issue = part.error.issues[0]!;
+      const param = [`messages.[${index}].content.[${j}]`, ...issue.path.map(String)].join('.');
+      throw invalidRequest(`${param}: ${issue.message}`, param);
+    }
+    if (!part.success) throw invalidRequest(`only text content parts are supported (got "${String(p.type).slice(0, 64)}")`, `messages.[${index}].content.[${j}]`, 'unsupported_content');
     return part.data.text;
   }).join('');
 }

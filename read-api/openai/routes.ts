@@ -31,11 +31,11 @@ export function createOpenAiRoute(o: GatewayOptions & { modelCreated?: number })
       return true;
     }
     const served = [o.services.defaultModel];
-    const body = path === '/v1/models'
-      ? { object: 'list', data: served.map(modelObject) }
-      : served.includes(decodeURIComponent(path.slice('/v1/models/'.length))) ? modelObject(decodeURIComponent(path.slice('/v1/models/'.length))) : null;
+    // A malformed escape (%E0%A4%A) names no model: decoded leniently, never thrown as a 500.
+    const asked = path === '/v1/models' ? null : safeDecode(path.slice('/v1/models/'.length));
+    const body = asked === null ? { object: 'list', data: served.map(modelObject) } : served.includes(asked) ? modelObject(asked) : null;
     if (!body) {
-      sendOpenAiError(res, notFound(`The model '${decodeURIComponent(path.slice('/v1/models/'.length))}' does not exist`, 'model_not_found', 'model'));
+      sendOpenAiError(res, notFound(`The model '${(asked ?? '').slice(0, 128)}' does not exist`, 'model_not_found', 'model'));
       return true;
     }
     const text = JSON.stringify(body);
@@ -43,4 +43,12 @@ export function createOpenAiRoute(o: GatewayOptions & { modelCreated?: number })
     res.end(text);
     return true;
   };
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
