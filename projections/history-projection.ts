@@ -1,13 +1,17 @@
 import type { Knex } from 'knex';
 import type { RecordedEvent } from '../eventstore/port.ts';
-import type { Projection, TableNames } from './projection.ts';
+import type { ApplyContext, Projection, TableNames } from './projection.ts';
+import { sealerFor } from './sealed-text.ts';
 
 type T = 'history_conversations' | 'history_messages';
 
 // Conversations and their messages as frontends read them. An assistant message is a
 // generation (id = generation id), its text assembled from TokensGenerated chunks.
+// Titles, system prompts, message text and feedback comments are sealed with the conversation's
+// data key when the store encrypts (`kid` names it; see sealed-text.ts), opened by the read side.
 export const historyProjection: Projection<T> = {
   name: 'history',
+  version: 2, // 2: personal text sealed (kid), no full-text index over it
   tables: ['history_conversations', 'history_messages'],
   types: [
     'ConversationStarted', 'ConversationRenamed', 'ConversationDeleted', 'MessageSubmitted', 'SafetyChecked',
@@ -23,6 +27,7 @@ export const historyProjection: Projection<T> = {
         tenant_id text not null,
         title text not null,
         system_prompt text,
+        kid text,
         model text not null,
         message_count int not null default 0,
         deleted boolean not null default false,
@@ -54,23 +59,22 @@ export const historyProjection: Projection<T> = {
         tpot_ms double precision,
         feedback_rating text,
         feedback_comment text,
+        kid text,
         created_at timestamptz not null,
         updated_at timestamptz not null,
-        seq bigint not null,
-        search tsvector generated always as (to_tsvector('english', content)) stored
+        seq bigint not null
       );
       create index if not exists ${n.history_messages}_conv on ${n.history_messages} (conversation_id, seq);
-      create index if not exists ${n.history_messages}_search on ${n.history_messages} using gin (search);
       create index if not exists ${n.history_messages}_owner on ${n.history_messages} (owner_id);
     `);
   },
 
-  async apply(trx, events, n) {
-    for (const e of events) await applyOne(trx, e, n);
+  async apply(trx, events, n, context) {
+    for (const e of events) await applyOne(trx, e, n, context);
   },
 };
 
-async function applyOne(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T>): Promise<void> {
+async function applyOne(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T>, context?: ApplyContext): Promise<void> {
   const at = e.metadata.occurredAt;
   const seq = Number(e.position.split('/')[1]);
   const C = n.history_conversations;
@@ -78,6 +82,7 @@ async function applyOne(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T
   switch (e.type) {
     case 'ConversationStarted': {
       const d = e.data;
+      const s = await sealerFor(context, e);
       await trx(C).insert({
         id: d.conversationId, owner_id: d.ownerId, tenant_id: d.tenantId, title: s.text('history_conversations.title', d.conversationId, d.title),
         system_prompt: s.nullable('history_conversations.system_prompt', d.conversationId, d.systemPrompt), kid: s.kid,
@@ -85,9 +90,12 @@ async function applyOne(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T
       }).onConflict('id').ignore();
       return;
     }
-    case 'ConversationRenamed':
-      await trx(C).where({ id: e.data.conversationId }).update({ title: e.data.title, updated_at: at });
+    case 'ConversationRenamed': {
+      const s = await sealerFor(context, e);
+      const id = e.data.conversationId;
+      await trx(C).where({ id }).update({ title: s.text('history_conversations.title', id, e.data.title), ...(s.kid ? { kid: s.kid } : {}), updated_at: at });
       return;
+    }
     case 'ConversationDeleted':
       await trx(C).where({ id: e.data.conversationId }).update({ deleted: true, updated_at: at });
       return;
@@ -95,8 +103,10 @@ async function applyOne(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T
       const d = e.data;
       const conv = await trx(C).where({ id: d.conversationId }).first('owner_id');
       if (!conv) return;
+      const s = await sealerFor(context, e);
       await trx(M).insert({
-        id: d.messageId, conversation_id: d.conversationId, owner_id: conv.owner_id, role: 'user', content: d.content,
+        id: d.messageId, conversation_id: d.conversationId, owner_id: conv.owner_id, role: 'user',
+        content: s.text('history_messages.content', d.messageId, d.content), kid: s.kid,
         status: 'pending', parent_id: d.parentMessageId, generation_id: d.generationId, created_at: at, updated_at: at, seq,
       }).onConflict('id').ignore();
       await trx(C).where({ id: d.conversationId }).update({ message_count: trx.raw('message_count + 1'), updated_at: at });
@@ -123,9 +133,12 @@ async function applyOne(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T
     }
     case 'TokensGenerated': {
       const d = e.data;
+      const s = await sealerFor(context, e);
+      const chunk = s.text('history_messages.content', d.generationId, d.text);
       // A retry attempt restarts the text; within an attempt chunks are contiguous.
       await trx(M).where({ id: d.generationId }).update({
-        content: trx.raw('case when attempt < ? then ? else content || ? end', [d.attempt, d.text, d.text]),
+        content: trx.raw(`case when attempt < ? then ? else content || ${s.appendSql} end`, [d.attempt, chunk, chunk]),
+        ...(s.kid ? { kid: s.kid } : {}),
         token_count: trx.raw('case when attempt < ? then ? else token_count + ? end', [d.attempt, d.tokenIds.length, d.tokenIds.length]),
         attempt: trx.raw('greatest(attempt, ?)', [d.attempt]),
         updated_at: at,
@@ -148,9 +161,14 @@ async function applyOne(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T
         status: 'cancelled', finish_reason: 'cancelled', completion_tokens: e.data.usage?.completionTokens ?? null, updated_at: at,
       });
       return;
-    case 'FeedbackGiven':
+    case 'FeedbackGiven': {
       // The latest feedback replaces the earlier one.
-      await trx(M).where({ id: e.data.generationId }).update({ feedback_rating: e.data.rating, feedback_comment: e.data.comment, updated_at: at });
+      const s = await sealerFor(context, e);
+      const id = e.data.generationId;
+      await trx(M).where({ id }).update({
+        feedback_rating: e.data.rating, feedback_comment: s.nullable('history_messages.feedback_comment', id, e.data.comment),
+        ...(s.kid ? { kid: s.kid } : {}), updated_at: at,
+      });
       return;
     }
     case 'UserDataErased': {
@@ -159,6 +177,7 @@ async function applyOne(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T
       await trx(M).whereIn('conversation_id', theirs).delete();
       await trx(C).where({ owner_id: e.data.userId, tenant_id: e.data.tenantId }).delete();
       return;
+    }
     case 'ConversationErased':
       await trx(M).where({ conversation_id: e.data.conversationId }).delete();
       await trx(C).where({ id: e.data.conversationId }).delete();

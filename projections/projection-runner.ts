@@ -3,7 +3,7 @@ import { readCheckpoint } from '../eventstore/postgres/checkpoints.ts';
 import { CheckpointWatcher } from '../eventstore/postgres/checkpoint-watcher.ts';
 import { CheckpointedConsumer, type WakeSource } from '../eventstore/postgres/checkpointed-consumer.ts';
 import type { EventStore, Position } from '../eventstore/port.ts';
-import { liveNames, type Projection } from './projection.ts';
+import { applyContextOf, liveNames, type Projection } from './projection.ts';
 
 export type RunnerOptions = {
   knex: Knex;
@@ -18,13 +18,14 @@ export class ProjectionRunner {
   private readonly consumers: Map<string, CheckpointedConsumer>;
 
   constructor(options: RunnerOptions) {
+    const context = applyContextOf(options.store);
     this.consumers = new Map(
       options.projections.map((p) => [
         p.name,
         new CheckpointedConsumer(
           options.knex,
           options.store,
-          { name: p.name, types: p.types, handle: (trx, events) => p.apply(trx, events, liveNames(p)) },
+          { name: p.name, types: p.types, handle: (trx, events) => p.apply(trx, events, liveNames(p), context) },
           { batchSize: options.batchSize, onError: options.onError },
         ),
       ]),

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { START, type EventStore, type Position } from '../eventstore/port.ts';
 import { lockCheckpoint, saveCheckpoint } from '../eventstore/postgres/checkpoints.ts';
-import type { Projection, TableNames } from './projection.ts';
+import { applyContextOf, type Projection, type TableNames } from './projection.ts';
 
 export type RebuildProgress = { applied: number; total: number; position: Position };
 
@@ -21,11 +21,12 @@ export async function rebuildProjection(
   const total = Number((await knex.raw('select count(*)::bigint as n from parley_events')).rows[0].n);
   let position: Position = START;
   let applied = 0;
+  const context = applyContextOf(store);
   const applyBatch = async (trx: Knex.Transaction) => {
     const events = await store.readAll({ from: position, limit: batchSize });
     if (events.length === 0) return false;
     const relevant = events.filter((e) => projection.types.includes(e.type));
-    if (relevant.length) await projection.apply(trx, relevant, fresh);
+    if (relevant.length) await projection.apply(trx, relevant, fresh, context);
     position = events[events.length - 1]!.position;
     applied += events.length;
     onProgress({ applied, total: Math.max(total, applied), position });

@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
+import type { ReadModelCipher } from '../eventstore/crypto/read-model-cipher.ts';
 import { readCheckpoint } from '../eventstore/postgres/checkpoints.ts';
+import { openRows } from './sealed-text.ts';
 
 export type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string };
 export type RlhfFormat = 'trl' | 'openai' | 'kto';
@@ -13,13 +15,17 @@ type GenerationRow = {
 //  trl:    {prompt: [...], chosen: [assistant], rejected: [assistant]}              (TRL conversational preference)
 //  openai: {input: {messages}, preferred_output: [...], non_preferred_output: [...]} (OpenAI preference fine-tuning)
 //  kto:    {prompt: [...], completion: [assistant], label: boolean}                  (unpaired, KTO-style)
-export async function* exportRlhf(knex: Knex, format: RlhfFormat): AsyncGenerator<Record<string, unknown>> {
-  const conversations = await knex('rlhf_conversations').where({ deleted: false }).orderBy('id').select('id', 'system_prompt');
+// Sealed text (sealed-text.ts) is opened with `cipher`, the data keys of the store that wrote it.
+export async function* exportRlhf(knex: Knex, format: RlhfFormat, cipher: ReadModelCipher | null = null): AsyncGenerator<Record<string, unknown>> {
+  const conversations = await openRows(cipher, 'rlhf_conversations',
+    await knex('rlhf_conversations').where({ deleted: false }).orderBy('id').select('id', 'system_prompt', 'kid'), ['system_prompt']);
   for (const conv of conversations) {
     const messages = new Map<string, string>(
-      (await knex('rlhf_messages').where({ conversation_id: conv.id }).select('id', 'content')).map((m) => [m.id, m.content]),
+      (await openRows(cipher, 'rlhf_messages', await knex('rlhf_messages').where({ conversation_id: conv.id }).select('id', 'content', 'kid'), ['content']))
+        .map((m) => [m.id, m.content]),
     );
-    const generations: GenerationRow[] = await knex('rlhf_generations').where({ conversation_id: conv.id }).orderBy('seq');
+    const generations: GenerationRow[] = await openRows(cipher, 'rlhf_generations',
+      await knex('rlhf_generations').where({ conversation_id: conv.id }).orderBy('seq'), ['text', 'comment']);
     const completed = generations.filter((g) => g.status === 'completed');
     // The assistant turn shown for an earlier message: its latest completed answer.
     const answerTo = new Map<string, string>();

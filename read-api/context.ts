@@ -30,9 +30,9 @@ export type GraphQLContext = {
   correlationId?: string;
 };
 
-export function createLoaders(knex: Knex): GraphQLContext['loaders'] {
+export function createLoaders(knex: Knex, keys?: KeyStore | null): GraphQLContext['loaders'] {
   // One query for the messages of every conversation in a page, not one per conversation.
-  return { messages: new DataLoader((ids: readonly string[]) => messagesByConversation(knex, ids)) };
+  return { messages: new DataLoader((ids: readonly string[]) => messagesByConversation(knex, ids, keys)) };
 }
 
 export function requireActor(ctx: GraphQLContext): Actor {

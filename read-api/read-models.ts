@@ -1,6 +1,10 @@
 import type { Knex } from 'knex';
 import { isPlatformOperator } from '../domain/access.ts';
 import type { Actor } from '../schemas/common.ts';
+import type { KeyStore } from '../eventstore/crypto/key-store.ts';
+import { ReadModelCipher } from '../eventstore/crypto/read-model-cipher.ts';
+import { openRows } from '../projections/sealed-text.ts';
+import { searchConversations } from './conversation-search.ts';
 
 export type ConversationRow = {
   id: string; owner_id: string; tenant_id: string; title: string; system_prompt: string | null; model: string;
@@ -32,6 +36,7 @@ const visibleTo = (actor: Actor, c = 'c') => (q: Knex.QueryBuilder) => {
 
 export async function listConversations(
   knex: Knex, actor: Actor, opts: { first: number; after: { updatedAt: string; id: string } | null; search: string | null },
+  keys?: KeyStore | null,
 ): Promise<ConversationRow[]> {
   // A list is always the caller's own conversations (an admin opens others' by id).
   const q = knex('history_conversations as c').select('c.*').where('c.deleted', false)
@@ -41,20 +46,24 @@ export async function listConversations(
   if (opts.after) {
     q.whereRaw('(c.updated_at, c.id) < (?::timestamptz, ?)', [opts.after.updatedAt, opts.after.id]);
   }
-  return q.orderBy([{ column: 'c.updated_at', order: 'desc' }, { column: 'c.id', order: 'desc' }]).limit(opts.first + 1);
+  return openConversations(keys, await q.orderBy([{ column: 'c.updated_at', order: 'desc' }, { column: 'c.id', order: 'desc' }]).limit(opts.first + 1));
 }
 
-export async function getConversation(knex: Knex, actor: Actor, id: string): Promise<ConversationRow | undefined> {
-  return knex('history_conversations').where({ id, deleted: false }).modify(visibleTo(actor)).first();
+export async function getConversation(knex: Knex, actor: Actor, id: string, keys?: KeyStore | null): Promise<ConversationRow | undefined> {
+  const row: ConversationRow | undefined = await knex('history_conversations as c').select('c.*').where({ 'c.id': id, 'c.deleted': false }).modify(visibleTo(actor)).first();
+  return (await openConversations(keys, [row]))[0];
 }
 
-export async function messagesByConversation(knex: Knex, ids: readonly string[]): Promise<MessageRow[][]> {
-  const rows: MessageRow[] = await knex('history_messages').whereIn('conversation_id', ids).orderBy('seq');
+export async function messagesByConversation(knex: Knex, ids: readonly string[], keys?: KeyStore | null): Promise<MessageRow[][]> {
+  const rows: MessageRow[] = await openMessages(keys, await knex('history_messages').whereIn('conversation_id', ids).orderBy('seq'));
   return ids.map((id) => rows.filter((r) => r.conversation_id === id));
 }
 
-export async function getGeneration(knex: Knex, actor: Actor, id: string): Promise<MessageRow | undefined> {
-  return knex('history_messages').where({ id, role: 'assistant' }).modify(visibleTo(actor)).first();
+export async function getGeneration(knex: Knex, actor: Actor, id: string, keys?: KeyStore | null): Promise<MessageRow | undefined> {
+  const row: MessageRow | undefined = await knex('history_messages as m').select('m.*')
+    .join('history_conversations as c', 'c.id', 'm.conversation_id')
+    .where({ 'm.id': id, 'm.role': 'assistant' }).modify(visibleTo(actor)).first();
+  return (await openMessages(keys, [row]))[0];
 }
 
 export function toMessage(r: MessageRow) {
@@ -86,6 +95,7 @@ export type AuditFilter = { userId?: string | null; tenantId?: string | null; ve
 // operator). Asking for another tenant is the caller's error (FORBIDDEN), checked by auditScope.
 export function auditQuery(knex: Knex, actor: Actor, f: AuditFilter): Knex.QueryBuilder {
   const q = knex('audit_log');
+  if (!isPlatformOperator(actor)) q.where('tenant_id', actor.tenantId);
   if (f.userId) q.where('user_id', f.userId);
   if (f.tenantId) q.where('tenant_id', f.tenantId);
   if (f.verdict) q.where('verdict', f.verdict);
@@ -95,7 +105,6 @@ export function auditQuery(knex: Knex, actor: Actor, f: AuditFilter): Knex.Query
   if (f.to) q.where('occurred_at', '<', f.to);
   return q;
 }
-  if (!isPlatformOperator(actor)) q.where('tenant_id', actor.tenantId);
 
 export function toAuditEntry(r: Record<string, any>) {
   return {

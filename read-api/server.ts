@@ -50,7 +50,7 @@ export function createApi({ services, routes = [], resolvers = [], ready, plugin
         services,
         actor: auth.actor,
         authError: auth.actor ? null : auth.error,
-        loaders: createLoaders(services.knex),
+        loaders: createLoaders(services.knex, services.keys),
       };
     },
   });

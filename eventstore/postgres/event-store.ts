@@ -19,6 +19,7 @@ import {
 } from '../port.ts';
 import { FieldCodec, type Subject } from '../crypto/field-codec.ts';
 import { KeyStore } from '../crypto/key-store.ts';
+import { markSealedBy, sealingKeyId } from '../crypto/read-model-cipher.ts';
 import { SESSION_OPTIONS } from './connect.ts';
 import { AppendNotifier } from './notifier.ts';
 
@@ -36,6 +37,7 @@ type Row = {
   data: unknown;
   metadata: unknown;
   recorded_at: Date;
+  kid?: string; // the data key that sealed its personal fields (read models re-seal with it)
 };
 
 export type PostgresEventStoreOptions = {
@@ -93,7 +95,10 @@ export class PostgresEventStore implements EventStore {
   private async decodeRows(rows: Row[]): Promise<Row[]> {
     if (!this.codec) return rows;
     const codec = this.codec;
-    for (const r of rows) r.data = await codec.decode(r.stream_id, (r.metadata as { eventId: string }).eventId, r.type, r.data);
+    for (const r of rows) {
+      r.kid = sealingKeyId(r.type, r.data);
+      r.data = await codec.decode(r.stream_id, (r.metadata as { eventId: string }).eventId, r.type, r.data);
+    }
     return rows;
   }
 
@@ -335,6 +340,7 @@ function expectedParam(expected: ExpectedRevision): string {
 
 function toRecorded(row: Row): RecordedEvent {
   const event = upcast({ type: row.type, version: row.version, data: row.data, metadata: row.metadata });
+  if (row.kid) markSealedBy(event, row.kid);
   return Object.assign(event, {
     streamId: row.stream_id,
     revision: Number(row.stream_revision),

@@ -7,7 +7,7 @@ import { waitForProjection } from '../../projections/projection-runner.ts';
 import type { Actor } from '../../schemas/common.ts';
 import { requireActor, type GraphQLContext } from '../context.ts';
 import { apiError, fromCommandError } from '../errors.ts';
-import { getConversation, toConversation, toMessage } from '../read-models.ts';
+import { getConversation, openMessages, toConversation, toMessage } from '../read-models.ts';
 import { admitTurn } from '../rate-limit/graphql.ts';
 
 type Sampling = { temperature?: number; topP?: number; topK?: number; maxTokens?: number; seed?: number; stop?: string[] };
@@ -32,7 +32,7 @@ async function runAll(ctx: GraphQLContext, actor: Actor, commands: [string, Reco
 // The read model may lag the log; mutations answer from it after it caught up with their write.
 async function conversationAfter(ctx: GraphQLContext, actor: Actor, id: string, position: string) {
   await waitForProjection(ctx.services.knex, 'history', position);
-  const row = await getConversation(ctx.services.knex, actor, id);
+  const row = await getConversation(ctx.services.knex, actor, id, ctx.services.keys);
   if (!row) throw apiError('INTERNAL', 'the history read model is behind; retry with consistentWith');
   return toConversation(row);
 }
@@ -85,7 +85,7 @@ export const mutationResolvers = {
       conversation: historyConversation,
       message: async () => {
         await historyConversation();
-        return (await ctx.services.knex('history_messages').where({ id: messageId })).map(toMessage)[0];
+        return (await openMessages(ctx.services.keys, await ctx.services.knex('history_messages').where({ id: messageId }))).map(toMessage)[0];
       },
       generation: { id: generationId },
       position: result.position,

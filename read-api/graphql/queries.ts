@@ -32,7 +32,7 @@ export const queryResolvers = {
     const after = decodeCursor(ctx.services.jwtSecret, ConversationCursor, args.after);
     const search = args.search?.trim() || null;
     if (search && search.length > 200) throw apiError('BAD_USER_INPUT', 'search is longer than 200 characters', { field: 'search' });
-    const rows = await listConversations(ctx.services.knex, actor, { first, after, search });
+    const rows = await listConversations(ctx.services.knex, actor, { first, after, search }, ctx.services.keys);
     const page = rows.slice(0, first);
     const edges = page.map((r) => ({ cursor: encodeCursor(ctx.services.jwtSecret, { updatedAt: r.updated_at.toISOString(), id: r.id }), node: toConversation(r) }));
     return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
@@ -41,23 +41,23 @@ export const queryResolvers = {
   conversation: async (_: unknown, args: { id: string; consistentWith?: string }, ctx: GraphQLContext) => {
     const actor = requireActor(ctx);
     await consistentWith(ctx, args.consistentWith);
-    const row = await getConversation(ctx.services.knex, actor, args.id);
+    const row = await getConversation(ctx.services.knex, actor, args.id, ctx.services.keys);
     return row ? toConversation(row) : null;
   },
 
   generation: async (_: unknown, args: { id: string; consistentWith?: string }, ctx: GraphQLContext) => {
     const actor = requireActor(ctx);
     await consistentWith(ctx, args.consistentWith);
-    const row = await getGeneration(ctx.services.knex, actor, args.id);
+    const row = await getGeneration(ctx.services.knex, actor, args.id, ctx.services.keys);
     return row ? toGeneration(row) : null;
   },
 
   auditLog: async (_: unknown, args: { filter?: AuditFilter; first?: number; after?: string }, ctx: GraphQLContext) => {
-    requireRole(ctx, 'compliance');
+    const actor = requireRole(ctx, 'compliance');
     const first = pageSize(args.first, 500);
     const filter = args.filter ?? {};
-    for (const f of ['from', 'to'] as const) {
     if (filter.tenantId && !reachesTenant(actor, filter.tenantId)) throw apiError('FORBIDDEN', 'the compliance role reads its own tenant\'s audit log only', { field: 'filter.tenantId' });
+    for (const f of ['from', 'to'] as const) {
       if (filter[f] && !IsoDate.safeParse(filter[f]).success) throw apiError('BAD_USER_INPUT', `${f} must be an ISO date or date-time`, { field: `filter.${f}` });
     }
     const after = decodeCursor(ctx.services.jwtSecret, AuditCursor, args.after);
