@@ -30,6 +30,7 @@ export type WithheldReason = 'erased' | 'no_content_access';
 export const CONTENT_FIELDS: Partial<Record<EventType, readonly string[]>> = {
   ConversationStarted: ['title', 'systemPrompt'],
   MessageSubmitted: ['content'],
+  GenerationRequested: ['prompt'],
   TokensGenerated: ['text', 'tokenIds', 'textOffsets'],
   FeedbackGiven: ['comment'],
   ConversationRenamed: ['title'],
@@ -42,10 +43,10 @@ export const withheldMarker = (reason: WithheldReason) => ({ withheld: reason })
 
 type ErasureSource = Pick<EventStore, 'readAll' | 'readStream' | 'headPosition'>;
 
-// Who was erased, and who owns which stream. One per process, shared by every reader: the erased
 // The user a stream belongs to: a user is (tenant, user).
 export type StreamOwner = { userId: string; tenantId: string };
 
+// Who was erased, and who owns which stream. One per process, shared by every reader: the erased
 // set only grows and stream owners never change, so both are cached; the erased set is refreshed
 // incrementally (the UserDataErased events after the last one seen). Erased users are kept as
 // subjects ("<tenant>/<user>"), so erasing alice@acme leaves alice@evil readable.
@@ -155,20 +156,20 @@ export type PresentOptions = { includeContent: boolean; tenantId?: string | null
 export async function present(index: ErasureIndex, events: RecordedEvent[], options: PresentOptions): Promise<WireEvent[]> {
   if (events.length === 0) return [];
   for (const e of events) index.learn(e);
-  if (!options.includeContent) return events.map((e) => toWire(e, 'no_content_access'));
   if (options.tenantId) events = await inTenant(index, events, options.tenantId);
   if (events.length === 0) return [];
+  if (!options.includeContent) return events.map((e) => toWire(e, 'no_content_access'));
   await index.covers(events[events.length - 1]!.position);
   return Promise.all(events.map(async (e) => toWire(e, (await isContentOfErasedUser(index, e)) ? 'erased' : null)));
 }
 
-async function isContentOfErasedUser(index: ErasureIndex, e: RecordedEvent): Promise<boolean> {
 // A stream without an owning tenant (none exist today) is shown to no tenant-scoped reader.
 async function inTenant(index: ErasureIndex, events: RecordedEvent[], tenantId: string): Promise<RecordedEvent[]> {
   const owners = await Promise.all(events.map((e) => index.ownerOf(e.streamId)));
   return events.filter((_, i) => owners[i]?.tenantId === tenantId);
 }
 
+async function isContentOfErasedUser(index: ErasureIndex, e: RecordedEvent): Promise<boolean> {
   if (!index.hasErasures || !hasContent(e)) return false; // no erasure: no owner lookups either
   const data = e.data as Record<string, unknown>;
   const tenantId = typeof data.tenantId === 'string' ? data.tenantId : e.metadata.actor.tenantId;

@@ -192,11 +192,6 @@ export class PostgresEventStore implements EventStore {
     return rows.map((r) => ({ nextRevision: Number(r.o_revision), position: `${r.o_xid}/${r.o_position}`, duplicate: r.o_duplicate }));
   }
 
-  async readStream(streamId: string, options: { fromRevision?: number; limit?: number } = {}): Promise<RecordedEvent[]> {
-    const { rows } = await this.pool.query<Row>(
-      `select ${COLUMNS} from parley_events where stream_id = $1 and stream_revision >= $2 order by stream_revision limit $3`,
-      [streamId, options.fromRevision ?? 0, options.limit ?? 1_000_000],
-    );
   // Whose keys protect many streams, in one query (see subjectOf).
   private async subjectsOf(streamIds: string[]): Promise<Map<string, Subject>> {
     const { rows } = await this.pool.query(
@@ -214,6 +209,11 @@ export class PostgresEventStore implements EventStore {
     return out;
   }
 
+  async readStream(streamId: string, options: { fromRevision?: number; limit?: number } = {}): Promise<RecordedEvent[]> {
+    const { rows } = await this.pool.query<Row>(
+      `select ${COLUMNS} from parley_events where stream_id = $1 and stream_revision >= $2 order by stream_revision limit $3`,
+      [streamId, options.fromRevision ?? 0, options.limit ?? 1_000_000],
+    );
     return (await this.decodeRows(rows)).map(toRecorded);
   }
 
