@@ -1,8 +1,7 @@
 import type { ConversationCommand } from '../schemas/commands.ts';
-import type { Actor } from '../schemas/common.ts';
 import type { DomainLimits } from '../schemas/config.ts';
-import { canActOn, hasRoleIn } from './access.ts';
 import type { ParleyEvent } from '../schemas/events.ts';
+import { canActOn, hasRoleIn } from './access.ts';
 import { accept, reject, type Decision } from './decision.ts';
 
 export type ConversationState =
@@ -44,7 +43,7 @@ export function evolveConversation(state: ConversationState, event: ParleyEvent)
   }
 }
 
-export function decideConversation(command: ConversationDeciderCommand, state: ConversationState, limits: DomainLimits): Decision {
+export function decideConversation(command: ConversationCommand, state: ConversationState, limits: DomainLimits): Decision {
   const actor = command.metadata.actor;
   if (command.type === 'StartConversation') {
     if (state.status !== 'none') return reject('ALREADY_EXISTS', 'conversation already exists', 'conversationId');

@@ -37,7 +37,7 @@ export function createEventsResolvers(streams: EventStreams) {
         subscribe: (_: unknown, args: EventsArgs, ctx: GraphQLContext) => {
           const scope = access(ctx);
           const { after, types } = parseArgs(args);
-          return streams.follow({ after, types, includeContent });
+          return streams.follow({ after, types, ...scope });
         },
         resolve: (event: WireEvent) => event,
       },
