@@ -84,7 +84,8 @@ async function applyOne(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T
       const d = e.data;
       const s = await sealerFor(context, e);
       await trx(C).insert({
-        id: d.conversationId, owner_id: d.ownerId, tenant_id: d.tenantId, title: d.title, system_prompt: d.systemPrompt,
+        id: d.conversationId, owner_id: d.ownerId, tenant_id: d.tenantId, title: s.text('history_conversations.title', d.conversationId, d.title),
+        system_prompt: s.nullable('history_conversations.system_prompt', d.conversationId, d.systemPrompt), kid: s.kid,
         model: d.model, created_at: at, updated_at: at, seq,
       }).onConflict('id').ignore();
       return;
@@ -169,6 +170,7 @@ async function applyOne(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T
         ...(s.kid ? { kid: s.kid } : {}), updated_at: at,
       });
       return;
+    }
     case 'UserDataErased': {
       // A user is (tenant, user): the same user id in another tenant keeps its history.
       const theirs = trx(C).where({ owner_id: e.data.userId, tenant_id: e.data.tenantId }).select('id');
