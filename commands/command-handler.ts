@@ -24,12 +24,17 @@ export type CommandHandlerOptions = {
   maxRetries?: number;
 };
 
+// A safety valve, not a retry budget: a stream that conflicts for this long is pathological.
+const CONFLICT_GIVE_UP_MS = 60_000;
+
 // Load → decide → append with the expected revision; on a conflict reload and decide again.
 export class CommandHandler {
   private readonly limits: DomainLimits;
   private readonly now: () => Date;
   private readonly maxRetries: number;
   private readonly streams: StreamCache;
+  /** per stream, the tail of the commands queued on it in this process */
+  private readonly lanes = new Map<string, Promise<void>>();
 
   constructor(private readonly options: CommandHandlerOptions) {
     this.streams = new StreamCache(options.store);
@@ -51,7 +56,14 @@ export class CommandHandler {
 
   // Several commands on ONE stream, decided in order and appended atomically: all or nothing
   // (e.g. start a conversation and submit its first message).
-  async executeAll(inputs: unknown[], options: { dryRun?: boolean } = {}): Promise<CommandResult> {
+  //
+  // Commands on one stream are ordered, not refused: in this process they queue per stream (a lane),
+  // so two sends to one conversation never race each other for the same revision; a conflict with
+  // another process's append (or a consumer's, which appends with revision 'any') reloads the
+  // stream and decides again, with a jittered exponential back-off and no retry limit below
+  // CONFLICT_GIVE_UP_MS. Only a caller that names the revision it decided on (`expectedRevision`)
+  // gets CONCURRENCY when the stream has moved past it.
+  async executeAll(inputs: unknown[], options: { dryRun?: boolean; expectedRevision?: number | 'no_stream' } = {}): Promise<CommandResult> {
     const commands: ParleyCommand[] = [];
     for (const input of inputs) {
       const parsed = ParleyCommand.safeParse(input);
@@ -62,7 +74,29 @@ export class CommandHandler {
     const streamId = routes[0]!.streamId;
     if (routes.some((r) => r.streamId !== streamId)) throw new Error('executeAll needs commands on one stream');
     const last = commands[commands.length - 1]!;
+    // A dry run appends nothing: it need not wait its turn.
+    return options.dryRun ? this.decideAndAppend(streamId, commands, routes, last, options) : this.inLane(streamId, () => this.decideAndAppend(streamId, commands, routes, last, options));
+  }
 
+  private async inLane<T>(streamId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.lanes.get(streamId) ?? Promise.resolve();
+    let release!: () => void;
+    const tail = previous.then(() => new Promise<void>((r) => { release = r; }));
+    this.lanes.set(streamId, tail);
+    try {
+      await previous;
+      return await work();
+    } finally {
+      release();
+      if (this.lanes.get(streamId) === tail) this.lanes.delete(streamId);
+    }
+  }
+
+  private async decideAndAppend(
+    streamId: string, commands: ParleyCommand[], routes: Route[], last: ParleyCommand,
+    options: { dryRun?: boolean; expectedRevision?: number | 'no_stream' },
+  ): Promise<CommandResult> {
+    const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       const history = await this.streams.read(streamId);
       const previous = history.filter((e) => e.metadata.commandId === last.metadata.commandId);
@@ -88,6 +122,9 @@ export class CommandHandler {
         })) as ParleyEvent[]));
       }
       const expectedRevision = history.length === 0 ? 'no_stream' : history[history.length - 1]!.revision;
+      if (options.expectedRevision !== undefined && options.expectedRevision !== expectedRevision) {
+        return { ok: false, error: { code: 'CONCURRENCY', message: `${streamId} is at revision ${expectedRevision}, not ${options.expectedRevision}` } };
+      }
       // A dry run validates and decides against the current state, and appends nothing.
       if (options.dryRun) return { ok: true, streamId, nextRevision: history.length - 1 + events.length, position: '', events, duplicate: false };
       try {
@@ -96,10 +133,11 @@ export class CommandHandler {
       } catch (error) {
         if (error instanceof ErasedSubjectError) return { ok: false, error: { code: 'FORBIDDEN', message: error.message } };
         if (!(error instanceof ConcurrencyError)) throw error;
-        if (attempt >= this.maxRetries) {
+        if (options.expectedRevision !== undefined || Date.now() - started > CONFLICT_GIVE_UP_MS) {
           return { ok: false, error: { code: 'CONCURRENCY', message: `${streamId} kept changing; gave up after ${attempt + 1} tries` } };
         }
-        await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
+        // Full jitter over an exponential ceiling (2 ms … 250 ms): racing processes spread out.
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(250, 2 ** (attempt + 1))));
       }
     }
   }
@@ -141,3 +179,15 @@ export class CommandHandler {
     }
   }
 }
+      case 'RecordSafetyCheck':
+        // An input check belongs to the conversation (one per message), an output check to its generation.
+        if (command.data.stage === 'output' && command.data.generationId !== null) {
+          return {
+            streamId: `generation-${command.data.generationId}`,
+            decide: (h) => decideGeneration(command, h.reduce(evolveGeneration, initialGenerationState()), limits),
+          };
+        }
+        return {
+          streamId: `conversation-${command.data.conversationId}`,
+          decide: (h) => decideConversation(command, h.reduce(evolveConversation, initialConversationState()), limits),
+        };

@@ -1,4 +1,4 @@
-import type { ConversationCommand } from '../schemas/commands.ts';
+import type { ConversationDeciderCommand, RecordSafetyCheck } from '../schemas/commands.ts';
 import type { DomainLimits } from '../schemas/config.ts';
 import type { ParleyEvent } from '../schemas/events.ts';
 import { canActOn, hasRoleIn } from './access.ts';
@@ -13,6 +13,7 @@ export type ConversationState =
       tenantId: string;
       title: string;
       messageIds: string[];
+      checkedMessageIds: string[]; // messages with their input safety decision recorded
     };
 
 export const initialConversationState = (): ConversationState => ({ status: 'none' });
@@ -27,10 +28,14 @@ export function evolveConversation(state: ConversationState, event: ParleyEvent)
         tenantId: event.data.tenantId,
         title: event.data.title,
         messageIds: [],
+        checkedMessageIds: [],
       };
     case 'MessageSubmitted':
       if (state.status === 'none') return state;
       return { ...state, messageIds: [...state.messageIds, event.data.messageId] };
+    case 'SafetyChecked':
+      if (state.status === 'none' || event.data.stage !== 'input' || event.data.messageId === null) return state;
+      return { ...state, checkedMessageIds: [...state.checkedMessageIds, event.data.messageId] };
     case 'ConversationRenamed':
       if (state.status === 'none') return state;
       return { ...state, title: event.data.title };
@@ -43,7 +48,7 @@ export function evolveConversation(state: ConversationState, event: ParleyEvent)
   }
 }
 
-export function decideConversation(command: ConversationCommand, state: ConversationState, limits: DomainLimits): Decision {
+export function decideConversation(command: ConversationDeciderCommand, state: ConversationState, limits: DomainLimits): Decision {
   const actor = command.metadata.actor;
   if (command.type === 'StartConversation') {
     if (state.status !== 'none') return reject('ALREADY_EXISTS', 'conversation already exists', 'conversationId');
@@ -60,6 +65,9 @@ export function decideConversation(command: ConversationCommand, state: Conversa
   }
 
   if (state.status === 'none') return reject('NOT_FOUND', 'conversation not found', 'conversationId');
+  // Before the owner and deleted checks: the decision on a message submitted before a delete is
+  // still recorded (audit). Issued by the saga only (no API sends it), like the generation lifecycle.
+  if (command.type === 'RecordSafetyCheck') return recordInputCheck(command, state);
   if (command.type === 'EraseConversation') {
     if (!hasRoleIn(actor, 'admin', state.tenantId)) return reject('FORBIDDEN', 'erasing a conversation needs the admin role in its tenant');
     return accept({
@@ -94,6 +102,15 @@ export function decideConversation(command: ConversationCommand, state: Conversa
     case 'DeleteConversation':
       return accept({ type: 'ConversationDeleted', version: 1, data: command.data });
   }
+}
+
+// Exactly one input decision per message.
+function recordInputCheck(command: RecordSafetyCheck, state: Extract<ConversationState, { status: 'active' | 'deleted' }>): Decision {
+  const { stage, messageId } = command.data;
+  if (stage !== 'input') return reject('INVALID_FIELD', 'a conversation records input checks only', 'stage');
+  if (messageId === null || !state.messageIds.includes(messageId)) return reject('NOT_FOUND', 'message not in this conversation', 'messageId');
+  if (state.checkedMessageIds.includes(messageId)) return reject('ALREADY_EXISTS', 'the message already has its input decision', 'messageId');
+  return accept({ type: 'SafetyChecked', version: 1, data: command.data });
 }
 
 function tooLong(field: string, max: number): Decision {

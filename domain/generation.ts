@@ -1,4 +1,4 @@
-import type { GenerationCommand } from '../schemas/commands.ts';
+import type { GenerationDeciderCommand } from '../schemas/commands.ts';
 import type { DomainLimits } from '../schemas/config.ts';
 import type { ParleyEvent } from '../schemas/events.ts';
 import { canActOn } from './access.ts';
@@ -47,10 +47,10 @@ export function evolveGeneration(state: GenerationState, event: ParleyEvent): Ge
   }
 }
 
-export function decideGeneration(command: GenerationCommand, state: GenerationState, limits: DomainLimits): Decision {
+export function decideGeneration(command: GenerationDeciderCommand, state: GenerationState, limits: DomainLimits): Decision {
   if (command.type === 'RequestGeneration') {
     if (state.status !== 'none') return reject('ALREADY_EXISTS', 'generation already exists', 'generationId');
-    return accept({ type: 'GenerationRequested', version: 1, data: command.data });
+    return accept({ type: 'GenerationRequested', version: 2, data: command.data });
   }
   if (state.status === 'none') return reject('NOT_FOUND', 'generation not found', 'generationId');
   const actor = command.metadata.actor;
@@ -67,6 +67,11 @@ export function decideGeneration(command: GenerationCommand, state: GenerationSt
       }
       return accept({ type: 'TokensGenerated', version: 1, data: command.data });
     }
+    case 'RecordSafetyCheck':
+      // The output check, recorded by the worker while the generation runs (with its last chunk).
+      if (command.data.stage !== 'output') return reject('INVALID_FIELD', 'a generation records output checks only', 'stage');
+      if (state.status !== 'requested') return notRunning(state.status);
+      return accept({ type: 'SafetyChecked', version: 1, data: command.data });
     case 'CompleteGeneration':
       if (state.status !== 'requested') return notRunning(state.status);
       if (command.data.attempt < state.attempt) return reject('STALE_ATTEMPT', 'a newer attempt owns this generation', 'attempt');

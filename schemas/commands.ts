@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Actor, Id, Rating, SamplingParams, Text, Usage } from './common.ts';
 import { SafetySettings } from './safety.ts';
-import { GenerationCompleted, GenerationRequested, TokensGenerated } from './events.ts';
+import { GenerationCompleted, GenerationRequested, SafetyChecked, TokensGenerated } from './events.ts';
 
 // Command metadata: who asks, and the id that makes a retry of the same command a no-op.
 export const CommandMetadata = z.object({
@@ -60,8 +60,16 @@ export const RequestGeneration = defineCommand(
     siblingOf: Id.nullable().default(null),
     priority: z.number().int().min(0).max(9).default(0),
     brownout: z.boolean().default(false),
+    prompt: z.string().nullable().default(null),
+    safetySettings: SafetySettings.nullable().default(null),
+    inputCheck: GenerationRequested.shape.data.shape.inputCheck.default(null),
   }),
 );
+
+// The verdict of a safety check, recorded by the saga (stage input: on the conversation, once per
+// message) or a worker (stage output: on the generation, while it runs).
+export const RecordSafetyCheck = defineCommand('RecordSafetyCheck', SafetyChecked.shape.data);
+export type RecordSafetyCheck = z.infer<typeof RecordSafetyCheck>;
 
 export const AppendTokens = defineCommand(
   'AppendTokens',
@@ -120,12 +128,17 @@ export const GenerationCommand = z.discriminatedUnion('type', [
   GiveFeedback,
 ]);
 export type GenerationCommand = z.infer<typeof GenerationCommand>;
+// RecordSafetyCheck is routed by its stage (input: conversation, output: generation), so it is in
+// neither union; each decider takes it alongside its own commands.
+export type ConversationDeciderCommand = ConversationCommand | RecordSafetyCheck;
+export type GenerationDeciderCommand = GenerationCommand | RecordSafetyCheck;
 
 export const AppealCommand = z.discriminatedUnion('type', [FileAppeal, ResolveAppeal]);
 export type AppealCommand = z.infer<typeof AppealCommand>;
 
 export const ParleyCommand = z.discriminatedUnion('type', [
   EraseUserData,
+  RecordSafetyCheck,
   ...ConversationCommand.options,
   ...GenerationCommand.options,
   ...AppealCommand.options,

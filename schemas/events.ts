@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EventMetadata, FinishReason, Id, Rating, SamplingParams, Text, Usage } from './common.ts';
-import { CategoryScore, SafetySettings, SafetyStage, SafetyVerdict } from './safety.ts';
+import { CategoryScore, SafetyCategory, SafetySettings, SafetyStage, SafetyVerdict } from './safety.ts';
 
 // Every event: { type, version, data, metadata }. `version` is the schema version of `data`;
 // older versions are upcast on read (see upcasters.ts), never rewritten in the store.
@@ -68,26 +68,47 @@ export const SafetyChecked = defineEvent(
   }),
 );
 
+// v2 carries what a worker needs to run the generation, so it reads nothing else: the assembled
+// prompt (packed token ids, encrypted at rest like message text: see prompt.ts), the conversation's
+// safety settings for the output filter, and the input check's decision for the message. v1 events
+// read with all three null: the worker then rebuilds the prompt from the conversation, as v1 did.
+export const InputCheck = z.object({
+  verdict: SafetyVerdict,
+  category: SafetyCategory.nullable(), // the blocked category, if blocked
+  safetyEventId: z.uuid(), // the SafetyChecked event (what an appeal names)
+});
+export type InputCheck = z.infer<typeof InputCheck>;
+
+const GenerationRequestedV1Fields = {
+  generationId: Id,
+  conversationId: Id,
+  messageId: Id,
+  ownerId: Id,
+  tenantId: Id,
+  model: z.string().min(1),
+  params: SamplingParams,
+  // Which turns the assembled context holds; dropped turns are recorded, not silently lost.
+  context: z.object({
+    includedMessageIds: z.array(Id),
+    droppedMessageIds: z.array(Id),
+    promptTokens: z.number().int().min(0),
+  }),
+  siblingOf: Id.nullable(),
+  priority: z.number().int().min(0).max(9),
+  brownout: z.boolean(),
+};
+export const GenerationRequestedV1Data = z.object(GenerationRequestedV1Fields);
+
 export const GenerationRequested = defineEvent(
   'GenerationRequested',
-  1,
+  2,
   z.object({
-    generationId: Id,
-    conversationId: Id,
-    messageId: Id,
-    ownerId: Id,
-    tenantId: Id,
-    model: z.string().min(1),
-    params: SamplingParams,
-    // Which turns the assembled context holds; dropped turns are recorded, not silently lost.
-    context: z.object({
-      includedMessageIds: z.array(Id),
-      droppedMessageIds: z.array(Id),
-      promptTokens: z.number().int().min(0),
-    }),
-    siblingOf: Id.nullable(),
-    priority: z.number().int().min(0).max(9),
-    brownout: z.boolean(),
+    ...GenerationRequestedV1Fields,
+    // Packed prompt token ids (prompt.ts); a string so the field codec encrypts it, and so it reads
+    // as "[erased]" after erasure. null: not recorded (v1, a blocked input, a context that did not fit).
+    prompt: z.string().nullable(),
+    safetySettings: SafetySettings.nullable(),
+    inputCheck: InputCheck.nullable(),
   }),
 );
 

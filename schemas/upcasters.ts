@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { currentVersion, eventSchemas, MessageSubmittedV1Data, type EventType, type ParleyEvent } from './events.ts';
+import { currentVersion, eventSchemas, GenerationRequestedV1Data, MessageSubmittedV1Data, type EventType, type ParleyEvent } from './events.ts';
 
 // A stored event as it came out of the store: any version, data not yet trusted.
 export const StoredEvent = z.object({
@@ -19,6 +19,12 @@ const upcasters: Partial<Record<EventType, Record<number, Upcaster>>> = {
       const v1 = MessageSubmittedV1Data.parse(data);
       return { ...v1, parentMessageId: null, generationId: `gen-${v1.messageId}` };
     },
+  },
+  // v1 recorded which turns the prompt held, not the prompt: a worker rebuilds it from the
+  // conversation (inference/saga/context-assembly.ts promptFor), reads the settings from
+  // ConversationStarted and the input decision from the conversation's SafetyChecked, as v1 did.
+  GenerationRequested: {
+    1: (data) => ({ ...GenerationRequestedV1Data.parse(data), prompt: null, safetySettings: null, inputCheck: null }),
   },
 };
 

@@ -9,6 +9,8 @@ export const PERSONAL_FIELDS: Record<string, readonly string[]> = {
   ConversationStarted: ['title', 'systemPrompt'],
   ConversationRenamed: ['title'],
   MessageSubmitted: ['content'],
+  // The assembled prompt (packed token ids: the conversation's text in another alphabet).
+  GenerationRequested: ['prompt'],
   TokensGenerated: ['text'],
   FeedbackGiven: ['comment'],
   AppealFiled: ['reason'],

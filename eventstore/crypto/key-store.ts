@@ -151,6 +151,30 @@ export class KeyStore {
     return key;
   }
 
+  // Many data keys by id (null: destroyed or unknown), the uncached ones in one round trip: a page
+  // of read-model rows sealed with many conversations' keys opens with one query, not one per key.
+  async keysById(kids: Iterable<string>): Promise<Map<string, Buffer | null>> {
+    const out = new Map<string, Buffer | null>();
+    const missing: string[] = [];
+    for (const kid of kids) {
+      if (out.has(kid)) continue;
+      const cached = this.cachedKeyById(kid);
+      if (cached === undefined) missing.push(kid);
+      out.set(kid, cached ?? null);
+    }
+    if (missing.length === 0) return out;
+    const { rows } = await this.query('select key_id, wrapped_key from subject_keys where key_id = any($1::text[])', [missing]);
+    const wrapped = new Map((rows as { key_id: string; wrapped_key: Buffer | null }[]).map((r) => [r.key_id, r.wrapped_key]));
+    const now = Date.now();
+    for (const kid of missing) {
+      const w = wrapped.get(kid);
+      const key = w ? this.unwrap(w, kid) : null;
+      this.cache.set(kid, { key, at: now });
+      out.set(kid, key);
+    }
+    return out;
+  }
+
   // Erasure: every key of the subject (optionally one scope) is overwritten and marked destroyed.
   async destroy(subjectId: string, scope?: string): Promise<number> {
     const { rowCount, rows } = await this.query(

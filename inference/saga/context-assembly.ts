@@ -1,5 +1,8 @@
+import { readGeneration } from '../../commands/read-generation.ts';
+import { answerText } from '../../domain/generation-view.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
 import type { EventOf } from '../../schemas/events.ts';
+import { unpackTokenIds } from '../../schemas/prompt.ts';
 
 export type ChatTurnMessage = { role: 'system' | 'user' | 'assistant'; content: string };
 export type Turn = { messageId: string; user: string; assistant: string | null };
@@ -45,23 +48,9 @@ export async function loadThread(store: EventStore, conversationId: string, mess
   const target = byId.get(messageId)?.m;
   if (!target) throw new Error(`message ${messageId} is not in conversation ${conversationId}`);
   const turns: Turn[] = [];
-  for (const m of chain) turns.push({ messageId: m.data.messageId, user: m.data.content, assistant: await answerText(store, m.data.generationId) });
+  for (const m of chain) turns.push({ messageId: m.data.messageId, user: m.data.content, assistant: answerText(await readGeneration(store, m.data.generationId)) });
   turns.push({ messageId, user: target.data.content, assistant: null });
   return { systemPrompt: started?.data.systemPrompt ?? null, turns };
-}
-
-// The completed answer of a generation (the text of its last attempt), or null.
-async function answerText(store: EventStore, generationId: string): Promise<string | null> {
-  const events = await store.readStream(`generation-${generationId}`);
-  if (!events.some((e) => e.type === 'GenerationCompleted' && e.data.finishReason !== 'content_filter')) return null;
-  let attempt = 0;
-  let text = '';
-  for (const e of events) {
-    if (e.type !== 'TokensGenerated') continue;
-    if (e.data.attempt > attempt) { attempt = e.data.attempt; text = ''; }
-    text += e.data.text;
-  }
-  return text;
 }
 
 export function renderTurns(thread: Thread, turns: Turn[]): ChatTurnMessage[] {
@@ -94,8 +83,21 @@ export function fitToContext(model: ChatModel, thread: Thread, maxTokens: number
   }
 }
 
-// The prompt a worker runs: exactly the turns the saga included when it requested the generation.
+export class PromptUnavailableError extends Error {
+  readonly code = 'CONTEXT_UNAVAILABLE';
+}
+
+// The prompt a worker runs: the one the saga assembled and counted, recorded in the request
+// (GenerationRequested v2; a regenerated sibling carries its original's). A request without one
+// (v1) is rebuilt from the turns the saga included, as v1 workers did — with the answers as they
+// are now, which is how concurrent turns once overflowed the context.
 export async function promptFor(store: EventStore, model: ChatModel, request: EventOf<'GenerationRequested'>['data']): Promise<number[]> {
+  if (request.prompt !== null) {
+    const ids = unpackTokenIds(request.prompt);
+    // "[erased]": the owner's key is gone, and so is the prompt.
+    if (!ids) throw new PromptUnavailableError('the recorded prompt cannot be read (erased, or a format this build does not know)');
+    return ids;
+  }
   const thread = await loadThread(store, request.conversationId, request.messageId);
   const included = new Set(request.context.includedMessageIds);
   return model.applyChatTemplate(renderTurns(thread, thread.turns.filter((t) => included.has(t.messageId))));

@@ -1,12 +1,16 @@
 import type { Knex } from 'knex';
 import { trace } from '@opentelemetry/api';
 import type { CommandHandler } from '../../commands/command-handler.ts';
-import { deterministicEventId } from '../../commands/event-ids.ts';
 import type { Consumer } from '../../eventstore/postgres/checkpointed-consumer.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
 import type { Actor } from '../../schemas/common.ts';
 import type { EventOf } from '../../schemas/events.ts';
-import { checkInput, toSafetyCheckedData } from '../../safety/index.ts';
+import { readGeneration } from '../../commands/read-generation.ts';
+import { hasEnded, inputBlocked } from '../../domain/generation-view.ts';
+import type { InputCheck } from '../../schemas/events.ts';
+import { packTokenIds } from '../../schemas/prompt.ts';
+import type { SafetySettings } from '../../schemas/safety.ts';
+import { checkInput, refusalFor, toSafetyCheckedData, type SafetyCheckResult } from '../../safety/index.ts';
 import type { JobQueue } from '../worker/job-queue.ts';
 import { ContextTooLongError, fitToContext, loadThread, type ChatModel } from './context-assembly.ts';
 
@@ -30,6 +34,8 @@ const SAGA_ACTOR: Actor = { userId: 'parley-saga', tenantId: 'system', roles: ['
 
 // The command id of the saga's own RequestGeneration for a message: deterministic, so a replay is a no-op.
 const requestCommandId = (generationId: string) => `saga:request:${generationId}`;
+// ... and of its input decision for a message (the event id it yields is the one v1 sagas wrote directly).
+const safetyCommandId = (messageId: string) => `saga:safety:${messageId}`;
 
 // The inference process manager. It reacts to the log (a checkpointed consumer): every side effect
 // is idempotent (deterministic command and event ids, job upserts that ignore a job already there),
@@ -50,6 +56,36 @@ export function generationSaga(options: SagaOptions): Consumer {
     }
   }
 
+  // The message's input decision, recorded once through its conversation's decider. A replay (or a
+  // second saga racing on the same batch) acts on the decision already recorded, not on a new check.
+  async function decideInput(e: EventOf<'MessageSubmitted'> & RecordedEvent, conversation: RecordedEvent[], settings: SafetySettings) {
+    const d = e.data;
+    const recorded = () => conversation.find((x) => x.type === 'SafetyChecked' && x.data.stage === 'input' && x.data.messageId === d.messageId);
+    const spanAttributes = { 'parley.generation_id': d.generationId, 'parley.correlation_id': e.metadata.correlationId };
+    let found = recorded();
+    let check: SafetyCheckResult | null = null;
+    if (!found) {
+      check = await inSpan('parley.safety.input', spanAttributes, () => checkInput(d.content, settings));
+      const commandId = safetyCommandId(d.messageId);
+      const result = await commands.execute({
+        type: 'RecordSafetyCheck',
+        data: { ...toSafetyCheckedData(check), conversationId: d.conversationId, messageId: d.messageId, generationId: d.generationId },
+        metadata: { commandId, actor: SAGA_ACTOR, correlationId: e.metadata.correlationId, causationId: e.metadata.eventId },
+      });
+      if (result.ok) found = result.events[0] as RecordedEvent | undefined;
+      else if (result.error.code === 'ALREADY_EXISTS') {
+        conversation = await store.readStream(`conversation-${d.conversationId}`);
+        found = recorded();
+      } else throw new Error(`saga RecordSafetyCheck failed: ${result.error.code} ${result.error.message}`);
+    }
+    if (found?.type !== 'SafetyChecked') throw new Error(`no input decision recorded for message ${d.messageId}`);
+    const category = check?.refusal?.category ?? found.data.categories.find((c) => c.blocked)?.category ?? null;
+    const inputCheck: InputCheck = { verdict: found.data.verdict, category, safetyEventId: found.metadata.eventId };
+    // The refusal names the category, never the request.
+    const refusal = check?.refusal?.message ?? (category ? refusalFor(category).message : 'I can’t help with that request.');
+    return { inputCheck, refusal };
+  }
+
   async function onMessage(e: EventOf<'MessageSubmitted'> & RecordedEvent) {
     const d = e.data;
     // Read once: its first event is ConversationStarted, and context assembly needs all of it.
@@ -58,24 +94,17 @@ export function generationSaga(options: SagaOptions): Consumer {
     if (started?.type !== 'ConversationStarted') return;
     const owner = { ownerId: started.data.ownerId, tenantId: started.data.tenantId };
     const spanAttributes = { 'parley.generation_id': d.generationId, 'parley.correlation_id': e.metadata.correlationId };
-    const check = await inSpan('parley.safety.input', spanAttributes, () => checkInput(d.content, started.data.safetySettings));
-    await store.append(`conversation-${d.conversationId}`, [{
-      type: 'SafetyChecked', version: 1,
-      data: { ...toSafetyCheckedData(check), conversationId: d.conversationId, messageId: d.messageId, generationId: d.generationId },
-      metadata: {
-        eventId: deterministicEventId(`saga:safety:${d.messageId}`, `conversation-${d.conversationId}`, 0),
-        correlationId: e.metadata.correlationId, causationId: e.metadata.eventId, commandId: null, actor: SAGA_ACTOR,
-        occurredAt: new Date().toISOString(),
-      },
-    }], { expectedRevision: 'any' });
+    const settings = started.data.safetySettings;
+    const { inputCheck, refusal } = await decideInput(e, conversation, settings);
 
+    // The request carries what a worker needs (prompt, output filter settings, input decision).
     const base = {
       generationId: d.generationId, conversationId: d.conversationId, messageId: d.messageId, ...owner, model: started.data.model, params: d.params,
+      safetySettings: settings, inputCheck,
       ...(await options.admission?.(d.generationId)),
     };
-    if (check.verdict === 'blocked') {
+    if (inputCheck.verdict === 'blocked') {
       // Nothing reaches a worker: the answer is the refusal, which names the category, not the content.
-      const refusal = check.refusal?.message ?? 'I can’t help with that request.';
       const tokenIds = options.model.tokenizer.encode(refusal);
       await run([
         ['RequestGeneration', { ...base, context: { includedMessageIds: [d.messageId], droppedMessageIds: [], promptTokens: 0 } }, requestCommandId(d.generationId)],
@@ -88,8 +117,11 @@ export function generationSaga(options: SagaOptions): Consumer {
     }
     try {
       const ctx = await inSpan('parley.context.assembly', spanAttributes, async () => fitToContext(options.model, await loadThread(store, d.conversationId, d.messageId, conversation), d.params.maxTokens));
+      // The prompt the worker runs is this one, exactly as counted here: rebuilt later, it would
+      // take in answers that finished in between and could overflow the context.
       await run([['RequestGeneration', {
         ...base, context: { includedMessageIds: ctx.includedMessageIds, droppedMessageIds: ctx.droppedMessageIds, promptTokens: ctx.promptTokens },
+        prompt: packTokenIds(ctx.promptIds),
       }, requestCommandId(d.generationId)]], e);
       // The job is queued now rather than when GenerationRequested comes back through the log (a
       // later batch): under a burst that round trip was most of the time to the first token.
@@ -102,12 +134,6 @@ export function generationSaga(options: SagaOptions): Consumer {
         ['FailGeneration', { generationId: d.generationId, attempt: 0, code: error.code, reason: error.message }, `saga:fail:${d.generationId}`],
       ], e);
     }
-  }
-
-  // Defence in depth: a request for a message the input check blocked never becomes a job.
-  async function inputBlocked(conversationId: string, messageId: string): Promise<boolean> {
-    const events = await store.readStream(`conversation-${conversationId}`);
-    return events.some((x) => x.type === 'SafetyChecked' && x.data.stage === 'input' && x.data.messageId === messageId && x.data.verdict === 'blocked');
   }
 
   return {
@@ -134,9 +160,9 @@ export function generationSaga(options: SagaOptions): Consumer {
           if (e.metadata.commandId === requestCommandId(e.data.generationId)) continue;
           // Any other request (a regenerated sibling) becomes a job, unless it already ended
           // (cancelled early) or answers a message the input check blocked.
-          const history = await store.readStream(`generation-${e.data.generationId}`);
-          const ended = history.some((h) => h.type === 'GenerationCompleted' || h.type === 'GenerationFailed' || h.type === 'GenerationCancelled');
-          if (!ended && (await inputBlocked(e.data.conversationId, e.data.messageId))) {
+          const view = await readGeneration(store, e.data.generationId, { input: true });
+          const ended = hasEnded(view);
+          if (!ended && inputBlocked(view)) {
             await run([['FailGeneration', {
               generationId: e.data.generationId, attempt: 0, code: 'INPUT_BLOCKED', reason: 'the message was blocked by the input safety check',
             }, `saga:input-blocked:${e.data.generationId}`]], e);

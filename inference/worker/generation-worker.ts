@@ -7,6 +7,8 @@ import { withoutNul, type Actor } from '../../schemas/common.ts';
 import type { EventOf } from '../../schemas/events.ts';
 import { createOutputFilter, toSafetyCheckedData } from '../../safety/index.ts';
 import type { InferenceEngine } from '../engine/engine.ts';
+import { readGeneration } from '../../commands/read-generation.ts';
+import { hasEnded } from '../../domain/generation-view.ts';
 import { promptFor } from '../saga/context-assembly.ts';
 import type { ClaimedJob, JobQueue } from './job-queue.ts';
 import type { LiveToken, TokenBus } from './token-bus.ts';
@@ -140,12 +142,26 @@ export class GenerationWorker {
     });
   }
 
+  private async runAll(steps: readonly (readonly [type: string, data: Record<string, unknown>])[], cause: RecordedEvent) {
+    return this.o.commands.executeAll(steps.map(([type, data]) => ({
+      type, data,
+      metadata: { commandId: randomUUID(), actor: WORKER_ACTOR(this.workerId), correlationId: cause.metadata.correlationId, causationId: cause.metadata.eventId },
+    })));
+  }
+
+  // A request older than GenerationRequested v2 does not carry the conversation's safety settings.
+  private async conversationSettings(conversationId: string) {
+    const started = (await this.o.store.readStream(`conversation-${conversationId}`, { limit: 1 }))[0];
+    return started?.type === 'ConversationStarted' ? started.data.safetySettings : {};
+  }
+
   private async generate(entry: Running): Promise<void> {
     const { job, controller } = entry;
     const { generationId, attempt } = job;
-    const history = await this.o.store.readStream(`generation-${generationId}`);
-    const request = history.find((e) => e.type === 'GenerationRequested') as (EventOf<'GenerationRequested'> & RecordedEvent) | undefined;
-    const ended = history.some((e) => ['GenerationCompleted', 'GenerationFailed', 'GenerationCancelled'].includes(e.type));
+    // One read: the request carries the prompt and the output filter's settings (v2).
+    const view = await readGeneration(this.o.store, generationId);
+    const request = view.requestEvent as (EventOf<'GenerationRequested'> & RecordedEvent) | null;
+    const ended = hasEnded(view);
     if (!request || ended) {
       await this.o.jobs.finish(generationId, this.workerId, attempt, ended ? 'done' : 'failed');
       return;
@@ -153,8 +169,7 @@ export class GenerationWorker {
     const attributes = { 'parley.generation_id': generationId, 'parley.correlation_id': request.metadata.correlationId, 'parley.priority': request.data.priority, 'parley.brownout': request.data.brownout };
     trace.getActiveSpan()?.setAttributes(attributes);
     trace.getTracer('parley').startSpan('parley.queue.wait', { startTime: new Date(request.recordedAt), attributes }).end();
-    const conversation = (await this.o.store.readStream(`conversation-${request.data.conversationId}`, { limit: 1 }))[0];
-    const settings = conversation?.type === 'ConversationStarted' ? conversation.data.safetySettings : {};
+    const settings = request.data.safetySettings ?? (await this.conversationSettings(request.data.conversationId));
 
     let promptIds: number[];
     try {
@@ -225,22 +240,16 @@ export class GenerationWorker {
     // Text the filter still holds (or the policy notice) rides on a final end-of-sequence token.
     const tail = stopped ? `\n\n${stopped.notice}` : filter.end().emit;
     if (tail) emit(eos, tail);
-    await flush();
-    if (appendFailed) return;
     const check = filter.result();
-    await this.o.store.append(`generation-${generationId}`, [{
-      type: 'SafetyChecked', version: 1,
-      data: { ...toSafetyCheckedData(check), conversationId: request.data.conversationId, messageId: request.data.messageId, generationId },
-      metadata: {
-        eventId: randomUUID(), correlationId: request.metadata.correlationId, causationId: request.metadata.eventId,
-        commandId: null, actor: WORKER_ACTOR(this.workerId), occurredAt: new Date().toISOString(),
-      },
-    }], { expectedRevision: 'any' });
     const finishReason = stopped ? 'content_filter' : result?.finishReason === 'length' ? 'length' : 'stop';
     const usage = { promptTokens: result?.promptTokens ?? promptIds.length, completionTokens: result?.completionTokens ?? next };
-    const done = await this.run('CompleteGeneration', {
-      generationId, attempt, finishReason, usage, ttftMs: result?.ttftMs ?? 0, tpotMs: result?.tpotMs ?? 0, workerId: this.workerId,
-    }, request);
+    // The last chunk, the output decision and the end in one append (one decider, one stream): a
+    // crash leaves either all three or none, and a reader never sees an answer without its verdict.
+    const done = await this.runAll([
+      ...(chunk.ids.length > 0 ? [['AppendTokens', { generationId, attempt, firstIndex: chunk.firstIndex, tokenIds: chunk.ids, text: chunk.text, textOffsets: chunk.offsets }] as const] : []),
+      ['RecordSafetyCheck', { ...toSafetyCheckedData(check), conversationId: request.data.conversationId, messageId: request.data.messageId, generationId }],
+      ['CompleteGeneration', { generationId, attempt, finishReason, usage, ttftMs: result?.ttftMs ?? 0, tpotMs: result?.tpotMs ?? 0, workerId: this.workerId }],
+    ], request);
     if (done.ok) {
       this.publishEnd(generationId, attempt, next - 1, { finishReason, usage, ...(stopped ? { category: stopped.category } : {}) });
     }

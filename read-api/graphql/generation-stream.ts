@@ -26,31 +26,28 @@ type Durable = {
   end: GenerationChunk | null;
 };
 
-// Folds the generation's stream into the latest attempt's tokens and its end, if any.
+// The generation's one fold (domain/generation-view.ts): the latest attempt's tokens and its end.
+// The category of a filtered answer comes from the output check or, for a refused input, from the
+// request's input decision; a request older than v2 has it only on its conversation's stream, which
+// is then read too.
 async function readDurable(store: EventStore, id: string): Promise<Durable> {
-  const events = await store.readStream(`generation-${id}`);
-  const durable: Durable = { attempt: 0, tokens: [], end: null };
-  let category: string | null = null;
-  for (const e of events) {
-    if (e.type === 'TokensGenerated') {
-      if (e.data.attempt > durable.attempt) Object.assign(durable, { attempt: e.data.attempt, tokens: [] });
-      durable.tokens.push(...splitChunk(e));
-    } else if (e.type === 'SafetyChecked' && e.data.verdict === 'blocked') {
-      category = e.data.categories.find((c) => c.blocked)?.category ?? null;
-    } else if (e.type === 'GenerationCompleted') {
-      durable.end = endChunk(e.data.finishReason, e.data.usage, e.data.attempt, category, null);
-    } else if (e.type === 'GenerationFailed') {
-      durable.end = endChunk('error', null, e.data.attempt, null, e.data.reason);
-    } else if (e.type === 'GenerationCancelled') {
-      durable.end = endChunk('cancelled', e.data.usage, durable.attempt, null, null);
-    }
+  let view = await readGeneration(store, id);
+  if (view.end?.type === 'completed' && view.end.finishReason === 'content_filter' && !filteredCategory(view) && !view.input) {
+    view = await readGeneration(store, id, { input: true });
   }
-  return durable;
+  const tokens = view.chunks.flatMap(splitChunk);
+  const end = view.end;
+  if (!end) return { attempt: view.attempt, tokens, end: null };
+  if (end.type === 'completed') {
+    const category = end.finishReason === 'content_filter' ? filteredCategory(view) : null;
+    return { attempt: view.attempt, tokens, end: endChunk(end.finishReason, end.usage, end.attempt, category, null) };
+  }
+  if (end.type === 'failed') return { attempt: view.attempt, tokens, end: endChunk('error', null, end.attempt, null, end.reason) };
+  return { attempt: view.attempt, tokens, end: endChunk('cancelled', end.usage, view.attempt, null, null) };
 }
 
-function splitChunk(e: RecordedEvent): { index: number; text: string }[] {
-  if (e.type !== 'TokensGenerated') return [];
-  const { firstIndex, tokenIds, text, textOffsets } = e.data;
+function splitChunk(c: EventData<'TokensGenerated'>): { index: number; text: string }[] {
+  const { firstIndex, tokenIds, text, textOffsets } = c;
   if (!textOffsets || textOffsets.length !== tokenIds.length) return [{ index: firstIndex + tokenIds.length - 1, text }];
   return tokenIds.map((_, i) => ({ index: firstIndex + i, text: text.slice(textOffsets[i], textOffsets[i + 1] ?? text.length) }));
 }
@@ -59,15 +56,10 @@ function endChunk(finishReason: string, usage: GenerationChunk['usage'], attempt
   return { index: -1, delta: '', done: true, finishReason, usage, attempt, reset: false, category, error };
 }
 
-// For a blocked input the category lives on the conversation's input SafetyChecked event.
+// A live end (from the bus) of a refused input carries no category: the log has it.
 async function blockedCategory(store: EventStore, id: string, chunk: GenerationChunk): Promise<GenerationChunk> {
   if (chunk.finishReason !== 'content_filter' || chunk.category) return chunk;
-  const req = (await store.readStream(`generation-${id}`, { limit: 1 }))[0];
-  if (req?.type !== 'GenerationRequested') return chunk;
-  const conv = await store.readStream(`conversation-${req.data.conversationId}`);
-  const check = conv.find((e) => e.type === 'SafetyChecked' && e.data.messageId === req.data.messageId && e.data.verdict === 'blocked');
-  const category = check?.type === 'SafetyChecked' ? check.data.categories.find((c) => c.blocked)?.category ?? null : null;
-  return { ...chunk, category };
+  return { ...chunk, category: filteredCategory(await readGeneration(store, id, { input: true })) };
 }
 
 // Right after sendMessage the saga may not have requested the generation yet: its MessageSubmitted

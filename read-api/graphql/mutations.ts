@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { CommandSuccess } from '../../commands/command-result.ts';
 import { eraseUserData } from '../../commands/erasure.ts';
 import { canActOn } from '../../domain/access.ts';
@@ -57,6 +58,7 @@ export const mutationResolvers = {
     _: unknown,
     { input }: { input: { conversationId?: string; content: string; parentMessageId?: string; params?: Sampling; systemPrompt?: string; title?: string } },
     ctx: GraphQLContext,
+    info?: GraphQLResolveInfo,
   ) => {
     const actor = requireActor(ctx);
     const conversationId = input.conversationId ?? ctx.services.newId();
@@ -74,7 +76,7 @@ export const mutationResolvers = {
     // Bad input is reported as such before any quota is charged.
     await runAll(ctx, actor, commandsFor(stripNulls(input.params)), { dryRun: true });
     // Quotas and load shedding: a refused turn appends nothing (RATE_LIMITED with retryAfter).
-    const gate = await admitTurn(ctx, actor, { maxTokens: input.params?.maxTokens, promptText: input.content });
+    const gate = await admitTurn(ctx, actor, { maxTokens: input.params?.maxTokens, promptText: input.content }, info?.path.key);
     const result = await gate.run(generationId, () => runAll(ctx, actor, commandsFor(gate.params(stripNulls(input.params)))));
     // The history read model is waited for only when the client selects from it: a client that
     // asks for just the generation id subscribes to the answer that much sooner. (graphql-js calls
@@ -92,19 +94,22 @@ export const mutationResolvers = {
     };
   },
 
-  regenerate: async (_: unknown, { generationId }: { generationId: string }, ctx: GraphQLContext) => {
+  regenerate: async (_: unknown, { generationId }: { generationId: string }, ctx: GraphQLContext, info?: GraphQLResolveInfo) => {
     const actor = requireActor(ctx);
     const original = (await ctx.services.store.readStream(`generation-${generationId}`, { limit: 1 }))[0];
     if (!original || original.type !== 'GenerationRequested' || !canActOn(actor, original.data)) {
       throw apiError('NOT_FOUND', 'generation not found', { field: 'generationId' });
     }
-    // A message the input check blocked is never sent to the model, regenerated or not.
-    const conversation = await ctx.services.store.readStream(`conversation-${original.data.conversationId}`);
-    const blocked = conversation.some((e) => e.type === 'SafetyChecked' && e.data.stage === 'input' && e.data.messageId === original.data.messageId && e.data.verdict === 'blocked');
-    if (blocked) throw apiError('FORBIDDEN', 'this message was blocked by the safety policy, so it cannot be answered', { reason: 'INPUT_BLOCKED', field: 'generationId' });
+    // A message the input check blocked is never sent to the model, regenerated or not. The request
+    // records the decision; one older than v2 has it only on the conversation's stream.
+    let view = foldGeneration([original]);
+    if (!view.input) view = foldGeneration((await ctx.services.store.readStream(`conversation-${original.data.conversationId}`)).filter((e) => e.type === 'SafetyChecked'), view);
+    // The sibling copies the request, prompt included (the API decrypts it and the store seals it
+    // again for the new stream): it answers exactly what the original answered.
+    if (inputBlocked(view)) throw apiError('FORBIDDEN', 'this message was blocked by the safety policy, so it cannot be answered', { reason: 'INPUT_BLOCKED', field: 'generationId' });
     // A sibling: same message and context, a new answer. Both stay in history and in RLHF exports.
     const id = ctx.services.newId();
-    const gate = await admitTurn(ctx, actor, { maxTokens: original.data.params.maxTokens, promptTokens: original.data.context.promptTokens });
+    const gate = await admitTurn(ctx, actor, { maxTokens: original.data.params.maxTokens, promptTokens: original.data.context.promptTokens }, info?.path.key);
     // A fresh seed: the original's (OpenAI calls always record one) would sample the same answer
     // again. Recorded, so a retry of the sibling after a worker dies still gives the same text.
     const params = { ...original.data.params, seed: randomInt(2 ** 31 - 1) };

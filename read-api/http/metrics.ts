@@ -86,6 +86,18 @@ export class Metrics {
     }
   }
 
+  /** prompts the OpenAI endpoint tokenized (only admitted requests are: see openai/prompt-budget.ts) */
+  addPromptCounter(read: () => number): void {
+    let seen = 0;
+    new Counter({
+      name: 'parley_openai_prompts_tokenized_total', help: 'Prompts tokenized by the OpenAI endpoint (after admission only)', registers: [this.registry],
+      collect() {
+        const v = read();
+        if (v > seen) { this.inc(v - seen); seen = v; }
+      },
+    });
+  }
+
   /** every round trip this process made to PostgreSQL, by operation (eventstore/postgres/query-counter.ts);
    *  role = this process's roles ("api,projector,saga,worker" in the embedded default) */
   addQueryCounter(role: string): void {

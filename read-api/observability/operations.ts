@@ -21,8 +21,10 @@ import type { Services } from '../context.ts';
 import { createHealthRoute, readinessChecks, type Readiness } from '../http/health.ts';
 import { sendJson } from '../http/json.ts';
 import { createMetricsRoute, Metrics } from '../http/metrics.ts';
+import { PromptBudget } from '../openai/prompt-budget.ts';
 import { createOpenAiRoute, InFlight } from '../openai/routes.ts';
 import { Admission, registerAdmission } from '../rate-limit/admission.ts';
+import { turnAdmission } from '../rate-limit/graphql-batch.ts';
 import { AdmissionHints, admissionMigrations } from '../rate-limit/hints.ts';
 import { InProcessLimiter } from '../rate-limit/limiter.ts';
 import { EngineLoadPublisher, LoadMonitor } from '../rate-limit/load.ts';
@@ -120,6 +122,8 @@ export class Operations {
     const limiter = c.PARLEY_QUOTAS === 'off' ? null : c.REDIS_URL ? new RedisLimiter(c.REDIS_URL) : new InProcessLimiter();
     const load = new LoadMonitor({ jobs: new JobQueue(this.knex), engine: this.engineRef, redis: this.redis, sagaBacklog: () => sagaBacklog(this.knex), localWorkerId: this.workerRef?.workerId ?? null });
     const m = this.metrics;
+    const prompts = new PromptBudget(model);
+    m.addPromptCounter(() => prompts.tokenized);
     this.admission = new Admission({
       tiers: parseTiers(c.PARLEY_TIERS),
       limiter,
@@ -135,7 +139,7 @@ export class Operations {
         shed: (tier) => m.shed.inc({ tier }),
         brownout: (tier) => m.brownouts.inc({ tier }),
       },
-      countTokens: (text) => model.tokenizer.encode(text).length,
+      charsPerToken: prompts.charsPerToken,
     });
     registerAdmission(this.knex, this.admission);
     void this.admission.start(o.store).catch(this.onError('quota watcher'));
@@ -147,14 +151,14 @@ export class Operations {
     return [
       createMetricsRoute(this.metrics),
       createOpenAiRoute({
-        services, admission: this.admission, model, metrics: this.metrics, logger: this.logger,
+        services, admission: this.admission, prompts, metrics: this.metrics, logger: this.logger,
         keepAliveMs: c.PARLEY_SSE_KEEPALIVE_MS, draining: () => this.draining, inflight: this.inflight, modelCreated: created,
       }),
     ];
   }
 
   plugins(): Plugin[] {
-    return [this.metrics.graphqlPlugin()];
+    return [this.metrics.graphqlPlugin(), turnAdmission];
   }
 
   readonly ready = (): Promise<Readiness> => readinessChecks({

@@ -2,7 +2,6 @@ import { once } from 'node:events';
 import { randomInt, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CommandError } from '../../commands/command-result.ts';
-import type { ChatModel } from '../../inference/saga/context-assembly.ts';
 import { Id, type Actor } from '../../schemas/common.ts';
 import { authenticate } from '../auth.ts';
 import type { Services } from '../context.ts';
@@ -14,13 +13,14 @@ import { inSpan } from '../observability/tracing.ts';
 import type { Admission, Admitted } from '../rate-limit/admission.ts';
 import type { Ticket } from '../rate-limit/limiter.ts';
 import { invalidRequest, notFound, OpenAiError, overloaded, rateLimited, sendOpenAiError, unauthorized } from './errors.ts';
+import { PromptBudget, type PromptMessages } from './prompt-budget.ts';
 import { parseRequest, toTurn, type ChatTurn } from './request.ts';
 
 export type GatewayOptions = {
   services: Services;
   admission: Admission | null;
-  /** tokenizer + chat template of the served model: exact prompt counts and the context-length check */
-  model: ChatModel | null;
+  /** the served model's prompt accounting: the character floor, the estimate, the exact count */
+  prompts: PromptBudget;
   metrics: Metrics | null;
   logger: Logger;
   keepAliveMs: number;
@@ -92,21 +92,27 @@ export async function handleChatCompletion(o: GatewayOptions, req: IncomingMessa
       const continuing = typeof header === 'string' && header.trim() ? header.trim() : null;
       if (continuing && !Id.safeParse(continuing).success) throw invalidRequest('X-Parley-Conversation is not a valid conversation id', 'X-Parley-Conversation');
 
-      const promptTokens = countPrompt(o, turn, continuing !== null);
-      const contextLength = o.model?.config.contextLength;
-      if (contextLength && promptTokens + turn.params.maxTokens > contextLength) {
-        throw invalidRequest(`This model's maximum context length is ${contextLength} tokens. However, you requested ${promptTokens + turn.params.maxTokens} tokens (${promptTokens} in the messages, ${turn.params.maxTokens} in the completion). Please reduce the length of the messages or completion.`, 'messages', 'context_length_exceeded');
-      }
-
+      // Admission before work: nothing is tokenized or appended before the quota admitted the
+      // request, on a reservation estimated from characters; a prompt that cannot fit by its
+      // characters alone is refused first (see prompt-budget.ts).
+      const prompt = promptMessages(turn, continuing !== null);
+      o.prompts.checkFloor(prompt, turn.params.maxTokens);
       const tier = o.admission?.tierOf(req.headers.authorization) ?? 'free';
       let admitted: Admitted | null = null;
       if (o.admission) {
-        const a = await inSpan('parley.admission', { 'parley.tier': tier }, () => o.admission!.admit({ actor, tier, maxTokens: turn.params.maxTokens, promptTokens, stream: true }));
+        const a = await inSpan('parley.admission', { 'parley.tier': tier }, () => o.admission!.admit({ actor, tier, maxTokens: turn.params.maxTokens, promptTokens: o.prompts.estimate(prompt), stream: true }));
         if (!a.ok) {
           summary.refused = a.kind;
           throw a.kind === 'rate_limited' ? rateLimited(a.message, a.retryAfterS, a.limit!) : overloaded(a.message, a.retryAfterS);
         }
         admitted = a;
+      }
+      let promptTokens: number;
+      try {
+        promptTokens = o.prompts.exact(prompt, turn.params.maxTokens);
+      } catch (error) {
+        await o.admission?.settle(admitted?.ticket ?? null, 0);
+        throw error;
       }
       const conversationId = continuing ?? o.services.newId();
       const messageId = o.services.newId();
@@ -159,10 +165,9 @@ export async function handleChatCompletion(o: GatewayOptions, req: IncomingMessa
   }
 }
 
-function countPrompt(o: GatewayOptions, turn: ChatTurn, continuing: boolean): number {
-  if (!o.model) return Math.ceil(((continuing ? '' : turn.systemPrompt ?? '') + turn.content).length / 4);
-  const messages = [...(!continuing && turn.systemPrompt ? [{ role: 'system' as const, content: turn.systemPrompt }] : []), { role: 'user' as const, content: turn.content }];
-  return o.model.applyChatTemplate(messages).length;
+// The text the gateway counts: a continued conversation's stored history is the saga's to fit.
+function promptMessages(turn: ChatTurn, continuing: boolean): PromptMessages {
+  return [...(!continuing && turn.systemPrompt ? [{ role: 'system' as const, content: turn.systemPrompt }] : []), { role: 'user' as const, content: turn.content }];
 }
 
 function fromCommandError(e: CommandError): OpenAiError {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { GENERATION_END_TYPES } from '../../domain/generation-view.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
 import { subjectOf, type Actor } from '../../schemas/common.ts';
 import type { AdmissionHints } from './hints.ts';
@@ -21,6 +22,8 @@ export type AdmitInput = {
   promptTokens: number;
   /** holds a concurrent-stream slot (the OpenAI endpoint) */
   stream: boolean;
+  /** turns admitted together (one GraphQL request's mutations): charged as this many requests */
+  requests?: number;
 };
 
 export type Admitted = {
@@ -52,7 +55,7 @@ export function admissionOf(services: { knex: object }): Admission | null {
   return byApp.get(services.knex) ?? null;
 }
 
-const TERMINAL = ['GenerationCompleted', 'GenerationFailed', 'GenerationCancelled'] as const;
+const TERMINAL = GENERATION_END_TYPES;
 const MAX_HOLD_MS = 15 * 60_000;
 
 // Admission of a new generation: load shedding first (so a refused request costs no quota), then
@@ -71,7 +74,8 @@ export class Admission {
     shedding: SheddingConfig;
     hints: AdmissionHints;
     observer?: AdmissionObserver;
-    countTokens?: (text: string) => number;
+    /** typical characters per token of the served model: estimates are counted, never tokenized, before admission */
+    charsPerToken?: number;
   }) {
     this.lowest = lowestTiers(o.tiers);
   }
@@ -85,7 +89,7 @@ export class Admission {
   }
 
   estimateTokens(text: string): number {
-    return this.o.countTokens ? this.o.countTokens(text) : Math.ceil(text.length / 4);
+    return Math.ceil(text.length / (this.o.charsPerToken ?? 4));
   }
 
   async admit(input: AdmitInput): Promise<Admitted | Refused> {
@@ -112,7 +116,7 @@ export class Admission {
         { key: `t:${input.actor.tenantId}`, limits: tier.tenant },
       ];
       const ticketId = randomUUID();
-      const r = await this.o.limiter.admit({ ticketId, scopes, tokens: input.promptTokens + maxTokens, stream: input.stream });
+      const r = await this.o.limiter.admit({ ticketId, scopes, tokens: input.promptTokens + maxTokens, stream: input.stream, requests: input.requests ?? 1 });
       if (!r.ok) {
         const scope = r.scope.startsWith('u:') ? 'user' : 'tenant';
         this.o.observer?.rejected?.(scope, r.limit, tierName);
@@ -193,4 +197,20 @@ export class Admission {
     if (this.renewTimer) clearInterval(this.renewTimer);
     await this.o.limiter?.close();
   }
+}
+
+/** One reservation cut into parts by weight (tokens per turn), each settled on its own when its turn ends. */
+export function splitTicket(ticket: Ticket | null, weights: number[]): (Ticket | null)[] {
+  if (!ticket) return weights.map(() => null);
+  const total = weights.reduce((a, b) => a + b, 0) || 1;
+  const given = ticket.reserved.map(() => 0);
+  return weights.map((w, i) => {
+    const last = i === weights.length - 1;
+    const reserved = ticket.reserved.map((r, s) => {
+      const part = last ? r - given[s]! : Math.floor((r * w) / total);
+      given[s]! += part;
+      return part;
+    });
+    return { ticketId: `${ticket.ticketId}:${i}`, scopes: ticket.scopes, reserved, stream: false };
+  });
 }

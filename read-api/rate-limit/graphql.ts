@@ -2,6 +2,7 @@ import type { Actor } from '../../schemas/common.ts';
 import type { GraphQLContext } from '../context.ts';
 import { apiError } from '../errors.ts';
 import { admissionOf, type Admitted } from './admission.ts';
+import { sharesFor } from './graphql-batch.ts';
 
 const DEFAULT_MAX_TOKENS = 256; // SamplingParams' default
 
@@ -24,13 +25,15 @@ export async function admitTurn(
   ctx: GraphQLContext & { request?: Request },
   actor: Actor,
   asked: { maxTokens?: number | null; promptText?: string; promptTokens?: number },
+  /** the field's response key (info.path.key): a turn of a multi-turn request was admitted with the request */
+  field?: string | number,
 ): Promise<TurnGate> {
   const admission = admissionOf(ctx.services);
   if (!admission) return open;
-  const tier = admission.tierOf(ctx.request?.headers.get('authorization'));
   const maxTokens = asked.maxTokens ?? DEFAULT_MAX_TOKENS;
   const promptTokens = asked.promptTokens ?? admission.estimateTokens(asked.promptText ?? '');
-  const a = await admission.admit({ actor, tier, maxTokens, promptTokens, stream: false });
+  const share = field === undefined ? undefined : sharesFor(ctx)?.take(String(field));
+  const a = share ?? await admission.admit({ actor, tier: admission.tierOf(ctx.request?.headers.get('authorization')), maxTokens, promptTokens, stream: false });
   if (!a.ok) {
     // Nothing is appended for a refused turn.
     throw apiError('RATE_LIMITED', a.message, { retryAfter: a.retryAfterS, reason: a.kind === 'overloaded' ? 'OVERLOADED' : 'QUOTA', ...(a.limit ? { limit: a.limit, scope: a.scope } : {}) });

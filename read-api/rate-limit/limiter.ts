@@ -15,6 +15,8 @@ export type AdmitRequest = {
   tokens: number;
   /** holds a concurrent-stream slot until settled */
   stream: boolean;
+  /** requests charged against the rpm bucket (default 1): a GraphQL request admits all its turns at once */
+  requests?: number;
 };
 
 export type LimitName = 'rpm' | 'tpm' | 'streams';
@@ -64,6 +66,7 @@ export class InProcessLimiter implements QuotaLimiter {
 
   async admit(req: AdmitRequest): Promise<AdmitResult> {
     const t = this.now();
+    const requests = req.requests ?? 1;
     let worst: Extract<AdmitResult, { ok: false }> | null = null;
     const reserved: number[] = [];
     for (const s of req.scopes) {
@@ -72,14 +75,14 @@ export class InProcessLimiter implements QuotaLimiter {
       const cost = Math.min(req.tokens, s.limits.tpm);
       reserved.push(cost);
       const misses: [LimitName, number][] = [];
-      if (rpm.tokens < 1) misses.push(['rpm', ((1 - rpm.tokens) * MINUTE_MS) / s.limits.rpm]);
+      if (rpm.tokens < requests) misses.push(['rpm', ((requests - rpm.tokens) * MINUTE_MS) / s.limits.rpm]);
       if (tpm.tokens < cost) misses.push(['tpm', ((cost - tpm.tokens) * MINUTE_MS) / s.limits.tpm]);
       if (req.stream && this.active(s.key, t).size >= s.limits.streams) misses.push(['streams', 1000]);
       for (const [limit, ms] of misses) if (!worst || ms > worst.retryAfterMs) worst = { ok: false, limit, scope: s.key, retryAfterMs: Math.ceil(ms) };
     }
     if (worst) return worst;
     req.scopes.forEach((s, i) => {
-      this.bucket(`${s.key}:rpm`, s.limits.rpm, t).tokens -= 1;
+      this.bucket(`${s.key}:rpm`, s.limits.rpm, t).tokens -= requests;
       this.bucket(`${s.key}:tpm`, s.limits.tpm, t).tokens -= reserved[i]!;
       if (req.stream) this.active(s.key, t).set(req.ticketId, t + STREAM_LEASE_MS);
     });

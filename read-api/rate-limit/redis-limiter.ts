@@ -20,21 +20,21 @@ local function now_ms()
 end
 `;
 
-// KEYS: per scope rpm, tpm, streams. ARGV: ticket, stream(0|1), leaseMs, then per scope rpmCap, tpmCap, streamsCap, cost.
+// KEYS: per scope rpm, tpm, streams. ARGV: ticket, stream(0|1), leaseMs, requests, then per scope rpmCap, tpmCap, streamsCap, cost.
 const ADMIT = `${BUCKET}
 local now = now_ms()
-local ticket, stream, lease = ARGV[1], ARGV[2] == '1', tonumber(ARGV[3])
+local ticket, stream, lease, requests = ARGV[1], ARGV[2] == '1', tonumber(ARGV[3]), tonumber(ARGV[4])
 local n = #KEYS / 3
 local worst_ms, worst_limit, worst_scope = -1, '', 0
 local state = {}
 for i = 1, n do
   local rk, tk, sk = KEYS[3*i-2], KEYS[3*i-1], KEYS[3*i]
-  local rcap, tcap, scap, cost = tonumber(ARGV[4*i]), tonumber(ARGV[4*i+1]), tonumber(ARGV[4*i+2]), tonumber(ARGV[4*i+3])
+  local rcap, tcap, scap, cost = tonumber(ARGV[4*i+1]), tonumber(ARGV[4*i+2]), tonumber(ARGV[4*i+3]), tonumber(ARGV[4*i+4])
   local r = bucket(rk, rcap, now)
   local t = bucket(tk, tcap, now)
   state[i] = { r, t }
   local function miss(limit, ms) if ms > worst_ms then worst_ms = ms; worst_limit = limit; worst_scope = i end end
-  if r < 1 then miss('rpm', (1 - r) * 60000 / rcap) end
+  if r < requests then miss('rpm', (requests - r) * 60000 / rcap) end
   if t < cost then miss('tpm', (cost - t) * 60000 / tcap) end
   if stream then
     redis.call('ZREMRANGEBYSCORE', sk, '-inf', now)
@@ -44,8 +44,8 @@ end
 if worst_ms >= 0 then return { 0, worst_limit, worst_scope, math.ceil(worst_ms) } end
 for i = 1, n do
   local rk, tk, sk = KEYS[3*i-2], KEYS[3*i-1], KEYS[3*i]
-  local cost = tonumber(ARGV[4*i+3])
-  redis.call('HSET', rk, 't', state[i][1] - 1, 'a', now)
+  local cost = tonumber(ARGV[4*i+4])
+  redis.call('HSET', rk, 't', state[i][1] - requests, 'a', now)
   redis.call('PEXPIRE', rk, 120000)
   redis.call('HSET', tk, 't', state[i][2] - cost, 'a', now)
   redis.call('PEXPIRE', tk, 120000)
@@ -102,7 +102,7 @@ export class RedisLimiter implements QuotaLimiter {
 
   async admit(req: AdmitRequest): Promise<AdmitResult> {
     const keys: string[] = [];
-    const argv: (string | number)[] = [req.ticketId, req.stream ? '1' : '0', STREAM_LEASE_MS];
+    const argv: (string | number)[] = [req.ticketId, req.stream ? '1' : '0', STREAM_LEASE_MS, req.requests ?? 1];
     const reserved: number[] = [];
     for (const s of req.scopes) {
       keys.push(`${this.prefix}${s.key}:rpm`, `${this.prefix}${s.key}:tpm`, `${this.prefix}${s.key}:streams`);

@@ -17,9 +17,9 @@ const params = SamplingParams.parse({});
 const context = { includedMessageIds: ['m1'], droppedMessageIds: [], promptTokens: 12 };
 const requestData = {
   generationId: 'g1', conversationId: 'c1', messageId: 'm1', ownerId: 'alice', tenantId: 't1', model: 'parley-tiny',
-  params, context, siblingOf: null, priority: 0, brownout: false,
+  params, context, siblingOf: null, priority: 0, brownout: false, prompt: null, safetySettings: null, inputCheck: null,
 };
-const requested: DomainEvent = { type: 'GenerationRequested', version: 1, data: requestData };
+const requested: DomainEvent = { type: 'GenerationRequested', version: 2, data: requestData };
 const tokens = (attempt: number, firstIndex: number, n: number): DomainEvent => ({
   type: 'TokensGenerated', version: 1,
   data: { generationId: 'g1', attempt, firstIndex, tokenIds: Array.from({ length: n }, (_, i) => i + 1), text: 'x'.repeat(n) },

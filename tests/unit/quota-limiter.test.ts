@@ -10,6 +10,16 @@ import { lowestTiers, parseTiers, tierOfToken } from '../../read-api/rate-limit/
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const scope = (key: string, rpm: number, tpm: number, streams: number): Scope => ({ key, limits: { rpm, tpm, streams } });
 
+// rpm 3: four requests at once are refused and charge nothing; three pass; then one more is refused.
+async function requestsAtOnce(l: QuotaLimiter, key: string) {
+  const s = [scope(key, 3, 1000, 10)];
+  const four = await l.admit({ ticketId: randomUUID(), scopes: s, tokens: 4, stream: false, requests: 4 });
+  assert.ok(!four.ok && four.limit === 'rpm', JSON.stringify(four));
+  assert.equal((await l.admit({ ticketId: randomUUID(), scopes: s, tokens: 3, stream: false, requests: 3 })).ok, true);
+  const one = await l.admit({ ticketId: randomUUID(), scopes: s, tokens: 1, stream: false });
+  assert.ok(!one.ok && one.limit === 'rpm', JSON.stringify(one));
+}
+
 describe('in-process limiter (token buckets, fake clock)', () => {
   it('requests per minute: a burst up to the limit, then refilled evenly', async () => {
     let now = 0;
@@ -20,6 +30,10 @@ describe('in-process limiter (token buckets, fake clock)', () => {
     assert.ok(!refused.ok && refused.limit === 'rpm' && refused.retryAfterMs === 20_000, JSON.stringify(refused));
     now += 20_000; // one request's worth
     assert.equal((await l.admit({ ticketId: 'y', scopes: s, tokens: 1, stream: false })).ok, true);
+  });
+
+  it('several requests admitted at once (a GraphQL request\'s turns): all charged, or none', async () => {
+    await requestsAtOnce(new InProcessLimiter(() => 0), 'u:batch');
   });
 
   it('tokens per minute: reserved up front, the unused part refunded at settlement', async () => {
@@ -66,6 +80,12 @@ describe('Redis limiter (atomic Lua)', async () => {
     const keys = await r.keys(`${prefix}*`);
     if (keys.length) await r.del(...keys);
     r.disconnect();
+  });
+
+  it('several requests admitted at once: all charged, or none', { skip: !reachable && 'no Redis' }, async () => {
+    const l = new RedisLimiter(REDIS_URL, prefix);
+    limiters.push(l);
+    await requestsAtOnce(l, 'u:rbatch');
   });
 
   it('two processes\' limiters share one budget; 40 racing requests admit exactly the limit', { skip: !reachable && 'no Redis' }, async () => {

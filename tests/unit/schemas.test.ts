@@ -33,4 +33,15 @@ describe('event catalogue', () => {
     assert.throws(() => upcast({ type: 'MessageSubmitted', version: 3, metadata, data: {} }), /newer/);
     assert.throws(() => upcast({ type: 'Nope', version: 1, metadata, data: {} }), /unknown event type/);
   });
+
+  it('upcasts GenerationRequested v1 (no prompt) to v2 with the prompt, settings and input decision unknown', () => {
+    const metadata = { eventId: '3b241101-e2bb-4255-8caf-4136c566a962', correlationId: 'c', causationId: null, commandId: null,
+      actor: { userId: 'u', tenantId: 't', roles: ['user'] }, occurredAt: '2026-01-01T00:00:00.000Z' };
+    const data = { generationId: 'g', conversationId: 'c', messageId: 'm', ownerId: 'u', tenantId: 't', model: 'parley-tiny',
+      params: { temperature: 0, topP: 1, topK: 0, maxTokens: 5, seed: null, stop: [] },
+      context: { includedMessageIds: ['m'], droppedMessageIds: [], promptTokens: 7 }, siblingOf: null, priority: 0, brownout: false };
+    const v2 = upcast({ type: 'GenerationRequested', version: 1, metadata, data });
+    assert.equal(v2.version, 2);
+    assert.deepEqual(v2.data, { ...data, prompt: null, safetySettings: null, inputCheck: null });
+  });
 });

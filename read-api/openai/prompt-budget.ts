@@ -1,0 +1,71 @@
+import type { LoadedModel } from '../../inference/engine/model.ts';
+import { invalidRequest } from './errors.ts';
+
+// What a prompt will cost, in three steps of increasing price, so that no request is tokenized
+// before it has been admitted:
+//  1. a floor from its characters alone: no token of the vocabulary is longer than its longest
+//     entry, and a byte-level (or character-level) vocabulary never covers more than one character
+//     per vocabulary character, so characters / longest-token is a lower bound on the token count.
+//     A prompt whose floor already exceeds the context window is refused without tokenizing.
+//  2. an estimate from its characters (the model's typical characters per token, measured once at
+//     start-up on an English sample) for the quota reservation; settlement corrects it later.
+//  3. the exact count, after admission — bounded by step 1 to contextLength × longest-token
+//     characters (≈ 27 000 for the shipped model, tens of milliseconds), so it never holds the
+//     event loop for long.
+
+const SAMPLE = 'The quick brown fox jumps over the lazy dog. What is the capital of France? Please write a short poem about the sea, in four lines.';
+
+export type PromptMessages = { role: 'system' | 'user'; content: string }[];
+
+export class PromptBudget {
+  readonly contextLength: number | null;
+  /** typical characters per token (the estimate) */
+  readonly charsPerToken: number;
+  /** characters of the longest vocabulary entry: characters / this is a floor on the token count */
+  readonly maxCharsPerToken: number;
+  /** how many prompts were tokenized (for /metrics and tests: refused prompts must not be) */
+  tokenized = 0;
+
+  constructor(private readonly model: Pick<LoadedModel, 'config' | 'tokenizer' | 'applyChatTemplate'> | null) {
+    this.contextLength = model?.config.contextLength ?? null;
+    if (!model) {
+      this.charsPerToken = 4;
+      this.maxCharsPerToken = 1;
+      return;
+    }
+    let longest = 1;
+    for (let id = 0; id < model.config.vocabSize; id++) longest = Math.max(longest, model.tokenizer.idToToken(id)?.length ?? 0);
+    this.maxCharsPerToken = longest;
+    this.charsPerToken = Math.max(1, SAMPLE.length / Math.max(1, model.tokenizer.encode(SAMPLE).length));
+  }
+
+  static chars(messages: PromptMessages): number {
+    return messages.reduce((n, m) => n + m.content.length, 0);
+  }
+
+  /** step 1: refuses (400 context_length_exceeded) a prompt whose characters alone cannot fit */
+  checkFloor(messages: PromptMessages, maxTokens: number): void {
+    if (!this.contextLength) return;
+    const floor = Math.ceil(PromptBudget.chars(messages) / this.maxCharsPerToken);
+    if (floor + maxTokens > this.contextLength) throw tooLong(this.contextLength, floor, maxTokens, true);
+  }
+
+  /** step 2: the prompt tokens reserved at admission */
+  estimate(messages: PromptMessages): number {
+    return Math.ceil(PromptBudget.chars(messages) / this.charsPerToken);
+  }
+
+  /** step 3: the exact count with the model's chat template (after admission); refuses what does not fit */
+  exact(messages: PromptMessages, maxTokens: number): number {
+    if (!this.model) return this.estimate(messages);
+    this.tokenized++;
+    const n = this.model.applyChatTemplate(messages).length;
+    if (this.contextLength && n + maxTokens > this.contextLength) throw tooLong(this.contextLength, n, maxTokens, false);
+    return n;
+  }
+}
+
+function tooLong(contextLength: number, promptTokens: number, maxTokens: number, atLeast: boolean) {
+  const prompt = `${atLeast ? 'at least ' : ''}${promptTokens}`;
+  return invalidRequest(`This model's maximum context length is ${contextLength} tokens. However, you requested ${atLeast ? 'at least ' : ''}${promptTokens + maxTokens} tokens (${prompt} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`, 'messages', 'context_length_exceeded');
+}
