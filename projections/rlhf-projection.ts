@@ -20,7 +20,8 @@ export const rlhfProjection: Projection<T> = {
   async createTables(knex, n) {
     await knex.raw(`
       create table if not exists ${n.rlhf_conversations} (
-        id text primary key, owner_id text not null, tenant_id text not null, system_prompt text, deleted boolean not null default false
+        id text primary key, owner_id text not null, tenant_id text not null, system_prompt text, deleted boolean not null default false,
+        kid text
       );
       create table if not exists ${n.rlhf_messages} (
         id text primary key, conversation_id text not null, owner_id text not null, content text not null, seq bigint not null, kid text
@@ -57,7 +58,7 @@ async function applyOne(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T
       const s = await sealerFor(context, e);
       const id = e.data.conversationId;
       await trx(n.rlhf_conversations).insert({
-        id: e.data.conversationId, owner_id: e.data.ownerId, tenant_id: e.data.tenantId, system_prompt: e.data.systemPrompt,
+        id, owner_id: e.data.ownerId, tenant_id: e.data.tenantId, system_prompt: s.nullable('rlhf_conversations.system_prompt', id, e.data.systemPrompt), kid: s.kid,
       }).onConflict('id').ignore();
       return;
     }
