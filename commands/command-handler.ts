@@ -151,6 +151,18 @@ export class CommandHandler {
           streamId: `user-${subjectOf(erasureTenant(command), command.data.userId)}`,
           decide: (h) => decideUser(command, h.reduce(evolveUser, initialUserState())),
         };
+      case 'RecordSafetyCheck':
+        // An input check belongs to the conversation (one per message), an output check to its generation.
+        if (command.data.stage === 'output' && command.data.generationId !== null) {
+          return {
+            streamId: `generation-${command.data.generationId}`,
+            decide: (h) => decideGeneration(command, h.reduce(evolveGeneration, initialGenerationState()), limits),
+          };
+        }
+        return {
+          streamId: `conversation-${command.data.conversationId}`,
+          decide: (h) => decideConversation(command, h.reduce(evolveConversation, initialConversationState()), limits),
+        };
       case 'StartConversation':
       case 'SubmitMessage':
       case 'RenameConversation':
@@ -179,15 +191,3 @@ export class CommandHandler {
     }
   }
 }
-      case 'RecordSafetyCheck':
-        // An input check belongs to the conversation (one per message), an output check to its generation.
-        if (command.data.stage === 'output' && command.data.generationId !== null) {
-          return {
-            streamId: `generation-${command.data.generationId}`,
-            decide: (h) => decideGeneration(command, h.reduce(evolveGeneration, initialGenerationState()), limits),
-          };
-        }
-        return {
-          streamId: `conversation-${command.data.conversationId}`,
-          decide: (h) => decideConversation(command, h.reduce(evolveConversation, initialConversationState()), limits),
-        };
