@@ -51,7 +51,8 @@ for (const s of chosen) {
 
 const previous: Report | null = only.length && existsSync(path.join(resultsDir, 'chaos.json')) ? JSON.parse(readFileSync(path.join(resultsDir, 'chaos.json'), 'utf8')) : null;
 const merged = SCENARIOS.flatMap((s) => results.find((r) => r.name === s.name) ?? previous?.scenarios.find((r) => r.name === s.name) ?? []);
-const commit = (() => { try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(); } catch { return 'unknown'; } })();
+// CHAOS_COMMIT: when the suite runs from an exported tree (no .git), the commit it was exported from
+const commit = process.env.CHAOS_COMMIT ?? (() => { try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return 'unknown'; } })();
 mkdirSync(resultsDir, { recursive: true });
 writeReport(resultsDir, {
   ranAt: new Date().toISOString(), commit, quick,

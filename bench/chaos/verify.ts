@@ -46,6 +46,26 @@ export async function answered(c: Cluster, generationId: string, timeoutMs = 60_
   return (await waitUntil(async () => (await c.query(`select 1 from parley_events where type = any($1) and data->>'generationId' = $2 limit 1`, [TERMINAL, generationId])).length > 0, timeoutMs, 150)) !== null;
 }
 
+/** Where turns without an outcome are stuck: no GenerationRequested yet, or the job's status. */
+export async function whereStuck(c: Cluster, ids: string[]): Promise<Record<string, number | string>> {
+  if (!ids.length) return {};
+  const rows = await c.query<{ g: string; requested: boolean; blocked: boolean; status: string | null; attempt: number | null }>(
+    `select g, exists (select 1 from parley_events where type = 'GenerationRequested' and data->>'generationId' = g) as requested,
+            j.status, j.attempt
+       from unnest($1::text[]) as g left join generation_jobs j on j.generation_id = g`, [ids]);
+  const out: Record<string, number | string> = {};
+  // Readers only read below the oldest running transaction of the whole server (README, "The event
+  // store"): a long transaction of another database on a shared PostgreSQL stalls the pipeline.
+  const [oldest] = await c.query<{ datname: string; age: number }>(
+    `select datname, extract(epoch from now() - xact_start)::int as age from pg_stat_activity where backend_xid is not null or backend_xmin is not null order by xact_start limit 1`);
+  if (oldest) out['oldest transaction on the server'] = `${oldest.age} s in ${oldest.datname}`;
+  for (const r of rows) {
+    const k = !r.requested ? 'no GenerationRequested' : r.status === null ? 'requested, no job' : `job ${r.status} (attempt ${r.attempt})`;
+    out[k] = Number(out[k] ?? 0) + 1;
+  }
+  return out;
+}
+
 /** Waits until every generation has ended (or the deadline), then reports. */
 export async function waitForOutcomes(c: Cluster, ids: string[], timeoutMs: number): Promise<Outcomes & { waitedMs: number }> {
   const t0 = Date.now();

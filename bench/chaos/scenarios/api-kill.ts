@@ -4,7 +4,7 @@
 // MessageSubmitted in the log is followed to its end, not only the acknowledged ones).
 import { Cluster, sleep } from '../cluster.ts';
 import { steadyLoad, tokenFor, waitUntil, type LoadRecord } from '../client.ts';
-import { answered, duplicateEvents, waitForOutcomes } from '../verify.ts';
+import { answered, duplicateEvents, waitForOutcomes, whereStuck } from '../verify.ts';
 import { check, countBy, failureNotes, zero, type Scenario, type Series } from '../scenario.ts';
 import { progressBar } from '../../../bin/progress.ts';
 
@@ -77,6 +77,7 @@ export const apiKill: Scenario = {
           check('sends failed around the kills (connection errors expected)', failed.length, 'reported', true),
         ],
         figures: {
+          lostWhere: await whereStuck(c, loggedOutcome.lost),
           kills, sends: sent.length, acknowledged: acked.length, turnsInLog: logged.length,
           appendedButUnacknowledged: unacked.length, failedSends: countBy(failed, (s) => s.code ?? '?'), outcomes: loggedOutcome.byOutcome,
         },

@@ -4,7 +4,7 @@
 // every answer must end.
 import { Cluster } from '../cluster.ts';
 import { gql, send, tokenFor, type SendResult } from '../client.ts';
-import { duplicateEvents, waitForOutcomes } from '../verify.ts';
+import { duplicateEvents, waitForOutcomes, whereStuck } from '../verify.ts';
 import { check, countBy, quantile, zero, type Scenario } from '../scenario.ts';
 import { progressBar } from '../../../bin/progress.ts';
 
@@ -67,6 +67,7 @@ export const concurrentSends: Scenario = {
           check('history shows every turn', userMessages.join(','), expectedPerConv.join(','), userMessages.every((n, i) => n === expectedPerConv[i])),
         ],
         figures: {
+          lostWhere: await whereStuck(c, outcome.lost),
           sends: total, accepted: accepted.length, failedByCode: countBy(failed, (r) => r.code ?? '?'), burstSeconds: burstMs / 1000,
           sendMsP50: quantile(latencies, 0.5), sendMsP95: quantile(latencies, 0.95), sendMsMax: quantile(latencies, 1),
           allAnsweredSeconds: (outcome.waitedMs + burstMs) / 1000, outcomes: outcome.byOutcome,

@@ -5,7 +5,7 @@
 // rebuild of them from the log.
 import { Cluster, sleep } from '../cluster.ts';
 import { steadyLoad, tokenFor, waitUntil } from '../client.ts';
-import { answered, duplicateEvents, readModelsVersusRebuild, waitForOutcomes } from '../verify.ts';
+import { answered, duplicateEvents, readModelsVersusRebuild, waitForOutcomes, whereStuck } from '../verify.ts';
 import { check, countBy, failureNotes, quantile, zero, type Scenario } from '../scenario.ts';
 import { progressBar } from '../../../bin/progress.ts';
 
@@ -90,6 +90,7 @@ function consumerKill(victimRole: 'saga' | 'projector', checkpoints: string[]): 
             zero('sends refused or failed while it was down', sent.length - accepted.length),
           ],
           figures: {
+            lostWhere: await whereStuck(c, final.lost),
             kills: rounds, sends: sent.length, accepted: accepted.length, refused, outcomes: final.byOutcome,
             eventsBehindAtKillP50: quantile(lagAtKill.map((x) => x[1]), 0.5), eventsBehindAtKillMax: quantile(lagAtKill.map((x) => x[1]), 1),
             killToCaughtUpSecondsP50: quantile(catchUp.map((x) => x[1]), 0.5), killToCaughtUpSecondsMax: quantile(catchUp.map((x) => x[1]), 1),

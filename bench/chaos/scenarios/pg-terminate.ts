@@ -4,7 +4,7 @@
 // still equal a rebuild. The harness's own connections (application_name) are spared.
 import { Cluster, HARNESS_APP, sleep } from '../cluster.ts';
 import { send, steadyLoad, tokenFor, waitUntil } from '../client.ts';
-import { answered, duplicateEvents, readModelsVersusRebuild, waitForOutcomes } from '../verify.ts';
+import { answered, duplicateEvents, readModelsVersusRebuild, waitForOutcomes, whereStuck } from '../verify.ts';
 import { check, countBy, failureNotes, quantile, zero, type Scenario } from '../scenario.ts';
 import { timeline } from './api-kill.ts';
 import { progressBar } from '../../../bin/progress.ts';
@@ -66,6 +66,7 @@ export const pgTerminate: Scenario = {
           check('read models = rebuild from the log', models.equal, 'true', models.equal),
         ],
         figures: {
+          lostWhere: await whereStuck(c, loggedOutcome.lost),
           rounds, sends: sent.length, acknowledged: acked.length, failedSends: countBy(failed, (s) => s.code ?? '?'), outcomes: loggedOutcome.byOutcome,
           recoveryMsP50: quantile(recoveries, 0.5), recoveryMsMax: quantile(recoveries, 1),
         },

@@ -5,7 +5,7 @@
 // accepted turn lost. The degraded behaviour is reported as measured.
 import { Cluster, sleep } from '../cluster.ts';
 import { follow, send, steadyLoad, tokenFor, type LoadRecord, type StreamResult } from '../client.ts';
-import { answered, serverText, waitForOutcomes } from '../verify.ts';
+import { answered, serverText, waitForOutcomes, whereStuck } from '../verify.ts';
 import { check, countBy, quantile, zero, type Scenario } from '../scenario.ts';
 import { timeline } from './api-kill.ts';
 import { progressBar } from '../../../bin/progress.ts';
@@ -98,7 +98,8 @@ export const redisOutage: Scenario = {
           zero('streams whose client text ≠ server text', streams.filter((s) => s.result.text !== s.serverText).length),
           check('sends accepted again after Redis restarted', firstOkAfterBack ? `${firstOkAfterBack.at - backAt} ms` : 'none', 'yes', !!firstOkAfterBack),
         ],
-        figures: { sends: sent.length, acknowledged: acked.length, outcomes: loggedOutcome.byOutcome },
+        figures: {
+          lostWhere: await whereStuck(c, loggedOutcome.lost), sends: sent.length, acknowledged: acked.length, outcomes: loggedOutcome.byOutcome },
         rounds: rows,
         series: timeline(sent, t0, marks, 'sendMessage outcomes per second through the Redis outages'),
         notes: c.procs.filter((p) => !p.alive).map((p) => `process ${p.roles} exited: ${p.out.slice(-600)}`),

@@ -6,7 +6,7 @@
 import OpenAI from 'openai';
 import { Cluster, sleep, type RoleProcess } from '../cluster.ts';
 import { follow, send, tokenFor, waitUntil, type StreamResult } from '../client.ts';
-import { serverText, waitForOutcomes } from '../verify.ts';
+import { serverText, waitForOutcomes, whereStuck } from '../verify.ts';
 import { check, quantile, zero, type Scenario } from '../scenario.ts';
 import { progressBar } from '../../../bin/progress.ts';
 
@@ -120,7 +120,8 @@ export const workerKill: Scenario = {
           zero('token indices delivered twice to a client', dupIdx),
           zero('token chunks written twice in the log', dupChunks),
         ],
-        figures: { rounds, streams, ended, mismatched, duplicateIndices: dupIdx, duplicateChunks: dupChunks, openaiErrors, notCompleted, outcomes: final.byOutcome,
+        figures: {
+          lostWhere: await whereStuck(c, final.lost), rounds, streams, ended, mismatched, duplicateIndices: dupIdx, duplicateChunks: dupChunks, openaiErrors, notCompleted, outcomes: final.byOutcome,
           killToLastEndSecondsP50: quantile(recovery.map((r) => r[1]), 0.5), killToLastEndSecondsMax: quantile(recovery.map((r) => r[1]), 1) },
         rounds: rows,
         series: { title: 'kill -9 → last stream of the round ended', xLabel: 'round', yLabel: 'seconds', lines: [{ name: 'kill → all streams done', points: recovery }] },
