@@ -7,6 +7,7 @@ import { createYoga, type Plugin } from 'graphql-yoga';
 import { authenticate } from './auth.ts';
 import { createLoaders, type GraphQLContext, type Services } from './context.ts';
 import { documentLimits } from './graphql/document-limits.ts';
+import { subscriptionFailures } from './graphql/subscription-failures.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { handleAuditExport } from './http/audit-export.ts';
 import { answerUnreadBody, ClientGoneError, MAX_BODY_BYTES, readBody } from './http/body.ts';
@@ -29,14 +30,16 @@ export function createApi({ services, routes = [], resolvers = [], ready, plugin
     landingPage: false,
     // /graphql serves Yoga's own SSE (and graphql-sse's distinct-connections mode);
     // /graphql/stream serves the graphql-sse protocol in both modes (single connection too).
-    plugins: [documentLimits, maxDepthPlugin({ n: 15, ignoreIntrospection: false }), costLimitPlugin({ maxCost: 20000 }), badInputCodes, useGraphQLSSE({ endpoint: '/graphql/stream' }), ...plugins],
+    plugins: [documentLimits, subscriptionFailures, maxDepthPlugin({ n: 15, ignoreIntrospection: false }), costLimitPlugin({ maxCost: 20000 }), badInputCodes, useGraphQLSSE({ endpoint: '/graphql/stream' }), ...plugins],
     // No stack traces or internals to clients: unexpected errors become INTERNAL.
     maskedErrors: {
       maskError(error) {
         const original = (error as GraphQLError).originalError;
         if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
           if (!error.extensions?.code) {
-            return new GraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions: { ...error.extensions, code: 'BAD_USER_INPUT' } });
+            // The same error given the stable code: Yoga logs every error its mask replaces, and a
+            // client's bad variable is not a server error (nor worth logging its value, up to 1 MB).
+            return Object.assign(error, { extensions: { ...error.extensions, code: 'BAD_USER_INPUT' } });
           }
           return error;
         }
