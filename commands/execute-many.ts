@@ -1,6 +1,6 @@
 import type { Decision } from '../domain/decision.ts';
 import { ErasedSubjectError } from '../eventstore/crypto/key-store.ts';
-import { ConcurrencyError, type EventStore, type RecordedEvent, type StreamAppend } from '../eventstore/port.ts';
+import { ConcurrencyError, InvalidEventError, type EventStore, type RecordedEvent, type StreamAppend } from '../eventstore/port.ts';
 import { ParleyCommand } from '../schemas/commands.ts';
 import type { ParleyEvent } from '../schemas/events.ts';
 import { validationError, type CommandError, type CommandResult } from './command-result.ts';
@@ -59,6 +59,9 @@ export async function executeMany(deps: ExecuteManyDeps, groups: readonly unknow
     if ('error' in parsed) results[index] = { ok: false, error: parsed.error };
     else pending.push({ index, ...parsed });
   }
+  const alsoStreams = new Set(options.also?.map((a) => a.streamId));
+  const overlap = pending.find((g) => alsoStreams.has(g.streamId));
+  if (overlap) throw new InvalidEventError(`${overlap.streamId} is written both by a command and by \`also\`: make the event a command of its group`);
   const conflicts = new Map<string, number>();
 
   for (;;) {

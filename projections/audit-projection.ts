@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '../eventstore/port.ts';
+import { insertIgnoring, rowsWhereIn } from './batch-sql.ts';
 import type { Projection } from './projection.ts';
 
 type T = 'audit_log' | 'audit_conversations';
@@ -43,25 +44,33 @@ export const auditProjection: Projection<T> = {
     `);
   },
 
+  // One statement per table per batch: the conversations started, then one read of the owners and
+  // appeals the batch refers to, then every audit row in one insert.
   async apply(trx, events, n) {
-    for (const e of events) {
-      if (e.type === 'ConversationStarted') {
-        await trx(n.audit_conversations).insert({ id: e.data.conversationId, owner_id: e.data.ownerId, tenant_id: e.data.tenantId }).onConflict('id').ignore();
-        continue;
-      }
-      const row = auditRow(e);
-      if (!row) continue;
+    await insertIgnoring(trx, n.audit_conversations, events.flatMap((e) =>
+      e.type === 'ConversationStarted' ? [{ id: e.data.conversationId, owner_id: e.data.ownerId, tenant_id: e.data.tenantId }] : []), 'id');
+    const rows = events.flatMap((e) => { const row = auditRow(e); return row ? [{ e, row }] : []; });
+    // Safety decisions are attributed to the conversation's owner (started in this batch or before).
+    const owners = new Map((await rowsWhereIn<{ id: string; owner_id: string; tenant_id: string }>(trx, n.audit_conversations, 'id',
+      rows.flatMap(({ e }) => (e.type === 'SafetyChecked' ? [e.data.conversationId] : [])))).map((o) => [o.id, o]));
+    // A resolution is filed under the appellant: from this batch's AppealFiled rows, or stored ones.
+    const filed = new Map<string, Record<string, unknown>>();
+    for (const { e, row } of rows) if (e.type === 'AppealFiled' && !filed.has(e.data.appealId)) filed.set(e.data.appealId, row);
+    const stored = await rowsWhereIn<Record<string, unknown>>(trx, n.audit_log, 'appeal_id',
+      rows.flatMap(({ e }) => (e.type === 'AppealResolved' && !filed.has(e.data.appealId) ? [e.data.appealId] : [])));
+    for (const r of stored) if (r.event_type === 'AppealFiled' && !filed.has(r.appeal_id as string)) filed.set(r.appeal_id as string, r);
+    for (const { e, row } of rows) {
       if (e.type === 'SafetyChecked') {
-        const owner = await trx(n.audit_conversations).where({ id: e.data.conversationId }).first();
+        const owner = owners.get(e.data.conversationId);
         if (owner) Object.assign(row, { user_id: owner.owner_id, tenant_id: owner.tenant_id });
       }
       if (e.type === 'AppealResolved') {
-        // Filed under the appellant; actor_id keeps who resolved it.
-        const filed = await trx(n.audit_log).where({ appeal_id: e.data.appealId, event_type: 'AppealFiled' }).first();
-        if (filed) Object.assign(row, { user_id: filed.user_id, tenant_id: filed.tenant_id, safety_event_id: filed.safety_event_id });
+        // actor_id keeps who resolved it.
+        const f = filed.get(e.data.appealId);
+        if (f) Object.assign(row, { user_id: f.user_id, tenant_id: f.tenant_id, safety_event_id: f.safety_event_id });
       }
-      await trx(n.audit_log).insert(row).onConflict('event_id').ignore();
     }
+    await insertIgnoring(trx, n.audit_log, rows.map(({ row }) => row), 'event_id');
   },
 };
 

@@ -1,3 +1,4 @@
+import { insertIgnoring } from './batch-sql.ts';
 import type { Projection } from './projection.ts';
 
 type T = 'usage_daily' | 'usage_generations';
@@ -26,27 +27,27 @@ export const usageProjection: Projection<T> = {
     `);
   },
 
+  // Two statements per batch: the generations requested, then every completion and cancellation
+  // metered in one upsert, summed per (user, tenant, day) in SQL.
   async apply(trx, events, n) {
-    for (const e of events) {
-      if (e.type === 'GenerationRequested') {
-        await trx(n.usage_generations)
-          .insert({ generation_id: e.data.generationId, user_id: e.data.ownerId, tenant_id: e.data.tenantId, prompt_tokens: e.data.context.promptTokens })
-          .onConflict('generation_id').ignore();
-        continue;
-      }
-      if (e.type !== 'GenerationCompleted' && e.type !== 'GenerationCancelled') continue;
-      const usage = e.data.usage;
-      if (!usage) continue;
-      const gen = await trx(n.usage_generations).where({ generation_id: e.data.generationId }).first();
-      if (!gen) continue;
-      await trx.raw(
-        `insert into ${n.usage_daily} (user_id, tenant_id, day, requests, prompt_tokens, completion_tokens)
-         values (?, ?, (?::timestamptz at time zone 'UTC')::date, 1, ?, ?)
-         on conflict (user_id, tenant_id, day) do update set requests = ${n.usage_daily}.requests + 1,
-           prompt_tokens = ${n.usage_daily}.prompt_tokens + excluded.prompt_tokens,
-           completion_tokens = ${n.usage_daily}.completion_tokens + excluded.completion_tokens`,
-        [gen.user_id, gen.tenant_id, e.metadata.occurredAt, usage.promptTokens, usage.completionTokens],
-      );
-    }
+    await insertIgnoring(trx, n.usage_generations, events.flatMap((e) => e.type === 'GenerationRequested'
+      ? [{ generation_id: e.data.generationId, user_id: e.data.ownerId, tenant_id: e.data.tenantId, prompt_tokens: e.data.context.promptTokens }]
+      : []), 'generation_id');
+    const ended = events.flatMap((e) => (e.type === 'GenerationCompleted' || e.type === 'GenerationCancelled') && e.data.usage
+      ? [{ generation_id: e.data.generationId, at: e.metadata.occurredAt, prompt: e.data.usage.promptTokens, completion: e.data.usage.completionTokens }]
+      : []);
+    if (ended.length === 0) return;
+    // A generation never requested (not in usage_generations) is not metered, as before.
+    await trx.raw(
+      `insert into ${n.usage_daily} (user_id, tenant_id, day, requests, prompt_tokens, completion_tokens)
+       select g.user_id, g.tenant_id, (x.at at time zone 'UTC')::date, count(*), sum(x.prompt), sum(x.completion)
+         from jsonb_to_recordset(?::jsonb) as x(generation_id text, at timestamptz, prompt bigint, completion bigint)
+         join ${n.usage_generations} g on g.generation_id = x.generation_id
+        group by 1, 2, 3
+       on conflict (user_id, tenant_id, day) do update set requests = ${n.usage_daily}.requests + excluded.requests,
+         prompt_tokens = ${n.usage_daily}.prompt_tokens + excluded.prompt_tokens,
+         completion_tokens = ${n.usage_daily}.completion_tokens + excluded.completion_tokens`,
+      [JSON.stringify(ended)],
+    );
   },
 };

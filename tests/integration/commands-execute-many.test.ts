@@ -112,5 +112,6 @@ describe('CommandHandler.executeMany on PostgreSQL', () => {
     const next = randomUUID();
     await assert.rejects(handler.executeMany([[start(next)]], { also: [{ streamId: side, events: [renamed('c', 'x')], expectedRevision: 'no_stream' }] }), { code: 'CONCURRENCY' });
     assert.deepEqual(await store.readStream(`conversation-${next}`), [], 'nothing of the call was stored');
+    await assert.rejects(handler.executeMany([[start(next)]], { also: [{ streamId: `conversation-${next}`, events: [renamed(next, 'x')], expectedRevision: 'any' }] }), /both by a command and by `also`/);
   });
 });

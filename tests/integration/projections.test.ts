@@ -8,7 +8,8 @@ import { PostgresEventStore } from '../../eventstore/postgres/event-store.ts';
 import { ProjectionRunner, projectionLag, projections, setupProjections } from '../../projections/index.ts';
 import { waitForProjection } from '../../projections/projection-runner.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { alice, bob, metadata } from '../support/events.ts';
+import { alice, bob, compliance, metadata } from '../support/events.ts';
+import { applyContextOf, type Projection } from '../../projections/projection.ts';
 
 describe('projection runner', () => {
   let db: TestDatabase;
@@ -90,4 +91,95 @@ describe('projection runner', () => {
     assert.deepEqual(rows[0].flagged_categories, ['dangerous']);
     assert.deepEqual(rows[1].flagged_categories, []);
   });
+});
+
+// Projections apply a batch with a few multi-row statements; the tables must not depend on where
+// the batches are cut: one event at a time (the runner catching up live), odd-sized batches, and
+// the whole log at once (a rebuild) give the same rows.
+describe('projections: any batching gives the same read model', () => {
+  let db: TestDatabase;
+  let store: PostgresEventStore;
+  let knex: Knex;
+  before(async () => {
+    db = await createTestDatabase();
+    store = await new PostgresEventStore({ connectionString: db.url, pollMs: 100 }).start();
+    knex = createKnex(db.url);
+    await setupProjections(knex);
+  });
+  after(async () => { await knex.destroy(); await store.close(); await db.drop(); });
+
+  // Two days of chat by two users: retries, cancellations, failures, feedback given twice, renames,
+  // deletion, an appeal filed and resolved, safety decisions on both stages.
+  async function writeLog(): Promise<void> {
+    let clock = Date.parse('2026-11-27T23:58:00Z');
+    const handler = new CommandHandler({ store, now: () => new Date((clock += 7_000)) });
+    const ok = (rs: { ok: boolean }[]) => { for (const r of rs) assert.ok(r.ok, JSON.stringify(r)); };
+    const cmd = (type: string, data: object, actor = alice) => ({ type, data, metadata: { commandId: randomUUID(), actor } });
+    const params = { temperature: 0, topP: 1, topK: 0, maxTokens: 16, seed: null, stop: [] };
+    const safety = (stage: 'input' | 'output', c: string, m: string | null, g: string, verdict: 'allowed' | 'blocked') => ({
+      type: 'SafetyChecked', version: 1, metadata: metadata({ userId: 'saga', tenantId: 't1', roles: ['admin'] }),
+      data: {
+        conversationId: c, messageId: m, generationId: g, stage, verdict, policyVersion: 'p1', latencyMs: 0.1, degraded: false,
+        categories: [{ category: 'dangerous', score: verdict === 'blocked' ? 0.9 : 0.1, severity: verdict === 'blocked' ? 'HIGH' : 'NEGLIGIBLE', blocked: verdict === 'blocked' }],
+        contentHash: createHash('sha256').update(`${c}${m}${g}`).digest('hex'),
+      },
+    });
+    const convs = [[randomUUID(), alice], [randomUUID(), bob], [randomUUID(), alice]] as const;
+    ok(await handler.executeMany(convs.map(([c, who], i) => [cmd('StartConversation', { conversationId: c, title: `chat ${i}`, systemPrompt: i ? null : 'Be brief.' }, who)])));
+    for (let turn = 0; turn < 4; turn++) {
+      const turns = convs.map(([c, who]) => ({ c, who, m: randomUUID(), g: randomUUID() }));
+      ok(await handler.executeMany(turns.map(({ c, who, m, g }) => [cmd('SubmitMessage', { conversationId: c, messageId: m, generationId: g, content: `turn ${turn} in ${c}` }, who)])));
+      ok(await handler.executeMany(turns.map(({ c, who, m, g }) => [cmd('RequestGeneration', {
+        generationId: g, conversationId: c, messageId: m, ownerId: who.userId, tenantId: who.tenantId, model: 'parley-tiny', params,
+        context: { includedMessageIds: [m], droppedMessageIds: [], promptTokens: 3 + turn }, siblingOf: null,
+      }, who)]), { also: turns.map(({ c, m, g }, i) => ({ streamId: `conversation-${c}`, events: [safety('input', c, m, g, i === 1 && turn === 2 ? 'blocked' : 'allowed')], expectedRevision: 'any' as const })) }));
+      for (const attempt of turn === 1 ? [1, 2] : [1]) {
+        for (let k = 0; k < 3; k++) {
+          ok(await handler.executeMany(turns.map(({ g, who }) => [cmd('AppendTokens', { generationId: g, attempt, firstIndex: k * 2, tokenIds: [1, 2], text: `a${attempt}w${k} ` }, who)])));
+        }
+      }
+      const attempt = turn === 1 ? 2 : 1;
+      const [first, second, third] = turns;
+      ok(await handler.executeMany([
+        [cmd('CompleteGeneration', { generationId: first!.g, attempt, finishReason: 'stop', usage: { promptTokens: 3 + turn, completionTokens: 6 }, ttftMs: 5, tpotMs: 2, workerId: 'w' }, first!.who)],
+        [cmd('CancelGeneration', { generationId: second!.g, usage: turn % 2 ? null : { promptTokens: 4, completionTokens: 2 } }, second!.who)],
+        turn === 3
+          ? [cmd('FailGeneration', { generationId: third!.g, attempt, code: 'X', reason: 'worker lost' }, third!.who)]
+          : [cmd('CompleteGeneration', { generationId: third!.g, attempt, finishReason: turn === 2 ? 'content_filter' : 'length', usage: { promptTokens: 3, completionTokens: 6 }, ttftMs: 4, tpotMs: 1, workerId: 'w' }, third!.who)],
+      ]));
+      ok(await handler.executeMany([], { also: [{ streamId: `generation-${first!.g}`, events: [safety('output', first!.c, null, first!.g, 'allowed')], expectedRevision: 'any' }] }));
+      ok(await handler.executeMany([
+        [cmd('GiveFeedback', { generationId: first!.g, rating: 'down', comment: 'meh' }, first!.who), cmd('GiveFeedback', { generationId: first!.g, rating: 'up', comment: turn ? null : 'good' }, first!.who)],
+        [cmd('RenameConversation', { conversationId: second!.c, title: `renamed ${turn}` }, second!.who)],
+      ]));
+    }
+    const blocked = (await store.readStream(`conversation-${convs[1][0]}`)).find((e) => e.type === 'SafetyChecked' && e.data.verdict === 'blocked')!;
+    ok([await handler.execute(cmd('FileAppeal', { appealId: 'appeal-1', safetyEventId: blocked.metadata.eventId, reason: 'it was fine' }, bob))]);
+    ok([await handler.execute(cmd('ResolveAppeal', { appealId: 'appeal-1', outcome: 'overturned' }, compliance))]);
+    ok([await handler.execute(cmd('DeleteConversation', { conversationId: convs[2][0] }, alice))]);
+  }
+
+  let logWritten: Promise<void> | undefined;
+
+  async function applyInBatches(p: Projection, size: number, suffix: string): Promise<Record<string, unknown[]>> {
+    const names = Object.fromEntries(p.tables.map((t) => [t, `${t}_${suffix}`]));
+    for (const t of Object.values(names)) await knex.raw(`drop table if exists ${t} cascade`);
+    await p.createTables(knex, names);
+    const events = (await store.readAll({ limit: 100_000 })).filter((e) => p.types.includes(e.type));
+    for (let i = 0; i < events.length; i += size) await knex.transaction((trx) => p.apply(trx, events.slice(i, i + size), names, applyContextOf(store)));
+    const out: Record<string, unknown[]> = {};
+    for (const t of p.tables) out[t] = JSON.parse(JSON.stringify((await knex.raw(`select * from ${names[t]}`)).rows)).sort((a: object, b: object) => JSON.stringify(a) < JSON.stringify(b) ? -1 : 1);
+    return out;
+  }
+
+  for (const p of projections) {
+    it(`${p.name}: one event at a time, batches of 7 and one batch of everything give the same rows`, async () => {
+      logWritten ??= writeLog();
+      await logWritten;
+      const single = await applyInBatches(p, 1, 'one');
+      assert.ok(Object.values(single).some((rows) => rows.length > 0), 'the log reaches this projection');
+      assert.deepEqual(await applyInBatches(p, 7, 'seven'), single);
+      assert.deepEqual(await applyInBatches(p, 100_000, 'all'), single);
+    });
+  }
 });
