@@ -10,6 +10,7 @@ import { requireActor, type GraphQLContext } from '../context.ts';
 import { apiError, fromCommandError } from '../errors.ts';
 import { getConversation, openMessages, toConversation, toMessage } from '../read-models.ts';
 import { admitTurn } from '../rate-limit/graphql.ts';
+import { newTurn, submitTurn } from '../submit-turn.ts';
 
 type Sampling = { temperature?: number; topP?: number; topK?: number; maxTokens?: number; seed?: number; stop?: string[] };
 
@@ -61,23 +62,21 @@ export const mutationResolvers = {
     info?: GraphQLResolveInfo,
   ) => {
     const actor = requireActor(ctx);
-    const conversationId = input.conversationId ?? ctx.services.newId();
-    const messageId = ctx.services.newId();
-    const generationId = ctx.services.newId();
-    const submit = (params: Record<string, unknown>): [string, Record<string, unknown>] => ['SubmitMessage', {
-      conversationId, messageId, generationId, content: input.content, parentMessageId: input.parentMessageId ?? null, params,
-    }];
-    // A new conversation and its first message land together, so a rejected message leaves no empty conversation.
-    const start: [string, Record<string, unknown>] = ['StartConversation', {
-      conversationId, title: input.title ?? input.content.replace(/\u0000/g, '').trim().slice(0, 60), systemPrompt: input.systemPrompt ?? null,
-      model: ctx.services.defaultModel,
-    }];
-    const commandsFor = (params: Record<string, unknown>) => (input.conversationId ? [submit(params)] : [start, submit(params)]);
+    const turn = newTurn(ctx.services, input.conversationId ?? null);
+    const { conversationId, messageId, generationId } = turn;
+    const submit = async (params: Record<string, unknown>, options: { dryRun?: boolean } = {}) => {
+      const r = await submitTurn(ctx.services, turn, {
+        actor, correlationId: ctx.correlationId ?? ctx.services.newId(), content: input.content, parentMessageId: input.parentMessageId,
+        params, title: input.title, systemPrompt: input.systemPrompt, model: ctx.services.defaultModel,
+      }, options);
+      if (!r.ok) throw fromCommandError(r.error);
+      return r;
+    };
     // Bad input is reported as such before any quota is charged.
-    await runAll(ctx, actor, commandsFor(stripNulls(input.params)), { dryRun: true });
+    await submit(stripNulls(input.params), { dryRun: true });
     // Quotas and load shedding: a refused turn appends nothing (RATE_LIMITED with retryAfter).
     const gate = await admitTurn(ctx, actor, { maxTokens: input.params?.maxTokens, promptText: input.content }, info?.path.key);
-    const result = await gate.run(generationId, () => runAll(ctx, actor, commandsFor(gate.params(stripNulls(input.params)))));
+    const result = await gate.run(generationId, () => submit(gate.params(stripNulls(input.params))));
     // The history read model is waited for only when the client selects from it: a client that
     // asks for just the generation id subscribes to the answer that much sooner. (graphql-js calls
     // a function-valued field with (args, context, info).)

@@ -1,0 +1,142 @@
+import { randomInt } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Span } from '@opentelemetry/api';
+import type { CommandError } from '../../commands/command-result.ts';
+import { Id, type Actor } from '../../schemas/common.ts';
+import { authenticate } from '../auth.ts';
+import type { Services } from '../context.ts';
+import { MAX_BODY_BYTES, readBody } from '../http/body.ts';
+import type { Metrics } from '../http/metrics.ts';
+import type { Logger } from '../observability/logger.ts';
+import { inSpan } from '../observability/tracing.ts';
+import type { Admission, Admitted } from '../rate-limit/admission.ts';
+import { newTurn, submitTurn } from '../submit-turn.ts';
+import { invalidRequest, notFound, OpenAiError, overloaded, rateLimited, unauthorized } from './errors.ts';
+import type { PromptBudget, PromptMessages } from './prompt-budget.ts';
+import { parseRequest, toTurn, type ChatTurn } from './request.ts';
+
+// The intake of POST /v1/chat/completions, in the order of what each step costs: authenticate, read
+// the body (under its size limit), validate, refuse a prompt too long by its characters alone, admit
+// (shedding, quotas) on an estimate, tokenize exactly, then append the turn through the intake
+// GraphQL's sendMessage uses (submitTurn). Nothing is tokenized before admission, nothing appended
+// before the exact count fits; a reservation is refunded if a later step refuses the request.
+
+export type GatewayOptions = {
+  services: Services;
+  admission: Admission | null;
+  /** the served model's prompt accounting: the character floor, the estimate, the exact count */
+  prompts: PromptBudget;
+  metrics: Metrics | null;
+  logger: Logger;
+  keepAliveMs: number;
+  draining: () => boolean;
+  inflight: { enter(): void; leave(): void; readonly size: number };
+};
+
+// One accepted request, from intake to settlement.
+export type Call = {
+  o: GatewayOptions;
+  actor: Actor;
+  turn: ChatTurn;
+  model: string;
+  requestId: string;
+  conversationId: string;
+  generationId: string;
+  promptTokens: number;
+  admitted: Admitted | null;
+  started: number;
+  stream: boolean;
+  summary: Record<string, unknown>;
+};
+
+export async function intake(o: GatewayOptions, req: IncomingMessage, call: { requestId: string; started: number; summary: Record<string, unknown>; span: Span }): Promise<Call> {
+  const { requestId, summary, span } = call;
+  if (o.draining()) throw overloaded('the server is shutting down; retry on another instance', 1);
+  if (!o.services.bus) throw new OpenAiError(500, 'token streaming is not configured in this process', 'server_error');
+  const auth = await authenticate(o.services.jwtSecret, req.headers.authorization);
+  if (!auth.actor) throw unauthorized(auth.error ?? 'missing API key: send Authorization: Bearer <token>');
+  const actor = auth.actor;
+  Object.assign(summary, { userId: actor.userId, tenantId: actor.tenantId });
+  const r = parseRequest(await readJson(req));
+  const stream = r.stream === true;
+  summary.stream = stream;
+  if (r.model !== o.services.defaultModel) throw notFound(`The model '${r.model}' does not exist (served: ${o.services.defaultModel})`, 'model_not_found', 'model');
+  const turn = toTurn(r);
+  const header = req.headers['x-parley-conversation'];
+  const continuing = typeof header === 'string' && header.trim() ? header.trim() : null;
+  if (continuing && !Id.safeParse(continuing).success) throw invalidRequest('X-Parley-Conversation is not a valid conversation id', 'X-Parley-Conversation');
+
+  // A prompt that cannot fit by its characters alone is refused before anything else (prompt-budget.ts).
+  const prompt = promptMessages(turn, continuing !== null);
+  o.prompts.checkFloor(prompt, turn.params.maxTokens);
+  const tier = o.admission?.tierOf(req.headers.authorization) ?? 'free';
+  let admitted: Admitted | null = null;
+  if (o.admission) {
+    const a = await inSpan('parley.admission', { 'parley.tier': tier }, () => o.admission!.admit({ actor, tier, maxTokens: turn.params.maxTokens, promptTokens: o.prompts.estimate(prompt), stream: true }));
+    if (!a.ok) {
+      summary.refused = a.kind;
+      throw a.kind === 'rate_limited' ? rateLimited(a.message, a.retryAfterS, a.limit!) : overloaded(a.message, a.retryAfterS);
+    }
+    admitted = a;
+  }
+  const refund = async () => {
+    await o.admission?.settle(admitted?.ticket ?? null, 0);
+  };
+  let promptTokens: number;
+  try {
+    promptTokens = o.prompts.exact(prompt, turn.params.maxTokens);
+  } catch (error) {
+    await refund();
+    throw error;
+  }
+
+  const ids = newTurn(o.services, continuing);
+  const { conversationId, generationId } = ids;
+  Object.assign(summary, { tier, conversationId, generationId, brownout: admitted?.brownout ?? false, history: turn.history });
+  span.setAttributes({ 'parley.generation_id': generationId, 'parley.conversation_id': conversationId, 'parley.tier': tier, 'parley.stream': stream, 'parley.brownout': admitted?.brownout ?? false, ...(r.user ? { 'enduser.id': r.user } : {}) });
+  // Every request gets a seed (the client's or a fresh one, recorded with the message): a retried
+  // attempt after a worker died then regenerates the same text, so a stream can go on seamlessly.
+  const params = { ...turn.params, maxTokens: admitted?.maxTokens ?? turn.params.maxTokens, seed: turn.params.seed ?? randomInt(2 ** 31 - 1) };
+  if (admitted) await o.admission!.recordHint(generationId, admitted);
+  const result = await submitTurn(o.services, ids, {
+    actor, correlationId: requestId, content: turn.content, params, systemPrompt: turn.systemPrompt, model: r.model,
+  });
+  if (!result.ok) {
+    await refund();
+    if (admitted) await o.admission!.forgetHint(generationId);
+    throw fromCommandError(result.error);
+  }
+  return { o, actor, turn, model: r.model, requestId, conversationId, generationId, promptTokens, admitted, started: call.started, stream, summary };
+}
+
+// The text the gateway counts: a continued conversation's stored history is the saga's to fit.
+function promptMessages(turn: ChatTurn, continuing: boolean): PromptMessages {
+  return [...(!continuing && turn.systemPrompt ? [{ role: 'system' as const, content: turn.systemPrompt }] : []), { role: 'user' as const, content: turn.content }];
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const type = req.headers['content-type'] ?? '';
+  if (type && !/^application\/json\b/i.test(type)) throw invalidRequest('the body must be JSON (content-type: application/json)', null, 'invalid_content_type');
+  const read = await readBody(req, MAX_BODY_BYTES);
+  if (!read.ok) throw new OpenAiError(413, `the request body is larger than ${read.limit} bytes`, 'invalid_request_error', 'request_too_large');
+  try {
+    return JSON.parse(read.body.toString('utf8'));
+  } catch {
+    throw invalidRequest('We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly.)', null, 'invalid_json');
+  }
+}
+
+function fromCommandError(e: CommandError): OpenAiError {
+  switch (e.code) {
+    case 'NOT_FOUND':
+      return notFound('conversation not found (X-Parley-Conversation names no conversation of yours)', 'conversation_not_found', 'X-Parley-Conversation');
+    case 'FORBIDDEN':
+      return new OpenAiError(403, e.message, 'permission_error', 'forbidden');
+    case 'VALIDATION':
+    case 'INVALID_FIELD':
+    case 'TOO_MANY_MESSAGES':
+      return invalidRequest(e.message, e.field ?? null, e.code.toLowerCase());
+    default:
+      return new OpenAiError(409, e.message, 'invalid_request_error', e.code.toLowerCase());
+  }
+}

@@ -1,0 +1,110 @@
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import { streamGeneration } from '../graphql/generation-stream.ts';
+import { OpenAiError } from './errors.ts';
+import type { Call } from './intake.ts';
+import { abandon, renewWhileRunning, settle, type End } from './settlement.ts';
+
+// A streamed chat completion: `chat.completion.chunk` frames over Server-Sent Events, as OpenAI
+// sends them — the role first, the text as it is released, the finish reason, the usage when asked,
+// then `data: [DONE]` — with SSE comments as keep-alives while the request waits or the model thinks.
+
+// The text a client has been shown, reconciled with a generation whose attempts may restart.
+// A retried attempt (reset) restarts the text: what was sent cannot be retracted, so the retry's
+// text is matched against it — while it repeats what was sent nothing is sent, once it goes
+// further only the new part is sent; if it differs, the stream cannot go on (diverged).
+export class StreamedText {
+  private sent = '';
+  private attempt = '';
+  push(delta: string, reset: boolean): { delta: string } | { diverged: true } {
+    this.attempt = reset ? delta : this.attempt + delta;
+    if (this.attempt.length <= this.sent.length) return this.sent.startsWith(this.attempt) ? { delta: '' } : { diverged: true };
+    if (!this.attempt.startsWith(this.sent)) return { diverged: true };
+    const out = this.attempt.slice(this.sent.length);
+    this.sent = this.attempt;
+    return { delta: out };
+  }
+  get text(): string { return this.sent; }
+}
+
+async function* follow(call: Call, signal: AbortSignal): AsyncGenerator<{ delta: string } | { end: End } | { diverged: true }> {
+  const text = new StreamedText();
+  for await (const c of streamGeneration(call.o.services.store, call.o.services.bus!, call.generationId, -1, null, signal)) {
+    if (c.done) {
+      yield { end: { finishReason: c.finishReason ?? 'stop', usage: c.usage, error: c.error } };
+      return;
+    }
+    call.summary.completionTokens = c.index + 1;
+    const step = text.push(c.delta, c.reset);
+    if ('diverged' in step) { yield step; return; }
+    if (step.delta) yield step;
+  }
+}
+
+export async function respondStream(call: Call, res: ServerResponse, headers: Record<string, string>): Promise<void> {
+  const controller = new AbortController();
+  const onClose = () => { if (!res.writableFinished) controller.abort(); };
+  res.once('close', onClose);
+  const id = `chatcmpl-${call.generationId}`;
+  const created = Math.floor(Date.now() / 1000);
+  const usageField = call.turn.includeUsage ? { usage: null } : {};
+  const chunk = (delta: Record<string, unknown>, finish: string | null) => ({
+    id, object: 'chat.completion.chunk', created, model: call.model, system_fingerprint: null,
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...usageField,
+  });
+
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no', ...headers,
+  });
+  let lastWrite = Date.now();
+  const write = async (s: string) => {
+    if (controller.signal.aborted || res.destroyed) return;
+    lastWrite = Date.now();
+    if (!res.write(s)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+  };
+  const frame = (o: unknown) => write(`data: ${JSON.stringify(o)}\n\n`);
+  // SSE comments keep proxies and clients from timing out while the request waits or the model thinks.
+  const keepAlive = setInterval(() => {
+    if (Date.now() - lastWrite >= call.o.keepAliveMs && !res.destroyed) { lastWrite = Date.now(); res.write(': keep-alive\n\n'); }
+  }, Math.max(50, Math.floor(call.o.keepAliveMs / 2)));
+  const stopRenew = renewWhileRunning(call);
+  try {
+    await frame(chunk({ role: 'assistant', content: '' }, null));
+    let first = true;
+    for await (const step of follow(call, controller.signal)) {
+      if ('delta' in step) {
+        if (first) { first = false; call.o.metrics?.gatewayTtft.observe({ stream: 'true' }, (performance.now() - call.started) / 1000); }
+        await frame(chunk({ content: step.delta }, null));
+        continue;
+      }
+      if ('diverged' in step) {
+        await frame(new OpenAiError(500, 'the worker serving this completion failed and its retry produced different text; the partial answer above is void — retry the request', 'server_error', 'generation_restarted').body());
+        await abandon(call, 'retried attempt diverged from the streamed text', 'restart_diverged');
+        return;
+      }
+      const settled = await settle(call, step.end);
+      if (settled instanceof OpenAiError) {
+        call.summary.outcome = 'generation_failed';
+        await frame(settled.body());
+        return;
+      }
+      const { finish, usage } = settled;
+      await frame(chunk({}, finish));
+      if (call.turn.includeUsage) {
+        await frame({
+          id, object: 'chat.completion.chunk', created, model: call.model, system_fingerprint: null, choices: [],
+          usage: { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens },
+        });
+      }
+      await write('data: [DONE]\n\n');
+      return;
+    }
+    // The loop ended without an end: the client went away.
+    await abandon(call);
+  } finally {
+    clearInterval(keepAlive);
+    stopRenew();
+    res.off('close', onClose);
+    if (!res.writableEnded) res.end();
+  }
+}

@@ -1,0 +1,62 @@
+import type { CommandResult } from '../commands/command-result.ts';
+import type { Actor } from '../schemas/common.ts';
+import type { Services } from './context.ts';
+
+// One intake for a user's turn, shared by GraphQL's sendMessage and the OpenAI endpoint: the turn's
+// ids, then StartConversation (when the turn opens a conversation) and SubmitMessage appended in one
+// atomic append, so a refused message never leaves an empty conversation behind. Admission (quotas,
+// shedding, the saga's hint) stays with each caller: GraphQL settles a turn when its generation
+// ends, the OpenAI endpoint when its response does.
+
+export type Turn = {
+  conversationId: string;
+  messageId: string;
+  /** the answer's id, known before anything is appended: a client subscribes to it at once */
+  generationId: string;
+  /** the turn opens this conversation */
+  opens: boolean;
+};
+
+export type TurnInput = {
+  actor: Actor;
+  /** follows the turn through saga, worker and projections */
+  correlationId: string;
+  content: string;
+  parentMessageId?: string | null;
+  /** SubmitMessage's sampling parameters (defaults filled in by the command schema) */
+  params: Record<string, unknown>;
+  /** for a conversation the turn opens: its title (default: the message's opening), system prompt and model */
+  title?: string | null;
+  systemPrompt?: string | null;
+  model: string;
+};
+
+/** ids for a turn in `conversationId`, or in a new conversation when it is null */
+export function newTurn(services: Pick<Services, 'newId'>, conversationId: string | null): Turn {
+  return { conversationId: conversationId ?? services.newId(), messageId: services.newId(), generationId: services.newId(), opens: conversationId === null };
+}
+
+/** start (if the turn opens its conversation) + submit, in one append; `dryRun` decides and appends nothing */
+export function submitTurn(services: Pick<Services, 'commands' | 'newId'>, turn: Turn, input: TurnInput, options: { dryRun?: boolean } = {}): Promise<CommandResult> {
+  const metadata = () => ({ commandId: services.newId(), actor: input.actor, correlationId: input.correlationId });
+  const submit = {
+    type: 'SubmitMessage',
+    data: { conversationId: turn.conversationId, messageId: turn.messageId, generationId: turn.generationId, content: input.content, parentMessageId: input.parentMessageId ?? null, params: input.params },
+    metadata: metadata(),
+  };
+  if (!turn.opens) return services.commands.executeAll([submit], options);
+  const start = {
+    type: 'StartConversation',
+    data: { conversationId: turn.conversationId, title: input.title ?? defaultTitle(input.content), systemPrompt: input.systemPrompt ?? null, model: input.model },
+    metadata: metadata(),
+  };
+  return services.commands.executeAll([start, submit], options);
+}
+
+/** a conversation's default title: the opening of its first message, cut on a character boundary */
+export function defaultTitle(content: string): string {
+  let title = content.replace(/\u0000/g, '').trim().slice(0, 60);
+  // A cut between the halves of a surrogate pair (an emoji) would leave invalid text.
+  if (/[\uD800-\uDBFF]$/.test(title)) title = title.slice(0, -1);
+  return title.trim() || 'New conversation';
+}
