@@ -13,6 +13,7 @@ import { handleAuditExport } from './http/audit-export.ts';
 import { answerUnreadBody, ClientGoneError, MAX_BODY_BYTES, readBody } from './http/body.ts';
 import { createHealthRoute, type Readiness } from './http/health.ts';
 import { sendJson } from './http/json.ts';
+import { BAD_TARGET, requestUrl } from './http/request-url.ts';
 
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 
@@ -79,7 +80,8 @@ export function createApi({ services, routes = [], resolvers = [], ready, plugin
   ];
 
   const server: Server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req);
+    if (!url) return void sendJson(res, 400, BAD_TARGET);
     try {
       for (const route of [...builtIn, ...routes]) if (await route(req, res, url)) return;
       if (url.pathname === '/graphql' || url.pathname === '/graphql/stream') return void (await serveGraphql(req, res));

@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { HttpRoute } from '../server.ts';
+import { requestUrl } from './request-url.ts';
 import { queryCounts } from '../../eventstore/postgres/query-counter.ts';
 
 // GET /metrics in the Prometheus text format. Each process exposes its own registry: an API
@@ -184,8 +185,7 @@ export class Metrics {
   observeHttp(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     res.once('close', () => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      this.httpDuration.observe({ method: req.method ?? 'GET', route: routeOf(url.pathname), status: String(res.statusCode) }, (performance.now() - started) / 1000);
+      this.httpDuration.observe({ method: req.method ?? 'GET', route: routeOf(requestUrl(req)?.pathname ?? ''), status: String(res.statusCode) }, (performance.now() - started) / 1000);
     });
   }
 }

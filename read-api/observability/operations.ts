@@ -20,6 +20,7 @@ import type { RuntimeConfig } from '../../schemas/runtime-config.ts';
 import type { Services } from '../context.ts';
 import { createHealthRoute, readinessChecks, type Readiness } from '../http/health.ts';
 import { sendJson } from '../http/json.ts';
+import { BAD_TARGET, requestUrl } from '../http/request-url.ts';
 import { createMetricsRoute, Metrics } from '../http/metrics.ts';
 import { PromptBudget } from '../openai/prompt-budget.ts';
 import { createOpenAiRoute, InFlight } from '../openai/routes.ts';
@@ -183,7 +184,8 @@ export class Operations {
     if (this.config.PARLEY_METRICS_PORT === undefined) return;
     const routes = [createHealthRoute(this.ready), createMetricsRoute(this.metrics)];
     const server = createServer(async (req, res) => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      const url = requestUrl(req);
+      if (!url) return void sendJson(res, 400, BAD_TARGET);
       try {
         for (const route of routes) if (await route(req, res, url)) return;
         sendJson(res, 404, { error: { message: `no route for ${req.method} ${url.pathname}`, code: 'NOT_FOUND' } });

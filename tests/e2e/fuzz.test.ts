@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from 'graphql-sse';
-import { collectPools, normalTurn, runFuzz, type FuzzPools } from '../support/fuzz-arbitraries.ts';
+import fc from 'fast-check';
+import { collectPools, hostileTarget, normalTurn, runFuzz, sendRawTarget, type FuzzPools } from '../support/fuzz-arbitraries.ts';
 import { graphqlClient, startTestServer, type TestServer } from '../support/server.ts';
 
 // Hostile input never reaches a 500, an INTERNAL error or a hang. A reduced run of the fuzz that
@@ -104,6 +105,18 @@ describe('hostile input', () => {
     assert.equal(report.requests, RUNS);
     // it reached the API, not only its front door
     assert.ok((report.byStatus['200'] ?? 0) > 0 && (report.byStatus['400'] ?? 0) > 0, JSON.stringify(report.byStatus));
+  });
+
+  it('answers request targets that are no URL (GET // HTTP/1.1) with a 4xx, and keeps serving', async () => {
+    // One such request used to throw outside every route's try and stop the process.
+    const targets = ['//', '//@', '//a:b', ...fc.sample(hostileTarget, { numRuns: 60, seed: SEED })];
+    for (const target of targets) {
+      const { status, failure } = await sendRawTarget(server.url, target.length % 2 ? 'GET' : 'POST', target);
+      assert.equal(failure, null, `${target}: ${failure}`);
+      assert.ok(status !== null && status < 500, `${target} → ${status}`);
+    }
+    assert.equal((await sendRawTarget(server.url, 'GET', '//')).status, 400);
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
   });
 
   it('still answers an ordinary turn afterwards', async () => {

@@ -10,7 +10,7 @@
 // for a while and closing is a pass; every other response must end.
 import fc from 'fast-check';
 
-export { runFuzz, collectPools, normalTurn, type FuzzOptions, type FuzzReport, type FuzzFailure } from './fuzz-runner.ts';
+export { runFuzz, collectPools, normalTurn, sendRawTarget, type FuzzOptions, type FuzzReport, type FuzzFailure } from './fuzz-runner.ts';
 
 export type FuzzRequest = {
   method: string;
@@ -284,3 +284,12 @@ export function fuzzRequests(pools: FuzzPools = EMPTY_POOLS): fc.Arbitrary<FuzzR
     { weight: 1, arbitrary: authRequest },
   );
 }
+
+/**
+ * Request targets as a raw HTTP/1.1 request line carries them ("GET <target> HTTP/1.1"), including
+ * ones fetch would normalise away ("//", "//@", "///x"): for sendRawTarget in fuzz-runner.ts.
+ */
+export const hostileTarget: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('//', '///', '//@', '//a:b', '//[', '/%', '/%zz', '/%00', '*', '/graphql?query=%E0%A4%A', '//graphql', '/v1//models', '/v1/models/%E0%A4%A', '/v1/events?after=%FF'),
+  fc.array(fc.constantFrom('/', '/', '@', ':', '[', ']', '%', '?', '#', '.', 'v1', 'graphql', 'models', 'events', '%2F', '%00', 'x'), { minLength: 1, maxLength: 8 }).map((parts) => parts.join('')).filter((t) => !/\s/.test(t)),
+);

@@ -197,3 +197,21 @@ export async function collectPools(baseUrl: string, token: string): Promise<Fuzz
     safetyEventIds: [],
   };
 }
+
+/** One raw HTTP/1.1 request with this exact target (fetch would normalise it); its status, or the failure. */
+export async function sendRawTarget(baseUrl: string, method: string, target: string, timeoutMs = 10_000): Promise<{ status: number | null; failure: string | null }> {
+  const { hostname, port } = new URL(baseUrl);
+  const { connect } = await import('node:net');
+  return new Promise((resolve) => {
+    let out = '';
+    const socket = connect(Number(port), hostname, () => socket.write(`${method} ${target} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`));
+    const timer = setTimeout(() => { socket.destroy(); resolve({ status: null, failure: `hang: no answer within ${timeoutMs} ms` }); }, timeoutMs);
+    socket.on('data', (d) => (out += d.toString('latin1')));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(out)?.[1] ?? NaN);
+      resolve(Number.isNaN(status) ? { status: null, failure: `no HTTP answer: ${JSON.stringify(out.slice(0, 100))}` } : { status, failure: status >= 500 ? out.slice(0, 300) : null });
+    });
+    socket.on('error', (e) => { clearTimeout(timer); resolve({ status: null, failure: e.message }); });
+  });
+}
