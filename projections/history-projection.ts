@@ -1,6 +1,9 @@
 import type { Knex } from 'knex';
 import type { RecordedEvent } from '../eventstore/port.ts';
+import { SEALED_CHUNK_SEPARATOR } from '../eventstore/crypto/read-model-cipher.ts';
+import { insertIgnoring, rowsWhereIn } from './batch-sql.ts';
 import type { ApplyContext, Projection, TableNames } from './projection.ts';
+import { RowPatches } from './row-patches.ts';
 import { sealerFor } from './sealed-text.ts';
 
 type T = 'history_conversations' | 'history_messages';
@@ -69,120 +72,155 @@ export const historyProjection: Projection<T> = {
     `);
   },
 
+  // A batch costs a handful of statements, not one or two per event: rows created (conversations,
+  // then messages), then every change to existing rows folded per row and written with one
+  // statement per table (row-patches.ts). Erasures cut the batch: what came before is written, then
+  // the rows are deleted, as applying the events one by one would.
   async apply(trx, events, n, context) {
-    for (const e of events) await applyOne(trx, e, n, context);
+    let segment: RecordedEvent[] = [];
+    for (const e of events) {
+      if (e.type === 'UserDataErased' || e.type === 'ConversationErased') {
+        await applySegment(trx, segment, n, context);
+        segment = [];
+        await erase(trx, e, n);
+      } else {
+        segment.push(e);
+      }
+    }
+    await applySegment(trx, segment, n, context);
   },
 };
 
-async function applyOne(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T>, context?: ApplyContext): Promise<void> {
-  const at = e.metadata.occurredAt;
-  const seq = Number(e.position.split('/')[1]);
+const CONVERSATION_COLUMNS = { title: 'text', kid: 'text', deleted: 'boolean', updated_at: 'timestamptz' };
+const MESSAGE_COLUMNS = {
+  kid: 'text', status: 'text', safety_verdict: 'text', safety_categories: 'jsonb', finish_reason: 'text', error: 'text',
+  prompt_tokens: 'int', completion_tokens: 'int', ttft_ms: 'double precision', tpot_ms: 'double precision',
+  feedback_rating: 'text', feedback_comment: 'text', updated_at: 'timestamptz',
+};
+
+async function applySegment(trx: Knex.Transaction, events: RecordedEvent[], n: TableNames<T>, context?: ApplyContext): Promise<void> {
+  if (events.length === 0) return;
   const C = n.history_conversations;
   const M = n.history_messages;
-  switch (e.type) {
-    case 'ConversationStarted': {
-      const d = e.data;
-      const s = await sealerFor(context, e);
-      await trx(C).insert({
-        id: d.conversationId, owner_id: d.ownerId, tenant_id: d.tenantId, title: s.text('history_conversations.title', d.conversationId, d.title),
-        system_prompt: s.nullable('history_conversations.system_prompt', d.conversationId, d.systemPrompt), kid: s.kid,
-        model: d.model, created_at: at, updated_at: at, seq,
-      }).onConflict('id').ignore();
-      return;
+  const started: Record<string, unknown>[] = [];
+  const created: Record<string, unknown>[] = []; // messages
+  // A user message needs its conversation (started before it, in this batch or earlier) and takes
+  // its owner from there: the owners of the conversations the batch writes to, read once.
+  const owners = new Map((await rowsWhereIn<{ id: string; owner_id: string }>(trx, C, 'id',
+    events.flatMap((e) => (e.type === 'MessageSubmitted' ? [e.data.conversationId] : [])), ['id', 'owner_id'])).map((c) => [c.id, c.owner_id]));
+  const conversations = new RowPatches(CONVERSATION_COLUMNS);
+  const messages = new RowPatches(MESSAGE_COLUMNS, { text: 'content', count: 'token_count', attempt: 'attempt' });
+  for (const e of events) {
+    const at = e.metadata.occurredAt;
+    const seq = Number(e.position.split('/')[1]);
+    switch (e.type) {
+      case 'ConversationStarted': {
+        const d = e.data;
+        const s = await sealerFor(context, e);
+        if (!owners.has(d.conversationId)) owners.set(d.conversationId, d.ownerId); // a row already there is kept
+        started.push({
+          id: d.conversationId, owner_id: d.ownerId, tenant_id: d.tenantId, title: s.text('history_conversations.title', d.conversationId, d.title),
+          system_prompt: s.nullable('history_conversations.system_prompt', d.conversationId, d.systemPrompt), kid: s.kid,
+          model: d.model, created_at: at, updated_at: at, seq,
+        });
+        break;
+      }
+      case 'ConversationRenamed': {
+        const s = await sealerFor(context, e);
+        const id = e.data.conversationId;
+        conversations.set(id, { title: s.text('history_conversations.title', id, e.data.title), ...(s.kid ? { kid: s.kid } : {}), updated_at: at });
+        break;
+      }
+      case 'ConversationDeleted':
+        conversations.set(e.data.conversationId, { deleted: true, updated_at: at });
+        break;
+      case 'MessageSubmitted': {
+        const d = e.data;
+        const owner = owners.get(d.conversationId);
+        if (!owner) break;
+        const s = await sealerFor(context, e);
+        created.push({
+          id: d.messageId, conversation_id: d.conversationId, owner_id: owner, role: 'user',
+          content: s.text('history_messages.content', d.messageId, d.content), kid: s.kid,
+          status: 'pending', parent_id: d.parentMessageId, generation_id: d.generationId, created_at: at, updated_at: at, seq,
+        });
+        conversations.add(d.conversationId, 'message_count', 1);
+        conversations.set(d.conversationId, { updated_at: at });
+        break;
+      }
+      case 'SafetyChecked': {
+        const d = e.data;
+        const id = d.stage === 'input' ? d.messageId : d.generationId;
+        if (!id) break;
+        messages.set(id, {
+          safety_verdict: d.verdict, safety_categories: d.categories, updated_at: at,
+          ...(d.stage === 'input' ? { status: d.verdict === 'blocked' ? 'blocked' : 'completed' } : {}),
+        });
+        break;
+      }
+      case 'GenerationRequested': {
+        const d = e.data;
+        created.push({
+          id: d.generationId, conversation_id: d.conversationId, owner_id: d.ownerId, role: 'assistant', status: 'streaming',
+          reply_to: d.messageId, generation_id: d.generationId, sibling_of: d.siblingOf, prompt_tokens: d.context.promptTokens,
+          created_at: at, updated_at: at, seq,
+        });
+        conversations.add(d.conversationId, 'message_count', 1);
+        conversations.set(d.conversationId, { updated_at: at });
+        break;
+      }
+      case 'TokensGenerated': {
+        const d = e.data;
+        const s = await sealerFor(context, e);
+        // A retry attempt restarts the text; within an attempt chunks are contiguous.
+        messages.chunk(d.generationId, d.attempt, s.text('history_messages.content', d.generationId, d.text), d.tokenIds.length, s.kid ? SEALED_CHUNK_SEPARATOR : '');
+        messages.set(d.generationId, { ...(s.kid ? { kid: s.kid } : {}), updated_at: at });
+        break;
+      }
+      case 'GenerationCompleted': {
+        const d = e.data;
+        messages.set(d.generationId, {
+          status: d.finishReason === 'content_filter' ? 'blocked' : 'completed', finish_reason: d.finishReason,
+          prompt_tokens: d.usage.promptTokens, completion_tokens: d.usage.completionTokens, ttft_ms: d.ttftMs, tpot_ms: d.tpotMs, updated_at: at,
+        });
+        break;
+      }
+      case 'GenerationFailed':
+        messages.set(e.data.generationId, { status: 'failed', error: e.data.reason, updated_at: at });
+        break;
+      case 'GenerationCancelled':
+        messages.set(e.data.generationId, { status: 'cancelled', finish_reason: 'cancelled', completion_tokens: e.data.usage?.completionTokens ?? null, updated_at: at });
+        break;
+      case 'FeedbackGiven': {
+        // The latest feedback replaces the earlier one.
+        const s = await sealerFor(context, e);
+        const id = e.data.generationId;
+        messages.set(id, {
+          feedback_rating: e.data.rating, feedback_comment: s.nullable('history_messages.feedback_comment', id, e.data.comment),
+          ...(s.kid ? { kid: s.kid } : {}), updated_at: at,
+        });
+        break;
+      }
+      default:
+        break;
     }
-    case 'ConversationRenamed': {
-      const s = await sealerFor(context, e);
-      const id = e.data.conversationId;
-      await trx(C).where({ id }).update({ title: s.text('history_conversations.title', id, e.data.title), ...(s.kid ? { kid: s.kid } : {}), updated_at: at });
-      return;
-    }
-    case 'ConversationDeleted':
-      await trx(C).where({ id: e.data.conversationId }).update({ deleted: true, updated_at: at });
-      return;
-    case 'MessageSubmitted': {
-      const d = e.data;
-      const conv = await trx(C).where({ id: d.conversationId }).first('owner_id');
-      if (!conv) return;
-      const s = await sealerFor(context, e);
-      await trx(M).insert({
-        id: d.messageId, conversation_id: d.conversationId, owner_id: conv.owner_id, role: 'user',
-        content: s.text('history_messages.content', d.messageId, d.content), kid: s.kid,
-        status: 'pending', parent_id: d.parentMessageId, generation_id: d.generationId, created_at: at, updated_at: at, seq,
-      }).onConflict('id').ignore();
-      await trx(C).where({ id: d.conversationId }).update({ message_count: trx.raw('message_count + 1'), updated_at: at });
-      return;
-    }
-    case 'SafetyChecked': {
-      const d = e.data;
-      const id = d.stage === 'input' ? d.messageId : d.generationId;
-      if (!id) return;
-      const patch: Record<string, unknown> = { safety_verdict: d.verdict, safety_categories: JSON.stringify(d.categories), updated_at: at };
-      if (d.stage === 'input') patch.status = d.verdict === 'blocked' ? 'blocked' : 'completed';
-      await trx(M).where({ id }).update(patch);
-      return;
-    }
-    case 'GenerationRequested': {
-      const d = e.data;
-      await trx(M).insert({
-        id: d.generationId, conversation_id: d.conversationId, owner_id: d.ownerId, role: 'assistant', status: 'streaming',
-        reply_to: d.messageId, generation_id: d.generationId, sibling_of: d.siblingOf, prompt_tokens: d.context.promptTokens,
-        created_at: at, updated_at: at, seq,
-      }).onConflict('id').ignore();
-      await trx(C).where({ id: d.conversationId }).update({ message_count: trx.raw('message_count + 1'), updated_at: at });
-      return;
-    }
-    case 'TokensGenerated': {
-      const d = e.data;
-      const s = await sealerFor(context, e);
-      const chunk = s.text('history_messages.content', d.generationId, d.text);
-      // A retry attempt restarts the text; within an attempt chunks are contiguous.
-      await trx(M).where({ id: d.generationId }).update({
-        content: trx.raw(`case when attempt < ? then ? else content || ${s.appendSql} end`, [d.attempt, chunk, chunk]),
-        ...(s.kid ? { kid: s.kid } : {}),
-        token_count: trx.raw('case when attempt < ? then ? else token_count + ? end', [d.attempt, d.tokenIds.length, d.tokenIds.length]),
-        attempt: trx.raw('greatest(attempt, ?)', [d.attempt]),
-        updated_at: at,
-      });
-      return;
-    }
-    case 'GenerationCompleted': {
-      const d = e.data;
-      await trx(M).where({ id: d.generationId }).update({
-        status: d.finishReason === 'content_filter' ? 'blocked' : 'completed', finish_reason: d.finishReason,
-        prompt_tokens: d.usage.promptTokens, completion_tokens: d.usage.completionTokens, ttft_ms: d.ttftMs, tpot_ms: d.tpotMs, updated_at: at,
-      });
-      return;
-    }
-    case 'GenerationFailed':
-      await trx(M).where({ id: e.data.generationId }).update({ status: 'failed', error: e.data.reason, updated_at: at });
-      return;
-    case 'GenerationCancelled':
-      await trx(M).where({ id: e.data.generationId }).update({
-        status: 'cancelled', finish_reason: 'cancelled', completion_tokens: e.data.usage?.completionTokens ?? null, updated_at: at,
-      });
-      return;
-    case 'FeedbackGiven': {
-      // The latest feedback replaces the earlier one.
-      const s = await sealerFor(context, e);
-      const id = e.data.generationId;
-      await trx(M).where({ id }).update({
-        feedback_rating: e.data.rating, feedback_comment: s.nullable('history_messages.feedback_comment', id, e.data.comment),
-        ...(s.kid ? { kid: s.kid } : {}), updated_at: at,
-      });
-      return;
-    }
-    case 'UserDataErased': {
-      // A user is (tenant, user): the same user id in another tenant keeps its history.
-      const theirs = trx(C).where({ owner_id: e.data.userId, tenant_id: e.data.tenantId }).select('id');
-      await trx(M).whereIn('conversation_id', theirs).delete();
-      await trx(C).where({ owner_id: e.data.userId, tenant_id: e.data.tenantId }).delete();
-      return;
-    }
-    case 'ConversationErased':
-      await trx(M).where({ conversation_id: e.data.conversationId }).delete();
-      await trx(C).where({ id: e.data.conversationId }).delete();
-      return;
-    default:
-      return;
+  }
+  await insertIgnoring(trx, C, started, 'id');
+  await insertIgnoring(trx, M, created, 'id');
+  await conversations.write(trx, C);
+  await messages.write(trx, M);
+}
+
+async function erase(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T>): Promise<void> {
+  const C = n.history_conversations;
+  const M = n.history_messages;
+  if (e.type === 'UserDataErased') {
+    // A user is (tenant, user): the same user id in another tenant keeps its history.
+    const theirs = trx(C).where({ owner_id: e.data.userId, tenant_id: e.data.tenantId }).select('id');
+    await trx(M).whereIn('conversation_id', theirs).delete();
+    await trx(C).where({ owner_id: e.data.userId, tenant_id: e.data.tenantId }).delete();
+  } else if (e.type === 'ConversationErased') {
+    await trx(M).where({ conversation_id: e.data.conversationId }).delete();
+    await trx(C).where({ id: e.data.conversationId }).delete();
   }
 }

@@ -1,6 +1,9 @@
 import type { Knex } from 'knex';
 import type { RecordedEvent } from '../eventstore/port.ts';
+import { SEALED_CHUNK_SEPARATOR } from '../eventstore/crypto/read-model-cipher.ts';
+import { insertIgnoring, rowsWhereIn } from './batch-sql.ts';
 import type { ApplyContext, Projection, TableNames } from './projection.ts';
+import { RowPatches } from './row-patches.ts';
 import { sealerFor } from './sealed-text.ts';
 
 type T = 'rlhf_conversations' | 'rlhf_messages' | 'rlhf_generations';
@@ -46,82 +49,104 @@ export const rlhfProjection: Projection<T> = {
     `);
   },
 
+  // A batch costs a handful of statements, not one or two per event: rows created, then every change
+  // folded per row and written with one statement per table (row-patches.ts). Erasures cut the
+  // batch: what came before is written, then the rows are deleted, as one by one.
   async apply(trx, events, n, context) {
-    for (const e of events) await applyOne(trx, e, n, context);
+    let segment: RecordedEvent[] = [];
+    for (const e of events) {
+      if (e.type === 'UserDataErased' || e.type === 'ConversationErased') {
+        await applySegment(trx, segment, n, context);
+        segment = [];
+        await erase(trx, e, n);
+      } else {
+        segment.push(e);
+      }
+    }
+    await applySegment(trx, segment, n, context);
   },
 };
 
-async function applyOne(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T>, context?: ApplyContext) {
-  const seq = Number(e.position.split('/')[1]);
-  switch (e.type) {
-    case 'ConversationStarted': {
-      const s = await sealerFor(context, e);
-      const id = e.data.conversationId;
-      await trx(n.rlhf_conversations).insert({
-        id, owner_id: e.data.ownerId, tenant_id: e.data.tenantId, system_prompt: s.nullable('rlhf_conversations.system_prompt', id, e.data.systemPrompt), kid: s.kid,
-      }).onConflict('id').ignore();
-      return;
+async function applySegment(trx: Knex.Transaction, events: RecordedEvent[], n: TableNames<T>, context?: ApplyContext): Promise<void> {
+  if (events.length === 0) return;
+  const conversations: Record<string, unknown>[] = [];
+  const messages: Record<string, unknown>[] = [];
+  const generations: Record<string, unknown>[] = [];
+  const deleted = new RowPatches({ deleted: 'boolean' });
+  const changed = new RowPatches({ status: 'text', completed_seq: 'bigint', rating: 'text', comment: 'text', kid: 'text' }, { text: 'text', attempt: 'attempt' });
+  // A message needs its conversation (started before it, in this batch or earlier): owners read once.
+  const owners = new Map((await rowsWhereIn<{ id: string; owner_id: string }>(trx, n.rlhf_conversations, 'id',
+    events.flatMap((e) => (e.type === 'MessageSubmitted' ? [e.data.conversationId] : [])), ['id', 'owner_id'])).map((c) => [c.id, c.owner_id]));
+  for (const e of events) {
+    const seq = Number(e.position.split('/')[1]);
+    switch (e.type) {
+      case 'ConversationStarted': {
+        const s = await sealerFor(context, e);
+        const id = e.data.conversationId;
+        if (!owners.has(id)) owners.set(id, e.data.ownerId); // a row already there is kept
+        conversations.push({
+          id, owner_id: e.data.ownerId, tenant_id: e.data.tenantId, system_prompt: s.nullable('rlhf_conversations.system_prompt', id, e.data.systemPrompt), kid: s.kid,
+        });
+        break;
+      }
+      case 'ConversationDeleted':
+        deleted.set(e.data.conversationId, { deleted: true });
+        break;
+      case 'MessageSubmitted': {
+        const owner = owners.get(e.data.conversationId);
+        if (!owner) break;
+        const s = await sealerFor(context, e);
+        const id = e.data.messageId;
+        messages.push({ id, conversation_id: e.data.conversationId, owner_id: owner, content: s.text('rlhf_messages.content', id, e.data.content), seq, kid: s.kid });
+        break;
+      }
+      case 'GenerationRequested':
+        generations.push({
+          id: e.data.generationId, conversation_id: e.data.conversationId, message_id: e.data.messageId, owner_id: e.data.ownerId,
+          included_message_ids: JSON.stringify(e.data.context.includedMessageIds), sibling_of: e.data.siblingOf, status: 'streaming', seq,
+        });
+        break;
+      case 'TokensGenerated': {
+        const s = await sealerFor(context, e);
+        const id = e.data.generationId;
+        changed.chunk(id, e.data.attempt, s.text('rlhf_generations.text', id, e.data.text), 0, s.kid ? SEALED_CHUNK_SEPARATOR : '');
+        if (s.kid) changed.set(id, { kid: s.kid });
+        break;
+      }
+      case 'GenerationCompleted':
+        changed.set(e.data.generationId, { status: e.data.finishReason === 'content_filter' ? 'blocked' : 'completed', completed_seq: seq });
+        break;
+      case 'GenerationFailed':
+      case 'GenerationCancelled':
+        changed.set(e.data.generationId, { status: e.type === 'GenerationFailed' ? 'failed' : 'cancelled' });
+        break;
+      case 'FeedbackGiven': {
+        const s = await sealerFor(context, e);
+        const id = e.data.generationId;
+        changed.set(id, { rating: e.data.rating, comment: s.nullable('rlhf_generations.comment', id, e.data.comment), ...(s.kid ? { kid: s.kid } : {}) });
+        break;
+      }
+      default:
+        break;
     }
-    case 'ConversationDeleted':
-      await trx(n.rlhf_conversations).where({ id: e.data.conversationId }).update({ deleted: true });
-      return;
-    case 'MessageSubmitted': {
-      const conv = await trx(n.rlhf_conversations).where({ id: e.data.conversationId }).first('owner_id');
-      if (!conv) return;
-      const s = await sealerFor(context, e);
-      const id = e.data.messageId;
-      await trx(n.rlhf_messages).insert({
-        id, conversation_id: e.data.conversationId, owner_id: conv.owner_id, content: s.text('rlhf_messages.content', id, e.data.content), seq, kid: s.kid,
-      }).onConflict('id').ignore();
-      return;
-    }
-    case 'GenerationRequested':
-      await trx(n.rlhf_generations).insert({
-        id: e.data.generationId, conversation_id: e.data.conversationId, message_id: e.data.messageId, owner_id: e.data.ownerId,
-        included_message_ids: JSON.stringify(e.data.context.includedMessageIds), sibling_of: e.data.siblingOf, status: 'streaming', seq,
-      }).onConflict('id').ignore();
-      return;
-    case 'TokensGenerated': {
-      const s = await sealerFor(context, e);
-      const chunk = s.text('rlhf_generations.text', e.data.generationId, e.data.text);
-      await trx(n.rlhf_generations).where({ id: e.data.generationId }).update({
-        text: trx.raw(`case when attempt < ? then ? else text || ${s.appendSql} end`, [e.data.attempt, chunk, chunk]),
-        attempt: trx.raw('greatest(attempt, ?)', [e.data.attempt]),
-        ...(s.kid ? { kid: s.kid } : {}),
-      });
-      return;
-    }
-    case 'GenerationCompleted':
-      await trx(n.rlhf_generations).where({ id: e.data.generationId }).update({
-        status: e.data.finishReason === 'content_filter' ? 'blocked' : 'completed', completed_seq: seq,
-      });
-      return;
-    case 'GenerationFailed':
-    case 'GenerationCancelled':
-      await trx(n.rlhf_generations).where({ id: e.data.generationId }).update({ status: e.type === 'GenerationFailed' ? 'failed' : 'cancelled' });
-      return;
-    case 'FeedbackGiven': {
-      const s = await sealerFor(context, e);
-      const id = e.data.generationId;
-      await trx(n.rlhf_generations).where({ id }).update({
-        rating: e.data.rating, comment: s.nullable('rlhf_generations.comment', id, e.data.comment), ...(s.kid ? { kid: s.kid } : {}),
-      });
-      return;
-    }
-    case 'ConversationErased':
-      await trx(n.rlhf_generations).where({ conversation_id: e.data.conversationId }).delete();
-      await trx(n.rlhf_messages).where({ conversation_id: e.data.conversationId }).delete();
-      await trx(n.rlhf_conversations).where({ id: e.data.conversationId }).delete();
-      return;
-    case 'UserDataErased': {
-      // A user is (tenant, user): the same user id in another tenant keeps its data.
-      const theirs = trx(n.rlhf_conversations).where({ owner_id: e.data.userId, tenant_id: e.data.tenantId }).select('id');
-      await trx(n.rlhf_generations).whereIn('conversation_id', theirs).delete();
-      await trx(n.rlhf_messages).whereIn('conversation_id', theirs).delete();
-      await trx(n.rlhf_conversations).where({ owner_id: e.data.userId, tenant_id: e.data.tenantId }).delete();
-      return;
-    }
-    default:
-      return;
+  }
+  await insertIgnoring(trx, n.rlhf_conversations, conversations, 'id');
+  await insertIgnoring(trx, n.rlhf_messages, messages, 'id');
+  await insertIgnoring(trx, n.rlhf_generations, generations, 'id');
+  await deleted.write(trx, n.rlhf_conversations);
+  await changed.write(trx, n.rlhf_generations);
+}
+
+async function erase(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T>): Promise<void> {
+  if (e.type === 'ConversationErased') {
+    await trx(n.rlhf_generations).where({ conversation_id: e.data.conversationId }).delete();
+    await trx(n.rlhf_messages).where({ conversation_id: e.data.conversationId }).delete();
+    await trx(n.rlhf_conversations).where({ id: e.data.conversationId }).delete();
+  } else if (e.type === 'UserDataErased') {
+    // A user is (tenant, user): the same user id in another tenant keeps its data.
+    const theirs = trx(n.rlhf_conversations).where({ owner_id: e.data.userId, tenant_id: e.data.tenantId }).select('id');
+    await trx(n.rlhf_generations).whereIn('conversation_id', theirs).delete();
+    await trx(n.rlhf_messages).whereIn('conversation_id', theirs).delete();
+    await trx(n.rlhf_conversations).where({ owner_id: e.data.userId, tenant_id: e.data.tenantId }).delete();
   }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Knex } from 'knex';
 import { CommandHandler } from '../../commands/command-handler.ts';
@@ -96,13 +96,13 @@ describe('projection runner', () => {
 // Projections apply a batch with a few multi-row statements; the tables must not depend on where
 // the batches are cut: one event at a time (the runner catching up live), odd-sized batches, and
 // the whole log at once (a rebuild) give the same rows.
-describe('projections: any batching gives the same read model', () => {
+for (const encrypted of [false, true]) describe(`projections: any batching gives the same read model${encrypted ? ' (text sealed)' : ''}`, () => {
   let db: TestDatabase;
   let store: PostgresEventStore;
   let knex: Knex;
   before(async () => {
     db = await createTestDatabase();
-    store = await new PostgresEventStore({ connectionString: db.url, pollMs: 100 }).start();
+    store = await new PostgresEventStore({ connectionString: db.url, pollMs: 100, ...(encrypted ? { encryption: { masterKey: randomBytes(32) } } : {}) }).start();
     knex = createKnex(db.url);
     await setupProjections(knex);
   });
@@ -178,6 +178,7 @@ describe('projections: any batching gives the same read model', () => {
       await logWritten;
       const single = await applyInBatches(p, 1, 'one');
       assert.ok(Object.values(single).some((rows) => rows.length > 0), 'the log reaches this projection');
+      if (encrypted && (p.name === 'history' || p.name === 'rlhf')) assert.match(JSON.stringify(single), /"kid":"[^"]+"/, 'rows hold sealed text');
       assert.deepEqual(await applyInBatches(p, 7, 'seven'), single);
       assert.deepEqual(await applyInBatches(p, 100_000, 'all'), single);
     });
