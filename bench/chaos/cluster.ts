@@ -48,6 +48,14 @@ export class RoleProcess {
   constructor(readonly roles: string, private readonly env: Record<string, string>) {}
 
   get pid(): number { return this.child.pid!; }
+
+  /** How it died, for the report: the first error lines of its output, and its exit code or signal. */
+  deathNote(): string {
+    const lines = this.out.split('\n');
+    const at = lines.findIndex((l) => /Error|error:|FATAL|Unhandled|uncaught/i.test(l));
+    const head = at >= 0 ? lines.slice(Math.max(0, at - 1), at + 4).join(' ').replace(/\s+/g, ' ').slice(0, 600) : this.out.slice(-300);
+    return `process "${this.roles}" (pid ${this.child.pid}) exited (${this.child.exitCode ?? this.child.signalCode}): ${head}`;
+  }
   get alive(): boolean { return this.child.exitCode === null && this.child.signalCode === null; }
 
   async start(): Promise<this> {

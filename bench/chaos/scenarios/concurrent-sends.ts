@@ -5,7 +5,7 @@
 import { Cluster } from '../cluster.ts';
 import { gql, send, tokenFor, type SendResult } from '../client.ts';
 import { duplicateEvents, waitForOutcomes, whereStuck } from '../verify.ts';
-import { check, countBy, quantile, zero, type Scenario } from '../scenario.ts';
+import { check, countBy, failureNotes, quantile, zero, type Scenario } from '../scenario.ts';
 import { progressBar } from '../../../bin/progress.ts';
 
 export const concurrentSends: Scenario = {
@@ -79,7 +79,7 @@ export const concurrentSends: Scenario = {
             ...(failed.length ? [{ name: 'failed', points: failed.map((r) => r.ms).sort((a, b) => a - b).map((ms, i, xs) => [(100 * (i + 1)) / xs.length, ms] as [number, number]) }] : []),
           ],
         },
-        notes: failed.length ? [`first failures: ${failed.slice(0, 3).map((f) => f.code).join(', ')}`] : [],
+        notes: [...failureNotes(results), ...c.procs.filter((p) => !p.alive).map((p) => p.deathNote())],
       };
     } finally {
       bar.stop();

@@ -79,7 +79,7 @@ export const fuzz: Scenario = {
         figures: { requests: report.requests, seconds: report.ms / 1000, byStatus: report.byStatus, byLabel: report.byLabel, rssBaselineMB: mb(baseline), rssPeakMB: mb(peak), rssAfterMB: mb(after) },
         rounds: report.failures.slice(0, 30).map((f) => ({ kind: f.kind, label: f.label, status: f.status, request: f.request.slice(0, 240), detail: f.detail.slice(0, 200) })),
         series: { title: 'API process RSS during the fuzz (last point: 20 s idle after)', xLabel: 'requests sent', yLabel: 'MB', lines: [{ name: 'RSS', points: rss }] },
-        notes: report.failures.length > 30 ? [`${report.failures.length} failures; the first 30 are listed`] : [],
+        notes: [...(report.failures.length > 30 ? [`${report.failures.length} failures; the first 30 are listed`] : []), ...c.procs.filter((p) => !p.alive).map((p) => p.deathNote())],
       };
     } finally {
       bar.stop();

@@ -75,7 +75,7 @@ export const pgTerminate: Scenario = {
         notes: [
           ...failureNotes(sent),
           ...models.tables.filter((t) => t.example).map((t) => `${t.table} differs from its rebuild, e.g. live ${t.example!.live ?? '-'} / rebuilt ${t.example!.rebuilt ?? '-'}`),
-          ...c.procs.filter((p) => !p.alive).map((p) => `process ${p.roles} exited: ${p.out.slice(-600)}`),
+          ...c.procs.filter((p) => !p.alive).map((p) => p.deathNote()),
         ],
       };
     } finally {

@@ -102,7 +102,7 @@ export const redisOutage: Scenario = {
           lostWhere: await whereStuck(c, loggedOutcome.lost), sends: sent.length, acknowledged: acked.length, outcomes: loggedOutcome.byOutcome },
         rounds: rows,
         series: timeline(sent, t0, marks, 'sendMessage outcomes per second through the Redis outages'),
-        notes: c.procs.filter((p) => !p.alive).map((p) => `process ${p.roles} exited: ${p.out.slice(-600)}`),
+        notes: c.procs.filter((p) => !p.alive).map((p) => p.deathNote()),
       };
     } finally {
       stopLoad();
