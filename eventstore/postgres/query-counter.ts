@@ -60,6 +60,7 @@ export function classifyQuery(sql: string): string {
   if (verb === 'begin' || verb === 'commit' || verb === 'rollback' || verb === 'savepoint' || verb === 'release') return `tx:${verb}`;
   if (verb === 'listen' || verb === 'unlisten') return verb;
   if (s.includes('parley_append(')) return 'append';
+  if (s.includes('parley_append_many(')) return 'append_many';
   if (s.includes('generation_jobs')) {
     if (s.includes('insert into') || s.startsWith('insert')) return 'job_enqueue';
     if (s.includes('skip locked')) return s.includes("'failed'") ? 'job_reap' : 'job_claim';
