@@ -82,7 +82,7 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
   let saga: CheckpointedConsumer | null = null;
   if (roles.includes('saga')) {
     const model = loadModel(modelDir);
-    saga = new CheckpointedConsumer(knex, store, generationSaga({ store: ops.observed(store), commands, jobs, model, modelName: config.PARLEY_MODEL, admission: ops.admissionHint }), {
+    saga = new CheckpointedConsumer(knex, store, generationSaga({ store: ops.observed(store), commands, jobs, model, modelName: config.PARLEY_MODEL, admissionMany: ops.admissionHints }), {
       batchSize: 128, onError: ops.onError('saga'),
     });
     saga.start();

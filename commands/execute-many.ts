@@ -22,6 +22,10 @@ export type ExecuteManyOptions = {
   // a process manager's own records); their streams must differ from the commands' streams, and
   // their expected revisions are the caller's: a conflict on one of them is thrown, not retried.
   also?: readonly StreamAppend[];
+  // The caller's copy of some streams' histories (complete, from revision 0; [] for a stream it
+  // knows is new), used instead of reading them on the first try: a process manager that folds
+  // the streams it writes decides without a read. A stale copy costs a conflict, then a read.
+  known?: ReadonlyMap<string, readonly RecordedEvent[]>;
 };
 
 // The events a command's decision yields, with the metadata executeAll gives them: ids derived from
@@ -64,9 +68,11 @@ export async function executeMany(deps: ExecuteManyDeps, groups: readonly unknow
   if (overlap) throw new InvalidEventError(`${overlap.streamId} is written both by a command and by \`also\`: make the event a command of its group`);
   const conflicts = new Map<string, number>();
 
+  const stale = new Set<string>(); // streams whose known copy met a conflict: read from now on
   for (;;) {
     const ids = [...new Set(pending.map((g) => g.streamId))];
-    const histories = new Map(await Promise.all(ids.map(async (s) => [s, await deps.streams.read(s)] as const)));
+    const knownCopy = (s: string) => (stale.has(s) ? undefined : (options.known?.get(s) as RecordedEvent[] | undefined));
+    const histories = new Map(await Promise.all(ids.map(async (s) => [s, knownCopy(s) ?? await deps.streams.read(s)] as const)));
     const occurredAt = deps.now().toISOString();
     const plans = new Map<string, StreamPlan>();
     for (const group of pending) {
@@ -122,6 +128,7 @@ export async function executeMany(deps: ExecuteManyDeps, groups: readonly unknow
       if (!(error instanceof ConcurrencyError)) throw error;
       const hit = pending.filter((g) => g.streamId === error.streamId);
       if (hit.length === 0) throw error; // one of `also`'s streams
+      stale.add(error.streamId);
       const tries = (conflicts.get(error.streamId) ?? 0) + 1;
       conflicts.set(error.streamId, tries);
       if (tries > deps.maxRetries) {

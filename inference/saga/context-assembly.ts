@@ -27,7 +27,12 @@ export class ContextTooLongError extends Error {
 // The turns a message answers to, oldest first, ending with the message itself. A normal message
 // follows the one submitted before it; an edit (parentMessageId) replaces its parent, so it follows
 // whatever the parent followed.
-export async function loadThread(store: EventStore, conversationId: string, messageId: string, events?: RecordedEvent[]): Promise<Thread> {
+// `answerOf` may know earlier answers already (the saga's conversation fold): text, null for none,
+// undefined to read the generation.
+export async function loadThread(
+  store: EventStore, conversationId: string, messageId: string, events?: RecordedEvent[],
+  answerOf: (generationId: string) => string | null | undefined = () => undefined,
+): Promise<Thread> {
   events ??= await store.readStream(`conversation-${conversationId}`);
   const started = events.find((e) => e.type === 'ConversationStarted') as EventOf<'ConversationStarted'> | undefined;
   const messages = events.filter((e) => e.type === 'MessageSubmitted') as EventOf<'MessageSubmitted'>[];
@@ -48,7 +53,10 @@ export async function loadThread(store: EventStore, conversationId: string, mess
   const target = byId.get(messageId)?.m;
   if (!target) throw new Error(`message ${messageId} is not in conversation ${conversationId}`);
   const turns: Turn[] = [];
-  for (const m of chain) turns.push({ messageId: m.data.messageId, user: m.data.content, assistant: answerText(await readGeneration(store, m.data.generationId)) });
+  for (const m of chain) {
+    const known = answerOf(m.data.generationId);
+    turns.push({ messageId: m.data.messageId, user: m.data.content, assistant: known !== undefined ? known : answerText(await readGeneration(store, m.data.generationId)) });
+  }
   turns.push({ messageId, user: target.data.content, assistant: null });
   return { systemPrompt: started?.data.systemPrompt ?? null, turns };
 }

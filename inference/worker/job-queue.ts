@@ -50,6 +50,18 @@ export class JobQueue {
     );
   }
 
+  // A batch of jobs (a burst the saga requested together): one statement, one NOTIFY.
+  async enqueueManyAndNotify(jobs: readonly { generationId: string; priority: number }[], maxAttempts = 3): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.knex.raw(
+      `with queued as (insert into generation_jobs (generation_id, priority, max_attempts)
+                        select g, p, ? from unnest(?::text[], ?::int[]) as j(g, p)
+                       on conflict (generation_id) do nothing)
+       select pg_notify('parley_events', '')`,
+      [maxAttempts, jobs.map((j) => j.generationId), jobs.map((j) => j.priority)],
+    );
+  }
+
   async claim(workerId: string, limit: number): Promise<ClaimedJob[]> {
     if (limit <= 0) return [];
     const { rows } = await this.knex.raw(

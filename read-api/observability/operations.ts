@@ -103,6 +103,7 @@ export class Operations {
 
   /** for the saga: the priority and brownout admission decided for a generation */
   readonly admissionHint = (generationId: string) => this.hints.get(generationId).catch(() => null);
+  readonly admissionHints = (generationIds: readonly string[]) => this.hints.getMany(generationIds).catch(() => new Map<string, { priority: number; brownout: boolean }>());
 
   engine(engine: InferenceEngine): InferenceEngine {
     this.engineRef = engine;

@@ -41,6 +41,14 @@ export class AdmissionHints {
     return row ? { priority: row.priority, brownout: row.brownout } : null;
   }
 
+  /** many generations' hints in one query (the saga's batch) */
+  async getMany(generationIds: readonly string[]): Promise<Map<string, AdmissionHint>> {
+    if (generationIds.length === 0) return new Map();
+    const rows: { generation_id: string; priority: number; brownout: boolean }[] = await this.knex('generation_admissions')
+      .whereIn('generation_id', generationIds as string[]).select('generation_id', 'priority', 'brownout');
+    return new Map(rows.map((r) => [r.generation_id, { priority: r.priority, brownout: r.brownout }]));
+  }
+
   async delete(generationId: string): Promise<void> {
     await this.knex('generation_admissions').where({ generation_id: generationId }).delete();
   }

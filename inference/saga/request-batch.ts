@@ -1,0 +1,141 @@
+import { trace } from '@opentelemetry/api';
+import type { CommandHandler } from '../../commands/command-handler.ts';
+import type { CommandResult } from '../../commands/command-result.ts';
+import { deterministicEventId } from '../../commands/event-ids.ts';
+import type { RecordedEvent } from '../../eventstore/port.ts';
+import type { Actor } from '../../schemas/common.ts';
+import type { EventOf, InputCheck } from '../../schemas/events.ts';
+import { packTokenIds } from '../../schemas/prompt.ts';
+import { checkInput, refusalFor, toSafetyCheckedData } from '../../safety/index.ts';
+import type { JobQueue } from '../worker/job-queue.ts';
+import { ContextTooLongError, fitToContext, loadThread, type ChatModel } from './context-assembly.ts';
+import type { ConversationCache } from './conversation-cache.ts';
+
+export type Message = EventOf<'MessageSubmitted'> & RecordedEvent;
+
+export type BatchDeps = {
+  store: Parameters<typeof loadThread>[0];
+  commands: CommandHandler;
+  jobs: JobQueue;
+  model: ChatModel;
+  cache: ConversationCache;
+  actor: Actor;
+  // What the API's admission decided (tier priority, brownout), for many generations at once.
+  admission?: (generationIds: readonly string[]) => Promise<Map<string, { priority: number; brownout: boolean }>>;
+};
+
+// The command id of the saga's own RequestGeneration for a message: deterministic, so a replay is a no-op.
+export const requestCommandId = (generationId: string) => `saga:request:${generationId}`;
+// ... and of its input decision for a message (the event id it yields is the one v1 sagas wrote directly).
+export const safetyCommandId = (messageId: string) => `saga:safety:${messageId}`;
+
+async function inSpan<T>(name: string, attributes: Record<string, string>, fn: () => Promise<T> | T): Promise<T> {
+  return trace.getTracer('parley').startActiveSpan(name, { attributes }, async (span) => {
+    try { return await fn(); } finally { span.end(); }
+  });
+}
+
+// A burst of submitted messages, requested together: the conversations come from the saga's fold
+// (a read only for one it does not hold), every message's input is checked, and every input decision
+// (RecordSafetyCheck, on its conversation) and every request (RequestGeneration, with the refusal or
+// the failure when there is one, on its generation) is decided and appended in ONE executeMany — one
+// appendMany, all or nothing — and the jobs are queued with one statement and one NOTIFY. A crash
+// anywhere replays the batch: command ids are deterministic, so what was appended is found again, and
+// a message whose decision is already recorded acts on that decision instead of checking again.
+export async function requestBatch(deps: BatchDeps, messages: readonly Message[]): Promise<void> {
+  if (messages.length === 0) return;
+  const conversations = await deps.cache.load(messages.map((m) => m.data.conversationId));
+  const hints = (await deps.admission?.(messages.map((m) => m.data.generationId))) ?? new Map();
+  const groups: unknown[][] = [];
+  const known = new Map<string, RecordedEvent[]>();
+  const queue: { generationId: string; priority: number }[] = [];
+
+  for (const e of messages) {
+    const d = e.data;
+    const history = conversations.get(d.conversationId) ?? [];
+    const started = history[0];
+    if (started?.type !== 'ConversationStarted') continue;
+    const settings = started.data.safetySettings;
+    const metadata = (commandId: string) => ({ commandId, actor: deps.actor, correlationId: e.metadata.correlationId, causationId: e.metadata.eventId });
+    const spanAttributes = { 'parley.generation_id': d.generationId, 'parley.correlation_id': e.metadata.correlationId };
+
+    // The input decision: the one recorded (a replay), or a new check recorded now.
+    const recorded = history.find((x) => x.type === 'SafetyChecked' && x.data.stage === 'input' && x.data.messageId === d.messageId);
+    let inputCheck: InputCheck;
+    let refusal: string;
+    if (recorded?.type === 'SafetyChecked') {
+      const category = recorded.data.categories.find((c) => c.blocked)?.category ?? null;
+      inputCheck = { verdict: recorded.data.verdict, category, safetyEventId: recorded.metadata.eventId };
+      refusal = category ? refusalFor(category).message : 'I can’t help with that request.';
+    } else {
+      const check = await inSpan('parley.safety.input', spanAttributes, () => checkInput(d.content, settings));
+      const streamId = `conversation-${d.conversationId}`;
+      groups.push([{ type: 'RecordSafetyCheck', data: { ...toSafetyCheckedData(check), conversationId: d.conversationId, messageId: d.messageId, generationId: d.generationId }, metadata: metadata(safetyCommandId(d.messageId)) }]);
+      known.set(streamId, history);
+      const category = check.refusal?.category ?? check.categories.find((c) => c.blocked)?.category ?? null;
+      inputCheck = { verdict: check.verdict, category, safetyEventId: deterministicEventId(safetyCommandId(d.messageId), streamId, 0) };
+      // The refusal names the category, never the request.
+      refusal = check.refusal?.message ?? 'I can’t help with that request.';
+      // Decision and request are appended together, so without a decision there is no request yet.
+      known.set(`generation-${d.generationId}`, []);
+    }
+
+    // The request carries what a worker needs (prompt, output filter settings, input decision).
+    const base = {
+      generationId: d.generationId, conversationId: d.conversationId, messageId: d.messageId,
+      ownerId: started.data.ownerId, tenantId: started.data.tenantId, model: started.data.model, params: d.params,
+      safetySettings: settings, inputCheck, ...hints.get(d.generationId),
+    };
+    const single = { includedMessageIds: [d.messageId], droppedMessageIds: [], promptTokens: 0 };
+    const request = (data: object) => ({ type: 'RequestGeneration', data: { ...base, ...data }, metadata: metadata(requestCommandId(d.generationId)) });
+    if (inputCheck.verdict === 'blocked') {
+      // Nothing reaches a worker: the answer is the refusal.
+      const tokenIds = deps.model.tokenizer.encode(refusal);
+      groups.push([
+        request({ context: single }),
+        { type: 'AppendTokens', data: { generationId: d.generationId, attempt: 1, firstIndex: 0, tokenIds, text: refusal }, metadata: metadata(`saga:refusal:${d.generationId}`) },
+        { type: 'CompleteGeneration', data: { generationId: d.generationId, attempt: 1, finishReason: 'content_filter', usage: { promptTokens: 0, completionTokens: tokenIds.length }, ttftMs: 0, tpotMs: 0, workerId: 'safety' }, metadata: metadata(`saga:blocked:${d.generationId}`) },
+      ]);
+      continue;
+    }
+    try {
+      const thread = await loadThread(deps.store, d.conversationId, d.messageId, history, (g) => deps.cache.answerOf(d.conversationId, g));
+      const ctx = await inSpan('parley.context.assembly', spanAttributes, () => fitToContext(deps.model, thread, d.params.maxTokens));
+      // The prompt the worker runs is this one, exactly as counted here: rebuilt later, it would
+      // take in answers that finished in between and could overflow the context.
+      groups.push([request({
+        context: { includedMessageIds: ctx.includedMessageIds, droppedMessageIds: ctx.droppedMessageIds, promptTokens: ctx.promptTokens },
+        prompt: packTokenIds(ctx.promptIds),
+      })]);
+      queue.push({ generationId: d.generationId, priority: hints.get(d.generationId)?.priority ?? 0 });
+    } catch (error) {
+      if (!(error instanceof ContextTooLongError)) throw error;
+      groups.push([
+        request({ context: single }),
+        { type: 'FailGeneration', data: { generationId: d.generationId, attempt: 0, code: error.code, reason: error.message }, metadata: metadata(`saga:fail:${d.generationId}`) },
+      ]);
+    }
+  }
+
+  const results = await deps.commands.executeMany(groups, { known });
+  for (const [i, result] of results.entries()) {
+    // ALREADY_EXISTS / NOT_RUNNING on replay mean the step was done before: nothing to redo.
+    if (!result.ok && !['ALREADY_EXISTS', 'GENERATION_NOT_RUNNING'].includes(result.error.code)) {
+      const types = (groups[i] as { type: string }[]).map((c) => c.type).join('+');
+      throw new Error(`saga ${types} failed: ${result.error.code} ${result.error.message}`);
+    }
+    if (result.ok && !result.duplicate) for (const event of recorded(result)) deps.cache.apply(event);
+  }
+  // Queued now rather than when GenerationRequested comes back through the log (a later batch).
+  // A crash before this line leaves the batch's checkpoint behind, so the replay gets here again.
+  await deps.jobs.enqueueManyAndNotify(queue);
+}
+
+// What the saga appended, as the log will show it, so its fold need not wait for the log.
+function recorded(result: Extract<CommandResult, { ok: true }>): RecordedEvent[] {
+  const n = result.events.length;
+  return result.events.map((e, j) => ({
+    ...e, streamId: result.streamId, revision: result.nextRevision - (n - 1 - j), position: result.position,
+    storedVersion: e.version, recordedAt: new Date().toISOString(),
+  }) as RecordedEvent);
+}
