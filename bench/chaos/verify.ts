@@ -111,7 +111,25 @@ async function snapshot(c: Cluster, table: string, columns: string[]): Promise<s
   return rows.map((r) => JSON.stringify(r)).sort();
 }
 
-export type ReadModelDiff = { table: string; live: number; rebuilt: number; onlyLive: number; onlyRebuilt: number; example?: { live?: string; rebuilt?: string } };
+export type ReadModelDiff = { table: string; live: number; rebuilt: number; onlyLive: number; onlyRebuilt: number; differingColumns?: Record<string, number>; example?: { live?: string; rebuilt?: string } };
+
+/** For rows present on both sides under the same first column (the key) but different: which columns differ, and one example. */
+function columnDiff(onlyLive: string[], onlyRebuilt: string[]): { counts: Record<string, number>; example?: { live: string; rebuilt: string } } {
+  const key = (r: Record<string, unknown>) => JSON.stringify(Object.values(r)[0]);
+  const rebuilt = new Map(onlyRebuilt.map((r) => { const o = JSON.parse(r); return [key(o), o as Record<string, unknown>]; }));
+  const counts: Record<string, number> = {};
+  let example: { live: string; rebuilt: string } | undefined;
+  for (const r of onlyLive) {
+    const a = JSON.parse(r) as Record<string, unknown>;
+    const b = rebuilt.get(key(a));
+    if (!b) continue;
+    const cols = Object.keys(a).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+    for (const k of cols) counts[k] = (counts[k] ?? 0) + 1;
+    example ??= { live: JSON.stringify(Object.fromEntries([[Object.keys(a)[0], Object.values(a)[0]], ...cols.map((k) => [k, a[k]])])).slice(0, 400),
+      rebuilt: JSON.stringify(Object.fromEntries(cols.map((k) => [k, b[k]]))).slice(0, 400) };
+  }
+  return { counts, example };
+}
 
 /**
  * Waits for every projection to reach the head of the log, snapshots its tables, rebuilds it from
@@ -143,9 +161,10 @@ export async function readModelsVersusRebuild(c: Cluster): Promise<{ equal: bool
         const rebuiltSet = new Set(rebuilt);
         const onlyLive = live.filter((r) => !rebuiltSet.has(r));
         const onlyRebuilt = rebuilt.filter((r) => !liveSet.has(r));
+        const diff = onlyLive.length || onlyRebuilt.length ? columnDiff(onlyLive, onlyRebuilt) : null;
         tables.push({
           table: t, live: live.length, rebuilt: rebuilt.length, onlyLive: onlyLive.length, onlyRebuilt: onlyRebuilt.length,
-          ...(onlyLive.length || onlyRebuilt.length ? { example: { live: onlyLive[0]?.slice(0, 400), rebuilt: onlyRebuilt[0]?.slice(0, 400) } } : {}),
+          ...(diff ? { differingColumns: diff.counts, example: diff.example ?? { live: onlyLive[0]?.slice(0, 400), rebuilt: onlyRebuilt[0]?.slice(0, 400) } } : {}),
         });
       }
     }

@@ -102,7 +102,7 @@ function consumerKill(victimRole: 'saga' | 'projector', checkpoints: string[]): 
           notes: [
             ...failureNotes(sent),
             ...(models.caughtUpMs === null ? ['the read models had not caught up with the log 120 s after the load stopped, so they were not compared'] : []),
-          ].concat(models.tables.filter((t) => t.example).map((t) => `${t.table} differs from its rebuild, e.g. live ${t.example!.live ?? '-'} / rebuilt ${t.example!.rebuilt ?? '-'}`)),
+          ].concat(models.tables.filter((t) => t.example).map((t) => `${t.table} differs from its rebuild (${t.onlyLive} rows only live, ${t.onlyRebuilt} only rebuilt; columns differing in rows of the same key: ${JSON.stringify(t.differingColumns)}), e.g. live ${t.example!.live ?? '-'} / rebuilt ${t.example!.rebuilt ?? '-'}`)),
         };
       } finally {
         stopLoad();

@@ -74,7 +74,7 @@ export const pgTerminate: Scenario = {
         series: timeline(sent, t0, marks, 'sendMessage outcomes per second, connections terminated at the markers'),
         notes: [
           ...failureNotes(sent),
-          ...models.tables.filter((t) => t.example).map((t) => `${t.table} differs from its rebuild, e.g. live ${t.example!.live ?? '-'} / rebuilt ${t.example!.rebuilt ?? '-'}`),
+          ...models.tables.filter((t) => t.example).map((t) => `${t.table} differs from its rebuild (${t.onlyLive} rows only live, ${t.onlyRebuilt} only rebuilt; columns differing in rows of the same key: ${JSON.stringify(t.differingColumns)}), e.g. live ${t.example!.live ?? '-'} / rebuilt ${t.example!.rebuilt ?? '-'}`),
           ...c.procs.filter((p) => !p.alive).map((p) => p.deathNote()),
         ],
       };
