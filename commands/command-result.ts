@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { DomainErrorCode } from '../domain/decision.ts';
-import type { Position } from '../eventstore/port.ts';
+import type { Position, RecordedEvent } from '../eventstore/port.ts';
 import type { ParleyEvent } from '../schemas/events.ts';
 
 export type CommandErrorCode = 'VALIDATION' | 'CONCURRENCY' | DomainErrorCode;
@@ -23,4 +23,14 @@ export function validationError(error: z.ZodError): { ok: false; error: CommandE
   const path = issue.path[0] === 'data' ? issue.path.slice(1) : issue.path;
   const field = path.join('.') || undefined;
   return { ok: false, error: { code: 'VALIDATION', message: field ? `${field}: ${issue.message}` : issue.message, ...(field ? { field } : {}) } };
+}
+
+// A success's events as the log records them (stream, revision, position), for a caller that keeps
+// its own copy of the stream (the saga's conversation fold, a worker's generation history).
+export function recordedEvents(result: CommandSuccess): RecordedEvent[] {
+  const n = result.events.length;
+  const at = new Date().toISOString();
+  return result.events.map((e, j) => ({
+    ...e, streamId: result.streamId, revision: result.nextRevision - (n - 1 - j), position: result.position, storedVersion: e.version, recordedAt: at,
+  }) as RecordedEvent);
 }

@@ -1,6 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import type { CommandHandler } from '../../commands/command-handler.ts';
-import type { CommandResult } from '../../commands/command-result.ts';
+import { recordedEvents } from '../../commands/command-result.ts';
 import { deterministicEventId } from '../../commands/event-ids.ts';
 import type { RecordedEvent } from '../../eventstore/port.ts';
 import type { Actor } from '../../schemas/common.ts';
@@ -124,18 +124,9 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       const types = (groups[i] as { type: string }[]).map((c) => c.type).join('+');
       throw new Error(`saga ${types} failed: ${result.error.code} ${result.error.message}`);
     }
-    if (result.ok && !result.duplicate) for (const event of recorded(result)) deps.cache.apply(event);
+    if (result.ok && !result.duplicate) for (const event of recordedEvents(result)) deps.cache.apply(event);
   }
   // Queued now rather than when GenerationRequested comes back through the log (a later batch).
   // A crash before this line leaves the batch's checkpoint behind, so the replay gets here again.
   await deps.jobs.enqueueManyAndNotify(queue);
-}
-
-// What the saga appended, as the log will show it, so its fold need not wait for the log.
-function recorded(result: Extract<CommandResult, { ok: true }>): RecordedEvent[] {
-  const n = result.events.length;
-  return result.events.map((e, j) => ({
-    ...e, streamId: result.streamId, revision: result.nextRevision - (n - 1 - j), position: result.position,
-    storedVersion: e.version, recordedAt: new Date().toISOString(),
-  }) as RecordedEvent);
 }

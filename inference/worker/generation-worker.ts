@@ -7,9 +7,9 @@ import { withoutNul, type Actor } from '../../schemas/common.ts';
 import type { EventOf } from '../../schemas/events.ts';
 import { createOutputFilter, toSafetyCheckedData } from '../../safety/index.ts';
 import type { InferenceEngine } from '../engine/engine.ts';
-import { readGeneration } from '../../commands/read-generation.ts';
-import { hasEnded } from '../../domain/generation-view.ts';
+import { foldGeneration, hasEnded } from '../../domain/generation-view.ts';
 import { promptFor } from '../saga/context-assembly.ts';
+import { BatchAppender, type GenerationStream } from './batch-appender.ts';
 import type { ClaimedJob, JobQueue } from './job-queue.ts';
 import type { LiveToken, TokenBus } from './token-bus.ts';
 
@@ -39,6 +39,8 @@ const WORKER_ACTOR = (workerId: string): Actor => ({ userId: `worker-${workerId}
 export class GenerationWorker {
   readonly workerId: string;
   private readonly running = new Map<string, Running>();
+  // The appends of all running generations, grouped into one multi-stream append per tick.
+  readonly appender: BatchAppender;
   private readonly controller = new AbortController();
   private loops: Promise<void>[] = [];
   private heartbeat: NodeJS.Timeout | null = null;
@@ -46,6 +48,7 @@ export class GenerationWorker {
 
   constructor(private readonly o: WorkerOptions) {
     this.workerId = o.workerId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.appender = new BatchAppender(o.commands);
   }
 
   start(): void {
@@ -142,8 +145,9 @@ export class GenerationWorker {
     });
   }
 
-  private async runAll(steps: readonly (readonly [type: string, data: Record<string, unknown>])[], cause: RecordedEvent) {
-    return this.o.commands.executeAll(steps.map(([type, data]) => ({
+  // Commands on the generation's stream, appended with the other running generations' (batch-appender.ts).
+  private async appendGroup(stream: GenerationStream, steps: readonly (readonly [type: string, data: Record<string, unknown>])[], cause: RecordedEvent) {
+    return this.appender.append(stream, steps.map(([type, data]) => ({
       type, data,
       metadata: { commandId: randomUUID(), actor: WORKER_ACTOR(this.workerId), correlationId: cause.metadata.correlationId, causationId: cause.metadata.eventId },
     })));
@@ -159,9 +163,12 @@ export class GenerationWorker {
     const { job, controller } = entry;
     const { generationId, attempt } = job;
     // One read: the request carries the prompt and the output filter's settings (v2).
-    const view = await readGeneration(this.o.store, generationId);
-    const request = view.requestEvent as (EventOf<'GenerationRequested'> & RecordedEvent) | null;
+    const history = await this.o.store.readStream(`generation-${generationId}`);
+    const view = foldGeneration(history);
+    const request = history.find((e) => e.type === 'GenerationRequested') as (EventOf<'GenerationRequested'> & RecordedEvent) | undefined;
     const ended = hasEnded(view);
+    // Our copy of the stream: the decider runs on it without a read (kept current by our appends).
+    const stream: GenerationStream = { streamId: `generation-${generationId}`, history };
     if (!request || ended) {
       await this.o.jobs.finish(generationId, this.workerId, attempt, ended ? 'done' : 'failed');
       return;
@@ -195,7 +202,7 @@ export class GenerationWorker {
     let appendFailed: string | null = null;
     const flush = async () => {
       if (chunk.ids.length === 0 || appendFailed) return;
-      const r = await this.run('AppendTokens', { generationId, attempt, firstIndex: chunk.firstIndex, tokenIds: chunk.ids, text: chunk.text, textOffsets: chunk.offsets }, request);
+      const r = await this.appendGroup(stream, [['AppendTokens', { generationId, attempt, firstIndex: chunk.firstIndex, tokenIds: chunk.ids, text: chunk.text, textOffsets: chunk.offsets }]], request);
       if (!r.ok) appendFailed = r.error.code; // superseded attempt or cancelled: stop quietly
       Object.assign(chunk, { firstIndex: next, ids: [], text: '', offsets: [], since: 0 });
     };
@@ -245,7 +252,7 @@ export class GenerationWorker {
     const usage = { promptTokens: result?.promptTokens ?? promptIds.length, completionTokens: result?.completionTokens ?? next };
     // The last chunk, the output decision and the end in one append (one decider, one stream): a
     // crash leaves either all three or none, and a reader never sees an answer without its verdict.
-    const done = await this.runAll([
+    const done = await this.appendGroup(stream, [
       ...(chunk.ids.length > 0 ? [['AppendTokens', { generationId, attempt, firstIndex: chunk.firstIndex, tokenIds: chunk.ids, text: chunk.text, textOffsets: chunk.offsets }] as const] : []),
       ['RecordSafetyCheck', { ...toSafetyCheckedData(check), conversationId: request.data.conversationId, messageId: request.data.messageId, generationId }],
       ['CompleteGeneration', { generationId, attempt, finishReason, usage, ttftMs: result?.ttftMs ?? 0, tpotMs: result?.tpotMs ?? 0, workerId: this.workerId }],

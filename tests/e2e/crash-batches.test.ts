@@ -4,6 +4,7 @@ import pg from 'pg';
 import { alice } from '../support/events.ts';
 import { startRoleProcess, type RoleProcess } from '../support/processes.ts';
 import { graphqlClient, RANDOM_MODEL_DIR, startTestServer, type TestServer } from '../support/server.ts';
+import { streamChunks, textOf } from '../support/sse.ts';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TERMINAL = ['GenerationCompleted', 'GenerationFailed', 'GenerationCancelled'];
@@ -76,5 +77,68 @@ describe('kill -9 of the saga in the middle of a batched burst of 64', () => {
     assert.equal(Number(jobs[0]!.n), 48, 'one job per allowed message, none for refused ones');
     const refused = await api.app.knex.raw(`select count(*)::int as n from parley_events where type = 'GenerationCompleted' and data->>'finishReason' = 'content_filter'`);
     assert.equal(refused.rows[0].n, 16);
+  });
+});
+
+describe('kill -9 of a worker with 16 running generations', () => {
+  let api: TestServer;
+  const workers: RoleProcess[] = [];
+  after(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    await api?.stop();
+  });
+
+  it('all complete on another worker; every client shows exactly the surviving attempt, nothing lost or doubled', async () => {
+    const env = { REDIS_URL, MODEL_DIR: RANDOM_MODEL_DIR, PARLEY_LEASE_MS: '1500', PARLEY_QUOTAS: 'off', PARLEY_MAX_SEQS: '24' };
+    api = await startTestServer({ roles: ['api', 'projector', 'saga'], env });
+    const victim = await startRoleProcess('worker', { ...api.sharedEnv, ...env });
+    workers.push(victim);
+    const gql = graphqlClient(api.url);
+    const token = await api.token(alice);
+    // More than 16: the random model ends a few answers early (an end-of-sequence token).
+    const ids = await Promise.all(Array.from({ length: 24 }, async (_, i) => {
+      const r = await gql(token, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { generation { id } } }`,
+        { input: { content: `Write a long story number ${i}`, params: { temperature: 0, maxTokens: 600 } } });
+      assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+      return r.data.sendMessage.generation.id as string;
+    }));
+    const seen = new Map<string, number>(ids.map((id) => [id, 0]));
+    const streams = ids.map((id) => streamChunks(api.url, token, id, { onChunk: (c) => { if (!c.done) seen.set(id, seen.get(id)! + 1); } }));
+
+    // Killed once at least 16 run on it and their clients have tokens of them.
+    const runningOnVictim = async () => {
+      const rows = await api.app.knex('generation_jobs').whereIn('generation_id', ids).select('generation_id', 'status', 'worker_id');
+      return rows.filter((r) => r.status === 'running' && String(r.worker_id).startsWith(`${victim.child.pid}-`) && seen.get(r.generation_id)! > 0)
+        .map((r) => r.generation_id as string);
+    };
+    let killed: string[] = [];
+    for (let i = 0; i < 1000 && killed.length < 16; i++) {
+      killed = await runningOnVictim();
+      if (killed.length < 16) await new Promise((r) => setTimeout(r, 20));
+    }
+    victim.child.kill('SIGKILL');
+    await new Promise((r) => victim.child.once('exit', r));
+    assert.ok(killed.length >= 16, `the worker ran ${killed.length} generations with tokens on their clients when it was killed`);
+    workers.push(await startRoleProcess('worker', { ...api.sharedEnv, ...env }));
+
+    const results = await Promise.all(streams);
+    for (const [k, id] of ids.entries()) {
+      const chunks = results[k]!;
+      const last = chunks.at(-1)!;
+      assert.equal(last.done, true);
+      assert.ok(['stop', 'length'].includes(last.finishReason!), `${id}: ${last.finishReason} ${last.error}`);
+      const events = await api.app.store.readStream(`generation-${id}`);
+      const eventIds = events.map((e) => e.metadata.eventId);
+      assert.equal(new Set(eventIds).size, eventIds.length, 'no duplicate events');
+      assert.equal(events.filter((e) => e.type === 'GenerationCompleted').length, 1);
+      const completed = events.find((e) => e.type === 'GenerationCompleted')!;
+      const attempt = completed.type === 'GenerationCompleted' ? completed.data.attempt : 0;
+      if (killed.includes(id)) assert.ok(attempt >= 2, `${id} was finished by another attempt`);
+      const durable = events.filter((e) => e.type === 'TokensGenerated' && e.data.attempt === attempt);
+      const indices = durable.flatMap((e) => (e.type === 'TokensGenerated' ? e.data.tokenIds.map((_, i) => e.data.firstIndex + i) : []));
+      assert.deepEqual(indices, indices.map((_, i) => i), 'the surviving attempt\'s chunks are contiguous from 0');
+      const finalText = durable.map((e) => (e.type === 'TokensGenerated' ? e.data.text : '')).join('');
+      assert.equal(textOf(chunks), finalText, `${id}: the client shows exactly the surviving attempt`);
+    }
   });
 });
