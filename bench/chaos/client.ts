@@ -44,8 +44,8 @@ export const SEND_LEAN = `mutation($input: SendMessageInput!) { sendMessage(inpu
 export type SendResult = { content: string; conversationId: string | null; generationId: string | null; code: string | null; message?: string; at: number; ms: number };
 
 /** sendMessage; `code` is null when the turn was accepted, else the error code or transport failure. */
-export async function send(url: string, token: string, input: { content: string; conversationId?: string; params?: object }): Promise<SendResult> {
-  const r = await gql(url, token, input.conversationId ? SEND_LEAN : SEND, { input });
+export async function send(url: string, token: string, input: { content: string; conversationId?: string; params?: object }, timeoutMs = 30_000): Promise<SendResult> {
+  const r = await gql(url, token, input.conversationId ? SEND_LEAN : SEND, { input }, timeoutMs);
   const at = Date.now();
   const g = r.data?.sendMessage;
   if (g?.generation?.id && !r.errors?.length) {

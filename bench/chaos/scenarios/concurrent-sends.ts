@@ -8,6 +8,10 @@ import { duplicateEvents, waitForOutcomes, whereStuck } from '../verify.ts';
 import { check, countBy, failureNotes, quantile, zero, type Scenario } from '../scenario.ts';
 import { progressBar } from '../../../bin/progress.ts';
 
+// A client that gives up sooner counts as a failed answer; turns appended after it gave up show as
+// "in the log but not told about".
+const SEND_TIMEOUT_MS = 120_000;
+
 export const concurrentSends: Scenario = {
   name: 'concurrent-sends',
   title: '1,000 concurrent sends over 10 conversations',
@@ -26,7 +30,7 @@ export const concurrentSends: Scenario = {
       const results: (SendResult & { conv: number })[] = await Promise.all(
         Array.from({ length: total }, async (_, k) => {
           const conv = k % conversations;
-          const r = await send(c.apiUrl, tokens[conv]!, { content: `send ${k} into conversation ${conv}`, conversationId: first[conv]!.conversationId!, params: { maxTokens: 4, temperature: 0 } });
+          const r = await send(c.apiUrl, tokens[conv]!, { content: `send ${k} into conversation ${conv}`, conversationId: first[conv]!.conversationId!, params: { maxTokens: 4, temperature: 0 } }, SEND_TIMEOUT_MS);
           bar.update(++done, total);
           return { ...r, conv };
         }),
@@ -57,7 +61,7 @@ export const concurrentSends: Scenario = {
       const dups = await duplicateEvents(c);
       const latencies = results.map((r) => r.ms);
       return {
-        setup: `processes: api,projector,saga | worker | worker, own redis-server; random-weight model, maxTokens 4; 10 users × 1 conversation, ${perConversation} sends into each fired at once (${total} in flight), premium tier`,
+        setup: `processes: api,projector,saga | worker | worker, own redis-server; random-weight model, maxTokens 4; 10 users × 1 conversation, ${perConversation} sends into each fired at once (${total} in flight, each client waiting up to ${SEND_TIMEOUT_MS / 1000} s for its answer), premium tier`,
         checks: [
           zero('failed answers (errors returned to sendMessage)', failed.length),
           zero('accepted turns missing from the log', missing),

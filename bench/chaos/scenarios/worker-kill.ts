@@ -97,6 +97,7 @@ export const workerKill: Scenario = {
         recovery.push([round + 1, (doneAt - killedAt) / 1000]);
         rows.push({
           round: round + 1, killedWorker: victim ? 'yes' : 'no', runningOnVictim, tokensBeforeKill,
+          sendsRefused: sent.filter((x) => !x.generationId).map((x) => `${x.code}: ${x.message ?? ''}`.slice(0, 120)).join('; '),
           streamsEnded: `${results.filter((r) => r.ended).length + (openaiError ? 0 : 1)}/${ids.length + 1}`,
           resets: results.reduce((a, r) => a + r.resets, 0), textMismatches: roundMismatch,
           attempts: (await Promise.all(ids.map((g) => serverText(c, g)))).map((s) => s.attempt).join(','),
