@@ -31,6 +31,8 @@ if (unknown.length) {
 }
 const chosen = only.length ? SCENARIOS.filter((s) => only.includes(s.name)) : SCENARIOS;
 
+// CHAOS_COMMIT: when the suite runs from an exported tree (no .git), the commit it was exported from
+const commit = process.env.CHAOS_COMMIT ?? (() => { try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return 'unknown'; } })();
 const t0 = Date.now();
 const results: ScenarioResult[] = [];
 for (const s of chosen) {
@@ -39,10 +41,10 @@ for (const s of chosen) {
   let r: ScenarioResult;
   try {
     const out = await s.run({ quick });
-    r = { name: s.name, title: s.title, passed: out.checks.every((c) => c.ok), seconds: (Date.now() - s0) / 1000, ...out };
+    r = { name: s.name, title: s.title, passed: out.checks.every((c) => c.ok), seconds: (Date.now() - s0) / 1000, ranAt: new Date().toISOString(), commit, ...out };
   } catch (e) {
     const err = e as Error;
-    r = { name: s.name, title: s.title, setup: '-', passed: false, seconds: (Date.now() - s0) / 1000, checks: [{ name: 'scenario ran to the end', value: 'threw', expected: 'ran', ok: false }], figures: {}, notes: [`the harness threw: ${(err.stack ?? String(err)).slice(0, 1500)}`] };
+    r = { name: s.name, title: s.title, setup: '-', passed: false, seconds: (Date.now() - s0) / 1000, ranAt: new Date().toISOString(), commit, checks: [{ name: 'scenario ran to the end', value: 'threw', expected: 'ran', ok: false }], figures: {}, notes: [`the harness threw: ${(err.stack ?? String(err)).slice(0, 1500)}`] };
   }
   results.push(r);
   for (const c of r.checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${typeof c.value === 'object' ? JSON.stringify(c.value) : c.value} (expected ${c.expected})`);
@@ -51,8 +53,6 @@ for (const s of chosen) {
 
 const previous: Report | null = only.length && existsSync(path.join(resultsDir, 'chaos.json')) ? JSON.parse(readFileSync(path.join(resultsDir, 'chaos.json'), 'utf8')) : null;
 const merged = SCENARIOS.flatMap((s) => results.find((r) => r.name === s.name) ?? previous?.scenarios.find((r) => r.name === s.name) ?? []);
-// CHAOS_COMMIT: when the suite runs from an exported tree (no .git), the commit it was exported from
-const commit = process.env.CHAOS_COMMIT ?? (() => { try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return 'unknown'; } })();
 mkdirSync(resultsDir, { recursive: true });
 writeReport(resultsDir, {
   ranAt: new Date().toISOString(), commit, quick,

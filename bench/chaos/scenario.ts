@@ -15,6 +15,9 @@ export type ScenarioResult = {
   series?: Series;
   notes: string[];
   seconds: number;
+  /** when and at which commit this scenario ran (a report may merge runs of --only) */
+  ranAt?: string;
+  commit?: string;
 };
 
 export type RunOptions = { quick: boolean };
