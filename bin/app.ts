@@ -63,7 +63,8 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
   await setupProjections(knex);
   const ops = await Operations.start(config, roles, knex);
   const store = await openEventStore({ esdbUrl: config.ESDB_URL, connectionString: database.connectionString, masterKey: masterKey(config), poolSize: config.PARLEY_EVENTSTORE_POOL_SIZE });
-  const commands = ops.commands(new CommandHandler({ store }));
+  // Safety decisions are appended through commands (RecordSafetyCheck): the observed store counts them.
+  const commands = ops.commands(new CommandHandler({ store: ops.observed(store) }));
   const secret = jwtSecret(config);
 
   let runner: ProjectionRunner | null = null;
