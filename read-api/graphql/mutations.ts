@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { CommandSuccess } from '../../commands/command-result.ts';
-import { eraseUserData } from '../../commands/erasure.ts';
 import { canActOn } from '../../domain/access.ts';
 import { foldGeneration, inputBlocked } from '../../domain/generation-view.ts';
+import { eraseUserData } from '../../commands/erasure.ts';
 import { waitForProjection } from '../../projections/projection-runner.ts';
 import type { Actor } from '../../schemas/common.ts';
 import { requireActor, type GraphQLContext } from '../context.ts';

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { Id, IsoDateTime, IsoDay, Text } from '../../schemas/common.ts';
 import { reachesTenant } from '../../domain/access.ts';
 import { requireHttpRole } from './require-role.ts';
 import type { Services } from '../context.ts';
@@ -8,13 +9,13 @@ import { sendJson } from './json.ts';
 
 const Query = z.object({
   format: z.enum(['jsonl', 'csv']).default('jsonl'),
-  userId: z.string().optional(),
-  tenantId: z.string().optional(),
-  verdict: z.string().optional(),
-  category: z.string().optional(),
-  eventType: z.string().optional(),
-  from: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
-  to: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+  userId: Id.optional(),
+  tenantId: Id.optional(),
+  verdict: Text.max(64).optional(),
+  category: Text.max(128).optional(),
+  eventType: Text.max(128).optional(),
+  from: IsoDateTime.or(IsoDay).optional(),
+  to: IsoDateTime.or(IsoDay).optional(),
 });
 
 const CSV_COLUMNS = ['occurredAt', 'eventId', 'eventType', 'userId', 'tenantId', 'stage', 'verdict', 'categories', 'policyVersion',
