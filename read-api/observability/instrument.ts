@@ -1,5 +1,6 @@
 import { context } from '@opentelemetry/api';
 import type { CommandHandler } from '../../commands/command-handler.ts';
+import type { CommandResult } from '../../commands/command-result.ts';
 import type { EventStore, EventToAppend } from '../../eventstore/port.ts';
 import type { EngineHandle, EngineToken, InferenceEngine } from '../../inference/engine/engine.ts';
 import type { Projection } from '../../projections/projection.ts';
@@ -69,32 +70,47 @@ export function instrumentEngine(engine: InferenceEngine, metrics: Metrics | nul
   };
 }
 
-/** Logs every command with its correlation and causation ids (never its content). */
+type LoggedCommand = { type?: string; data?: Record<string, unknown>; metadata?: { correlationId?: string; causationId?: string; commandId?: string; actor?: { userId: string; tenantId: string } } };
+
+/** Logs every command with its correlation and causation ids (never its content): one line per
+ * execute/executeAll call, and per group of an executeMany (the saga's and workers' batches). */
 export function loggedCommands(commands: CommandHandler, logger: Logger): CommandHandler {
   const quiet = new Set(['AppendTokens']);
+  const log = (inputs: LoggedCommand[], result: CommandResult, ms: number) => {
+    const first = inputs[0];
+    const fields = {
+      commands: inputs.map((c) => c.type),
+      correlationId: first?.metadata?.correlationId ?? first?.metadata?.commandId,
+      causationId: first?.metadata?.causationId,
+      userId: first?.metadata?.actor?.userId,
+      tenantId: first?.metadata?.actor?.tenantId,
+      conversationId: first?.data?.conversationId,
+      generationId: first?.data?.generationId,
+      ok: result.ok,
+      ...(result.ok ? {} : { code: result.error.code }),
+      ms,
+    };
+    if (inputs.every((c) => quiet.has(c.type ?? ''))) logger.debug(fields, 'command');
+    else logger.info(fields, 'command');
+  };
   return new Proxy(commands, {
     get(target, prop, receiver) {
-      if (prop !== 'execute' && prop !== 'executeAll') return Reflect.get(target, prop, receiver);
-      return async (input: unknown, options?: { dryRun?: boolean }) => {
-        if (options?.dryRun) return target.executeAll(input as unknown[], options);
-        const inputs = (prop === 'execute' ? [input] : input) as { type?: string; data?: Record<string, unknown>; metadata?: { correlationId?: string; causationId?: string; commandId?: string; actor?: { userId: string; tenantId: string } } }[];
-        const started = performance.now();
-        const result = prop === 'execute' ? await target.execute(input) : await target.executeAll(inputs);
-        const first = inputs[0];
-        const fields = {
-          commands: inputs.map((c) => c.type),
-          correlationId: first?.metadata?.correlationId ?? first?.metadata?.commandId,
-          causationId: first?.metadata?.causationId,
-          userId: first?.metadata?.actor?.userId,
-          tenantId: first?.metadata?.actor?.tenantId,
-          conversationId: first?.data?.conversationId,
-          generationId: first?.data?.generationId,
-          ok: result.ok,
-          ...(result.ok ? {} : { code: result.error.code }),
-          ms: Math.round(performance.now() - started),
+      if (prop === 'executeMany') {
+        return async (groups: readonly unknown[][], options?: Parameters<CommandHandler['executeMany']>[1]) => {
+          const started = performance.now();
+          const results = await target.executeMany(groups, options);
+          const ms = Math.round(performance.now() - started);
+          results.forEach((r, i) => log(groups[i] as LoggedCommand[], r, ms));
+          return results;
         };
-        if (inputs.every((c) => quiet.has(c.type ?? ''))) logger.debug(fields, 'command');
-        else logger.info(fields, 'command');
+      }
+      if (prop !== 'execute' && prop !== 'executeAll') return Reflect.get(target, prop, receiver);
+      return async (input: unknown, options?: Parameters<CommandHandler['executeAll']>[1]) => {
+        if (options?.dryRun) return target.executeAll(input as unknown[], options);
+        const inputs = (prop === 'execute' ? [input] : input) as LoggedCommand[];
+        const started = performance.now();
+        const result = prop === 'execute' ? await target.execute(input) : await target.executeAll(inputs, options);
+        log(inputs, result, Math.round(performance.now() - started));
         return result;
       };
     },
