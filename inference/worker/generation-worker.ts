@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
 import type { CommandHandler } from '../../commands/command-handler.ts';
-import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
+import type { EventStore, Position, RecordedEvent } from '../../eventstore/port.ts';
 import type { WakeSource } from '../../eventstore/postgres/checkpointed-consumer.ts';
 import { withoutNul, type Actor } from '../../schemas/common.ts';
 import type { EventOf } from '../../schemas/events.ts';
@@ -99,13 +99,29 @@ export class GenerationWorker {
   }
 
   // Cancellation reaches the engine within one step: the cancel event aborts the request.
+  // A lost database connection (terminated, too many clients) ends the subscription with an error:
+  // it is reported and the loop resubscribes from where it was, so a restarted PostgreSQL or a
+  // killed backend costs a second of cancellation latency, never the worker process.
   private async cancelLoop(): Promise<void> {
-    const from = await this.o.store.headPosition();
-    for await (const e of this.o.store.subscribe({ from, types: ['GenerationCancelled'], signal: this.controller.signal })) {
-      const r = this.running.get((e as EventOf<'GenerationCancelled'>).data.generationId);
-      if (r) {
-        r.cancelledByUser = true;
-        r.controller.abort();
+    const signal = this.controller.signal;
+    let from: Position | null = null;
+    for (let failures = 0; !signal.aborted;) {
+      try {
+        from ??= await this.o.store.headPosition();
+        for await (const e of this.o.store.subscribe({ from, types: ['GenerationCancelled'], signal })) {
+          from = e.position;
+          failures = 0;
+          const r = this.running.get((e as EventOf<'GenerationCancelled'>).data.generationId);
+          if (r) {
+            r.cancelledByUser = true;
+            r.controller.abort();
+          }
+        }
+        return;
+      } catch (error) {
+        if (signal.aborted) return;
+        this.o.onError?.(error);
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** failures++)));
       }
     }
   }
