@@ -6,6 +6,7 @@ import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { authenticate } from './auth.ts';
 import { createLoaders, type GraphQLContext, type Services } from './context.ts';
+import { boundedDocumentCache } from './graphql/document-cache.ts';
 import { documentLimits } from './graphql/document-limits.ts';
 import { subscriptionFailures } from './graphql/subscription-failures.ts';
 import { buildSchema } from './graphql/schema.ts';
@@ -29,6 +30,8 @@ export function createApi({ services, routes = [], resolvers = [], ready, plugin
     schema: buildSchema(resolvers) as never,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // Only small documents are cached, so one-off large ones cannot pin heap (document-cache.ts).
+    parserAndValidationCache: { documentCache: boundedDocumentCache(), errorCache: boundedDocumentCache() },
     // /graphql serves Yoga's own SSE (and graphql-sse's distinct-connections mode);
     // /graphql/stream serves the graphql-sse protocol in both modes (single connection too).
     plugins: [documentLimits, subscriptionFailures, maxDepthPlugin({ n: 15, ignoreIntrospection: false }), costLimitPlugin({ maxCost: 20000 }), badInputCodes, useGraphQLSSE({ endpoint: '/graphql/stream' }), ...plugins],
