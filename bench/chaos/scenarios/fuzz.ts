@@ -4,7 +4,8 @@
 // scenario adds the deployment, the identities (two users of one tenant, the same user id in
 // another tenant, admin, compliance, data_scientist, no token, a garbage token), an ordinary turn
 // afterwards, and the API process's memory: RSS sampled during the run and after 20 s idle.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Cluster, rssOf, sleep } from '../cluster.ts';
@@ -34,7 +35,10 @@ export const fuzz: Scenario = {
     }
     const kit = (await import(pathToFileURL(path.join(root, KIT)).href)) as Kit;
     // the null model answers without computing: the fuzz is about the API, not the engine
-    const c = await Cluster.start({ processes: ['api,projector,saga', 'worker'], redis: true, env: { PARLEY_NULL_MODEL: '1' } });
+    // SIGUSR2 makes a process write a heap snapshot, which runs a full GC first: the memory check
+    // reads the heap after one, so garbage an idle process has not collected yet is not counted.
+    const snapshots = mkdtempSync(path.join(os.tmpdir(), 'parley-chaos-heap-'));
+    const c = await Cluster.start({ processes: ['api,projector,saga', 'worker'], redis: true, env: { PARLEY_NULL_MODEL: '1', NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}` } });
     const bar = progressBar('fuzz');
     try {
       const who = [
@@ -47,7 +51,7 @@ export const fuzz: Scenario = {
       const api = c.byRoles('api,projector,saga')[0]!;
       await sleep(3000);
       const baseline = rssOf(api.pid)!;
-      const heapBaseline = await jsMemory(c.apiUrl);
+      const heapBaseline = await collectedMemory(api.pid, c.apiUrl, snapshots);
       const rss: [number, number][] = [[0, baseline / 2 ** 20]];
       const report = await kit.runFuzz(c.apiUrl, tokens, total, {
         seed: SEED, concurrency: 4, pools,
@@ -63,7 +67,7 @@ export const fuzz: Scenario = {
       await sleep(20_000); // idle: timers, caches and the GC settle
       const after = rssOf(api.pid);
       if (after) rss.push([total + 200, after / 2 ** 20]);
-      const heapAfter = await jsMemory(c.apiUrl);
+      const heapAfter = await collectedMemory(api.pid, c.apiUrl, snapshots);
       const turn = await kit.normalTurn(c.apiUrl, tokens[1]!).then((t) => `answered (${t.finishReason})`, (e: Error) => `failed: ${e.message.slice(0, 200)}`);
       const kinds = (k: string) => report.failures.filter((f) => f.kind === k).length;
       const heapTolerance = Math.max(1.25 * heapBaseline, heapBaseline + 32 * 2 ** 20);
@@ -76,10 +80,10 @@ export const fuzz: Scenario = {
           zero('hangs (no complete answer in 30 s)', kinds('hang')),
           zero('connections dropped without an answer', kinds('transport')),
           check('API process alive, an ordinary turn answered afterwards', `${api.alive}, ${turn}`, 'true, answered', api.alive && turn.startsWith('answered')),
-          // A leak is memory the process still uses: the V8 heap and the external (Buffer) memory.
+          // A leak is memory the process still uses after a full GC: the V8 heap and the external (Buffer) memory.
           // RSS is reported beside it: V8 and the C allocator keep freed pages mapped after a peak,
           // so RSS stays near its high-water mark even when nothing is held (see notes).
-          check('API heap used + external memory back near baseline 20 s after (MB)', `${mb(heapBaseline)} → ${mb(heapAfter)}`, `≤ ${mb(heapTolerance)} (max of +25 %, +32 MB)`, heapAfter <= heapTolerance),
+          check('API heap used + external memory after a full GC, back near baseline 20 s after (MB)', `${mb(heapBaseline)} → ${mb(heapAfter)}`, `≤ ${mb(heapTolerance)} (max of +25 %, +32 MB)`, heapAfter <= heapTolerance),
         ],
         figures: { requests: report.requests, seconds: report.ms / 1000, byStatus: report.byStatus, byLabel: report.byLabel, rssBaselineMB: mb(baseline), rssPeakMB: mb(peak), rssAfterMB: mb(after) },
         rounds: report.failures.slice(0, 30).map((f) => ({ kind: f.kind, label: f.label, status: f.status, request: f.request.slice(0, 240), detail: f.detail.slice(0, 200) })),
@@ -89,9 +93,26 @@ export const fuzz: Scenario = {
     } finally {
       bar.stop();
       await c.stop();
+      rmSync(snapshots, { recursive: true, force: true });
     }
   },
 };
+
+// Has the process write a heap snapshot (a full GC runs first), waits until the file is complete,
+// deletes it, then reads the heap in use.
+async function collectedMemory(pid: number, apiUrl: string, dir: string): Promise<number> {
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0, last = -1; i < 240; i++) {
+    await sleep(500);
+    const file = readdirSync(dir).find((f) => !before.has(f) && f.endsWith('.heapsnapshot'));
+    if (!file) continue;
+    const size = statSync(path.join(dir, file)).size;
+    if (size > 0 && size === last) { rmSync(path.join(dir, file), { force: true }); return jsMemory(apiUrl); }
+    last = size;
+  }
+  throw new Error('the API process wrote no heap snapshot in 120 s');
+}
 
 // The API process's V8 heap in use plus its external (Buffer) memory, from its own /metrics.
 async function jsMemory(apiUrl: string): Promise<number> {
