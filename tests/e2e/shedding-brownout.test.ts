@@ -57,8 +57,9 @@ describe('load shedding and brownout on a saturated small engine', () => {
 
   it('overloaded: the free tier gets 503 + Retry-After, a paid request is admitted with max_tokens capped and brownout recorded', async () => {
     const premium = await clientOf('p1', 'premium');
-    // Ten long answers at once on a 2-sequence engine: 2 run, 8 wait for the engine.
-    const ids = await Promise.all(Array.from({ length: 10 }, () => startStream(premium, 2000)));
+    // Sixteen long answers at once on a 2-sequence engine: 2 run, 14 wait for the engine. (With ten,
+    // the random model's answers that end early drained the queue below the shed watermark at times.)
+    const ids = await Promise.all(Array.from({ length: 16 }, () => startStream(premium, 2000)));
     // Turns waiting: unclaimed jobs plus requests waiting inside the engine (the worker may claim ahead).
     const depth = async () => (await server.app.jobs.depth()).queued + server.app.engine!.stats().waiting;
     for (let i = 0; i < 200 && (await depth()) < 5; i++) await new Promise((r) => setTimeout(r, 100));
