@@ -10,8 +10,7 @@ import { ParleyCommand } from '../schemas/commands.ts';
 import { defaultLimits, type DomainLimits } from '../schemas/config.ts';
 import type { ParleyEvent } from '../schemas/events.ts';
 import { validationError, type CommandResult } from './command-result.ts';
-import { deterministicEventId } from './event-ids.ts';
-import { executeMany, type ExecuteManyOptions } from './execute-many.ts';
+import { executeMany, stampEvents, type ExecuteManyOptions } from './execute-many.ts';
 import { StreamCache } from './stream-cache.ts';
 
 // Deciders fold plain events: the store's extra fields (position, revision) do not matter to them.
@@ -109,17 +108,7 @@ export class CommandHandler {
       for (const [i, command] of commands.entries()) {
         const decision = routes[i]!.decide([...history, ...events]);
         if (!decision.ok) return { ok: false, error: decision.error };
-        events.push(...(decision.events.map((e, j) => ({
-          ...e,
-          metadata: {
-            eventId: deterministicEventId(command.metadata.commandId, streamId, j),
-            correlationId: command.metadata.correlationId ?? command.metadata.commandId,
-            causationId: command.metadata.causationId ?? null,
-            commandId: command.metadata.commandId,
-            actor: command.metadata.actor,
-            occurredAt,
-          },
-        })) as ParleyEvent[]));
+        events.push(...stampEvents(command, streamId, decision.events, occurredAt));
       }
       const expectedRevision = history.length === 0 ? 'no_stream' : history[history.length - 1]!.revision;
       if (options.expectedRevision !== undefined && options.expectedRevision !== expectedRevision) {

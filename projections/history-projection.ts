@@ -3,7 +3,7 @@ import type { RecordedEvent } from '../eventstore/port.ts';
 import { SEALED_CHUNK_SEPARATOR } from '../eventstore/crypto/read-model-cipher.ts';
 import { insertIgnoring, rowsWhereIn } from './batch-sql.ts';
 import type { ApplyContext, Projection, TableNames } from './projection.ts';
-import { RowPatches } from './row-patches.ts';
+import { applyCutAtErasures, RowPatches } from './row-patches.ts';
 import { sealerFor } from './sealed-text.ts';
 
 type T = 'history_conversations' | 'history_messages';
@@ -77,17 +77,7 @@ export const historyProjection: Projection<T> = {
   // statement per table (row-patches.ts). Erasures cut the batch: what came before is written, then
   // the rows are deleted, as applying the events one by one would.
   async apply(trx, events, n, context) {
-    let segment: RecordedEvent[] = [];
-    for (const e of events) {
-      if (e.type === 'UserDataErased' || e.type === 'ConversationErased') {
-        await applySegment(trx, segment, n, context);
-        segment = [];
-        await erase(trx, e, n);
-      } else {
-        segment.push(e);
-      }
-    }
-    await applySegment(trx, segment, n, context);
+    await applyCutAtErasures(events, (segment) => applySegment(trx, segment, n, context), (e) => erase(trx, e, n));
   },
 };
 

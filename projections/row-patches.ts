@@ -1,4 +1,23 @@
 import type { Knex } from 'knex';
+import type { RecordedEvent } from '../eventstore/port.ts';
+
+// Erasures cut a batch: the events before one are written as a segment, then the erasure deletes
+// rows, as applying the events one by one would.
+export async function applyCutAtErasures(
+  events: readonly RecordedEvent[], applySegment: (segment: RecordedEvent[]) => Promise<void>, erase: (e: RecordedEvent) => Promise<void>,
+): Promise<void> {
+  let segment: RecordedEvent[] = [];
+  for (const e of events) {
+    if (e.type === 'UserDataErased' || e.type === 'ConversationErased') {
+      await applySegment(segment);
+      segment = [];
+      await erase(e);
+    } else {
+      segment.push(e);
+    }
+  }
+  await applySegment(segment);
+}
 
 // The updates a batch of events makes to rows of one table, folded per row so the whole batch is
 // written with ONE statement (update … from jsonb_array_elements), giving the same row as applying
