@@ -11,6 +11,7 @@ import { eventStoreMigrations, runMigrations } from '../eventstore/postgres/migr
 import { ProjectionRunner, projections, setupProjections } from '../projections/index.ts';
 import { createApi } from '../read-api/server.ts';
 import { createWebRoute } from '../read-api/http/web.ts';
+import { AcceptedTurns } from '../read-api/accepted-turns.ts';
 import { createDevLoginRoute, devLoginEnabled } from '../read-api/http/dev-login.ts';
 import { createEventsNdjsonRoute } from '../read-api/http/events-ndjson.ts';
 import { createEventsResolvers } from '../read-api/graphql/events-resolvers.ts';
@@ -111,10 +112,11 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
   let url: string | null = null;
   const eventStreams = new EventStreams(store);
   if (roles.includes('api')) {
+    const accepted = new AcceptedTurns();
     const api = createApi({
-      services: { knex, store, commands, jwtSecret: secret, defaultModel: config.PARLEY_MODEL, newId: randomUUID, bus, keys },
+      services: { knex, store, commands, jwtSecret: secret, defaultModel: config.PARLEY_MODEL, newId: randomUUID, bus, keys, accepted },
       ready: ops.ready,
-      routes: [...ops.routes({ store, commands, bus, secret, modelDir, newId: randomUUID }), createWebRoute(), createDevLoginRoute({ enabled: devLoginEnabled(config), secret }), createEventsNdjsonRoute(eventStreams, secret)],
+      routes: [...ops.routes({ store, commands, bus, secret, modelDir, newId: randomUUID, accepted }), createWebRoute(), createDevLoginRoute({ enabled: devLoginEnabled(config), secret }), createEventsNdjsonRoute(eventStreams, secret)],
       resolvers: [createEventsResolvers(eventStreams), generationStreamResolvers],
       plugins: ops.plugins(),
     });

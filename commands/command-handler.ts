@@ -97,7 +97,9 @@ export class CommandHandler {
   ): Promise<CommandResult> {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
-      const history = await this.streams.read(streamId);
+      // 'no_stream' from a caller that minted the stream's id itself (a new conversation): nothing to
+      // read; if the stream exists after all, the append fails and the caller gets CONCURRENCY.
+      const history = options.expectedRevision === 'no_stream' ? [] : await this.streams.read(streamId);
       const previous = history.filter((e) => e.metadata.commandId === last.metadata.commandId);
       if (previous.length > 0) {
         const lastEvent = previous[previous.length - 1]!;

@@ -4,6 +4,7 @@ import type { CommandHandler } from '../commands/command-handler.ts';
 import type { EventStore } from '../eventstore/port.ts';
 import type { TokenBus } from '../inference/worker/token-bus.ts';
 import type { KeyStore } from '../eventstore/crypto/key-store.ts';
+import type { AcceptedTurns } from './accepted-turns.ts';
 import type { Actor, Role } from '../schemas/common.ts';
 import { apiError } from './errors.ts';
 import { messagesByConversation, type MessageRow } from './read-models.ts';
@@ -19,6 +20,8 @@ export type Services = {
   bus?: TokenBus;
   // Data keys (crypto-shredding); absent when the store does not encrypt.
   keys?: KeyStore | null;
+  // Turns this process accepted a moment ago: their answers' subscriptions skip the log (accepted-turns.ts).
+  accepted?: AcceptedTurns;
 };
 
 export type GraphQLContext = {

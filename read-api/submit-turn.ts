@@ -37,20 +37,24 @@ export function newTurn(services: Pick<Services, 'newId'>, conversationId: strin
 }
 
 /** start (if the turn opens its conversation) + submit, in one append; `dryRun` decides and appends nothing */
-export function submitTurn(services: Pick<Services, 'commands' | 'newId'>, turn: Turn, input: TurnInput, options: { dryRun?: boolean } = {}): Promise<CommandResult> {
+export async function submitTurn(services: Pick<Services, 'commands' | 'newId' | 'accepted'>, turn: Turn, input: TurnInput, options: { dryRun?: boolean } = {}): Promise<CommandResult> {
   const metadata = () => ({ commandId: services.newId(), actor: input.actor, correlationId: input.correlationId });
   const submit = {
     type: 'SubmitMessage',
     data: { conversationId: turn.conversationId, messageId: turn.messageId, generationId: turn.generationId, content: input.content, parentMessageId: input.parentMessageId ?? null, params: input.params },
     metadata: metadata(),
   };
-  if (!turn.opens) return services.commands.executeAll([submit], options);
   const start = {
     type: 'StartConversation',
     data: { conversationId: turn.conversationId, title: input.title ?? defaultTitle(input.content), systemPrompt: input.systemPrompt ?? null, model: input.model },
     metadata: metadata(),
   };
-  return services.commands.executeAll([start, submit], options);
+  // A conversation the turn opens has an id newTurn minted just now: no stream to read before deciding.
+  const result = turn.opens
+    ? await services.commands.executeAll([start, submit], { ...options, expectedRevision: 'no_stream' })
+    : await services.commands.executeAll([submit], options);
+  if (result.ok && !options.dryRun) services.accepted?.remember(turn.generationId, input.actor);
+  return result;
 }
 
 /** a conversation's default title: the opening of its first message, cut on a character boundary */

@@ -13,11 +13,15 @@ export async function ensureCheckpointTable(knex: Knex): Promise<void> {
 }
 
 // Locks the projection's checkpoint row for the transaction: a second projector process blocks
-// here, then sees the advanced checkpoint, so no batch is ever applied twice.
+// here, then sees the advanced checkpoint, so no batch is ever applied twice. One statement: the
+// no-op ON CONFLICT update takes the row lock as SELECT … FOR UPDATE would, creates the row on
+// first use, and returns the latest committed position after any wait.
 export async function lockCheckpoint(trx: Knex.Transaction, name: string): Promise<Position> {
-  await trx.raw(`insert into ${CHECKPOINTS} (name, position) values (?, ?) on conflict do nothing`, [name, START]);
-  const row = await trx(CHECKPOINTS).where({ name }).forUpdate().first('position');
-  return row.position as Position;
+  const { rows } = await trx.raw(
+    `insert into ${CHECKPOINTS} (name, position) values (?, ?) on conflict (name) do update set name = excluded.name returning position`,
+    [name, START],
+  );
+  return rows[0].position as Position;
 }
 
 export async function saveCheckpoint(trx: Knex.Transaction, name: string, position: Position, applied: number): Promise<void> {

@@ -9,6 +9,7 @@ import type { LiveToken, TokenBus } from '../../inference/worker/token-bus.ts';
 import type { Actor } from '../../schemas/common.ts';
 import { requireActor, type GraphQLContext } from '../context.ts';
 import { apiError } from '../errors.ts';
+import type { AcceptedTurns } from '../accepted-turns.ts';
 
 export type GenerationChunk = {
   index: number; delta: string; done: boolean; finishReason: string | null;
@@ -89,7 +90,10 @@ const SAGA = 'inference-saga'; // inference/saga/generation-saga.ts's checkpoint
 const PENDING_WAIT_MS = 30_000; // a submitted message the saga has yet to request (a backlog)
 
 // Someone else's generation is reported as missing, as an unknown one is.
-export async function authorizeGeneration(store: EventStore, actor: Actor, id: string, signal?: AbortSignal, pending?: PendingCheck): Promise<void> {
+// A generation this process accepted a moment ago is authorized without the log (accepted-turns.ts).
+export async function authorizeGeneration(store: EventStore, actor: Actor, id: string, signal?: AbortSignal, pending?: PendingCheck, accepted?: AcceptedTurns): Promise<void> {
+  const known = accepted?.lookup(id);
+  if (known && canActOn(actor, known)) return;
   const checkpoint = pending ? await pending.checkpoint() : null;
   const deadline = Date.now() + PENDING_WAIT_MS;
   for (let tries = 0; !signal?.aborted; tries++) {
@@ -197,7 +201,7 @@ export const generationStreamResolvers = {
         const afterIndex = args.afterIndex ?? -1;
         if (!Number.isInteger(afterIndex) || afterIndex < -1) throw apiError('BAD_USER_INPUT', 'afterIndex must be ≥ -1', { field: 'afterIndex' });
         if (!ctx.services.bus) throw apiError('INTERNAL', 'token streaming is not configured in this process');
-        await authorizeGeneration(ctx.services.store, actor, args.id, ctx.request?.signal, pendingGenerations(ctx.services.knex, args.id));
+        await authorizeGeneration(ctx.services.store, actor, args.id, ctx.request?.signal, pendingGenerations(ctx.services.knex, args.id), ctx.services.accepted);
         return streamGeneration(ctx.services.store, ctx.services.bus, args.id, afterIndex, args.attempt ?? null, ctx.request?.signal);
       },
       resolve: (chunk: GenerationChunk) => chunk,

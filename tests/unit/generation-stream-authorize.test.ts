@@ -4,6 +4,7 @@ import { GraphQLError } from 'graphql';
 import type { EventStore, Position, RecordedEvent } from '../../eventstore/port.ts';
 import { authorizeGeneration, type PendingCheck } from '../../read-api/graphql/generation-stream.ts';
 import type { Actor } from '../../schemas/common.ts';
+import { AcceptedTurns } from '../../read-api/accepted-turns.ts';
 
 // generationStream's first step: is this a generation the caller may follow? It must answer an
 // unknown id at once (no polling), and still wait for a generation whose message is submitted but
@@ -64,5 +65,42 @@ describe('generationStream authorization', () => {
     const abort = new AbortController();
     abort.abort();
     await assert.rejects(authorizeGeneration(s.fake, alice, 'g1', abort.signal, pending(true).check), notFound);
+  });
+
+  it('authorizes a turn this process just accepted without reading the log: its submitter and the tenant\'s admins', async () => {
+    const accepted = new AcceptedTurns();
+    accepted.remember('g1', alice);
+    for (const actor of [alice, { userId: 'root', tenantId: 'acme', roles: ['admin'] } as Actor]) {
+      const s = store(null);
+      const p = pending(true);
+      await authorizeGeneration(s.fake, actor, 'g1', undefined, p.check, accepted);
+      assert.equal(s.reads(), 0);
+      assert.deepEqual(p.calls, []);
+    }
+  });
+
+  it('sends anyone else through the log: another user, the same user id in another tenant, another tenant\'s admin', async () => {
+    const accepted = new AcceptedTurns();
+    accepted.remember('g1', alice);
+    const others: Actor[] = [mallory, { userId: 'alice', tenantId: 'evil', roles: ['user'] }, { userId: 'root', tenantId: 'evil', roles: ['admin'] }];
+    for (const actor of others) {
+      const s = store(0);
+      await assert.rejects(authorizeGeneration(s.fake, actor, 'g1', undefined, pending(false).check, accepted), notFound);
+      assert.equal(s.reads(), 1);
+    }
+  });
+
+  it('forgets after its time to live and beyond its size, and never records a platform operator\'s turn', () => {
+    let now = 0;
+    const accepted = new AcceptedTurns({ maxEntries: 2, ttlMs: 1000, now: () => now });
+    accepted.remember('a', alice);
+    accepted.remember('b', alice);
+    accepted.remember('c', alice);
+    assert.equal(accepted.lookup('a'), null, 'the oldest is dropped beyond maxEntries');
+    assert.deepEqual(accepted.lookup('c'), { ownerId: 'alice', tenantId: 'acme' });
+    now = 1001;
+    assert.equal(accepted.lookup('c'), null, 'expired');
+    accepted.remember('d', { userId: 'op', tenantId: 'acme', roles: ['admin', 'platform_operator'] });
+    assert.equal(accepted.lookup('d'), null);
   });
 });
