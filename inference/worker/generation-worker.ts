@@ -10,6 +10,7 @@ import type { InferenceEngine } from '../engine/engine.ts';
 import { foldGeneration, hasEnded } from '../../domain/generation-view.ts';
 import { promptFor } from '../saga/context-assembly.ts';
 import { BatchAppender, type GenerationStream } from './batch-appender.ts';
+import { JobFinisher } from './job-finisher.ts';
 import type { ClaimedJob, JobQueue } from './job-queue.ts';
 import type { LiveToken, TokenBus } from './token-bus.ts';
 
@@ -29,6 +30,7 @@ export type WorkerOptions = {
 type Running = { job: ClaimedJob; controller: AbortController; cancelledByUser: boolean };
 
 const CLAIM_BATCH = 8;
+const REAP_EVERY_MS = 1000;
 
 // A platform process: its admin role reaches every tenant (domain/access.ts).
 const WORKER_ACTOR = (workerId: string): Actor => ({ userId: `worker-${workerId}`, tenantId: 'system', roles: ['admin', 'platform_operator'] });
@@ -41,6 +43,8 @@ export class GenerationWorker {
   private readonly running = new Map<string, Running>();
   // The appends of all running generations, grouped into one multi-stream append per tick.
   readonly appender: BatchAppender;
+  // Their job endings, grouped the same way.
+  private readonly finisher: JobFinisher;
   private readonly controller = new AbortController();
   private loops: Promise<void>[] = [];
   private heartbeat: NodeJS.Timeout | null = null;
@@ -49,6 +53,7 @@ export class GenerationWorker {
   constructor(private readonly o: WorkerOptions) {
     this.workerId = o.workerId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
     this.appender = new BatchAppender(o.commands);
+    this.finisher = new JobFinisher(o.jobs, this.workerId);
   }
 
   start(): void {
@@ -79,10 +84,15 @@ export class GenerationWorker {
 
   private async claimLoop(): Promise<void> {
     const signal = this.controller.signal;
+    let lastReap = 0;
     while (!signal.aborted) {
       const seen = this.o.store.appendVersion;
       try {
-        for (const job of await this.o.jobs.reapExhausted()) await this.failExhausted(job);
+        // Leases expire with time, not with appends: look for exhausted ones at most once a second.
+        if (Date.now() - lastReap >= REAP_EVERY_MS) {
+          lastReap = Date.now();
+          for (const job of await this.o.jobs.reapExhausted()) await this.failExhausted(job);
+        }
         const free = this.draining ? 0 : this.o.engine.stats().freeSlots;
         // A few at a time, so several workers share a burst instead of the first taking it all.
         const want = Math.min(free, CLAIM_BATCH);
@@ -144,7 +154,7 @@ export class GenerationWorker {
     const reason = error instanceof Error ? error.message : String(error);
     try {
       await this.run('FailGeneration', { generationId: job.generationId, attempt: job.attempt, code: 'WORKER_ERROR', reason });
-      await this.o.jobs.finish(job.generationId, this.workerId, job.attempt, 'failed');
+      await this.finisher.finish(job.generationId, job.attempt, 'failed');
       this.publishEnd(job.generationId, job.attempt, -1, { finishReason: 'error', usage: null, error: reason });
     } catch (e) {
       this.o.onError?.(e);
@@ -186,7 +196,7 @@ export class GenerationWorker {
     // Our copy of the stream: the decider runs on it without a read (kept current by our appends).
     const stream: GenerationStream = { streamId: `generation-${generationId}`, history };
     if (!request || ended) {
-      await this.o.jobs.finish(generationId, this.workerId, attempt, ended ? 'done' : 'failed');
+      await this.finisher.finish(generationId, attempt, ended ? 'done' : 'failed');
       return;
     }
     const attributes = { 'parley.generation_id': generationId, 'parley.correlation_id': request.metadata.correlationId, 'parley.priority': request.data.priority, 'parley.brownout': request.data.brownout };
@@ -199,7 +209,7 @@ export class GenerationWorker {
       promptIds = await promptFor(this.o.store, this.o.engine.model, request.data);
     } catch (error) {
       await this.run('FailGeneration', { generationId, attempt, code: 'CONTEXT_UNAVAILABLE', reason: (error as Error).message }, request);
-      await this.o.jobs.finish(generationId, this.workerId, attempt, 'failed');
+      await this.finisher.finish(generationId, attempt, 'failed');
       return;
     }
     const p = request.data.params;
@@ -245,7 +255,7 @@ export class GenerationWorker {
         await flush();
         const done = await this.run('FailGeneration', { generationId, attempt, code: 'ENGINE_ERROR', reason: (error as Error).message }, request);
         this.publishEnd(generationId, attempt, next - 1, { finishReason: 'error', usage: null, error: (error as Error).message });
-        await this.o.jobs.finish(generationId, this.workerId, attempt, done.ok ? 'failed' : 'done');
+        await this.finisher.finish(generationId, attempt, done.ok ? 'failed' : 'done');
         return;
       }
     }
@@ -254,7 +264,7 @@ export class GenerationWorker {
     if (entry.cancelledByUser) {
       await flush();
       this.publishEnd(generationId, attempt, next - 1, { finishReason: 'cancelled', usage: result ? { promptTokens: result.promptTokens, completionTokens: result.completionTokens } : null });
-      await this.o.jobs.finish(generationId, this.workerId, attempt, 'cancelled');
+      await this.finisher.finish(generationId, attempt, 'cancelled');
       return;
     }
     if (this.controller.signal.aborted && !stopped) return; // shutting down: the lease goes back, another attempt follows
@@ -276,7 +286,7 @@ export class GenerationWorker {
     if (done.ok) {
       this.publishEnd(generationId, attempt, next - 1, { finishReason, usage, ...(stopped ? { category: stopped.category } : {}) });
     }
-    await this.o.jobs.finish(generationId, this.workerId, attempt, 'done');
+    await this.finisher.finish(generationId, attempt, 'done');
   }
 
   private async failExhausted(job: ClaimedJob): Promise<void> {

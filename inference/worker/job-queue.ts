@@ -100,12 +100,18 @@ export class JobQueue {
     );
   }
 
-  // Ends a job, only if this worker's attempt still owns it.
-  async finish(generationId: string, workerId: string, attempt: number, status: 'done' | 'failed' | 'cancelled'): Promise<boolean> {
-    const n = await this.knex('generation_jobs')
-      .where({ generation_id: generationId, worker_id: workerId, attempt, status: 'running' })
-      .update({ status, updated_at: this.knex.fn.now(), lease_until: null });
-    return n > 0;
+  // Ends many jobs in one statement (a worker's generations that ended in the same tick), each only
+  // if its attempt still owns it; returns the ids that were ended.
+  async finishMany(workerId: string, jobs: readonly { generationId: string; attempt: number; status: 'done' | 'failed' | 'cancelled' }[]): Promise<Set<string>> {
+    if (jobs.length === 0) return new Set();
+    const { rows } = await this.knex.raw(
+      `update generation_jobs j set status = f.status, updated_at = now(), lease_until = null
+         from unnest(?::text[], ?::int[], ?::text[]) as f(generation_id, attempt, status)
+        where j.generation_id = f.generation_id and j.attempt = f.attempt and j.worker_id = ? and j.status = 'running'
+        returning j.generation_id`,
+      [jobs.map((j) => j.generationId), jobs.map((j) => j.attempt), jobs.map((j) => j.status), workerId],
+    );
+    return new Set(rows.map((r: { generation_id: string }) => r.generation_id));
   }
 
   // Returns true when this worker's attempt still owns the job (it was not re-leased elsewhere).
