@@ -37,6 +37,9 @@ export interface EventStore {
   appendMany(appends: readonly StreamAppend[]): Promise<AppendResult[]>;
   // Events of one stream in revision order; [] when the stream does not exist.
   readStream(streamId: string, options?: { fromRevision?: number; limit?: number }): Promise<RecordedEvent[]>;
+  // Whole streams, many at once: every id maps to its events in revision order ([] when it does not
+  // exist). One round trip on PostgreSQL; stream by stream on EventStoreDB.
+  readStreams(streamIds: readonly string[]): Promise<Map<string, RecordedEvent[]>>;
   // The stream's last revision, or null when it does not exist.
   streamRevision(streamId: string): Promise<number | null>;
   // Events after `from` in global order, only those already safe to read (no later gap can appear).

@@ -113,6 +113,13 @@ export class EsdbEventStore implements EventStore {
     return out;
   }
 
+  // Not one call on EventStoreDB: its gRPC reads one stream at a time (concurrently here).
+  async readStreams(streamIds: readonly string[]): Promise<Map<string, RecordedEvent[]>> {
+    const ids = [...new Set(streamIds)];
+    const read = await Promise.all(ids.map((id) => this.readStream(id)));
+    return new Map(ids.map((id, i) => [id, read[i]!]));
+  }
+
   async streamRevision(streamId: string): Promise<number | null> {
     try {
       for await (const resolved of this.client.readStream(streamId, { fromRevision: END, direction: BACKWARDS, maxCount: 1 })) {

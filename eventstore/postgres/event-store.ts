@@ -217,6 +217,17 @@ export class PostgresEventStore implements EventStore {
     return (await this.decodeRows(rows)).map(toRecorded);
   }
 
+  async readStreams(streamIds: readonly string[]): Promise<Map<string, RecordedEvent[]>> {
+    const out = new Map<string, RecordedEvent[]>(streamIds.map((id) => [id, []]));
+    if (out.size === 0) return out;
+    const { rows } = await this.pool.query<Row>(
+      `select ${COLUMNS} from parley_events where stream_id = any($1::text[]) order by stream_id, stream_revision`,
+      [[...out.keys()]],
+    );
+    for (const event of (await this.decodeRows(rows)).map(toRecorded)) out.get(event.streamId)!.push(event);
+    return out;
+  }
+
   async streamRevision(streamId: string): Promise<number | null> {
     const { rows } = await this.pool.query<{ revision: string }>('select revision from parley_streams where stream_id = $1', [streamId]);
     return rows[0] ? Number(rows[0].revision) : null;

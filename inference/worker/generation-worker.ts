@@ -97,7 +97,10 @@ export class GenerationWorker {
         // A few at a time, so several workers share a burst instead of the first taking it all.
         const want = Math.min(free, CLAIM_BATCH);
         const jobs = await this.o.jobs.claim(this.workerId, want);
-        for (const job of jobs) this.launch(job);
+        // The claimed generations' streams in one read (each request carries its prompt); if that
+        // read fails, each generation reads its own (and fails its attempt if it cannot).
+        const histories = jobs.length === 0 ? null : await this.o.store.readStreams(jobs.map((j) => `generation-${j.generationId}`)).catch(() => null);
+        for (const job of jobs) this.launch(job, histories?.get(`generation-${job.generationId}`) ?? null);
         if (jobs.length > 0 && jobs.length === want) continue;
       } catch (error) {
         if (signal.aborted) return;
@@ -136,12 +139,12 @@ export class GenerationWorker {
     }
   }
 
-  private launch(job: ClaimedJob): void {
+  private launch(job: ClaimedJob, history: RecordedEvent[] | null): void {
     const entry: Running = { job, controller: new AbortController(), cancelledByUser: false };
     this.running.set(job.generationId, entry);
     // One span per attempt; the engine's queue/prefill/decode spans (see read-api/observability) nest in it.
     trace.getTracer('parley').startActiveSpan('parley.generation', { attributes: { 'parley.generation_id': job.generationId, 'parley.attempt': job.attempt, 'parley.worker_id': this.workerId } },
-      (span) => this.generate(entry).finally(() => span.end()))
+      (span) => this.generate(entry, history).finally(() => span.end()))
       .catch((error) => this.failAttempt(job, error))
       .finally(() => this.running.delete(job.generationId));
   }
@@ -185,11 +188,12 @@ export class GenerationWorker {
     return started?.type === 'ConversationStarted' ? started.data.safetySettings : {};
   }
 
-  private async generate(entry: Running): Promise<void> {
+  // `history`: the generation's stream as read when the job was claimed (the request carries the
+  // prompt and the output filter's settings, v2).
+  private async generate(entry: Running, claimed: RecordedEvent[] | null): Promise<void> {
     const { job, controller } = entry;
     const { generationId, attempt } = job;
-    // One read: the request carries the prompt and the output filter's settings (v2).
-    const history = await this.o.store.readStream(`generation-${generationId}`);
+    const history = claimed ?? await this.o.store.readStream(`generation-${generationId}`);
     const view = foldGeneration(history);
     const request = history.find((e) => e.type === 'GenerationRequested') as (EventOf<'GenerationRequested'> & RecordedEvent) | undefined;
     const ended = hasEnded(view);

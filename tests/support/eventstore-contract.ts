@@ -55,6 +55,21 @@ export function eventStoreContract(
       assert.equal(await store.streamRevision(s), 2);
     });
 
+    it('reads many whole streams at once, each in revision order, a missing one as empty', async () => {
+      const [a, b, missing] = [stream(), stream(), stream()];
+      await store.append(a, [renamed('ca', 'a0'), renamed('ca', 'a1')], { expectedRevision: 'no_stream' });
+      await store.append(b, [renamed('cb', 'b0')], { expectedRevision: 'no_stream' });
+      await store.append(a, [renamed('ca', 'a2')], { expectedRevision: 1 });
+      const read = await store.readStreams([b, missing, a]);
+      assert.deepEqual([...read.keys()].sort(), [a, b, missing].sort());
+      const titles = (id: string) => read.get(id)!.map((e) => (e.type === 'ConversationRenamed' ? e.data.title : e.type));
+      assert.deepEqual(titles(a), ['a0', 'a1', 'a2']);
+      assert.deepEqual(read.get(a)!.map((e) => e.revision), [0, 1, 2]);
+      assert.deepEqual(titles(b), ['b0']);
+      assert.deepEqual(read.get(missing), []);
+      assert.deepEqual(await store.readStreams([]), new Map());
+    });
+
     it('enforces all four expected-revision forms with a typed error', async () => {
       const s = stream();
       await assert.rejects(store.append(s, [renamed('c', 'x')], { expectedRevision: 'stream_exists' }), ConcurrencyError);

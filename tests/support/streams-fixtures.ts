@@ -137,6 +137,10 @@ export class MemoryEventStore implements EventStore {
     return this.events.filter((e) => e.streamId === streamId && e.revision >= (options.fromRevision ?? 0)).slice(0, options.limit ?? Infinity);
   }
 
+  async readStreams(streamIds: readonly string[]): Promise<Map<string, RecordedEvent[]>> {
+    return new Map(await Promise.all(streamIds.map(async (id) => [id, await this.readStream(id)] as const)));
+  }
+
   async streamRevision(streamId: string): Promise<number | null> {
     const events = await this.readStream(streamId);
     return events.length ? events.length - 1 : null;
