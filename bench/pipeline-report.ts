@@ -3,6 +3,7 @@
 // with after ÷ before ratios when a "before" run exists.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export type LevelResult = {
   users: number; turns: number; turnsPerUser: number; errors: number; errorMessages: string[];
@@ -69,10 +70,13 @@ function markdown(runs: PipelineRun[], machine: Machine, name: string): string {
       out.push(`| ${r.label} | ${r.commit} | ${l.users} | ${l.turns} | ${l.errors} | ${l.turnsPerSec} | ${f(l.ttftP50)} | ${f(l.ttftP95)} | ${f(l.deliveryP50)} / ${f(l.deliveryP95)} | ${l.queriesPerTurn} (${l.idleQueriesPerTurn}) | ${l.cpuMsPerTurn} (${l.nodeCpuMsPerTurn} + ${l.postgresCpuMsPerTurn}; ${l.idleCpuMsPerTurn}) | ${f(l.meanCompletionTokens)} |`);
     }
     out.push('');
-    const before = rs.find((r) => r.label === 'before');
-    for (const after of rs.filter((r) => r.label !== 'before')) {
-      if (!before) break;
-      out.push(`Ratios ${after.label} ÷ before (${model}; < 1 is better except turns/s):`, '');
+    // Ratios only between runs measured in one window: issue 15's before/after (previous session)
+    // and this session's start/end.
+    for (const [afterLabel, beforeLabel] of RATIO_PAIRS) {
+      const before = rs.find((r) => r.label === beforeLabel);
+      const after = rs.find((r) => r.label === afterLabel);
+      if (!before || !after) continue;
+      out.push(`Ratios ${after.label} ÷ ${before.label} (${model}; one run window; < 1 is better except turns/s):`, '');
       out.push('| users | round trips/turn | CPU ms/turn | TTFT p50 | TTFT p95 | turns/s |', '|---|---|---|---|---|---|');
       for (const l of after.levels) {
         const b = before.levels.find((x) => x.users === l.users);
@@ -91,10 +95,16 @@ function markdown(runs: PipelineRun[], machine: Machine, name: string): string {
     out.push('');
   }
   out.push(`![TTFT, CPU and round trips per turn against simultaneous users](${name}.svg)`, '');
+  // The hand-written profile of where the remaining time goes (issue 15's targets not met).
+  const profile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'pipeline-profile.md');
+  if (name === 'pipeline' && existsSync(profile)) out.push(readFileSync(profile, 'utf8'));
   return out.join('\n');
 }
 
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
+// [after, before] labels measured in one run window (bench/pipeline-before-after.sh).
+const RATIO_PAIRS: [string, string][] = [['after', 'before'], ['now', 'session-start']];
+
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
 function svg(runs: PipelineRun[]): string {
   const W = 460;
