@@ -1,5 +1,5 @@
 // `npm run bench:pipeline [-- --tree <dir>] [--label <name>] [--models shipped,null] [--users 1,16,64,256]
-//   [--env KEY=VALUE ...] [--out pipeline]`
+//   [--env KEY=VALUE ...] [--out pipeline] [--cpu-prof <dir>]`
 // The pipeline benchmark of issue 15: what a turn costs Parley itself, measured from outside.
 //
 // For each model ((a) the shipped model, (b) the NULL MODEL — PARLEY_NULL_MODEL=1, a benchmark
@@ -45,7 +45,7 @@ const PROMPTS = [
   'Hello!', 'Good morning, how are you?', 'How many grams are in a kilogram?', 'How many minutes are in an hour?',
 ];
 
-type Options = { tree: string; label: string; models: ('shipped' | 'null')[]; users: number[]; env: Record<string, string>; out: string };
+type Options = { tree: string; label: string; models: ('shipped' | 'null')[]; users: number[]; env: Record<string, string>; out: string; cpuProf: string | null };
 
 function parseArgs(argv: string[]): Options {
   const get = (name: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
@@ -65,7 +65,10 @@ function parseArgs(argv: string[]): Options {
   });
   const out = get('out') ?? 'pipeline';
   if (!/^[a-z0-9-]+$/.test(out)) throw new Error(`--out: a file name stem like pipeline-pools, got ${out}`);
-  return { tree, label: get('label') ?? 'after', models, users, env, out };
+  // --cpu-prof <dir>: the server runs under `node --cpu-prof` (profiles written when it exits;
+  // read them with `node --import tsx bench/cpu-profile-groups.ts <file> <from s> <to s>`).
+  const cpuProf = get('cpu-prof') ? path.resolve(get('cpu-prof')!) : null;
+  return { tree, label: get('label') ?? 'after', models, users, env, out, cpuProf };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,10 +145,10 @@ class Clients {
 
 type Server = { child: ChildProcess; url: string; home: string; output: () => string };
 
-async function startServer(tree: string, env: Record<string, string>): Promise<Server> {
+async function startServer(tree: string, env: Record<string, string>, cpuProf: string | null = null): Promise<Server> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'parley-bench-pipeline-'));
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'REDIS_URL', 'ESDB_URL', 'MODEL_DIR', 'PARLEY_NULL_MODEL', 'NODE_OPTIONS'].includes(k) && !k.startsWith('PARLEY_')));
-  const child = spawn(process.execPath, ['bin/parley.mjs', 'serve'], { cwd: tree, env: { ...base, ...env, PARLEY_HOME: home, PORT: '0', HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : []), 'bin/parley.mjs', 'serve'], { cwd: tree, env: { ...base, ...env, PARLEY_HOME: home, PORT: '0', HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => { out += d; if (out.length > 200_000) out = out.slice(-100_000); });
   child.stderr!.on('data', (d) => { out += d; if (out.length > 200_000) out = out.slice(-100_000); });
@@ -249,7 +252,7 @@ async function measureModel(opts: Options, model: 'shipped' | 'null', clients: C
     ...opts.env,
   };
   const startedAt = new Date().toISOString();
-  const server = await startServer(opts.tree, env);
+  const server = await startServer(opts.tree, env, opts.cpuProf);
   const pid = server.child.pid!;
   try {
     const { signToken } = (await import(pathToFileURL(path.join(opts.tree, 'read-api/auth.ts')).href)) as { signToken: (s: string, a: { userId: string; tenantId: string; roles: string[] }) => Promise<string> };
