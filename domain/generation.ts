@@ -1,6 +1,7 @@
 import type { GenerationDeciderCommand } from '../schemas/commands.ts';
 import type { DomainLimits } from '../schemas/config.ts';
 import type { ParleyEvent } from '../schemas/events.ts';
+import { packTokenIds } from '../schemas/prompt.ts';
 import { canActOn } from './access.ts';
 import { accept, reject, type Decision } from './decision.ts';
 
@@ -34,7 +35,7 @@ export function evolveGeneration(state: GenerationState, event: ParleyEvent): Ge
       };
     case 'TokensGenerated': {
       if (state.status === 'none') return state;
-      return { ...state, attempt: event.data.attempt, nextIndex: event.data.firstIndex + event.data.tokenIds.length };
+      return { ...state, attempt: event.data.attempt, nextIndex: event.data.firstIndex + event.data.tokenCount };
     }
     case 'GenerationCompleted':
       return state.status === 'none' ? state : { ...state, status: 'completed' };
@@ -65,7 +66,8 @@ export function decideGeneration(command: GenerationDeciderCommand, state: Gener
       if (firstIndex !== expected) {
         return reject('TOKEN_INDEX_GAP', `tokens must continue at index ${expected}, got ${firstIndex}`, 'firstIndex');
       }
-      return accept({ type: 'TokensGenerated', version: 1, data: command.data });
+      const { tokenIds, ...chunk } = command.data;
+      return accept({ type: 'TokensGenerated', version: 2, data: { ...chunk, tokenCount: tokenIds.length, tokens: packTokenIds(tokenIds) } });
     }
     case 'RecordSafetyCheck':
       // The output check, recorded by the worker while the generation runs (with its last chunk).

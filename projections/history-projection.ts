@@ -163,7 +163,7 @@ async function applySegment(trx: Knex.Transaction, events: RecordedEvent[], n: T
         const d = e.data;
         const s = await sealerFor(context, e);
         // A retry attempt restarts the text; within an attempt chunks are contiguous.
-        messages.chunk(d.generationId, d.attempt, s.text('history_messages.content', d.generationId, d.text), d.tokenIds.length, s.kid ? SEALED_CHUNK_SEPARATOR : '');
+        messages.chunk(d.generationId, d.attempt, s.text('history_messages.content', d.generationId, d.text), d.tokenCount, s.kid ? SEALED_CHUNK_SEPARATOR : '');
         messages.set(d.generationId, { ...(s.kid ? { kid: s.kid } : {}), updated_at: at });
         break;
       }

@@ -71,9 +71,10 @@ export const RequestGeneration = defineCommand(
 export const RecordSafetyCheck = defineCommand('RecordSafetyCheck', SafetyChecked.shape.data);
 export type RecordSafetyCheck = z.infer<typeof RecordSafetyCheck>;
 
+// The ids as sampled; the decider seals them into the event (TokensGenerated v2).
 export const AppendTokens = defineCommand(
   'AppendTokens',
-  TokensGenerated.shape.data.extend({ tokenIds: z.array(z.number().int().min(0)).min(1) }),
+  TokensGenerated.shape.data.omit({ tokenCount: true, tokens: true }).extend({ tokenIds: z.array(z.number().int().min(0)).min(1) }),
 );
 
 export const CompleteGeneration = defineCommand('CompleteGeneration', GenerationCompleted.shape.data);

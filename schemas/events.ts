@@ -112,19 +112,33 @@ export const GenerationRequested = defineEvent(
   }),
 );
 
+// v2 seals the token ids: they are the answer's text in another alphabet (anyone with the
+// tokenizer reads them back), so like `text` they are encrypted with the conversation's key and
+// unreadable after an erasure. v1 stored them in clear as `tokenIds`.
 export const TokensGenerated = defineEvent(
   'TokensGenerated',
-  1,
+  2,
   z.object({
     generationId: Id,
     attempt: z.number().int().min(1),
     firstIndex: z.number().int().min(0),
-    tokenIds: z.array(z.number().int().min(0)),
+    // How many tokens the chunk holds (indices firstIndex … firstIndex + tokenCount − 1).
+    tokenCount: z.number().int().min(0),
+    // The token ids, packed (schemas/prompt.ts packTokenIds); "[erased]" once the key is destroyed.
+    tokens: z.string(),
     text: Text,
     // Where each token's text starts within `text`, so a stream can resume after any token.
     textOffsets: z.array(z.number().int().min(0)).optional(),
   }),
 );
+export const TokensGeneratedV1Data = z.object({
+  generationId: Id,
+  attempt: z.number().int().min(1),
+  firstIndex: z.number().int().min(0),
+  tokenIds: z.array(z.number().int().min(0)),
+  text: Text,
+  textOffsets: z.array(z.number().int().min(0)).optional(),
+});
 
 export const GenerationCompleted = defineEvent(
   'GenerationCompleted',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { currentVersion, eventSchemas, GenerationRequestedV1Data, MessageSubmittedV1Data, type EventType, type ParleyEvent } from './events.ts';
+import { currentVersion, eventSchemas, GenerationRequestedV1Data, MessageSubmittedV1Data, TokensGeneratedV1Data, type EventType, type ParleyEvent } from './events.ts';
+import { packTokenIds } from './prompt.ts';
 
 // A stored event as it came out of the store: any version, data not yet trusted.
 export const StoredEvent = z.object({
@@ -25,6 +26,13 @@ const upcasters: Partial<Record<EventType, Record<number, Upcaster>>> = {
   // ConversationStarted and the input decision from the conversation's SafetyChecked, as v1 did.
   GenerationRequested: {
     1: (data) => ({ ...GenerationRequestedV1Data.parse(data), prompt: null, safetySettings: null, inputCheck: null }),
+  },
+  // v1 kept the ids in clear (they stay so at rest in events written before v2).
+  TokensGenerated: {
+    1: (data) => {
+      const { tokenIds, ...rest } = TokensGeneratedV1Data.parse(data);
+      return { ...rest, tokenCount: tokenIds.length, tokens: packTokenIds(tokenIds) };
+    },
   },
 };
 

@@ -31,7 +31,7 @@ export const CONTENT_FIELDS: Partial<Record<EventType, readonly string[]>> = {
   ConversationStarted: ['title', 'systemPrompt'],
   MessageSubmitted: ['content'],
   GenerationRequested: ['prompt'],
-  TokensGenerated: ['text', 'tokenIds', 'textOffsets'],
+  TokensGenerated: ['text', 'tokens', 'textOffsets'],
   FeedbackGiven: ['comment'],
   ConversationRenamed: ['title'],
   AppealFiled: ['reason'],

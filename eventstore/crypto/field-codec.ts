@@ -11,7 +11,8 @@ export const PERSONAL_FIELDS: Record<string, readonly string[]> = {
   MessageSubmitted: ['content'],
   // The assembled prompt (packed token ids: the conversation's text in another alphabet).
   GenerationRequested: ['prompt'],
-  TokensGenerated: ['text'],
+  // The answer's text and its token ids (packed: the same text in another alphabet).
+  TokensGenerated: ['text', 'tokens'],
   FeedbackGiven: ['comment'],
   AppealFiled: ['reason'],
 };

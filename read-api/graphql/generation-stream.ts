@@ -48,9 +48,9 @@ async function readDurable(store: EventStore, id: string): Promise<Durable> {
 }
 
 function splitChunk(c: EventData<'TokensGenerated'>): { index: number; text: string }[] {
-  const { firstIndex, tokenIds, text, textOffsets } = c;
-  if (!textOffsets || textOffsets.length !== tokenIds.length) return [{ index: firstIndex + tokenIds.length - 1, text }];
-  return tokenIds.map((_, i) => ({ index: firstIndex + i, text: text.slice(textOffsets[i], textOffsets[i + 1] ?? text.length) }));
+  const { firstIndex, tokenCount, text, textOffsets } = c;
+  if (!textOffsets || textOffsets.length !== tokenCount) return [{ index: firstIndex + tokenCount - 1, text }];
+  return textOffsets.map((start, i) => ({ index: firstIndex + i, text: text.slice(start, textOffsets[i + 1] ?? text.length) }));
 }
 
 function endChunk(finishReason: string, usage: GenerationChunk['usage'], attempt: number, category: string | null, error: string | null): GenerationChunk {

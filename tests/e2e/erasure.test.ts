@@ -25,6 +25,7 @@ describe('personal data on an immutable log: encryption, erasure, retention', ()
   const secrets = { plan: marker('zebraplan'), system: marker('sysprompt'), comment: marker('fbcomment'), bob: marker('bobnote') };
   let aliceAnswer = '';
   let aliceConversation = '';
+  let aliceGeneration = '';
 
   before(async () => {
     server = await startTestServer();
@@ -56,6 +57,7 @@ describe('personal data on an immutable log: encryption, erasure, retention', ()
   it('stores personal text encrypted at rest, readable to its owner', async () => {
     const a = await chat('alice', `What is the capital of France? ${secrets.plan}`, `You are Parley. ${secrets.system}`);
     aliceConversation = a.conversationId;
+    aliceGeneration = a.generationId;
     aliceAnswer = a.answer;
     assert.ok(aliceAnswer.length > 0);
     const fb = await gql(tokens.alice!, `mutation($id: ID!, $c: String) { giveFeedback(input: {generationId: $id, rating: UP, comment: $c}) { position } }`, { id: a.generationId, c: secrets.comment });
@@ -67,6 +69,14 @@ describe('personal data on an immutable log: encryption, erasure, retention', ()
     }
     const stored = (await server.app.knex.raw(`select data from parley_events where type = 'MessageSubmitted' limit 1`)).rows[0].data;
     assert.deepEqual(Object.keys(stored.content).sort(), ['ct', 'iv', 'kid']);
+    // The answer's token ids are its text in another alphabet: sealed like the text, never in clear.
+    const chunks = (await server.app.knex.raw(`select data from parley_events where type = 'TokensGenerated' and stream_id = ?`, [`generation-${a.generationId}`])).rows;
+    assert.ok(chunks.length > 0);
+    for (const { data } of chunks) {
+      assert.equal(data.tokenIds, undefined);
+      assert.deepEqual(Object.keys(data.tokens).sort(), ['ct', 'iv', 'kid']);
+      assert.deepEqual(Object.keys(data.text).sort(), ['ct', 'iv', 'kid']);
+    }
     const read = await server.app.store.readStream(`conversation-${a.conversationId}`);
     assert.ok(read.some((e) => e.type === 'MessageSubmitted' && e.data.content.includes(secrets.plan)), 'the owner reads plaintext');
   });
@@ -88,6 +98,8 @@ describe('personal data on an immutable log: encryption, erasure, retention', ()
     const events = await server.app.store.readStream(`conversation-${aliceConversation}`);
     const message = events.find((e) => e.type === 'MessageSubmitted')!;
     assert.equal(message.type === 'MessageSubmitted' && message.data.content, ERASED);
+    const answer = (await server.app.store.readStream(`generation-${aliceGeneration}`)).filter((e) => e.type === 'TokensGenerated');
+    assert.ok(answer.length > 0 && answer.every((e) => e.type === 'TokensGenerated' && e.data.tokens === ERASED && e.data.text === ERASED), 'the answer\'s token ids are gone with its text');
     const all = JSON.stringify(await server.app.store.readAll({ limit: 10_000 }));
     for (const t of aliceTexts) assert.ok(!all.includes(t), `the decrypted log holds no "${t}"`);
     assert.ok(all.includes(secrets.bob));

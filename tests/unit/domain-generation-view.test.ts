@@ -41,7 +41,7 @@ const request = (inputCheck: { verdict: 'allowed' | 'blocked'; category: 'danger
   },
 });
 const tokens = (attempt: number, firstIndex: number, text: string): DomainEvent => ({
-  type: 'TokensGenerated', version: 1, data: { generationId: 'g1', attempt, firstIndex, tokenIds: [...text].map((_, i) => i + 5), text },
+  type: 'TokensGenerated', version: 2, data: { generationId: 'g1', attempt, firstIndex, tokenCount: [...text].length, tokens: packTokenIds([...text].map((_, i) => i + 5)), text },
 });
 const completed = (finishReason: 'stop' | 'content_filter' = 'stop', attempt = 1): DomainEvent => ({
   type: 'GenerationCompleted', version: 1,

@@ -1,3 +1,4 @@
+import { packTokenIds } from '../../schemas/prompt.ts';
 import { describe, it } from 'node:test';
 import type { DomainEvent } from '../../domain/decision.ts';
 import { decideAppeal, evolveAppeal, initialAppealState } from '../../domain/appeal.ts';
@@ -20,12 +21,14 @@ const requestData = {
   params, context, siblingOf: null, priority: 0, brownout: false, prompt: null, safetySettings: null, inputCheck: null,
 };
 const requested: DomainEvent = { type: 'GenerationRequested', version: 2, data: requestData };
+const ids = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+// The event seals the ids the command carried (packed, then encrypted by the store).
 const tokens = (attempt: number, firstIndex: number, n: number): DomainEvent => ({
-  type: 'TokensGenerated', version: 1,
-  data: { generationId: 'g1', attempt, firstIndex, tokenIds: Array.from({ length: n }, (_, i) => i + 1), text: 'x'.repeat(n) },
+  type: 'TokensGenerated', version: 2,
+  data: { generationId: 'g1', attempt, firstIndex, tokenCount: n, tokens: packTokenIds(ids(n)), text: 'x'.repeat(n) },
 });
 const append = (attempt: number, firstIndex: number, n: number) => ({
-  type: 'AppendTokens', data: (tokens(attempt, firstIndex, n) as { data: object }).data, metadata: cmdMeta(),
+  type: 'AppendTokens', data: { generationId: 'g1', attempt, firstIndex, tokenIds: ids(n), text: 'x'.repeat(n) }, metadata: cmdMeta(),
 });
 const completeData = { generationId: 'g1', attempt: 1, finishReason: 'stop', usage: { promptTokens: 12, completionTokens: 4 }, ttftMs: 5, tpotMs: 2, workerId: 'w1' } as const;
 const completed: DomainEvent = { type: 'GenerationCompleted', version: 1, data: completeData };

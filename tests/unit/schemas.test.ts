@@ -1,3 +1,4 @@
+import { packTokenIds, unpackTokenIds } from '../../schemas/prompt.ts';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
@@ -43,5 +44,14 @@ describe('event catalogue', () => {
     const v2 = upcast({ type: 'GenerationRequested', version: 1, metadata, data });
     assert.equal(v2.version, 2);
     assert.deepEqual(v2.data, { ...data, prompt: null, safetySettings: null, inputCheck: null });
+  });
+
+  it('upcasts TokensGenerated v1 (ids in clear) to v2 with the ids packed into the sealed field and counted', () => {
+    const metadata = { eventId: '3b241101-e2bb-4255-8caf-4136c566a963', correlationId: 'c', causationId: null, commandId: null,
+      actor: { userId: 'w', tenantId: 'system', roles: ['admin'] }, occurredAt: '2026-01-01T00:00:00.000Z' };
+    const v2 = upcast({ type: 'TokensGenerated', version: 1, metadata, data: { generationId: 'g', attempt: 1, firstIndex: 4, tokenIds: [7, 300, 5], text: 'abc', textOffsets: [0, 1, 2] } });
+    assert.equal(v2.version, 2);
+    assert.deepEqual(v2.data, { generationId: 'g', attempt: 1, firstIndex: 4, tokenCount: 3, tokens: packTokenIds([7, 300, 5]), text: 'abc', textOffsets: [0, 1, 2] });
+    assert.deepEqual(unpackTokenIds((v2.data as { tokens: string }).tokens), [7, 300, 5]);
   });
 });

@@ -32,7 +32,7 @@ describe('streams privacy: content of erased users is withheld, metadata kept', 
     assert.equal(message.data.messageId !== undefined, true, 'ids stay');
     assert.equal(message.metadata.actor.userId, 'dana', 'metadata stays');
     const tokens = danas.find((e) => e.type === 'TokensGenerated')!;
-    assert.deepEqual(tokens.withheld, { reason: 'erased', fields: ['text', 'tokenIds'] }, 'token ids are content too');
+    assert.deepEqual(tokens.withheld, { reason: 'erased', fields: ['text', 'tokens'] }, 'token ids are content too');
     assert.equal(tokens.data.firstIndex, 0);
     const startedEvent = danas.find((e) => e.type === 'ConversationStarted')!;
     assert.deepEqual(startedEvent.withheld?.fields, ['title', 'systemPrompt']);
