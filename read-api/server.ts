@@ -13,7 +13,7 @@ import { buildSchema } from './graphql/schema.ts';
 import { handleAuditExport } from './http/audit-export.ts';
 import { answerUnreadBody, ClientGoneError, MAX_BODY_BYTES, readBody } from './http/body.ts';
 import { createHealthRoute, type Readiness } from './http/health.ts';
-import { sendJson } from './http/json.ts';
+import { sendJson, sendV1Error } from './http/json.ts';
 import { BAD_TARGET, requestUrl } from './http/request-url.ts';
 
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
@@ -88,7 +88,9 @@ export function createApi({ services, routes = [], resolvers = [], ready, plugin
     try {
       for (const route of [...builtIn, ...routes]) if (await route(req, res, url)) return;
       if (url.pathname === '/graphql' || url.pathname === '/graphql/stream') return void (await serveGraphql(req, res));
-      sendJson(res, 404, { error: { message: `no route for ${req.method} ${url.pathname}`, code: 'NOT_FOUND' } });
+      const message = `no route for ${req.method} ${url.pathname.slice(0, 200)}`;
+      if (url.pathname === '/v1' || url.pathname.startsWith('/v1/')) sendV1Error(res, 404, message, 'not_found');
+      else sendJson(res, 404, { error: { message, code: 'NOT_FOUND' } });
     } catch (error) {
       if (error instanceof ClientGoneError) return; // no one left to answer
       console.error('request failed', error);
