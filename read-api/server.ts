@@ -2,12 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { GraphQLError } from 'graphql';
-import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { authenticate } from './auth.ts';
 import { createLoaders, type GraphQLContext, type Services } from './context.ts';
 import { boundedDocumentCache } from './graphql/document-cache.ts';
 import { documentLimits } from './graphql/document-limits.ts';
+import { graphqlSse } from './graphql/sse-endpoint.ts';
 import { subscriptionFailures } from './graphql/subscription-failures.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { handleAuditExport } from './http/audit-export.ts';
@@ -34,7 +34,7 @@ export function createApi({ services, routes = [], resolvers = [], ready, plugin
     parserAndValidationCache: { documentCache: boundedDocumentCache(), errorCache: boundedDocumentCache() },
     // /graphql serves Yoga's own SSE (and graphql-sse's distinct-connections mode);
     // /graphql/stream serves the graphql-sse protocol in both modes (single connection too).
-    plugins: [documentLimits, subscriptionFailures, maxDepthPlugin({ n: 15, ignoreIntrospection: false }), costLimitPlugin({ maxCost: 20000 }), badInputCodes, useGraphQLSSE({ endpoint: '/graphql/stream' }), ...plugins],
+    plugins: [documentLimits, subscriptionFailures, maxDepthPlugin({ n: 15, ignoreIntrospection: false }), costLimitPlugin({ maxCost: 20000 }), badInputCodes, graphqlSse('/graphql/stream'), ...plugins],
     // No stack traces or internals to clients: unexpected errors become INTERNAL.
     maskedErrors: {
       maskError(error) {
