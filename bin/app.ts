@@ -11,6 +11,7 @@ import { eventStoreMigrations, runMigrations } from '../eventstore/postgres/migr
 import { ProjectionRunner, projections, setupProjections } from '../projections/index.ts';
 import { createApi } from '../read-api/server.ts';
 import { createWebRoute } from '../read-api/http/web.ts';
+import { corsPolicy } from '../read-api/http/cors.ts';
 import { createDevLoginRoute, devLoginEnabled } from '../read-api/http/dev-login.ts';
 import { createEventsNdjsonRoute } from '../read-api/http/events-ndjson.ts';
 import { createEventsResolvers } from '../read-api/graphql/events-resolvers.ts';
@@ -117,6 +118,7 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
       routes: [...ops.routes({ store, commands, bus, secret, modelDir, newId: randomUUID }), createWebRoute(), createDevLoginRoute({ enabled: devLoginEnabled(config), secret }), createEventsNdjsonRoute(eventStreams, secret)],
       resolvers: [createEventsResolvers(eventStreams), generationStreamResolvers],
       plugins: ops.plugins(),
+      cors: corsPolicy(config.PARLEY_CORS_ORIGINS),
     });
     server = api.server;
     ops.serve(server);

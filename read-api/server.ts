@@ -11,6 +11,7 @@ import { graphqlSse } from './graphql/sse-endpoint.ts';
 import { subscriptionFailures } from './graphql/subscription-failures.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { handleAuditExport } from './http/audit-export.ts';
+import { applyCors, corsPolicy, type CorsPolicy } from './http/cors.ts';
 import { answerUnreadBody, ClientGoneError, MAX_BODY_BYTES, readBody } from './http/body.ts';
 import { createHealthRoute, type Readiness } from './http/health.ts';
 import { sendJson, sendV1Error } from './http/json.ts';
@@ -23,13 +24,17 @@ export type ApiOptions = {
   ready?: () => Promise<boolean | Readiness>;
   // Extra Yoga plugins (e.g. the metrics' GraphQL timing).
   plugins?: Plugin[];
+  /** cross-origin access to /v1 and GraphQL (http/cors.ts); default: PARLEY_CORS_ORIGINS's default */
+  cors?: CorsPolicy;
 };
 
-export function createApi({ services, routes = [], resolvers = [], ready, plugins = [] }: ApiOptions) {
+export function createApi({ services, routes = [], resolvers = [], ready, plugins = [], cors = corsPolicy(undefined) }: ApiOptions) {
   const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse }, GraphQLContext>({
     schema: buildSchema(resolvers) as never,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // CORS is answered for every route alike (http/cors.ts); Yoga's own would echo any origin with credentials.
+    cors: false,
     // Only small documents are cached, so one-off large ones cannot pin heap (document-cache.ts).
     parserAndValidationCache: { documentCache: boundedDocumentCache(), errorCache: boundedDocumentCache() },
     // /graphql serves Yoga's own SSE (and graphql-sse's distinct-connections mode);
@@ -85,6 +90,7 @@ export function createApi({ services, routes = [], resolvers = [], ready, plugin
   const server: Server = createServer(async (req, res) => {
     const url = requestUrl(req);
     if (!url) return void sendJson(res, 400, BAD_TARGET);
+    if (applyCors(cors, req, res, url.pathname)) return; // a preflight, answered
     try {
       for (const route of [...builtIn, ...routes]) if (await route(req, res, url)) return;
       if (url.pathname === '/graphql' || url.pathname === '/graphql/stream') return void (await serveGraphql(req, res));
