@@ -14,7 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export const DEFAULT_CORS_ORIGINS = 'http://localhost:*';
 
 // What a browser client may read: the ids of the turn, the request id, and when to retry.
-const EXPOSED = ['X-Parley-Conversation', 'X-Parley-Generation', 'X-Request-Id', 'Retry-After', 'Retry-After-Ms'].join(', ');
+const EXPOSED = ['X-Parley-Conversation', 'X-Parley-Generation', 'X-Parley-Position', 'X-Request-Id', 'Retry-After', 'Retry-After-Ms'].join(', ');
 // What it may send (the OpenAI client adds its x-stainless-* headers; graphql-sse its stream token).
 const METHODS = 'GET, POST, PUT, DELETE, OPTIONS';
 const HEADER_NAME = /^[A-Za-z0-9-]+$/;

@@ -97,7 +97,7 @@ export async function handleTurnCall(o: GatewayOptions, req: IncomingMessage, re
 
 /** Not streamed: the final attempt's text (only it counts, whatever happened on the way), settled;
  *  null when the client went away first (the generation is then abandoned). */
-export async function finalAnswer(call: Call, res: ServerResponse): Promise<(Finished & { text: string }) | null> {
+export async function finalAnswer(call: Call, res: ServerResponse): Promise<(Finished & { text: string; position: string | null }) | null> {
   const controller = new AbortController();
   const onClose = () => { if (!res.writableFinished) controller.abort(); };
   res.once('close', onClose);
@@ -106,7 +106,7 @@ export async function finalAnswer(call: Call, res: ServerResponse): Promise<(Fin
     let text = '';
     let end: End | null = null;
     for await (const c of streamGeneration(call.o.services.store, call.o.services.bus!, call.generationId, -1, null, controller.signal)) {
-      if (c.done) { end = { finishReason: c.finishReason ?? 'stop', usage: c.usage, error: c.error }; break; }
+      if (c.done) { end = { finishReason: c.finishReason ?? 'stop', usage: c.usage, error: c.error, position: c.position ?? null }; break; }
       text = c.reset ? c.delta : text + c.delta;
       call.summary.completionTokens = c.index + 1;
     }
@@ -114,7 +114,7 @@ export async function finalAnswer(call: Call, res: ServerResponse): Promise<(Fin
     call.o.metrics?.gatewayTtft.observe({ stream: 'false' }, (performance.now() - call.started) / 1000);
     const settled = await settle(call, end);
     if (settled instanceof OpenAiError) throw settled;
-    return { ...settled, text };
+    return { ...settled, text, position: end.position ?? null };
   } finally {
     stopRenew();
     res.off('close', onClose);
@@ -133,7 +133,12 @@ async function respondJson(call: Call, res: ServerResponse, headers: Record<stri
     system_fingerprint: null,
     choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: finish }],
     usage: { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens },
-  }, headers);
+  }, positionHeader(headers, answer.position));
+}
+
+/** X-Parley-Position: where the generation ended in the event log (pass it as GraphQL's consistentWith) */
+export function positionHeader(headers: Record<string, string>, position: string | null): Record<string, string> {
+  return position ? { ...headers, 'x-parley-position': position } : headers;
 }
 
 export function sendJsonBody(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {

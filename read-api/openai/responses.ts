@@ -6,7 +6,7 @@ import type { Actor } from '../../schemas/common.ts';
 import type { EventOf } from '../../schemas/events.ts';
 import { authenticate } from '../auth.ts';
 import { authorizeGeneration, pendingGenerations } from '../graphql/generation-stream.ts';
-import { finalAnswer, handleTurnCall, sendJsonBody, type TurnEndpoint } from './chat-completions.ts';
+import { finalAnswer, handleTurnCall, positionHeader, sendJsonBody, type TurnEndpoint } from './chat-completions.ts';
 import { invalidRequest, notFound, OpenAiError, sendOpenAiError, unauthorized } from './errors.ts';
 import type { Call, GatewayOptions, ParseTurn } from './intake.ts';
 import { messageItem, messageItemId, outputTextPart, responseObject, statusOfFinish, type ResponseState } from './response-object.ts';
@@ -53,7 +53,7 @@ async function respondResponse(call: Call, res: ServerResponse, headers: Record<
   const answer = await finalAnswer(call, res);
   if (!answer) return;
   const state: ResponseState = { ...initialState(call), ...statusOfFinish(answer.finish), text: answer.text, usage: answer.usage };
-  sendJsonBody(res, 200, responseObject(state), headers);
+  sendJsonBody(res, 200, responseObject(state), positionHeader(headers, answer.position));
 }
 
 // The semantic events, each with its sequence_number, as OpenAI sends them: created, in_progress,
@@ -101,7 +101,7 @@ async function streamResponse(call: Call, res: ServerResponse, headers: Record<s
       await emit('response.output_text.done', { ...part, text, logprobs: [] });
       await emit('response.content_part.done', { ...part, part: outputTextPart(text) });
       await emit('response.output_item.done', { output_index: 0, item: messageItem(state, [outputTextPart(text)]) });
-      await emit(state.status === 'completed' ? 'response.completed' : 'response.incomplete', { response: responseObject(state) });
+      await emit(state.status === 'completed' ? 'response.completed' : 'response.incomplete', { response: responseObject(state), ...(step.end.position ? { x_parley_position: step.end.position } : {}) });
       return;
     }
     await abandon(call); // the client went away

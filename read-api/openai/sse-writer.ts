@@ -32,7 +32,7 @@ export async function* follow(call: Call, signal: AbortSignal): AsyncGenerator<{
   const text = new StreamedText();
   for await (const c of streamGeneration(call.o.services.store, call.o.services.bus!, call.generationId, -1, null, signal)) {
     if (c.done) {
-      yield { end: { finishReason: c.finishReason ?? 'stop', usage: c.usage, error: c.error } };
+      yield { end: { finishReason: c.finishReason ?? 'stop', usage: c.usage, error: c.error, position: c.position ?? null } };
       return;
     }
     call.summary.completionTokens = c.index + 1;
@@ -115,7 +115,8 @@ export async function respondStream(call: Call, res: ServerResponse, headers: Re
         return;
       }
       const { finish, usage } = settled;
-      await frame(chunk({}, finish));
+      // The final chunk names where the generation ended in the event log, for read-your-writes.
+      await frame({ ...chunk({}, finish), ...(step.end.position ? { x_parley_position: step.end.position } : {}) });
       if (call.turn.includeUsage) {
         await frame({
           id, object: 'chat.completion.chunk', created, model: call.model, system_fingerprint: null, choices: [],
