@@ -12,6 +12,7 @@ import { ProjectionRunner, projections, setupProjections } from '../projections/
 import { createApi } from '../read-api/server.ts';
 import { createWebRoute } from '../read-api/http/web.ts';
 import { AcceptedTurns } from '../read-api/accepted-turns.ts';
+import { corsPolicy } from '../read-api/http/cors.ts';
 import { createDevLoginRoute, devLoginEnabled } from '../read-api/http/dev-login.ts';
 import { createEventsNdjsonRoute } from '../read-api/http/events-ndjson.ts';
 import { createEventsResolvers } from '../read-api/graphql/events-resolvers.ts';
@@ -119,6 +120,7 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
       routes: [...ops.routes({ store, commands, bus, secret, modelDir, newId: randomUUID, accepted }), createWebRoute(), createDevLoginRoute({ enabled: devLoginEnabled(config), secret }), createEventsNdjsonRoute(eventStreams, secret)],
       resolvers: [createEventsResolvers(eventStreams), generationStreamResolvers],
       plugins: ops.plugins(),
+      cors: corsPolicy(config.PARLEY_CORS_ORIGINS),
     });
     server = api.server;
     ops.serve(server);

@@ -1,7 +1,13 @@
 import { foldGeneration, type GenerationView } from '../domain/generation-view.ts';
 import type { EventStore, RecordedEvent } from '../eventstore/port.ts';
 
-export type RecordedGenerationView = GenerationView & { requestEvent: RecordedEvent | null };
+export type RecordedGenerationView = GenerationView & {
+  requestEvent: RecordedEvent | null;
+  /** the terminal event (completed, failed, cancelled): its position is where a reader sees the end */
+  endEvent: RecordedEvent | null;
+};
+
+const TERMINAL = new Set(['GenerationCompleted', 'GenerationFailed', 'GenerationCancelled']);
 
 // A generation's view (domain/generation-view.ts) loaded from the log: its own stream, plus — only
 // for a request older than GenerationRequested v2, which does not carry the input decision, and
@@ -13,5 +19,5 @@ export async function readGeneration(store: Pick<EventStore, 'readStream'>, gene
     const conversation = await store.readStream(`conversation-${view.request.conversationId}`);
     view = foldGeneration(conversation.filter((e) => e.type === 'SafetyChecked'), view);
   }
-  return { ...view, requestEvent: events.find((e) => e.type === 'GenerationRequested') ?? null };
+  return { ...view, requestEvent: events.find((e) => e.type === 'GenerationRequested') ?? null, endEvent: events.findLast((e) => TERMINAL.has(e.type)) ?? null };
 }

@@ -2,18 +2,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { GraphQLError } from 'graphql';
-import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { authenticate } from './auth.ts';
 import { createLoaders, type GraphQLContext, type Services } from './context.ts';
 import { boundedDocumentCache } from './graphql/document-cache.ts';
 import { documentLimits } from './graphql/document-limits.ts';
+import { graphqlSse } from './graphql/sse-endpoint.ts';
 import { subscriptionFailures } from './graphql/subscription-failures.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { handleAuditExport } from './http/audit-export.ts';
+import { applyCors, corsPolicy, type CorsPolicy } from './http/cors.ts';
 import { answerUnreadBody, ClientGoneError, MAX_BODY_BYTES, readBody } from './http/body.ts';
 import { createHealthRoute, type Readiness } from './http/health.ts';
-import { sendJson } from './http/json.ts';
+import { sendJson, sendV1Error } from './http/json.ts';
 import { BAD_TARGET, requestUrl } from './http/request-url.ts';
 
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
@@ -23,18 +24,22 @@ export type ApiOptions = {
   ready?: () => Promise<boolean | Readiness>;
   // Extra Yoga plugins (e.g. the metrics' GraphQL timing).
   plugins?: Plugin[];
+  /** cross-origin access to /v1 and GraphQL (http/cors.ts); default: PARLEY_CORS_ORIGINS's default */
+  cors?: CorsPolicy;
 };
 
-export function createApi({ services, routes = [], resolvers = [], ready, plugins = [] }: ApiOptions) {
+export function createApi({ services, routes = [], resolvers = [], ready, plugins = [], cors = corsPolicy(undefined) }: ApiOptions) {
   const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse }, GraphQLContext>({
     schema: buildSchema(resolvers) as never,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // CORS is answered for every route alike (http/cors.ts); Yoga's own would echo any origin with credentials.
+    cors: false,
     // Only small documents are cached, so one-off large ones cannot pin heap (document-cache.ts).
     parserAndValidationCache: { documentCache: boundedDocumentCache(), errorCache: boundedDocumentCache() },
     // /graphql serves Yoga's own SSE (and graphql-sse's distinct-connections mode);
     // /graphql/stream serves the graphql-sse protocol in both modes (single connection too).
-    plugins: [documentLimits, subscriptionFailures, maxDepthPlugin({ n: 15, ignoreIntrospection: false }), costLimitPlugin({ maxCost: 20000 }), badInputCodes, useGraphQLSSE({ endpoint: '/graphql/stream' }), ...plugins],
+    plugins: [documentLimits, subscriptionFailures, maxDepthPlugin({ n: 15, ignoreIntrospection: false }), costLimitPlugin({ maxCost: 20000 }), badInputCodes, graphqlSse('/graphql/stream'), ...plugins],
     // No stack traces or internals to clients: unexpected errors become INTERNAL.
     maskedErrors: {
       maskError(error) {
@@ -85,10 +90,13 @@ export function createApi({ services, routes = [], resolvers = [], ready, plugin
   const server: Server = createServer(async (req, res) => {
     const url = requestUrl(req);
     if (!url) return void sendJson(res, 400, BAD_TARGET);
+    if (applyCors(cors, req, res, url.pathname)) return; // a preflight, answered
     try {
       for (const route of [...builtIn, ...routes]) if (await route(req, res, url)) return;
       if (url.pathname === '/graphql' || url.pathname === '/graphql/stream') return void (await serveGraphql(req, res));
-      sendJson(res, 404, { error: { message: `no route for ${req.method} ${url.pathname}`, code: 'NOT_FOUND' } });
+      const message = `no route for ${req.method} ${url.pathname.slice(0, 200)}`;
+      if (url.pathname === '/v1' || url.pathname.startsWith('/v1/')) sendV1Error(res, 404, message, 'not_found');
+      else sendJson(res, 404, { error: { message, code: 'NOT_FOUND' } });
     } catch (error) {
       if (error instanceof ClientGoneError) return; // no one left to answer
       console.error('request failed', error);

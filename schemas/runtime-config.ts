@@ -55,6 +55,10 @@ export const RuntimeConfig = z.object({
   // this port when it is set (0: any free port, logged); API processes serve them on PORT.
   PARLEY_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   // SSE comment keep-alive interval of OpenAI streams.
+  // Origins allowed cross-origin access to /v1, /graphql and /graphql/stream: a comma-separated list,
+  // a port may be * (http://localhost:*); * alone allows any origin (never with credentials).
+  // Unset: http://localhost:* (and always the server's own origin). See read-api/http/cors.ts.
+  PARLEY_CORS_ORIGINS: z.string().optional(),
   PARLEY_SSE_KEEPALIVE_MS: z.coerce.number().int().min(50).default(15_000),
   // SIGTERM: running streams and generations get this long to finish before leases are released.
   PARLEY_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(25_000),

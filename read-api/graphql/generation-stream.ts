@@ -16,6 +16,8 @@ export type GenerationChunk = {
   usage: { promptTokens: number; completionTokens: number } | null;
   attempt: number; reset: boolean; category: string | null; error: string | null;
   sampledAt?: number | null;
+  /** on the done chunk: the position of the generation's terminal event (read-your-writes with consistentWith) */
+  position?: string | null;
 };
 
 const MAX_BUFFERED = 2000; // live tokens held for a slow client before it is caught up from the log
@@ -39,12 +41,13 @@ async function readDurable(store: EventStore, id: string): Promise<Durable> {
   const tokens = view.chunks.flatMap(splitChunk);
   const end = view.end;
   if (!end) return { attempt: view.attempt, tokens, end: null };
+  const position = view.endEvent?.position ?? null;
   if (end.type === 'completed') {
     const category = end.finishReason === 'content_filter' ? filteredCategory(view) : null;
-    return { attempt: view.attempt, tokens, end: endChunk(end.finishReason, end.usage, end.attempt, category, null) };
+    return { attempt: view.attempt, tokens, end: { ...endChunk(end.finishReason, end.usage, end.attempt, category, null), position } };
   }
-  if (end.type === 'failed') return { attempt: view.attempt, tokens, end: endChunk('error', null, end.attempt, null, end.reason) };
-  return { attempt: view.attempt, tokens, end: endChunk('cancelled', end.usage, view.attempt, null, null) };
+  if (end.type === 'failed') return { attempt: view.attempt, tokens, end: { ...endChunk('error', null, end.attempt, null, end.reason), position } };
+  return { attempt: view.attempt, tokens, end: { ...endChunk('cancelled', end.usage, view.attempt, null, null), position } };
 }
 
 function splitChunk(c: EventData<'TokensGenerated'>): { index: number; text: string }[] {
@@ -145,12 +148,18 @@ export async function* streamGeneration(
       const fresh = durable.tokens.filter((t) => t.index > last);
       if (fresh.length > 0) {
         const index = fresh[fresh.length - 1]!.index;
-        yield { index, delta: fresh.map((t) => t.text).join(''), done: false, finishReason: null, usage: null, attempt, reset: pendingReset, category: null, error: null };
-        pendingReset = false;
+        const delta = fresh.map((t) => t.text).join('');
+        // Lean: tokens whose text the output filter still holds are not sent (the index moves on;
+        // a resume after the last index a client saw re-reads them from the log, as ''): a chunk
+        // carries text, or the end.
+        if (delta) {
+          yield { index, delta, done: false, finishReason: null, usage: null, attempt, reset: pendingReset, category: null, error: null };
+          pendingReset = false;
+        }
         last = index;
       }
       if (durable.end) {
-        yield { ...(await blockedCategory(store, id, durable.end)), index: last, attempt };
+        yield { ...(await blockedCategory(store, id, durable.end)), index: last, attempt, reset: pendingReset };
         return;
       }
 
@@ -175,15 +184,22 @@ export async function* streamGeneration(
         }
         if (t.done) {
           if (t.index > last) { backToLog = true; await sleep(50); break; } // the end overtook unflushed tokens
+          // The live end is published after the terminal event committed: the log has its position.
+          const logged = await readDurable(store, id);
+          if (logged.end && logged.attempt === attempt) {
+            yield { ...(await blockedCategory(store, id, logged.end)), index: last, attempt, reset: pendingReset };
+            return;
+          }
           const end = endChunk(t.done.finishReason, t.done.usage, attempt, t.done.category ?? null, t.done.error ?? null);
-          yield { ...(await blockedCategory(store, id, end)), index: last };
+          yield { ...(await blockedCategory(store, id, end)), index: last, reset: pendingReset };
           return;
         }
         if (t.index <= last) continue; // already sent from the log
         if (t.index > last + 1) { backToLog = true; await sleep(50); break; } // published before we subscribed: wait for its chunk
+        last = t.index;
+        if (!t.delta) continue; // lean: held text is not sent (see the catch-up above)
         yield { index: t.index, delta: t.delta, done: false, finishReason: null, usage: null, attempt, reset: pendingReset, category: null, error: null, sampledAt: t.sampledAt };
         pendingReset = false;
-        last = t.index;
       }
       if (signal?.aborted) return;
       durable = await readDurable(store, id);

@@ -5,7 +5,7 @@ import { reachesTenant } from '../../domain/access.ts';
 import { requireHttpRole } from './require-role.ts';
 import type { Services } from '../context.ts';
 import { auditQuery, toAuditEntry } from '../read-models.ts';
-import { sendJson } from './json.ts';
+import { sendJson, sendV1Error } from './json.ts';
 
 const Query = z.object({
   format: z.enum(['jsonl', 'csv']).default('jsonl'),
@@ -24,6 +24,7 @@ const CSV_COLUMNS = ['occurredAt', 'eventId', 'eventType', 'userId', 'tenantId',
 // GET /v1/audit/export?format=jsonl|csv&userId=&tenantId=&verdict=&category=&from=&to= (compliance role), streamed.
 export async function handleAuditExport(services: Services, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
   if (url.pathname !== '/v1/audit/export') return false;
+  if (req.method !== 'GET' && req.method !== 'HEAD') return void sendV1Error(res, 405, `${req.method} is not allowed on /v1/audit/export; use GET`, 'method_not_allowed', { allow: 'GET' }), true;
   const actor = await requireHttpRole(services.jwtSecret, req, res, ['compliance']);
   if (!actor) return true;
   const parsed = Query.safeParse(Object.fromEntries(url.searchParams));

@@ -5,7 +5,7 @@ import type { EventStreams } from '../../streams/replay.ts';
 import { isPlatformOperator } from '../../domain/access.ts';
 import { requireHttpRole } from './require-role.ts';
 import type { HttpRoute } from '../server.ts';
-import { sendJson } from './json.ts';
+import { sendJson, sendV1Error } from './json.ts';
 
 const MAX_LIMIT = 10_000_000;
 
@@ -16,7 +16,7 @@ export function createEventsNdjsonRoute(streams: EventStreams, jwtSecret: string
   return async (req, res, url) => {
     if (url.pathname !== '/v1/events') return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendJson(res, 405, { error: { message: 'use GET', code: 'METHOD_NOT_ALLOWED' } }, { allow: 'GET' });
+      sendV1Error(res, 405, `${req.method} is not allowed on /v1/events; use GET`, 'method_not_allowed', { allow: 'GET' });
       return true;
     }
     const actor = await requireHttpRole(jwtSecret, req, res, LOG_ROLES);

@@ -191,10 +191,11 @@ export class Metrics {
 }
 
 // Bounded label values: known routes by name, everything else as "other".
-const ROUTES = ['/graphql', '/graphql/stream', '/v1/chat/completions', '/v1/models', '/v1/events', '/metrics', '/healthz', '/readyz', '/auth/dev-login', '/v1/audit/export', '/'];
+const ROUTES = ['/graphql', '/graphql/stream', '/v1/chat/completions', '/v1/responses', '/v1/models', '/v1/events', '/metrics', '/healthz', '/readyz', '/auth/dev-login', '/v1/audit/export', '/'];
 export function routeOf(pathname: string): string {
   if (ROUTES.includes(pathname)) return pathname;
   if (pathname.startsWith('/v1/models/')) return '/v1/models/:id';
+  if (pathname.startsWith('/v1/responses/')) return pathname.endsWith('/cancel') ? '/v1/responses/:id/cancel' : '/v1/responses/:id';
   if (pathname.startsWith('/web/')) return '/web/*';
   if (pathname.startsWith('/audit')) return '/audit/*';
   return 'other';

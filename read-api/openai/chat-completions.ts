@@ -4,8 +4,8 @@ import { streamGeneration } from '../graphql/generation-stream.ts';
 import { answerUnreadBody, ClientGoneError } from '../http/body.ts';
 import { inSpan } from '../observability/tracing.ts';
 import { OpenAiError, sendOpenAiError } from './errors.ts';
-import { intake, type Call, type GatewayOptions } from './intake.ts';
-import { abandon, renewWhileRunning, settle, type End } from './settlement.ts';
+import { chatCompletionTurn, intake, type Call, type GatewayOptions, type ParseTurn } from './intake.ts';
+import { abandon, renewWhileRunning, settle, type End, type Finished } from './settlement.ts';
 import { respondStream } from './sse-writer.ts';
 
 // POST /v1/chat/completions, in three parts: the intake (intake.ts: authenticate, validate, admit,
@@ -37,7 +37,26 @@ export class InFlight {
   }
 }
 
-export async function handleChatCompletion(o: GatewayOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+// One OpenAI endpoint that takes a turn: how it reads its body, and how it answers.
+export type TurnEndpoint = {
+  /** the span's and the summary log line's name */
+  name: string;
+  parse: ParseTurn;
+  respond: (call: Call, res: ServerResponse, headers: Record<string, string>) => Promise<void>;
+};
+
+const chatCompletions: TurnEndpoint = {
+  name: 'chat completion',
+  parse: chatCompletionTurn,
+  respond: (call, res, headers) => (call.stream ? respondStream(call, res, headers) : respondJson(call, res, headers)),
+};
+
+export function handleChatCompletion(o: GatewayOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return handleTurnCall(o, req, res, chatCompletions);
+}
+
+/** intake → answer → settlement for any turn-taking endpoint, with its span, log line, metrics and errors */
+export async function handleTurnCall(o: GatewayOptions, req: IncomingMessage, res: ServerResponse, endpoint: TurnEndpoint): Promise<void> {
   const requestId = requestIdOf(req);
   const started = performance.now();
   const summary: Record<string, unknown> = { requestId, correlationId: requestId };
@@ -45,11 +64,10 @@ export async function handleChatCompletion(o: GatewayOptions, req: IncomingMessa
   o.inflight.enter();
   o.metrics?.openaiActiveStreams.inc();
   try {
-    await inSpan('parley.openai.chat_completion', { 'parley.request_id': requestId, 'parley.correlation_id': requestId }, async (span) => {
-      const call = await intake(o, req, { requestId, started, summary, span });
+    await inSpan(`parley.openai.${endpoint.name.replace(/ /g, '_')}`, { 'parley.request_id': requestId, 'parley.correlation_id': requestId }, async (span) => {
+      const call = await intake(o, req, { requestId, started, summary, span }, endpoint.parse);
       const responseHeaders = { ...headers, 'x-parley-conversation': call.conversationId, 'x-parley-generation': call.generationId };
-      if (call.stream) await respondStream(call, res, responseHeaders);
-      else await respondJson(call, res, responseHeaders);
+      await endpoint.respond(call, res, responseHeaders);
     });
     summary.status = res.statusCode;
   } catch (error) {
@@ -64,7 +82,7 @@ export async function handleChatCompletion(o: GatewayOptions, req: IncomingMessa
       else sendOpenAiError(res, error, headers);
     } else {
       summary.status = 500;
-      o.logger.error({ ...summary, err: error }, 'chat completion failed');
+      o.logger.error({ ...summary, err: error }, `${endpoint.name} failed`);
       sendOpenAiError(res, new OpenAiError(500, 'internal error', 'server_error'), headers);
     }
   } finally {
@@ -73,12 +91,13 @@ export async function handleChatCompletion(o: GatewayOptions, req: IncomingMessa
     const status = Number(summary.status ?? 500);
     const outcome = summary.outcome as string | undefined ?? (status < 400 ? 'ok' : status === 429 ? 'rate_limited' : status === 503 ? 'overloaded' : status < 500 ? 'client_error' : 'error');
     o.metrics?.openaiRequests.inc({ stream: String(summary.stream === true), outcome });
-    o.logger.info({ ...summary, outcome, ms: Math.round(performance.now() - started) }, 'chat completion');
+    o.logger.info({ ...summary, outcome, ms: Math.round(performance.now() - started) }, endpoint.name);
   }
 }
 
-// Not streamed: only the final attempt's text counts, whatever happened on the way.
-async function respondJson(call: Call, res: ServerResponse, headers: Record<string, string>): Promise<void> {
+/** Not streamed: the final attempt's text (only it counts, whatever happened on the way), settled;
+ *  null when the client went away first (the generation is then abandoned). */
+export async function finalAnswer(call: Call, res: ServerResponse): Promise<(Finished & { text: string; position: string | null }) | null> {
   const controller = new AbortController();
   const onClose = () => { if (!res.writableFinished) controller.abort(); };
   res.once('close', onClose);
@@ -87,33 +106,48 @@ async function respondJson(call: Call, res: ServerResponse, headers: Record<stri
     let text = '';
     let end: End | null = null;
     for await (const c of streamGeneration(call.o.services.store, call.o.services.bus!, call.generationId, -1, null, controller.signal)) {
-      if (c.done) { end = { finishReason: c.finishReason ?? 'stop', usage: c.usage, error: c.error }; break; }
+      if (c.done) { end = { finishReason: c.finishReason ?? 'stop', usage: c.usage, error: c.error, position: c.position ?? null }; break; }
       text = c.reset ? c.delta : text + c.delta;
       call.summary.completionTokens = c.index + 1;
     }
-    if (!end) { await abandon(call); return; }
+    if (!end) { await abandon(call); return null; }
     call.o.metrics?.gatewayTtft.observe({ stream: 'false' }, (performance.now() - call.started) / 1000);
     const settled = await settle(call, end);
     if (settled instanceof OpenAiError) throw settled;
-    const { finish, usage } = settled;
-    const body = JSON.stringify({
-      id: `chatcmpl-${call.generationId}`,
-      object: 'chat.completion',
-      created: Math.floor(Date.now() / 1000),
-      model: call.model,
-      system_fingerprint: null,
-      choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: finish }],
-      usage: { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens },
-    });
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
-    res.end(body);
+    return { ...settled, text, position: end.position ?? null };
   } finally {
     stopRenew();
     res.off('close', onClose);
   }
 }
 
-function requestIdOf(req: IncomingMessage): string {
+async function respondJson(call: Call, res: ServerResponse, headers: Record<string, string>): Promise<void> {
+  const answer = await finalAnswer(call, res);
+  if (!answer) return;
+  const { finish, usage, text } = answer;
+  sendJsonBody(res, 200, {
+    id: `chatcmpl-${call.generationId}`,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: call.model,
+    system_fingerprint: null,
+    choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: finish }],
+    usage: { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens },
+  }, positionHeader(headers, answer.position));
+}
+
+/** X-Parley-Position: where the generation ended in the event log (pass it as GraphQL's consistentWith) */
+export function positionHeader(headers: Record<string, string>, position: string | null): Record<string, string> {
+  return position ? { ...headers, 'x-parley-position': position } : headers;
+}
+
+export function sendJsonBody(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+export function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && /^[A-Za-z0-9_.:-]{8,128}$/.test(given) ? given : randomUUID();
 }

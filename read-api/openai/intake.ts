@@ -47,9 +47,29 @@ export type Call = {
   started: number;
   stream: boolean;
   summary: Record<string, unknown>;
+  /** the endpoint's parsed request (AskedTurn.request) */
+  request: unknown;
 };
 
-export async function intake(o: GatewayOptions, req: IncomingMessage, call: { requestId: string; started: number; summary: Record<string, unknown>; span: Span }): Promise<Call> {
+// What an endpoint asks for, from its own request body (chat completions' messages, the Responses
+// API's input): the turn, the model, and the stored conversation it continues (null: a new one).
+export type AskedTurn = {
+  turn: ChatTurn; model: string; continuing: string | null; parentMessageId?: string | null; user?: string;
+  /** the endpoint's own parsed request, for its answer (the Responses API repeats it) */
+  request?: unknown;
+};
+export type ParseTurn = (body: unknown, actor: Actor, req: IncomingMessage) => AskedTurn | Promise<AskedTurn>;
+
+/** chat completions: the body's messages; X-Parley-Conversation continues a stored conversation */
+export const chatCompletionTurn: ParseTurn = (body, _actor, req) => {
+  const r = parseRequest(body);
+  const header = req.headers['x-parley-conversation'];
+  const continuing = typeof header === 'string' && header.trim() ? header.trim() : null;
+  if (continuing && !Id.safeParse(continuing).success) throw invalidRequest('X-Parley-Conversation is not a valid conversation id', 'X-Parley-Conversation');
+  return { turn: toTurn(r), model: r.model, continuing, user: r.user };
+};
+
+export async function intake(o: GatewayOptions, req: IncomingMessage, call: { requestId: string; started: number; summary: Record<string, unknown>; span: Span }, parse: ParseTurn = chatCompletionTurn): Promise<Call> {
   const { requestId, summary, span } = call;
   if (o.draining()) throw overloaded('the server is shutting down; retry on another instance', 1);
   if (!o.services.bus) throw new OpenAiError(500, 'token streaming is not configured in this process', 'server_error');
@@ -57,14 +77,11 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
   if (!auth.actor) throw unauthorized(auth.error ?? 'missing API key: send Authorization: Bearer <token>');
   const actor = auth.actor;
   Object.assign(summary, { userId: actor.userId, tenantId: actor.tenantId });
-  const r = parseRequest(await readJson(req));
-  const stream = r.stream === true;
+  const asked = await parse(await readJson(req), actor, req);
+  const { turn, model, continuing } = asked;
+  const stream = turn.stream;
   summary.stream = stream;
-  if (r.model !== o.services.defaultModel) throw notFound(`The model '${r.model}' does not exist (served: ${o.services.defaultModel})`, 'model_not_found', 'model');
-  const turn = toTurn(r);
-  const header = req.headers['x-parley-conversation'];
-  const continuing = typeof header === 'string' && header.trim() ? header.trim() : null;
-  if (continuing && !Id.safeParse(continuing).success) throw invalidRequest('X-Parley-Conversation is not a valid conversation id', 'X-Parley-Conversation');
+  if (model !== o.services.defaultModel) throw notFound(`The model '${model}' does not exist (served: ${o.services.defaultModel})`, 'model_not_found', 'model');
 
   // A prompt that cannot fit by its characters alone is refused before anything else (prompt-budget.ts).
   const prompt = promptMessages(turn, continuing !== null);
@@ -93,20 +110,20 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
   const ids = newTurn(o.services, continuing);
   const { conversationId, generationId } = ids;
   Object.assign(summary, { tier, conversationId, generationId, brownout: admitted?.brownout ?? false, history: turn.history });
-  span.setAttributes({ 'parley.generation_id': generationId, 'parley.conversation_id': conversationId, 'parley.tier': tier, 'parley.stream': stream, 'parley.brownout': admitted?.brownout ?? false, ...(r.user ? { 'enduser.id': r.user } : {}) });
+  span.setAttributes({ 'parley.generation_id': generationId, 'parley.conversation_id': conversationId, 'parley.tier': tier, 'parley.stream': stream, 'parley.brownout': admitted?.brownout ?? false, ...(asked.user ? { 'enduser.id': asked.user } : {}) });
   // Every request gets a seed (the client's or a fresh one, recorded with the message): a retried
   // attempt after a worker died then regenerates the same text, so a stream can go on seamlessly.
   const params = { ...turn.params, maxTokens: admitted?.maxTokens ?? turn.params.maxTokens, seed: turn.params.seed ?? randomInt(2 ** 31 - 1) };
   if (admitted) await o.admission!.recordHint(generationId, admitted);
   const result = await submitTurn(o.services, ids, {
-    actor, correlationId: requestId, content: turn.content, params, systemPrompt: turn.systemPrompt, model: r.model,
+    actor, correlationId: requestId, content: turn.content, params, systemPrompt: turn.systemPrompt, model, parentMessageId: asked.parentMessageId ?? null,
   });
   if (!result.ok) {
     await refund();
     if (admitted) await o.admission!.forgetHint(generationId);
     throw fromCommandError(result.error);
   }
-  return { o, actor, turn, model: r.model, requestId, conversationId, generationId, promptTokens, admitted, started: call.started, stream, summary };
+  return { o, actor, turn, model, requestId, conversationId, generationId, promptTokens, admitted, started: call.started, stream, summary, request: asked.request };
 }
 
 // The text the gateway counts: a continued conversation's stored history is the saga's to fit.

@@ -2,10 +2,12 @@ import { authenticate } from '../auth.ts';
 import type { HttpRoute } from '../server.ts';
 import { handleChatCompletion, type GatewayOptions } from './chat-completions.ts';
 import { notFound, OpenAiError, sendOpenAiError, unauthorized } from './errors.ts';
+import { routeResponses } from './responses.ts';
 
 export { InFlight, type GatewayOptions } from './chat-completions.ts';
 
-// The OpenAI-compatible REST API: POST /v1/chat/completions, GET /v1/models, GET /v1/models/{id}.
+// The OpenAI-compatible REST API: POST /v1/chat/completions, the Responses API (responses.ts),
+// GET /v1/models, GET /v1/models/{id}.
 // Only these paths are claimed; other /v1 routes (events, audit) belong to their own handlers.
 export function createOpenAiRoute(o: GatewayOptions & { modelCreated?: number }): HttpRoute {
   const created = o.modelCreated ?? Math.floor(Date.now() / 1000);
@@ -20,6 +22,7 @@ export function createOpenAiRoute(o: GatewayOptions & { modelCreated?: number })
       await handleChatCompletion(o, req, res);
       return true;
     }
+    if (await routeResponses(o, req, res, path)) return true;
     if (path !== '/v1/models' && !path.startsWith('/v1/models/')) return false;
     if (req.method !== 'GET') {
       sendOpenAiError(res, new OpenAiError(405, `${req.method} is not allowed on ${path}; use GET`, 'invalid_request_error', 'method_not_allowed'), { allow: 'GET' });

@@ -7,7 +7,11 @@ import type { Call } from './intake.ts';
 // usage; a failed generation is charged its prompt only; a client that goes away cancels its
 // generation and is charged what was produced until then.
 
-export type End = { finishReason: string; usage: { promptTokens: number; completionTokens: number } | null; error: string | null };
+export type End = {
+  finishReason: string; usage: { promptTokens: number; completionTokens: number } | null; error: string | null;
+  /** the position of the generation's terminal event (read-your-writes: GraphQL's consistentWith) */
+  position?: string | null;
+};
 export type Usage = { promptTokens: number; completionTokens: number };
 export type Finished = { finish: 'stop' | 'length' | 'content_filter'; usage: Usage };
 

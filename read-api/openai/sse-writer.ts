@@ -27,11 +27,12 @@ export class StreamedText {
   get text(): string { return this.sent; }
 }
 
-async function* follow(call: Call, signal: AbortSignal): AsyncGenerator<{ delta: string } | { end: End } | { diverged: true }> {
+/** the generation's text as the client may be shown it, then its end (or a diverged retry) */
+export async function* follow(call: Call, signal: AbortSignal): AsyncGenerator<{ delta: string } | { end: End } | { diverged: true }> {
   const text = new StreamedText();
   for await (const c of streamGeneration(call.o.services.store, call.o.services.bus!, call.generationId, -1, null, signal)) {
     if (c.done) {
-      yield { end: { finishReason: c.finishReason ?? 'stop', usage: c.usage, error: c.error } };
+      yield { end: { finishReason: c.finishReason ?? 'stop', usage: c.usage, error: c.error, position: c.position ?? null } };
       return;
     }
     call.summary.completionTokens = c.index + 1;
@@ -41,18 +42,20 @@ async function* follow(call: Call, signal: AbortSignal): AsyncGenerator<{ delta:
   }
 }
 
-export async function respondStream(call: Call, res: ServerResponse, headers: Record<string, string>): Promise<void> {
+// An open event stream: writes that respect backpressure and stop once the client is gone, SSE
+// comments as keep-alives while the request waits or the model thinks, and the stream slot renewed.
+export type SseChannel = {
+  signal: AbortSignal;
+  write: (s: string) => Promise<void>;
+  /** `data: <json>` — with `event: <name>` first when named (the Responses API names its events) */
+  frame: (o: unknown, event?: string) => Promise<void>;
+  close: () => void;
+};
+
+export function openSse(call: Call, res: ServerResponse, headers: Record<string, string>): SseChannel {
   const controller = new AbortController();
   const onClose = () => { if (!res.writableFinished) controller.abort(); };
   res.once('close', onClose);
-  const id = `chatcmpl-${call.generationId}`;
-  const created = Math.floor(Date.now() / 1000);
-  const usageField = call.turn.includeUsage ? { usage: null } : {};
-  const chunk = (delta: Record<string, unknown>, finish: string | null) => ({
-    id, object: 'chat.completion.chunk', created, model: call.model, system_fingerprint: null,
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...usageField,
-  });
-
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no', ...headers,
   });
@@ -62,23 +65,46 @@ export async function respondStream(call: Call, res: ServerResponse, headers: Re
     lastWrite = Date.now();
     if (!res.write(s)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
   };
-  const frame = (o: unknown) => write(`data: ${JSON.stringify(o)}\n\n`);
-  // SSE comments keep proxies and clients from timing out while the request waits or the model thinks.
+  const frame = (o: unknown, event?: string) => write(`${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(o)}\n\n`);
   const keepAlive = setInterval(() => {
     if (Date.now() - lastWrite >= call.o.keepAliveMs && !res.destroyed) { lastWrite = Date.now(); res.write(': keep-alive\n\n'); }
   }, Math.max(50, Math.floor(call.o.keepAliveMs / 2)));
   const stopRenew = renewWhileRunning(call);
+  return {
+    signal: controller.signal, write, frame,
+    close: () => {
+      clearInterval(keepAlive);
+      stopRenew();
+      res.off('close', onClose);
+      if (!res.writableEnded) res.end();
+    },
+  };
+}
+
+/** the diverged retry's error (see StreamedText) */
+export const restartDiverged = () => new OpenAiError(500, 'the worker serving this completion failed and its retry produced different text; the partial answer above is void — retry the request', 'server_error', 'generation_restarted');
+
+export async function respondStream(call: Call, res: ServerResponse, headers: Record<string, string>): Promise<void> {
+  const id = `chatcmpl-${call.generationId}`;
+  const created = Math.floor(Date.now() / 1000);
+  const usageField = call.turn.includeUsage ? { usage: null } : {};
+  const chunk = (delta: Record<string, unknown>, finish: string | null) => ({
+    id, object: 'chat.completion.chunk', created, model: call.model, system_fingerprint: null,
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...usageField,
+  });
+  const sse = openSse(call, res, headers);
+  const { frame, write } = sse;
   try {
     await frame(chunk({ role: 'assistant', content: '' }, null));
     let first = true;
-    for await (const step of follow(call, controller.signal)) {
+    for await (const step of follow(call, sse.signal)) {
       if ('delta' in step) {
         if (first) { first = false; call.o.metrics?.gatewayTtft.observe({ stream: 'true' }, (performance.now() - call.started) / 1000); }
         await frame(chunk({ content: step.delta }, null));
         continue;
       }
       if ('diverged' in step) {
-        await frame(new OpenAiError(500, 'the worker serving this completion failed and its retry produced different text; the partial answer above is void — retry the request', 'server_error', 'generation_restarted').body());
+        await frame(restartDiverged().body());
         await abandon(call, 'retried attempt diverged from the streamed text', 'restart_diverged');
         return;
       }
@@ -89,7 +115,8 @@ export async function respondStream(call: Call, res: ServerResponse, headers: Re
         return;
       }
       const { finish, usage } = settled;
-      await frame(chunk({}, finish));
+      // The final chunk names where the generation ended in the event log, for read-your-writes.
+      await frame({ ...chunk({}, finish), ...(step.end.position ? { x_parley_position: step.end.position } : {}) });
       if (call.turn.includeUsage) {
         await frame({
           id, object: 'chat.completion.chunk', created, model: call.model, system_fingerprint: null, choices: [],
@@ -102,9 +129,6 @@ export async function respondStream(call: Call, res: ServerResponse, headers: Re
     // The loop ended without an end: the client went away.
     await abandon(call);
   } finally {
-    clearInterval(keepAlive);
-    stopRenew();
-    res.off('close', onClose);
-    if (!res.writableEnded) res.end();
+    sse.close();
   }
 }

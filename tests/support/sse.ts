@@ -1,9 +1,9 @@
 import { createClient } from 'graphql-sse';
 
-export type Chunk = { index: number; delta: string; done: boolean; finishReason: string | null; attempt: number; reset: boolean; category: string | null; error: string | null; usage: { promptTokens: number; completionTokens: number } | null; sampledAt?: number | null };
+export type Chunk = { index: number; delta: string; done: boolean; finishReason: string | null; attempt: number; reset: boolean; category: string | null; error: string | null; usage: { promptTokens: number; completionTokens: number } | null; sampledAt?: number | null; position?: string | null };
 
 const STREAM = `subscription($id: ID!, $after: Int, $attempt: Int) { generationStream(id: $id, afterIndex: $after, attempt: $attempt) {
-  index delta done finishReason attempt reset category error sampledAt usage { promptTokens completionTokens } } }`;
+  index delta done finishReason attempt reset category error sampledAt position usage { promptTokens completionTokens } } }`;
 
 // Subscribes with the official graphql-sse client; `stopAfter` lets a test drop the connection mid-stream.
 export async function streamChunks(

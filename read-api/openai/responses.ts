@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GraphQLError } from 'graphql';
+import { readGeneration } from '../../commands/read-generation.ts';
+import type { Actor } from '../../schemas/common.ts';
+import type { EventOf } from '../../schemas/events.ts';
+import { authenticate } from '../auth.ts';
+import { authorizeGeneration, pendingGenerations } from '../graphql/generation-stream.ts';
+import { finalAnswer, handleTurnCall, positionHeader, sendJsonBody, type TurnEndpoint } from './chat-completions.ts';
+import { invalidRequest, notFound, OpenAiError, sendOpenAiError, unauthorized } from './errors.ts';
+import type { Call, GatewayOptions, ParseTurn } from './intake.ts';
+import { messageItem, messageItemId, outputTextPart, responseObject, statusOfFinish, type ResponseState } from './response-object.ts';
+import { generationOfResponse, parseResponsesRequest, type ResponsesRequest } from './responses-request.ts';
+import { abandon, settle } from './settlement.ts';
+import { follow, openSse, restartDiverged } from './sse-writer.ts';
+
+// OpenAI's Responses API over Parley's turns: POST /v1/responses (a response is a turn; the
+// intake, admission, settlement and streaming are the chat completion's), GET /v1/responses/{id}
+// (read back from the generation's events), POST /v1/responses/{id}/cancel (CancelGeneration).
+// `previous_response_id` continues that response's conversation from that response. Every id is
+// the caller's tenant's: a foreign or unknown one is a 404.
+
+const parseResponse = (o: GatewayOptions): ParseTurn => async (body, actor) => {
+  const { request, turn, previousGenerationId } = parseResponsesRequest(body);
+  if (!previousGenerationId) return { turn, model: request.model, continuing: null, user: request.user, request };
+  const previous = await followUp(o, actor, previousGenerationId);
+  return { turn, model: request.model, continuing: previous.conversationId, parentMessageId: previous.parentMessageId, user: request.user, request };
+};
+
+function responsesEndpoint(o: GatewayOptions): TurnEndpoint {
+  return {
+    name: 'response',
+    parse: parseResponse(o),
+    respond: (call, res, headers) => (call.stream ? streamResponse(call, res, headers) : respondResponse(call, res, headers)),
+  };
+}
+
+/** The response's request, as the response object repeats it. */
+function requestOf(call: Call): ResponsesRequest {
+  return call.request as ResponsesRequest;
+}
+
+function initialState(call: Call): ResponseState {
+  const r = requestOf(call);
+  return {
+    generationId: call.generationId, createdAt: Math.floor(Date.now() / 1000), model: call.model, status: 'in_progress', text: null,
+    usage: null, error: null, incompleteReason: null, instructions: r.instructions ?? null, maxOutputTokens: call.turn.params.maxTokens,
+    temperature: call.turn.params.temperature, topP: call.turn.params.topP, previousResponseId: r.previous_response_id ?? null, user: r.user ?? null,
+  };
+}
+
+async function respondResponse(call: Call, res: ServerResponse, headers: Record<string, string>): Promise<void> {
+  const answer = await finalAnswer(call, res);
+  if (!answer) return;
+  const state: ResponseState = { ...initialState(call), ...statusOfFinish(answer.finish), text: answer.text, usage: answer.usage };
+  sendJsonBody(res, 200, responseObject(state), positionHeader(headers, answer.position));
+}
+
+// The semantic events, each with its sequence_number, as OpenAI sends them: created, in_progress,
+// the message item and its text part opened, the text deltas, the part and item closed, then
+// completed (or incomplete, at max_output_tokens or the content filter) — or failed.
+async function streamResponse(call: Call, res: ServerResponse, headers: Record<string, string>): Promise<void> {
+  const state = initialState(call);
+  const sse = openSse(call, res, headers);
+  let sequence = 0;
+  const emit = (type: string, fields: Record<string, unknown>) => sse.frame({ type, sequence_number: sequence++, ...fields }, type);
+  const item = { item_id: messageItemId(call.generationId), output_index: 0 };
+  const part = { ...item, content_index: 0 };
+  const fail = async (error: OpenAiError) => {
+    state.status = 'failed';
+    state.error = { code: error.code ?? 'server_error', message: error.message };
+    await emit('response.failed', { response: responseObject(state) });
+  };
+  try {
+    await emit('response.created', { response: responseObject(state) });
+    await emit('response.in_progress', { response: responseObject(state) });
+    state.text = '';
+    await emit('response.output_item.added', { output_index: 0, item: messageItem(state, []) });
+    await emit('response.content_part.added', { ...part, part: outputTextPart('') });
+    let first = true;
+    for await (const step of follow(call, sse.signal)) {
+      if ('delta' in step) {
+        if (first) { first = false; call.o.metrics?.gatewayTtft.observe({ stream: 'true' }, (performance.now() - call.started) / 1000); }
+        state.text += step.delta;
+        await emit('response.output_text.delta', { ...part, delta: step.delta, logprobs: [] });
+        continue;
+      }
+      if ('diverged' in step) {
+        await fail(restartDiverged());
+        await abandon(call, 'retried attempt diverged from the streamed text', 'restart_diverged');
+        return;
+      }
+      const settled = await settle(call, step.end);
+      if (settled instanceof OpenAiError) {
+        call.summary.outcome = 'generation_failed';
+        await fail(settled);
+        return;
+      }
+      Object.assign(state, statusOfFinish(settled.finish), { usage: settled.usage });
+      const text = state.text;
+      await emit('response.output_text.done', { ...part, text, logprobs: [] });
+      await emit('response.content_part.done', { ...part, part: outputTextPart(text) });
+      await emit('response.output_item.done', { output_index: 0, item: messageItem(state, [outputTextPart(text)]) });
+      await emit(state.status === 'completed' ? 'response.completed' : 'response.incomplete', { response: responseObject(state), ...(step.end.position ? { x_parley_position: step.end.position } : {}) });
+      return;
+    }
+    await abandon(call); // the client went away
+  } finally {
+    sse.close();
+  }
+}
+
+// previous_response_id → its conversation, and where the new turn goes in it: after that response.
+// A new message follows the one submitted before it unless it names a parent, which it then
+// replaces (context-assembly.ts); so to follow an earlier response (a branch), the new message
+// names as parent a message that follows that response's message. The latest response needs none.
+async function followUp(o: GatewayOptions, actor: Actor, generationId: string): Promise<{ conversationId: string; parentMessageId: string | null }> {
+  const { store, knex } = o.services;
+  try {
+    await authorizeGeneration(store, actor, generationId, undefined, pendingGenerations(knex, generationId));
+  } catch (error) {
+    if (error instanceof GraphQLError && error.extensions.code === 'NOT_FOUND') throw previousNotFound();
+    throw error;
+  }
+  const view = await readGeneration(store, generationId);
+  const { conversationId, messageId } = view.request!;
+  const messages = (await store.readStream(`conversation-${conversationId}`)).filter((e) => e.type === 'MessageSubmitted') as EventOf<'MessageSubmitted'>[];
+  if (messages.at(-1)?.data.messageId === messageId) return { conversationId, parentMessageId: null };
+  const index = new Map(messages.map((m, i) => [m.data.messageId, i]));
+  // The message a message follows: its parent's predecessor when it has a parent, else the one before it.
+  const predecessor = (i: number): string | null => {
+    const parent = messages[i]!.data.parentMessageId;
+    if (parent && index.has(parent)) return predecessor(index.get(parent)!);
+    return i > 0 ? messages[i - 1]!.data.messageId : null;
+  };
+  const follower = messages.findIndex((_, i) => predecessor(i) === messageId);
+  if (follower < 0) throw invalidRequest('previous_response_id names a response that was itself replaced by an edit; continue from a later response', 'previous_response_id', 'invalid_value');
+  return { conversationId, parentMessageId: messages[follower]!.data.messageId };
+}
+
+const previousNotFound = () => notFound('previous response not found', 'previous_response_not_found', 'previous_response_id');
+const responseNotFound = (id: string) => notFound(`No response found with id '${id.slice(0, 160)}'.`, 'response_not_found', 'response_id');
+
+/** GET /v1/responses/{id}: the response read back from its generation's events */
+async function retrieve(o: GatewayOptions, actor: Actor, responseIdText: string): Promise<ResponseState> {
+  const generationId = generationOfResponse(responseIdText);
+  if (!generationId) throw responseNotFound(responseIdText);
+  try {
+    await authorizeGeneration(o.services.store, actor, generationId, undefined, pendingGenerations(o.services.knex, generationId));
+  } catch (error) {
+    if (error instanceof GraphQLError && error.extensions.code === 'NOT_FOUND') throw responseNotFound(responseIdText);
+    throw error;
+  }
+  const view = await readGeneration(o.services.store, generationId);
+  const request = view.request!;
+  const createdAt = Math.floor(new Date(view.requestEvent!.recordedAt).getTime() / 1000);
+  const text = view.chunks.map((c) => c.text).join('');
+  const state: ResponseState = {
+    generationId, createdAt, model: request.model, status: 'in_progress', text, usage: null, error: null, incompleteReason: null,
+    instructions: null, maxOutputTokens: request.params.maxTokens, temperature: request.params.temperature, topP: request.params.topP, previousResponseId: null,
+  };
+  const end = view.end;
+  if (!end) return state;
+  if (end.type === 'completed') return { ...state, ...statusOfFinish(end.finishReason), usage: end.usage };
+  if (end.type === 'failed') return { ...state, status: 'failed', error: { code: end.code?.toLowerCase() ?? 'generation_failed', message: end.reason } };
+  return { ...state, status: 'cancelled', usage: end.usage ?? null };
+}
+
+/** POST /v1/responses/{id}/cancel: cancels a running response (a finished one is returned as it is) */
+async function cancel(o: GatewayOptions, actor: Actor, responseIdText: string, requestId: string): Promise<ResponseState> {
+  const before = await retrieve(o, actor, responseIdText);
+  if (before.status !== 'in_progress') return before;
+  const result = await o.services.commands.execute({
+    type: 'CancelGeneration', data: { generationId: before.generationId, reason: 'cancelled by the client (POST /v1/responses/{id}/cancel)' },
+    metadata: { commandId: randomUUID(), actor, correlationId: requestId },
+  });
+  if (!result.ok && result.error.code === 'NOT_FOUND') throw responseNotFound(responseIdText);
+  return retrieve(o, actor, responseIdText);
+}
+
+/** /v1/responses and /v1/responses/{id}[/cancel]; false for any other path */
+export async function routeResponses(o: GatewayOptions, req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+  if (path !== '/v1/responses' && !path.startsWith('/v1/responses/')) return false;
+  const allow = (method: string) => {
+    if (req.method === method) return true;
+    sendOpenAiError(res, new OpenAiError(405, `${req.method} is not allowed on ${path}; use ${method}`, 'invalid_request_error', 'method_not_allowed'), { allow: method });
+    return false;
+  };
+  if (path === '/v1/responses') {
+    if (allow('POST')) await handleTurnCall(o, req, res, responsesEndpoint(o));
+    return true;
+  }
+  const rest = path.slice('/v1/responses/'.length).split('/');
+  const cancelling = rest.length === 2 && rest[1] === 'cancel';
+  if (rest.length > 2 || (rest.length === 2 && !cancelling) || !rest[0]) {
+    sendOpenAiError(res, notFound(`no route for ${req.method} ${path.slice(0, 200)}`, 'not_found'));
+    return true;
+  }
+  if (!allow(cancelling ? 'POST' : 'GET')) return true;
+  const requestId = randomUUID();
+  try {
+    const auth = await authenticate(o.services.jwtSecret, req.headers.authorization);
+    if (!auth.actor) throw unauthorized(auth.error ?? 'missing API key: send Authorization: Bearer <token>');
+    const id = safeDecode(rest[0]);
+    const state = cancelling ? await cancel(o, auth.actor, id, requestId) : await retrieve(o, auth.actor, id);
+    sendJsonBody(res, 200, responseObject(state), { 'x-request-id': requestId, 'x-parley-generation': state.generationId });
+  } catch (error) {
+    if (!(error instanceof OpenAiError)) throw error;
+    sendOpenAiError(res, error, { 'x-request-id': requestId });
+  }
+  return true;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
