@@ -194,6 +194,14 @@ export const ConversationErased = defineEvent(
   z.object({ conversationId: Id, ownerId: Id, tenantId: Id, reason: z.enum(['retention', 'admin_request']), retentionDays: z.number().int().min(0).nullable() }),
 );
 
+// A subject-access export (GDPR right of access): who asked, for whom, through which channel. Only
+// ids: the export itself is never stored, so the log holds nothing it did not hold before.
+export const UserDataExported = defineEvent(
+  'UserDataExported',
+  1,
+  z.object({ userId: Id, tenantId: Id, exportedBy: Id, channel: z.enum(['graphql', 'http', 'cli']) }),
+);
+
 export const AppealFiled = defineEvent(
   'AppealFiled',
   1,
@@ -219,6 +227,7 @@ export const ParleyEvent = z.discriminatedUnion('type', [
   ConversationRenamed,
   ConversationDeleted,
   UserDataErased,
+  UserDataExported,
   ConversationErased,
   AppealFiled,
   AppealResolved,

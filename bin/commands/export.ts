@@ -11,11 +11,13 @@ import { exportRlhf, rlhfExportPosition, type RlhfFormat } from '../../projectio
 import { openSharedDatabase } from '../app.ts';
 import { loadConfig, masterKey } from '../config.ts';
 import { progressBar } from '../progress.ts';
+import { registerExportUser } from './export-user.ts';
 
 const FORMATS: RlhfFormat[] = ['trl', 'openai', 'kto'];
 
 export function registerExport(program: Command) {
   const exp = program.command('export').description('export datasets');
+  registerExportUser(exp);
   exp
     .command('rlhf')
     .description('preference pairs (trl, openai) or unpaired rated samples (kto) as JSONL, with a manifest')

@@ -11,6 +11,7 @@ import { apiError, fromCommandError } from '../errors.ts';
 import { getConversation, openMessages, toConversation, toMessage } from '../read-models.ts';
 import { admitTurn } from '../rate-limit/graphql.ts';
 import { newTurn, submitTurn } from '../submit-turn.ts';
+import { newCounts, startUserDataExport } from '../subject-access/index.ts';
 
 type Sampling = { temperature?: number; topP?: number; topK?: number; maxTokens?: number; seed?: number; stop?: string[] };
 
@@ -166,6 +167,23 @@ export const mutationResolvers = {
     if (!result.ok) throw fromCommandError(result.error);
     await waitForProjection(ctx.services.knex, 'history', result.position);
     return true;
+  },
+
+  exportUserData: async (_: unknown, { userId, tenantId }: { userId: string; tenantId?: string | null }, ctx: GraphQLContext) => {
+    const actor = requireActor(ctx);
+    const started = await startUserDataExport(ctx.services, actor, userId, 'graphql', tenantId ?? undefined);
+    if (!started.ok) throw apiError(started.code, started.message, started.field ? { field: started.field } : {});
+    const counts = newCounts();
+    const lines = [JSON.stringify(started.header)];
+    for await (const record of started.records) {
+      counts[record.kind]++;
+      lines.push(JSON.stringify(record));
+    }
+    const { header } = started;
+    return {
+      userId: header.userId, tenantId: header.tenantId, exportedBy: header.exportedBy, exportedAt: header.exportedAt, eventId: header.eventId,
+      position: header.position, counts: Object.entries(counts).map(([kind, count]) => ({ kind, count })), jsonl: lines.join('\n') + '\n',
+    };
   },
 
   resolveAppeal: async (_: unknown, args: { appealId: string; outcome: 'upheld' | 'overturned'; note?: string }, ctx: GraphQLContext) => {

@@ -18,7 +18,7 @@ const Query = z.object({
   to: IsoDateTime.or(IsoDay).optional(),
 });
 
-const CSV_COLUMNS = ['occurredAt', 'eventId', 'eventType', 'userId', 'tenantId', 'stage', 'verdict', 'categories', 'policyVersion',
+const CSV_COLUMNS = ['occurredAt', 'eventId', 'eventType', 'userId', 'tenantId', 'actorId', 'stage', 'verdict', 'categories', 'policyVersion',
   'degraded', 'correlationId', 'conversationId', 'generationId', 'appealId', 'outcome', 'contentHash', 'position'] as const;
 
 // GET /v1/audit/export?format=jsonl|csv&userId=&tenantId=&verdict=&category=&from=&to= (compliance role), streamed.
