@@ -5,6 +5,7 @@ import type { EventStore } from '../eventstore/port.ts';
 import type { TokenBus } from '../inference/worker/token-bus.ts';
 import type { KeyStore } from '../eventstore/crypto/key-store.ts';
 import type { Actor, Role } from '../schemas/common.ts';
+import type { TenantPolicies } from '../schemas/safety.ts';
 import { apiError } from './errors.ts';
 import { messagesByConversation, type MessageRow } from './read-models.ts';
 
@@ -19,6 +20,8 @@ export type Services = {
   bus?: TokenBus;
   // Data keys (crypto-shredding); absent when the store does not encrypt.
   keys?: KeyStore | null;
+  // PARLEY_TENANT_POLICY: a request's safety settings are checked against its tenant's floors.
+  tenantPolicies?: TenantPolicies;
 };
 
 export type GraphQLContext = {

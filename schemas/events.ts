@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EventMetadata, FinishReason, Id, Rating, SamplingParams, Text, Usage } from './common.ts';
-import { CategoryScore, SafetyCategory, SafetySettings, SafetyStage, SafetyVerdict } from './safety.ts';
+import { CategoryScore, EffectivePolicy, SafetyCategory, SafetySettings, SafetyStage, SafetyVerdict } from './safety.ts';
 
 // Every event: { type, version, data, metadata }. `version` is the schema version of `data`;
 // older versions are upcast on read (see upcasters.ts), never rewritten in the store.
@@ -65,6 +65,8 @@ export const SafetyChecked = defineEvent(
     degraded: z.boolean(),
     // sha256 of the checked text: audit can prove what was checked without keeping it.
     contentHash: z.string().regex(/^[0-9a-f]{64}$/),
+    // The thresholds the check ran under. Absent on decisions recorded before it was added.
+    effectivePolicy: EffectivePolicy.optional(),
   }),
 );
 

@@ -12,6 +12,7 @@ import { getConversation, openMessages, toConversation, toMessage } from '../rea
 import { admitTurn } from '../rate-limit/graphql.ts';
 import { newTurn, submitTurn } from '../submit-turn.ts';
 import { newCounts, startUserDataExport } from '../subject-access/index.ts';
+import { parseSafetySettings } from '../safety-settings.ts';
 
 type Sampling = { temperature?: number; topP?: number; topK?: number; maxTokens?: number; seed?: number; stop?: string[] };
 
@@ -40,35 +41,48 @@ async function conversationAfter(ctx: GraphQLContext, actor: Actor, id: string, 
   return toConversation(row);
 }
 
+// safetySettings checked against the caller's tenant's floors and the platform's (BAD_USER_INPUT naming the category).
+function safetySettingsOf(ctx: GraphQLContext, actor: Actor, input: unknown, field: string) {
+  const r = parseSafetySettings(input, actor.tenantId, ctx.services.tenantPolicies, field);
+  if (!r.ok) throw apiError('BAD_USER_INPUT', r.problem.message, { field: r.problem.field, reason: r.problem.reason, ...(r.problem.category ? { category: r.problem.category } : {}) });
+  return r.settings;
+}
+
 const stripNulls = (o: Record<string, unknown> | null | undefined) =>
   Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== null && v !== undefined));
 
 export const mutationResolvers = {
-  startConversation: async (_: unknown, { input }: { input: { title?: string; systemPrompt?: string; model?: string } }, ctx: GraphQLContext) => {
+  startConversation: async (_: unknown, { input }: { input: { title?: string; systemPrompt?: string; model?: string; safetySettings?: unknown } }, ctx: GraphQLContext) => {
     const actor = requireActor(ctx);
+    const safetySettings = safetySettingsOf(ctx, actor, input.safetySettings, 'input.safetySettings');
     if (input.model != null && input.model !== ctx.services.defaultModel) {
       throw apiError('BAD_USER_INPUT', `model "${input.model.slice(0, 64)}" is not served here (served: ${ctx.services.defaultModel})`, { field: 'model' });
     }
     const id = ctx.services.newId();
     const result = await run(ctx, actor, 'StartConversation', {
-      conversationId: id, ...stripNulls(input), model: input.model ?? ctx.services.defaultModel,
+      conversationId: id, ...stripNulls(input), model: input.model ?? ctx.services.defaultModel, safetySettings,
     });
     return { conversation: await conversationAfter(ctx, actor, id, result.position), position: result.position };
   },
 
   sendMessage: async (
     _: unknown,
-    { input }: { input: { conversationId?: string; content: string; parentMessageId?: string; params?: Sampling; systemPrompt?: string; title?: string } },
+    { input }: { input: { conversationId?: string; content: string; parentMessageId?: string; params?: Sampling; systemPrompt?: string; title?: string; safetySettings?: unknown } },
     ctx: GraphQLContext,
     info?: GraphQLResolveInfo,
   ) => {
     const actor = requireActor(ctx);
+    // Settings belong to a conversation (ConversationStarted): an existing one keeps those it began with.
+    if (input.conversationId && input.safetySettings) {
+      throw apiError('BAD_USER_INPUT', 'safetySettings are set when a conversation starts; this conversation keeps its own', { field: 'input.safetySettings' });
+    }
+    const safetySettings = safetySettingsOf(ctx, actor, input.safetySettings, 'input.safetySettings');
     const turn = newTurn(ctx.services, input.conversationId ?? null);
     const { conversationId, messageId, generationId } = turn;
     const submit = async (params: Record<string, unknown>, options: { dryRun?: boolean } = {}) => {
       const r = await submitTurn(ctx.services, turn, {
         actor, correlationId: ctx.correlationId ?? ctx.services.newId(), content: input.content, parentMessageId: input.parentMessageId,
-        params, title: input.title, systemPrompt: input.systemPrompt, model: ctx.services.defaultModel,
+        params, title: input.title, systemPrompt: input.systemPrompt, model: ctx.services.defaultModel, safetySettings,
       }, options);
       if (!r.ok) throw fromCommandError(r.error);
       return r;

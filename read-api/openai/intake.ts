@@ -11,6 +11,7 @@ import type { Logger } from '../observability/logger.ts';
 import { inSpan } from '../observability/tracing.ts';
 import type { Admission, Admitted } from '../rate-limit/admission.ts';
 import { newTurn, submitTurn } from '../submit-turn.ts';
+import { parseSafetySettings } from '../safety-settings.ts';
 import { invalidRequest, notFound, OpenAiError, overloaded, rateLimited, unauthorized } from './errors.ts';
 import type { PromptBudget, PromptMessages } from './prompt-budget.ts';
 import { parseRequest, toTurn, type ChatTurn } from './request.ts';
@@ -65,6 +66,7 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
   const header = req.headers['x-parley-conversation'];
   const continuing = typeof header === 'string' && header.trim() ? header.trim() : null;
   if (continuing && !Id.safeParse(continuing).success) throw invalidRequest('X-Parley-Conversation is not a valid conversation id', 'X-Parley-Conversation');
+  const safetySettings = requestedSafetySettings(o, actor.tenantId, r.safety_settings, continuing !== null);
 
   // A prompt that cannot fit by its characters alone is refused before anything else (prompt-budget.ts).
   const prompt = promptMessages(turn, continuing !== null);
@@ -99,7 +101,7 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
   const params = { ...turn.params, maxTokens: admitted?.maxTokens ?? turn.params.maxTokens, seed: turn.params.seed ?? randomInt(2 ** 31 - 1) };
   if (admitted) await o.admission!.recordHint(generationId, admitted);
   const result = await submitTurn(o.services, ids, {
-    actor, correlationId: requestId, content: turn.content, params, systemPrompt: turn.systemPrompt, model: r.model,
+    actor, correlationId: requestId, content: turn.content, params, systemPrompt: turn.systemPrompt, model: r.model, safetySettings,
   });
   if (!result.ok) {
     await refund();
@@ -107,6 +109,16 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
     throw fromCommandError(result.error);
   }
   return { o, actor, turn, model: r.model, requestId, conversationId, generationId, promptTokens, admitted, started: call.started, stream, summary };
+}
+
+// safety_settings: checked against the floors (400 naming the category); a continued conversation
+// keeps the settings it started with, so settings there are refused rather than silently ignored.
+function requestedSafetySettings(o: GatewayOptions, tenantId: string, input: unknown, continuing: boolean) {
+  if (input === undefined || input === null) return {};
+  if (continuing) throw invalidRequest('safety_settings apply to a new conversation; a continued one (X-Parley-Conversation) keeps its own', 'safety_settings');
+  const r = parseSafetySettings(input, tenantId, o.services.tenantPolicies, 'safety_settings');
+  if (!r.ok) throw invalidRequest(r.problem.message, r.problem.field, r.problem.reason === 'BELOW_SAFETY_FLOOR' ? 'safety_floor' : null);
+  return r.settings;
 }
 
 // The text the gateway counts: a continued conversation's stored history is the saga's to fit.
