@@ -83,7 +83,8 @@ function wire() {
 function filterFrom(form) {
   const f = {};
   for (const [k, v] of form.entries()) if (String(v).trim()) f[k] = String(v).trim();
-  // `to` is a day: the audit filter's end is exclusive, so the day after.
+  // Days are UTC days: `from` starts at its midnight, `to` (exclusive in the filter) at the next one.
+  if (f.from) f.from = `${f.from}T00:00:00Z`;
   if (f.to) f.to = new Date(Date.parse(`${f.to}T00:00:00Z`) + 86_400_000).toISOString();
   return f;
 }
