@@ -4,6 +4,7 @@ import type { CommandSuccess } from '../../commands/command-result.ts';
 import { canActOn } from '../../domain/access.ts';
 import { foldGeneration, inputBlocked } from '../../domain/generation-view.ts';
 import { eraseUserData } from '../../commands/erasure.ts';
+import { appealIdOf } from '../../commands/event-ids.ts';
 import { waitForProjection } from '../../projections/projection-runner.ts';
 import type { Actor } from '../../schemas/common.ts';
 import { requireActor, type GraphQLContext } from '../context.ts';
@@ -170,7 +171,7 @@ export const mutationResolvers = {
     if (!decision || !canActOn(actor, { ownerId: decision.user_id, tenantId: decision.tenant_id })) {
       throw apiError('NOT_FOUND', 'no safety decision with this id is yours to appeal', { field: 'safetyEventId' });
     }
-    const appealId = ctx.services.newId();
+    const appealId = appealIdOf(args.safetyEventId); // one appeal per decision (CONFLICT for a second)
     const result = await run(ctx, actor, 'FileAppeal', { appealId, safetyEventId: args.safetyEventId, reason: args.reason });
     return { appealId, position: result.position };
   },

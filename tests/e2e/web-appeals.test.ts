@@ -58,6 +58,10 @@ describe('appeals from the chat page', () => {
 
     const filed = await gql(token, `mutation($s: ID!) { fileAppeal(safetyEventId: $s, reason: "a plumbing question") { appealId } }`, { s: user.safetyEventId });
     const appealId = filed.data.fileAppeal.appealId;
+    // One appeal per decision, whoever files it.
+    const again = await gql(token, `mutation($s: ID!) { fileAppeal(safetyEventId: $s, reason: "again") { appealId } }`, { s: user.safetyEventId });
+    assert.equal(again.errors?.[0]?.extensions?.code, 'CONFLICT');
+    assert.equal(again.errors?.[0]?.extensions?.field, 'safetyEventId');
     await eventually(async () => assert.deepEqual((await read()).find((x: any) => x.role === 'user').appeal, { id: appealId, status: 'open', note: null }));
     await gql(officer, `mutation($a: ID!) { resolveAppeal(appealId: $a, outcome: upheld, note: "weapons") { position } }`, { a: appealId });
     await eventually(async () => assert.deepEqual((await read()).find((x: any) => x.role === 'user').appeal, { id: appealId, status: 'upheld', note: 'weapons' }));
