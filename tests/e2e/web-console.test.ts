@@ -187,6 +187,16 @@ describe('compliance console', () => {
     await page.screenshot({ path: artifactPath('console.png'), fullPage: true });
   });
 
+  it('gives an admin the appeal queue and the charts; the audit table says it needs the compliance role', async () => {
+    await openConsole(await server.token(who('root', 'default', ['admin'])));
+    await page.locator('#audit-summary', { hasText: 'The audit log needs the compliance role.' }).waitFor();
+    assert.equal(await auditRows().count(), 0);
+    assert.equal(await page.getByRole('button', { name: 'Download CSV' }).isDisabled(), true);
+    await page.locator('figure[data-chart="block-rate"] svg[role="img"]').waitFor();
+    await page.locator('#appeal-status').selectOption('overturned');
+    await page.locator(`#appeal-list li[data-appeal-id="${appealId}"]`).waitFor();
+  });
+
   it('had no script errors', () => {
     assert.deepEqual(browser.errors, []);
   });
