@@ -29,7 +29,7 @@ import { JobQueue, jobQueueMigrations } from '../inference/worker/job-queue.ts';
 import { InProcessTokenBus, RedisTokenBus, type TokenBus } from '../inference/worker/token-bus.ts';
 import { generationStreamResolvers } from '../read-api/graphql/generation-stream.ts';
 import { Operations } from '../read-api/observability/operations.ts';
-import { jwtSecret, masterKey } from './config.ts';
+import { jwtSecret, masterKey, tenantPolicies as loadTenantPolicies } from './config.ts';
 import { runRetention, scheduleRetention } from './jobs/retention.ts';
 
 export type Role = 'api' | 'projector' | 'saga' | 'worker';
@@ -59,6 +59,7 @@ export type App = {
 
 // Opens the database (embedded when DATABASE_URL is absent), migrates, and starts the roles asked for.
 export async function startApp(config: RuntimeConfig, roles: Role[], log: (line: string) => void = () => {}): Promise<App> {
+  const tenantPolicies = loadTenantPolicies(config); // a bad policy stops the start before anything opens
   const database = await openSharedDatabase(config, log);
   const knex = createKnex(database.connectionString, config.PARLEY_KNEX_POOL_SIZE);
   await runMigrations(knex, eventStoreMigrations, keyStoreMigrations, jobQueueMigrations);
@@ -85,7 +86,7 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
   let saga: CheckpointedConsumer | null = null;
   if (roles.includes('saga')) {
     const model = loadModel(modelDir);
-    saga = new CheckpointedConsumer(knex, store, generationSaga({ store: ops.observed(store), commands, jobs, model, modelName: config.PARLEY_MODEL, admissionMany: ops.admissionHints }), {
+    saga = new CheckpointedConsumer(knex, store, generationSaga({ store: ops.observed(store), commands, jobs, model, modelName: config.PARLEY_MODEL, admissionMany: ops.admissionHints, tenantPolicies }), {
       batchSize: 128, onError: ops.onError('saga'),
     });
     saga.start();
@@ -115,9 +116,9 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
   if (roles.includes('api')) {
     const accepted = new AcceptedTurns();
     const api = createApi({
-      services: { knex, store, commands, jwtSecret: secret, defaultModel: config.PARLEY_MODEL, newId: randomUUID, bus, keys, accepted },
+      services: { knex, store, commands, jwtSecret: secret, defaultModel: config.PARLEY_MODEL, newId: randomUUID, bus, keys, accepted, tenantPolicies },
       ready: ops.ready,
-      routes: [...ops.routes({ store, commands, bus, secret, modelDir, newId: randomUUID, accepted }), createWebRoute(), createDevLoginRoute({ enabled: devLoginEnabled(config), secret }), createEventsNdjsonRoute(eventStreams, secret)],
+      routes: [...ops.routes({ store, commands, bus, secret, modelDir, newId: randomUUID, accepted, tenantPolicies }), createWebRoute(), createDevLoginRoute({ enabled: devLoginEnabled(config), secret }), createEventsNdjsonRoute(eventStreams, secret)],
       resolvers: [createEventsResolvers(eventStreams), generationStreamResolvers],
       plugins: ops.plugins(),
       cors: corsPolicy(config.PARLEY_CORS_ORIGINS),

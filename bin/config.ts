@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { RuntimeConfig } from '../schemas/runtime-config.ts';
+import { TenantPolicies } from '../schemas/safety.ts';
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const parsed = RuntimeConfig.safeParse(env);
@@ -37,4 +38,22 @@ function readOrCreate(file: string, create: () => string): string {
     writeFileSync(file, create(), { mode: 0o600 });
   }
   return readFileSync(file, 'utf8');
+}
+
+// PARLEY_TENANT_POLICY: JSON, or the path of a JSON file; checked whole at start, so a typo in a
+// category or threshold stops the process instead of silently applying the platform defaults.
+export function tenantPolicies(config: RuntimeConfig): TenantPolicies {
+  const value = config.PARLEY_TENANT_POLICY?.trim();
+  if (!value) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(value.startsWith('{') ? value : readFileSync(value, 'utf8'));
+  } catch (error) {
+    throw new Error(`PARLEY_TENANT_POLICY must be JSON or the path of a JSON file: ${(error as Error).message}`);
+  }
+  const parsed = TenantPolicies.safeParse(json);
+  if (!parsed.success) {
+    throw new Error(`invalid PARLEY_TENANT_POLICY: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
 }

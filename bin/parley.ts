@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The `parley` command line.
 import { Command } from 'commander';
+import { registerAudit } from './commands/audit.ts';
+import { registerErase } from './commands/erase.ts';
 import { registerExport } from './commands/export.ts';
 import { registerProject } from './commands/project.ts';
 import { registerRelay } from './commands/relay.ts';
@@ -15,6 +17,8 @@ registerProject(program);
 registerExport(program);
 registerReplay(program);
 registerRelay(program);
+registerErase(program);
+registerAudit(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);

@@ -137,6 +137,7 @@ export class CommandHandler {
     const limits = this.limits;
     switch (command.type) {
       case 'EraseUserData':
+      case 'ExportUserData':
         return {
           // A user is (tenant, user): one stream per pair.
           streamId: `user-${subjectOf(erasureTenant(command), command.data.userId)}`,

@@ -9,3 +9,8 @@ export function deterministicEventId(commandId: string, streamId: string, index:
   const hex = h.subarray(0, 16).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
+
+// One appeal per safety decision: the appeal's id is derived from the decision's, so the appeal
+// decider refuses a second appeal of it (its stream already exists), whoever files it and however
+// concurrently.
+export const appealIdOf = (safetyEventId: string) => deterministicEventId(`appeal-of:${safetyEventId.toLowerCase()}`, 'appeal', 0);

@@ -18,7 +18,7 @@ export function evolveAppeal(state: AppealState, event: ParleyEvent): AppealStat
 export function decideAppeal(command: AppealCommand, state: AppealState): Decision {
   const actor = command.metadata.actor;
   if (command.type === 'FileAppeal') {
-    if (state.status !== 'none') return reject('ALREADY_EXISTS', 'appeal already exists', 'appealId');
+    if (state.status !== 'none') return reject('ALREADY_EXISTS', 'this decision has already been appealed', 'safetyEventId');
     return accept({
       type: 'AppealFiled',
       version: 1,

@@ -9,7 +9,7 @@ type T = 'audit_log' | 'audit_conversations';
 export const auditProjection: Projection<T> = {
   name: 'audit',
   tables: ['audit_log', 'audit_conversations'],
-  types: ['ConversationStarted', 'SafetyChecked', 'AppealFiled', 'AppealResolved', 'ConversationDeleted', 'UserDataErased', 'ConversationErased'],
+  types: ['ConversationStarted', 'SafetyChecked', 'AppealFiled', 'AppealResolved', 'ConversationDeleted', 'UserDataErased', 'UserDataExported', 'ConversationErased'],
 
   async createTables(knex, n) {
     await knex.raw(`
@@ -99,6 +99,9 @@ function auditRow(e: RecordedEvent): Record<string, unknown> | null {
       return { ...base, conversation_id: e.data.conversationId };
     case 'UserDataErased':
       return { ...base, user_id: e.data.userId, tenant_id: e.data.tenantId, outcome: e.data.reason };
+    case 'UserDataExported':
+      // user_id: whose data; actor_id: who exported it; outcome: the channel (graphql, http, cli).
+      return { ...base, user_id: e.data.userId, tenant_id: e.data.tenantId, outcome: e.data.channel };
     case 'ConversationErased':
       return { ...base, user_id: e.data.ownerId, tenant_id: e.data.tenantId, conversation_id: e.data.conversationId, outcome: e.data.reason };
     default:

@@ -4,8 +4,9 @@ import { Actor, Role } from '../schemas/common.ts';
 
 const Claims = z.object({ sub: z.string().min(1), tenant: z.string().min(1), roles: z.array(Role).default(['user']) });
 
-export async function signToken(secret: string, actor: Actor, expiresIn = '30d'): Promise<string> {
-  return new SignJWT({ tenant: actor.tenantId, roles: actor.roles })
+// `tier` is the quota tier claim (read-api/rate-limit/tiers.ts); absent means free.
+export async function signToken(secret: string, actor: Actor, expiresIn = '30d', tier?: string): Promise<string> {
+  return new SignJWT({ tenant: actor.tenantId, roles: actor.roles, ...(tier ? { tier } : {}) })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(actor.userId)
     .setIssuedAt()

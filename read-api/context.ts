@@ -6,6 +6,7 @@ import type { TokenBus } from '../inference/worker/token-bus.ts';
 import type { KeyStore } from '../eventstore/crypto/key-store.ts';
 import type { AcceptedTurns } from './accepted-turns.ts';
 import type { Actor, Role } from '../schemas/common.ts';
+import type { TenantPolicies } from '../schemas/safety.ts';
 import { apiError } from './errors.ts';
 import { messagesByConversation, type MessageRow } from './read-models.ts';
 
@@ -22,6 +23,8 @@ export type Services = {
   keys?: KeyStore | null;
   // Turns this process accepted a moment ago: their answers' subscriptions skip the log (accepted-turns.ts).
   accepted?: AcceptedTurns;
+  // PARLEY_TENANT_POLICY: a request's safety settings are checked against its tenant's floors.
+  tenantPolicies?: TenantPolicies;
 };
 
 export type GraphQLContext = {

@@ -108,7 +108,7 @@ export function auditQuery(knex: Knex, actor: Actor, f: AuditFilter): Knex.Query
 
 export function toAuditEntry(r: Record<string, any>) {
   return {
-    eventId: r.event_id, eventType: r.event_type, userId: r.user_id, tenantId: r.tenant_id, stage: r.stage, verdict: r.verdict,
+    eventId: r.event_id, eventType: r.event_type, userId: r.user_id, tenantId: r.tenant_id, actorId: r.actor_id, stage: r.stage, verdict: r.verdict,
     categories: r.categories ?? [], policyVersion: r.policy_version, degraded: r.degraded, correlationId: r.correlation_id,
     conversationId: r.conversation_id, generationId: r.generation_id, appealId: r.appeal_id, outcome: r.outcome,
     contentHash: r.content_hash, occurredAt: new Date(r.occurred_at).toISOString(), position: r.position,

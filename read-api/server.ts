@@ -12,6 +12,7 @@ import { subscriptionFailures } from './graphql/subscription-failures.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { handleAuditExport } from './http/audit-export.ts';
 import { applyCors, corsPolicy, type CorsPolicy } from './http/cors.ts';
+import { handleUserExport } from './subject-access/index.ts';
 import { answerUnreadBody, ClientGoneError, MAX_BODY_BYTES, readBody } from './http/body.ts';
 import { createHealthRoute, type Readiness } from './http/health.ts';
 import { sendJson, sendV1Error } from './http/json.ts';
@@ -85,6 +86,7 @@ export function createApi({ services, routes = [], resolvers = [], ready, plugin
   const builtIn: HttpRoute[] = [
     createHealthRoute(ready), // /healthz, /readyz
     (req, res, url) => handleAuditExport(services, req, res, url),
+    (req, res, url) => handleUserExport(services, req, res, url),
   ];
 
   const server: Server = createServer(async (req, res) => {

@@ -1,5 +1,6 @@
 import type { CommandResult } from '../commands/command-result.ts';
 import type { Actor } from '../schemas/common.ts';
+import type { SafetySettings } from '../schemas/safety.ts';
 import type { Services } from './context.ts';
 
 // One intake for a user's turn, shared by GraphQL's sendMessage and the OpenAI endpoint: the turn's
@@ -29,6 +30,8 @@ export type TurnInput = {
   title?: string | null;
   systemPrompt?: string | null;
   model: string;
+  /** for a conversation the turn opens: its safety settings (already checked against the floors) */
+  safetySettings?: SafetySettings;
 };
 
 /** ids for a turn in `conversationId`, or in a new conversation when it is null */
@@ -46,7 +49,7 @@ export async function submitTurn(services: Pick<Services, 'commands' | 'newId' |
   };
   const start = {
     type: 'StartConversation',
-    data: { conversationId: turn.conversationId, title: input.title ?? defaultTitle(input.content), systemPrompt: input.systemPrompt ?? null, model: input.model },
+    data: { conversationId: turn.conversationId, title: input.title ?? defaultTitle(input.content), systemPrompt: input.systemPrompt ?? null, model: input.model, safetySettings: input.safetySettings ?? {} },
     metadata: metadata(),
   };
   // A conversation the turn opens has an id newTurn minted just now: no stream to read before deciding.

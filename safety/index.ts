@@ -32,6 +32,7 @@ export {
   PLATFORM_FAILURE_MODE,
   blocks,
   failureMode,
+  floorViolations,
   policyVersionFor,
   resolveSettings,
   stricter,

@@ -13,7 +13,7 @@ import { SEVERITY_RANK } from './scoring.ts';
  * Bump on any change of thresholds, defaults, floors, failure modes or scoring. The rule files'
  * content hash is appended by the cascade, so a rule edit changes the version too.
  */
-export const POLICY_BASE_VERSION = 'parley-safety/2026.11.1';
+export const POLICY_BASE_VERSION = 'parley-safety/2026.11.2'; // .2: a floor for dangerous (CBRN, weapons)
 
 export function policyVersionFor(rulesHash: string): string {
   return `${POLICY_BASE_VERSION}+rules.${rulesHash}`;
@@ -36,9 +36,11 @@ export const PLATFORM_DEFAULTS: EffectiveThresholds = {
   prompt_injection: 'BLOCK_MEDIUM_AND_ABOVE',
 };
 
-/** Floors no tenant or request can go below. sexual_minors is always blocked. */
+/** Floors no tenant or request can go below. sexual_minors is always blocked; dangerous (weapons,
+ *  CBRN) cannot be set below its default. */
 export const PLATFORM_FLOORS: SafetySettings = {
   sexual_minors: 'BLOCK_LOW_AND_ABOVE',
+  dangerous: 'BLOCK_MEDIUM_AND_ABOVE',
 };
 
 export interface TenantSafetyPolicy {
@@ -85,6 +87,20 @@ export function resolveSettings(request?: SafetySettings, tenant?: TenantSafetyP
     out[c] = t;
   }
   return { thresholds: out, raisedToFloor: raised };
+}
+
+/** The categories a request asks to set below a floor (the platform's or the tenant's): refused at
+ *  the API rather than silently raised, so a caller is never misled about what applies. */
+export function floorViolations(request: SafetySettings, tenant?: TenantSafetyPolicy): { category: SafetyCategory; floor: BlockThreshold }[] {
+  const out: { category: SafetyCategory; floor: BlockThreshold }[] = [];
+  for (const c of ALL_CATEGORIES) {
+    const asked = request[c];
+    if (!asked) continue;
+    const floors = [PLATFORM_FLOORS[c], tenant?.floors?.[c]].filter((f): f is BlockThreshold => !!f);
+    const floor = floors.reduce<BlockThreshold | null>((a, f) => (a ? stricter(a, f) : f), null);
+    if (floor && stricter(asked, floor) !== asked) out.push({ category: c, floor });
+  }
+  return out;
 }
 
 const MIN_BLOCKING_SEVERITY: Readonly<Record<BlockThreshold, Severity | undefined>> = {

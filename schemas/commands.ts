@@ -106,6 +106,12 @@ export const EraseUserData = defineCommand(
   z.object({ userId: Id, tenantId: Id.optional(), reason: z.enum(['user_request', 'admin_request']).default('user_request') }),
 );
 
+// A subject-access export (the user themself or an admin of their tenant), recorded before it is served.
+export const ExportUserData = defineCommand(
+  'ExportUserData',
+  z.object({ userId: Id, tenantId: Id.optional(), channel: z.enum(['graphql', 'http', 'cli']) }),
+);
+
 export const EraseConversation = defineCommand(
   'EraseConversation',
   z.object({ conversationId: Id, reason: z.enum(['retention', 'admin_request']), retentionDays: z.number().int().min(0).nullable().default(null) }),
@@ -139,6 +145,7 @@ export type AppealCommand = z.infer<typeof AppealCommand>;
 
 export const ParleyCommand = z.discriminatedUnion('type', [
   EraseUserData,
+  ExportUserData,
   RecordSafetyCheck,
   ...ConversationCommand.options,
   ...GenerationCommand.options,

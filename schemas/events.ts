@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EventMetadata, FinishReason, Id, Rating, SamplingParams, Text, Usage } from './common.ts';
-import { CategoryScore, SafetyCategory, SafetySettings, SafetyStage, SafetyVerdict } from './safety.ts';
+import { CategoryScore, EffectivePolicy, SafetyCategory, SafetySettings, SafetyStage, SafetyVerdict } from './safety.ts';
 
 // Every event: { type, version, data, metadata }. `version` is the schema version of `data`;
 // older versions are upcast on read (see upcasters.ts), never rewritten in the store.
@@ -65,6 +65,8 @@ export const SafetyChecked = defineEvent(
     degraded: z.boolean(),
     // sha256 of the checked text: audit can prove what was checked without keeping it.
     contentHash: z.string().regex(/^[0-9a-f]{64}$/),
+    // The thresholds the check ran under. Absent on decisions recorded before it was added.
+    effectivePolicy: EffectivePolicy.optional(),
   }),
 );
 
@@ -208,6 +210,14 @@ export const ConversationErased = defineEvent(
   z.object({ conversationId: Id, ownerId: Id, tenantId: Id, reason: z.enum(['retention', 'admin_request']), retentionDays: z.number().int().min(0).nullable() }),
 );
 
+// A subject-access export (GDPR right of access): who asked, for whom, through which channel. Only
+// ids: the export itself is never stored, so the log holds nothing it did not hold before.
+export const UserDataExported = defineEvent(
+  'UserDataExported',
+  1,
+  z.object({ userId: Id, tenantId: Id, exportedBy: Id, channel: z.enum(['graphql', 'http', 'cli']) }),
+);
+
 export const AppealFiled = defineEvent(
   'AppealFiled',
   1,
@@ -233,6 +243,7 @@ export const ParleyEvent = z.discriminatedUnion('type', [
   ConversationRenamed,
   ConversationDeleted,
   UserDataErased,
+  UserDataExported,
   ConversationErased,
   AppealFiled,
   AppealResolved,

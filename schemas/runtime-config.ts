@@ -25,6 +25,8 @@ export const RuntimeConfig = z.object({
       return z.NEVER;
     }
   }),
+  // Safety policy per tenant: JSON {"<tenant>": {defaults, floors, failClosed}} or the path of a JSON file.
+  PARLEY_TENANT_POLICY: z.string().optional(),
   PARLEY_RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
   PARLEY_JWT_SECRET: z.string().min(32, 'PARLEY_JWT_SECRET must be at least 32 characters').optional(),
   PARLEY_MODEL: z.string().default('parley-tiny'),

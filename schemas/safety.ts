@@ -28,6 +28,27 @@ export type BlockThreshold = z.infer<typeof BlockThreshold>;
 export const SafetySettings = z.partialRecord(SafetyCategory, BlockThreshold);
 export type SafetySettings = z.infer<typeof SafetySettings>;
 
+// A tenant's safety policy (PARLEY_TENANT_POLICY: {"<tenant>": TenantSafetyPolicy}): its defaults a
+// request may override, its floors no request may go below, categories to fail closed.
+export const TenantSafetyPolicy = z.strictObject({
+  defaults: SafetySettings.optional(),
+  floors: SafetySettings.optional(),
+  failClosed: z.array(SafetyCategory).optional(),
+});
+export type TenantSafetyPolicy = z.infer<typeof TenantSafetyPolicy>;
+export const TenantPolicies = z.record(z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'tenant ids use letters, digits, _ . : -'), TenantSafetyPolicy);
+export type TenantPolicies = z.infer<typeof TenantPolicies>;
+
+// The thresholds a check ran under (platform defaults < tenant defaults < request, raised to the
+// floors), recorded on SafetyChecked so an auditor sees the policy as it applied to that message.
+export const EffectivePolicy = z.object({
+  thresholds: z.record(SafetyCategory, BlockThreshold),
+  raisedToFloor: z.array(SafetyCategory),
+  // Whether a tenant policy applied (known where the input is checked; absent on output decisions).
+  tenantPolicy: z.boolean().optional(),
+});
+export type EffectivePolicy = z.infer<typeof EffectivePolicy>;
+
 export const SafetyStage = z.enum(['input', 'output']);
 export type SafetyStage = z.infer<typeof SafetyStage>;
 

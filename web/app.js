@@ -1,12 +1,15 @@
 // Parley's reference chat page: plain DOM, the public GraphQL API only (see api.js and stream.js).
 import { ApiError, createClient } from './api.js';
 import { followGeneration } from './stream.js';
+import { APPEAL_FIELDS, appealBlock, createAppealPoller } from './appeals.js';
+import { el } from './dom.js';
 
 const TOKEN_KEY = 'parley.token';
 const PAGE_SIZE = 30;
 
 const MESSAGE_FIELDS = `id role content status parentId replyTo generationId siblingOf
-  safetyCategories { category blocked } finishReason usage { promptTokens completionTokens } feedback { rating comment } createdAt`;
+  safetyCategories { category blocked } finishReason usage { promptTokens completionTokens } feedback { rating comment } createdAt
+  ${APPEAL_FIELDS}`;
 const Q = {
   me: `query Me { me { userId tenantId roles } }`,
   list: `query Conversations($first: Int, $after: String, $search: String, $pos: String) {
@@ -24,18 +27,6 @@ const Q = {
 };
 
 const $ = (selector) => /** @type {HTMLElement} */ (document.querySelector(selector));
-const el = (tag, attrs = {}, ...children) => {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === false || v === null || v === undefined) continue;
-    if (k === 'class') node.className = v;
-    else if (k === 'text') node.textContent = v;
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? '' : String(v));
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined && c !== false));
-  return node;
-};
 
 const state = {
   token: localStorage.getItem(TOKEN_KEY),
@@ -50,6 +41,22 @@ const state = {
 };
 
 const api = createClient({ getToken: () => state.token });
+
+// Appeals (appeals.js): the controls under a safety notice, and the status refreshed while one is open.
+const appeals = createAppealPoller({
+  api, conversation: () => state.conv,
+  changed: (m) => { rerenderMessage(m); announce(`Your appeal was ${m.appeal.status === 'open' ? 'filed' : m.appeal.status}.`); },
+});
+const appealUi = { api, rerender: (m, focus) => rerenderMessage(m, focus), announce: (t) => announce(t), onError: (e) => handleError(e), filed: () => appeals.kick() };
+
+function rerenderMessage(m, focusAction = null) {
+  if (m.role !== 'user') return rerenderAnswer(m, focusAction);
+  const old = document.querySelector(`#messages li[data-message-id="${CSS.escape(m.id)}"]`);
+  if (!old) return;
+  const fresh = userItem(m);
+  old.replaceWith(fresh);
+  if (focusAction) fresh.querySelector(`[data-action="${focusAction}"]`)?.focus();
+}
 
 // ---------------------------------------------------------------- sign-in
 
@@ -190,6 +197,7 @@ async function openConversation(id, { pos = null } = {}) {
   }
   hideNotice();
   render();
+  appeals.kick();
   closeSidebarOnNarrow();
   for (const m of state.conv.messages) {
     if (m.role === 'assistant' && (m.status === 'streaming' || m.status === 'pending')) watch(m, { replay: m.content !== '' });
@@ -248,7 +256,8 @@ function userItem(m) {
   return el('li', { class: `msg user${m.status === 'blocked' ? ' blocked' : ''}`, 'data-message-id': m.id },
     el('span', { class: 'who', text: 'You' }),
     el('div', { class: 'content', text: m.content }),
-    m.status === 'blocked' ? safetyNotice(`Your message was blocked by the safety policy${m.category ? ` (category: ${m.category})` : ''}.`, m.category) : null);
+    m.status === 'blocked' ? safetyNotice(`Your message was blocked by the safety policy${m.category ? ` (category: ${m.category})` : ''}.`, m.category) : null,
+    m.status === 'blocked' ? appealBlock(m, appealUi) : null);
 }
 
 // Thumb icons (Material Icons, Apache-2.0) as inline SVG: emoji fonts are not everywhere.
@@ -321,8 +330,10 @@ function answerNotice(a) {
     // A blocked message gets a refusal as its answer; a filtered answer keeps what passed before the cut.
     const question = state.conv?.messages.find((m) => m.id === a.replyTo);
     if (question?.status === 'blocked') return null; // the notice sits on the message itself
-    if (question?.status === 'completed' && a.content) return safetyNotice(`The rest of this answer was withheld by the safety filter${category}.`, a.category);
-    return safetyNotice(`Blocked by the safety policy${category}.`, a.category);
+    const notice = question?.status === 'completed' && a.content
+      ? safetyNotice(`The rest of this answer was withheld by the safety filter${category}.`, a.category)
+      : safetyNotice(`Blocked by the safety policy${category}.`, a.category);
+    return el('div', { class: 'safety' }, notice, appealBlock(a, appealUi));
   }
   if (a.status === 'failed') return el('p', { class: 'error-notice', role: 'note', text: `The answer failed${a.error ? `: ${a.error.replace(/\.$/, '')}` : ''}. You can regenerate it.` });
   return null;
@@ -441,6 +452,8 @@ async function refreshQuestion(answer) {
       const question = conv.messages.find((m) => m.id === answer.replyTo);
       if (!question || state.conv !== conv) return;
       Object.assign(question, normalizeMessage(fresh));
+      const freshAnswer = data.conversation.messages.find((m) => m.id === answer.id);
+      if (freshAnswer) Object.assign(answer, { safetyEventId: freshAnswer.safetyEventId, safetyCategory: freshAnswer.safetyCategory, policyVersion: freshAnswer.policyVersion, appeal: freshAnswer.appeal });
       if (question.status === 'blocked' && !answer.category) answer.category = question.category;
       document.querySelector(`#messages li[data-message-id="${CSS.escape(question.id)}"]`)?.replaceWith(userItem(question));
       rerenderAnswer(answer);

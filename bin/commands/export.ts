@@ -1,21 +1,17 @@
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { createKnex } from '../../eventstore/postgres/connect.ts';
-import { eventStoreMigrations, runMigrations } from '../../eventstore/postgres/migrations.ts';
-import { keyStoreMigrations } from '../../eventstore/crypto/key-store.ts';
-import { openEventStore } from '../../eventstore/esdb/select.ts';
 import { applyContextOf } from '../../projections/projection.ts';
-import { setupProjections } from '../../projections/index.ts';
 import { exportRlhf, rlhfExportPosition, type RlhfFormat } from '../../projections/rlhf-export.ts';
-import { openSharedDatabase } from '../app.ts';
-import { loadConfig, masterKey } from '../config.ts';
+import { withOperatorEnv } from '../operator-env.ts';
 import { progressBar } from '../progress.ts';
+import { registerExportUser } from './export-user.ts';
 
 const FORMATS: RlhfFormat[] = ['trl', 'openai', 'kto'];
 
 export function registerExport(program: Command) {
   const exp = program.command('export').description('export datasets');
+  registerExportUser(exp);
   exp
     .command('rlhf')
     .description('preference pairs (trl, openai) or unpaired rated samples (kto) as JSONL, with a manifest')
@@ -23,14 +19,8 @@ export function registerExport(program: Command) {
     .requiredOption('--out <file>', 'output JSONL file')
     .action(async (opts: { format: string; out: string }) => {
       if (!FORMATS.includes(opts.format as RlhfFormat)) throw new Error(`--format must be one of ${FORMATS.join(', ')}`);
-      const config = loadConfig();
-      const db = await openSharedDatabase(config);
-      const knex = createKnex(db.connectionString);
       // The store's data keys open the sealed text of the read model (sealed-text.ts).
-      const store = await openEventStore({ esdbUrl: config.ESDB_URL, connectionString: db.connectionString, masterKey: masterKey(config) });
-      try {
-        await runMigrations(knex, eventStoreMigrations, keyStoreMigrations);
-        await setupProjections(knex);
+      await withOperatorEnv(async ({ knex, store }) => {
         const position = await rlhfExportPosition(knex);
         const total = Number((await knex('rlhf_generations').whereNotNull('rating').count({ n: '*' }))[0]!.n);
         const out = createWriteStream(opts.out);
@@ -45,10 +35,6 @@ export function registerExport(program: Command) {
         const manifest = { format: opts.format, records, position, projection: 'rlhf', createdAt: new Date().toISOString() };
         await writeFile(`${opts.out}.manifest.json`, JSON.stringify(manifest, null, 2) + '\n');
         console.log(`wrote ${records} records to ${opts.out} (log position ${position}); manifest ${opts.out}.manifest.json`);
-      } finally {
-        await store.close();
-        await knex.destroy();
-        await db.stop();
-      }
+      });
     });
 }

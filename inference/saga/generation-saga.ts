@@ -5,6 +5,7 @@ import { hasEnded, inputBlocked } from '../../domain/generation-view.ts';
 import type { Consumer } from '../../eventstore/postgres/checkpointed-consumer.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
 import type { Actor } from '../../schemas/common.ts';
+import type { TenantPolicies } from '../../schemas/safety.ts';
 import type { JobQueue } from '../worker/job-queue.ts';
 import type { ChatModel } from './context-assembly.ts';
 import { ConversationCache, CONVERSATION_FOLD_TYPES } from './conversation-cache.ts';
@@ -14,6 +15,8 @@ export type SagaOptions = {
   store: EventStore; commands: CommandHandler; jobs: JobQueue; model: ChatModel; modelName: string;
   // What the API's admission decided for generations (tier priority, brownout), recorded in GenerationRequested.
   admissionMany?: (generationIds: readonly string[]) => Promise<Map<string, { priority: number; brownout: boolean }>>;
+  // PARLEY_TENANT_POLICY: each tenant's safety defaults, floors and fail-closed categories.
+  tenantPolicies?: TenantPolicies;
 };
 
 // A platform process: its admin role reaches every tenant (domain/access.ts).
@@ -50,7 +53,7 @@ export function generationSaga(options: SagaOptions): Consumer {
     async prepare(events: RecordedEvent[]) {
       for (const e of events) cache.apply(e);
       const messages = events.filter((e) => e.type === 'MessageSubmitted') as Message[];
-      await requestBatch({ store, commands, jobs, model: options.model, cache, actor: SAGA_ACTOR, admission: options.admissionMany }, messages);
+      await requestBatch({ store, commands, jobs, model: options.model, cache, actor: SAGA_ACTOR, admission: options.admissionMany, tenantPolicies: options.tenantPolicies }, messages);
     },
     async handle(trx: Knex.Transaction, events: RecordedEvent[]) {
       for (const e of events) {

@@ -4,9 +4,10 @@ import { recordedEvents } from '../../commands/command-result.ts';
 import { deterministicEventId } from '../../commands/event-ids.ts';
 import type { RecordedEvent } from '../../eventstore/port.ts';
 import type { Actor } from '../../schemas/common.ts';
+import type { EffectivePolicy, TenantPolicies } from '../../schemas/safety.ts';
 import type { EventOf, InputCheck } from '../../schemas/events.ts';
 import { packTokenIds } from '../../schemas/prompt.ts';
-import { checkInput, refusalFor, toSafetyCheckedData } from '../../safety/index.ts';
+import { checkInput, refusalFor, resolveSettings, toSafetyCheckedData } from '../../safety/index.ts';
 import type { JobQueue } from '../worker/job-queue.ts';
 import { ContextTooLongError, fitToContext, loadThread, type ChatModel } from './context-assembly.ts';
 import type { ConversationCache } from './conversation-cache.ts';
@@ -22,6 +23,7 @@ export type BatchDeps = {
   actor: Actor;
   // What the API's admission decided (tier priority, brownout), for many generations at once.
   admission?: (generationIds: readonly string[]) => Promise<Map<string, { priority: number; brownout: boolean }>>;
+  tenantPolicies?: TenantPolicies;
 };
 
 // The command id of the saga's own RequestGeneration for a message: deterministic, so a replay is a no-op.
@@ -55,7 +57,12 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
     const history = conversations.get(d.conversationId) ?? [];
     const started = history[0];
     if (started?.type !== 'ConversationStarted') continue;
-    const settings = started.data.safetySettings;
+    // The conversation's settings under its tenant's policy: the input check runs under these
+    // thresholds, the decision records them, and the request carries them to the output filter.
+    const tenant = deps.tenantPolicies?.[started.data.tenantId];
+    const resolved = resolveSettings(started.data.safetySettings, tenant);
+    const effectivePolicy: EffectivePolicy = { thresholds: { ...resolved.thresholds }, raisedToFloor: [...resolved.raisedToFloor], tenantPolicy: tenant !== undefined };
+    const settings = effectivePolicy.thresholds;
     const metadata = (commandId: string) => ({ commandId, actor: deps.actor, correlationId: e.metadata.correlationId, causationId: e.metadata.eventId });
     const spanAttributes = { 'parley.generation_id': d.generationId, 'parley.correlation_id': e.metadata.correlationId };
 
@@ -68,9 +75,9 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       inputCheck = { verdict: recorded.data.verdict, category, safetyEventId: recorded.metadata.eventId };
       refusal = category ? refusalFor(category).message : 'I can’t help with that request.';
     } else {
-      const check = await inSpan('parley.safety.input', spanAttributes, () => checkInput(d.content, settings));
+      const check = await inSpan('parley.safety.input', spanAttributes, () => checkInput(d.content, settings, tenant ? { tenant } : {}));
       const streamId = `conversation-${d.conversationId}`;
-      groups.push([{ type: 'RecordSafetyCheck', data: { ...toSafetyCheckedData(check), conversationId: d.conversationId, messageId: d.messageId, generationId: d.generationId }, metadata: metadata(safetyCommandId(d.messageId)) }]);
+      groups.push([{ type: 'RecordSafetyCheck', data: { ...toSafetyCheckedData(check), effectivePolicy, conversationId: d.conversationId, messageId: d.messageId, generationId: d.generationId }, metadata: metadata(safetyCommandId(d.messageId)) }]);
       known.set(streamId, history);
       const category = check.refusal?.category ?? check.categories.find((c) => c.blocked)?.category ?? null;
       inputCheck = { verdict: check.verdict, category, safetyEventId: deterministicEventId(safetyCommandId(d.messageId), streamId, 0) };

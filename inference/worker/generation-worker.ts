@@ -5,7 +5,7 @@ import type { EventStore, Position, RecordedEvent } from '../../eventstore/port.
 import type { WakeSource } from '../../eventstore/postgres/checkpointed-consumer.ts';
 import { withoutNul, type Actor } from '../../schemas/common.ts';
 import type { EventOf } from '../../schemas/events.ts';
-import { createOutputFilter, toSafetyCheckedData } from '../../safety/index.ts';
+import { createOutputFilter, resolveSettings, toSafetyCheckedData } from '../../safety/index.ts';
 import type { InferenceEngine } from '../engine/engine.ts';
 import { foldGeneration, hasEnded } from '../../domain/generation-view.ts';
 import { promptFor } from '../saga/context-assembly.ts';
@@ -284,7 +284,8 @@ export class GenerationWorker {
     // crash leaves either all three or none, and a reader never sees an answer without its verdict.
     const done = await this.appendGroup(stream, [
       ...(chunk.ids.length > 0 ? [['AppendTokens', { generationId, attempt, firstIndex: chunk.firstIndex, tokenIds: chunk.ids, text: chunk.text, textOffsets: chunk.offsets }] as const] : []),
-      ['RecordSafetyCheck', { ...toSafetyCheckedData(check), conversationId: request.data.conversationId, messageId: request.data.messageId, generationId }],
+      // The thresholds the filter ran under: the effective ones the saga put on the request (v2).
+      ['RecordSafetyCheck', { ...toSafetyCheckedData(check), effectivePolicy: { thresholds: { ...resolveSettings(settings).thresholds }, raisedToFloor: [] }, conversationId: request.data.conversationId, messageId: request.data.messageId, generationId }],
       ['CompleteGeneration', { generationId, attempt, finishReason, usage, ttftMs: result?.ttftMs ?? 0, tpotMs: result?.tpotMs ?? 0, workerId: this.workerId }],
     ], request);
     if (done.ok) {

@@ -4,6 +4,7 @@ import type { CommandSuccess } from '../../commands/command-result.ts';
 import { canActOn } from '../../domain/access.ts';
 import { foldGeneration, inputBlocked } from '../../domain/generation-view.ts';
 import { eraseUserData } from '../../commands/erasure.ts';
+import { appealIdOf } from '../../commands/event-ids.ts';
 import { waitForProjection } from '../../projections/projection-runner.ts';
 import type { Actor } from '../../schemas/common.ts';
 import { requireActor, type GraphQLContext } from '../context.ts';
@@ -11,6 +12,8 @@ import { apiError, fromCommandError } from '../errors.ts';
 import { getConversation, openMessages, toConversation, toMessage } from '../read-models.ts';
 import { admitTurn } from '../rate-limit/graphql.ts';
 import { newTurn, submitTurn } from '../submit-turn.ts';
+import { newCounts, startUserDataExport } from '../subject-access/index.ts';
+import { parseSafetySettings } from '../safety-settings.ts';
 
 type Sampling = { temperature?: number; topP?: number; topK?: number; maxTokens?: number; seed?: number; stop?: string[] };
 
@@ -39,35 +42,48 @@ async function conversationAfter(ctx: GraphQLContext, actor: Actor, id: string, 
   return toConversation(row);
 }
 
+// safetySettings checked against the caller's tenant's floors and the platform's (BAD_USER_INPUT naming the category).
+function safetySettingsOf(ctx: GraphQLContext, actor: Actor, input: unknown, field: string) {
+  const r = parseSafetySettings(input, actor.tenantId, ctx.services.tenantPolicies, field);
+  if (!r.ok) throw apiError('BAD_USER_INPUT', r.problem.message, { field: r.problem.field, reason: r.problem.reason, ...(r.problem.category ? { category: r.problem.category } : {}) });
+  return r.settings;
+}
+
 const stripNulls = (o: Record<string, unknown> | null | undefined) =>
   Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== null && v !== undefined));
 
 export const mutationResolvers = {
-  startConversation: async (_: unknown, { input }: { input: { title?: string; systemPrompt?: string; model?: string } }, ctx: GraphQLContext) => {
+  startConversation: async (_: unknown, { input }: { input: { title?: string; systemPrompt?: string; model?: string; safetySettings?: unknown } }, ctx: GraphQLContext) => {
     const actor = requireActor(ctx);
+    const safetySettings = safetySettingsOf(ctx, actor, input.safetySettings, 'input.safetySettings');
     if (input.model != null && input.model !== ctx.services.defaultModel) {
       throw apiError('BAD_USER_INPUT', `model "${input.model.slice(0, 64)}" is not served here (served: ${ctx.services.defaultModel})`, { field: 'model' });
     }
     const id = ctx.services.newId();
     const result = await run(ctx, actor, 'StartConversation', {
-      conversationId: id, ...stripNulls(input), model: input.model ?? ctx.services.defaultModel,
+      conversationId: id, ...stripNulls(input), model: input.model ?? ctx.services.defaultModel, safetySettings,
     });
     return { conversation: await conversationAfter(ctx, actor, id, result.position), position: result.position };
   },
 
   sendMessage: async (
     _: unknown,
-    { input }: { input: { conversationId?: string; content: string; parentMessageId?: string; params?: Sampling; systemPrompt?: string; title?: string } },
+    { input }: { input: { conversationId?: string; content: string; parentMessageId?: string; params?: Sampling; systemPrompt?: string; title?: string; safetySettings?: unknown } },
     ctx: GraphQLContext,
     info?: GraphQLResolveInfo,
   ) => {
     const actor = requireActor(ctx);
+    // Settings belong to a conversation (ConversationStarted): an existing one keeps those it began with.
+    if (input.conversationId && input.safetySettings) {
+      throw apiError('BAD_USER_INPUT', 'safetySettings are set when a conversation starts; this conversation keeps its own', { field: 'input.safetySettings' });
+    }
+    const safetySettings = safetySettingsOf(ctx, actor, input.safetySettings, 'input.safetySettings');
     const turn = newTurn(ctx.services, input.conversationId ?? null);
     const { conversationId, messageId, generationId } = turn;
     const submit = async (params: Record<string, unknown>, options: { dryRun?: boolean } = {}) => {
       const r = await submitTurn(ctx.services, turn, {
         actor, correlationId: ctx.correlationId ?? ctx.services.newId(), content: input.content, parentMessageId: input.parentMessageId,
-        params, title: input.title, systemPrompt: input.systemPrompt, model: ctx.services.defaultModel,
+        params, title: input.title, systemPrompt: input.systemPrompt, model: ctx.services.defaultModel, safetySettings,
       }, options);
       if (!r.ok) throw fromCommandError(r.error);
       return r;
@@ -155,7 +171,7 @@ export const mutationResolvers = {
     if (!decision || !canActOn(actor, { ownerId: decision.user_id, tenantId: decision.tenant_id })) {
       throw apiError('NOT_FOUND', 'no safety decision with this id is yours to appeal', { field: 'safetyEventId' });
     }
-    const appealId = ctx.services.newId();
+    const appealId = appealIdOf(args.safetyEventId); // one appeal per decision (CONFLICT for a second)
     const result = await run(ctx, actor, 'FileAppeal', { appealId, safetyEventId: args.safetyEventId, reason: args.reason });
     return { appealId, position: result.position };
   },
@@ -166,6 +182,23 @@ export const mutationResolvers = {
     if (!result.ok) throw fromCommandError(result.error);
     await waitForProjection(ctx.services.knex, 'history', result.position);
     return true;
+  },
+
+  exportUserData: async (_: unknown, { userId, tenantId }: { userId: string; tenantId?: string | null }, ctx: GraphQLContext) => {
+    const actor = requireActor(ctx);
+    const started = await startUserDataExport(ctx.services, actor, userId, 'graphql', tenantId ?? undefined);
+    if (!started.ok) throw apiError(started.code, started.message, started.field ? { field: started.field } : {});
+    const counts = newCounts();
+    const lines = [JSON.stringify(started.header)];
+    for await (const record of started.records) {
+      counts[record.kind]++;
+      lines.push(JSON.stringify(record));
+    }
+    const { header } = started;
+    return {
+      userId: header.userId, tenantId: header.tenantId, exportedBy: header.exportedBy, exportedAt: header.exportedAt, eventId: header.eventId,
+      position: header.position, counts: Object.entries(counts).map(([kind, count]) => ({ kind, count })), jsonl: lines.join('\n') + '\n',
+    };
   },
 
   resolveAppeal: async (_: unknown, args: { appealId: string; outcome: 'upheld' | 'overturned'; note?: string }, ctx: GraphQLContext) => {

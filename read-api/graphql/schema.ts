@@ -3,6 +3,8 @@ import { createSchema } from 'graphql-yoga';
 import type { GraphQLContext } from '../context.ts';
 import { toMessage, type MessageRow } from '../read-models.ts';
 import { validateRootArguments } from './input-validation.ts';
+import { complianceResolvers } from './compliance.ts';
+import { messageSafetyResolvers } from './message-safety.ts';
 import { mutationResolvers } from './mutations.ts';
 import { queryResolvers } from './queries.ts';
 
@@ -26,7 +28,7 @@ export function buildSchema(extra: Resolvers[] = []) {
     },
   };
   const resolvers: Resolvers = {};
-  for (const r of [base, ...extra]) {
+  for (const r of [base, messageSafetyResolvers, complianceResolvers, ...extra]) {
     for (const [type, fields] of Object.entries(r)) {
       // Scalars (class instances) are taken as they are; field maps are merged.
       resolvers[type] = Object.getPrototypeOf(fields) === Object.prototype ? { ...resolvers[type], ...fields } : fields;

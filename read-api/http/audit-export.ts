@@ -6,6 +6,7 @@ import { requireHttpRole } from './require-role.ts';
 import type { Services } from '../context.ts';
 import { auditQuery, toAuditEntry } from '../read-models.ts';
 import { sendJson, sendV1Error } from './json.ts';
+import { AUDIT_CSV_HEADER, auditLine } from '../audit-format.ts';
 
 const Query = z.object({
   format: z.enum(['jsonl', 'csv']).default('jsonl'),
@@ -18,8 +19,6 @@ const Query = z.object({
   to: IsoDateTime.or(IsoDay).optional(),
 });
 
-const CSV_COLUMNS = ['occurredAt', 'eventId', 'eventType', 'userId', 'tenantId', 'stage', 'verdict', 'categories', 'policyVersion',
-  'degraded', 'correlationId', 'conversationId', 'generationId', 'appealId', 'outcome', 'contentHash', 'position'] as const;
 
 // GET /v1/audit/export?format=jsonl|csv&userId=&tenantId=&verdict=&category=&from=&to= (compliance role), streamed.
 export async function handleAuditExport(services: Services, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
@@ -40,19 +39,11 @@ export async function handleAuditExport(services: Services, req: IncomingMessage
     'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
     'content-disposition': `attachment; filename="audit.${format}"`,
   });
-  if (format === 'csv') res.write(CSV_COLUMNS.join(',') + '\n');
+  if (format === 'csv') res.write(AUDIT_CSV_HEADER);
   const stream = auditQuery(services.knex, actor, filter).orderBy([{ column: 'occurred_at' }, { column: 'seq' }]).stream();
   for await (const row of stream) {
-    const entry = toAuditEntry(row as Record<string, unknown>);
-    if (format === 'jsonl') res.write(JSON.stringify(entry) + '\n');
-    else res.write(CSV_COLUMNS.map((c) => csvCell(c === 'categories' ? JSON.stringify(entry.categories) : entry[c])).join(',') + '\n');
+    res.write(auditLine(format, toAuditEntry(row as Record<string, unknown>)));
   }
   res.end();
   return true;
-}
-
-function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const s = String(value);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

@@ -27,6 +27,7 @@ export function createWebRoute({ dir = defaultWebDir }: { dir?: string } = {}): 
   const files = new Map<string, string>();
   for (const name of safeList(dir)) if (TYPES[path.extname(name)]) files.set(`/web/${name}`, path.join(dir, name));
   if (files.has('/web/index.html')) files.set('/', path.join(dir, 'index.html'));
+  if (files.has('/web/console.html')) files.set('/console', path.join(dir, 'console.html')); // the compliance console
 
   return async (req, res, url) => {
     const file = files.get(url.pathname);

@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import { Redis } from 'ioredis';
 import type { Plugin } from 'graphql-yoga';
 import type { CommandHandler } from '../../commands/command-handler.ts';
+import type { TenantPolicies } from '../../schemas/safety.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { readCheckpoint } from '../../eventstore/postgres/checkpoints.ts';
 import { runMigrations } from '../../eventstore/postgres/migrations.ts';
@@ -119,7 +120,7 @@ export class Operations {
   }
 
   /** the API role's routes: /metrics, /v1/chat/completions, /v1/models */
-  routes(o: { store: EventStore; commands: CommandHandler; bus: TokenBus; secret: string; modelDir: string; newId: () => string; accepted?: AcceptedTurns }): HttpRoute[] {
+  routes(o: { store: EventStore; commands: CommandHandler; bus: TokenBus; secret: string; modelDir: string; newId: () => string; accepted?: AcceptedTurns; tenantPolicies?: TenantPolicies }): HttpRoute[] {
     const c = this.config;
     const model = loadModel(o.modelDir);
     const limiter = c.PARLEY_QUOTAS === 'off' ? null : c.REDIS_URL ? new RedisLimiter(c.REDIS_URL) : new InProcessLimiter();
@@ -150,7 +151,7 @@ export class Operations {
     this.pruneTimer.unref();
     let created = Math.floor(Date.now() / 1000);
     try { created = Math.floor(statSync(path.join(model.config.dir, 'config.json')).mtimeMs / 1000); } catch { /* keep now */ }
-    const services: Services = { knex: this.knex, store: o.store, commands: o.commands, jwtSecret: o.secret, defaultModel: c.PARLEY_MODEL, newId: o.newId, bus: o.bus, accepted: o.accepted };
+    const services: Services = { knex: this.knex, store: o.store, commands: o.commands, jwtSecret: o.secret, defaultModel: c.PARLEY_MODEL, newId: o.newId, bus: o.bus, accepted: o.accepted, tenantPolicies: o.tenantPolicies };
     return [
       createMetricsRoute(this.metrics),
       createOpenAiRoute({

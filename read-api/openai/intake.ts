@@ -11,6 +11,7 @@ import type { Logger } from '../observability/logger.ts';
 import { inSpan } from '../observability/tracing.ts';
 import type { Admission, Admitted } from '../rate-limit/admission.ts';
 import { newTurn, submitTurn } from '../submit-turn.ts';
+import { parseSafetySettings } from '../safety-settings.ts';
 import { invalidRequest, notFound, OpenAiError, overloaded, rateLimited, unauthorized } from './errors.ts';
 import type { PromptBudget, PromptMessages } from './prompt-budget.ts';
 import { parseRequest, toTurn, type ChatTurn } from './request.ts';
@@ -55,6 +56,8 @@ export type Call = {
 // API's input): the turn, the model, and the stored conversation it continues (null: a new one).
 export type AskedTurn = {
   turn: ChatTurn; model: string; continuing: string | null; parentMessageId?: string | null; user?: string;
+  /** the request's safety settings as sent (a Parley extension; checked against the floors here) */
+  safetySettings?: unknown;
   /** the endpoint's own parsed request, for its answer (the Responses API repeats it) */
   request?: unknown;
 };
@@ -66,7 +69,7 @@ export const chatCompletionTurn: ParseTurn = (body, _actor, req) => {
   const header = req.headers['x-parley-conversation'];
   const continuing = typeof header === 'string' && header.trim() ? header.trim() : null;
   if (continuing && !Id.safeParse(continuing).success) throw invalidRequest('X-Parley-Conversation is not a valid conversation id', 'X-Parley-Conversation');
-  return { turn: toTurn(r), model: r.model, continuing, user: r.user };
+  return { turn: toTurn(r), model: r.model, continuing, user: r.user, safetySettings: r.safety_settings };
 };
 
 export async function intake(o: GatewayOptions, req: IncomingMessage, call: { requestId: string; started: number; summary: Record<string, unknown>; span: Span }, parse: ParseTurn = chatCompletionTurn): Promise<Call> {
@@ -82,6 +85,7 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
   const stream = turn.stream;
   summary.stream = stream;
   if (model !== o.services.defaultModel) throw notFound(`The model '${model}' does not exist (served: ${o.services.defaultModel})`, 'model_not_found', 'model');
+  const safetySettings = requestedSafetySettings(o, actor.tenantId, asked.safetySettings, continuing !== null);
 
   // A prompt that cannot fit by its characters alone is refused before anything else (prompt-budget.ts).
   const prompt = promptMessages(turn, continuing !== null);
@@ -116,7 +120,7 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
   const params = { ...turn.params, maxTokens: admitted?.maxTokens ?? turn.params.maxTokens, seed: turn.params.seed ?? randomInt(2 ** 31 - 1) };
   if (admitted) await o.admission!.recordHint(generationId, admitted);
   const result = await submitTurn(o.services, ids, {
-    actor, correlationId: requestId, content: turn.content, params, systemPrompt: turn.systemPrompt, model, parentMessageId: asked.parentMessageId ?? null,
+    actor, correlationId: requestId, content: turn.content, params, systemPrompt: turn.systemPrompt, model, parentMessageId: asked.parentMessageId ?? null, safetySettings,
   });
   if (!result.ok) {
     await refund();
@@ -124,6 +128,16 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
     throw fromCommandError(result.error);
   }
   return { o, actor, turn, model, requestId, conversationId, generationId, promptTokens, admitted, started: call.started, stream, summary, request: asked.request };
+}
+
+// safety_settings: checked against the floors (400 naming the category); a continued conversation
+// keeps the settings it started with, so settings there are refused rather than silently ignored.
+function requestedSafetySettings(o: GatewayOptions, tenantId: string, input: unknown, continuing: boolean) {
+  if (input === undefined || input === null) return {};
+  if (continuing) throw invalidRequest('safety_settings apply to a new conversation; a continued one (X-Parley-Conversation) keeps its own', 'safety_settings');
+  const r = parseSafetySettings(input, tenantId, o.services.tenantPolicies, 'safety_settings');
+  if (!r.ok) throw invalidRequest(r.problem.message, r.problem.field, r.problem.reason === 'BELOW_SAFETY_FLOOR' ? 'safety_floor' : null);
+  return r.settings;
 }
 
 // The text the gateway counts: a continued conversation's stored history is the saga's to fit.

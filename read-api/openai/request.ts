@@ -39,6 +39,8 @@ export const ChatCompletionRequest = z.object({
   functions: z.array(z.unknown()).nullable().optional(),
   tool_choice: z.unknown().optional(),
   response_format: z.object({ type: z.string() }).passthrough().nullable().optional(),
+  // Parley's extension: category → threshold (or Gemini's [{category, threshold}]), checked in intake.
+  safety_settings: z.unknown().optional(),
 }).passthrough();
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 

@@ -161,6 +161,35 @@ describe('tenant isolation: identity is (tenant, user), roles stay inside their 
           assert.equal((await fetch(`${server.url}/v1/events`, { headers: { authorization: `Bearer ${t}` } })).status, 403);
         }
       });
+
+      it('subject-access exports, the appeal queue and the console\'s aggregates hold nothing of acme; naming acme is FORBIDDEN', async () => {
+        const auth = { headers: { authorization: `Bearer ${t}` } };
+        // "alice" is the attacker's own tenant's alice (or nobody there), never acme's.
+        const exp = await gql(t, `mutation { exportUserData(userId: "alice") { tenantId jsonl } }`);
+        if (exp.data?.exportUserData) {
+          assert.equal(exp.data.exportUserData.tenantId, 'evil');
+          assert.ok(!exp.data.exportUserData.jsonl.includes(CANARY) && !exp.data.exportUserData.jsonl.includes(victim.conversationId));
+        } else {
+          assert.ok(['FORBIDDEN', 'NOT_FOUND'].includes(codeOf(exp)!), JSON.stringify(exp.errors));
+        }
+        assert.equal(codeOf(await gql(t, `mutation { exportUserData(userId: "alice", tenantId: "acme") { jsonl } }`)), 'FORBIDDEN');
+        const http = await fetch(`${server.url}/v1/users/alice/export`, auth);
+        const body = await http.text();
+        assert.ok([200, 403, 404].includes(http.status));
+        assert.ok(!body.includes(CANARY) && !body.includes(victim.conversationId));
+        assert.equal((await fetch(`${server.url}/v1/users/alice/export?tenantId=acme`, auth)).status, 403);
+
+        if (attacker.roles.includes('compliance') || attacker.roles.includes('admin')) {
+          const appeals = JSON.stringify((await gql(t, `{ appeals(status: null) { edges { node { id tenantId reason } } } }`)).data.appeals);
+          assert.ok(!appeals.includes(victim.appealId) && !appeals.includes('"acme"') && !appeals.includes('plumbing'), appeals);
+          const stats = await gql(t, `{ complianceStats { blockRatePerTenant { tenantId } tokensPerDayPerTenant { tenantId } } }`);
+          assert.equal(stats.errors, undefined, JSON.stringify(stats.errors));
+          assert.ok(!JSON.stringify(stats.data).includes('"acme"'), JSON.stringify(stats.data));
+        } else {
+          assert.equal(codeOf(await gql(t, `{ appeals { edges { node { id } } } }`)), 'FORBIDDEN');
+          assert.equal(codeOf(await gql(t, `{ complianceStats { blockRatePerTenant { tenantId } } }`)), 'FORBIDDEN');
+        }
+      });
     });
   }
 
@@ -190,6 +219,12 @@ describe('tenant isolation: identity is (tenant, user), roles stay inside their 
     const complianceAcme = await server.token(acme('carol', 'compliance'));
     const log = await gql(complianceAcme, `{ auditLog(filter: {tenantId: "acme"}) { edges { node { tenantId } } } }`);
     assert.ok(log.data.auditLog.edges.length > 0 && log.data.auditLog.edges.every((e: any) => e.node.tenantId === 'acme'));
+    const queue = await gql(complianceAcme, `{ appeals { edges { node { id reason } } } }`);
+    assert.deepEqual(queue.data.appeals.edges.map((e: any) => e.node), [{ id: victim.appealId, reason: 'it was about plumbing' }]);
+    const stats = await gql(complianceAcme, `{ complianceStats { blockRatePerTenant { tenantId blocked } } }`);
+    assert.deepEqual(stats.data.complianceStats.blockRatePerTenant, [{ tenantId: 'acme', blocked: 1 }]);
+    const exported = await gql(adminAcme, `mutation { exportUserData(userId: "alice") { jsonl } }`);
+    assert.ok(exported.data.exportUserData.jsonl.includes(CANARY), 'an acme admin exports acme alice');
     const dsAcme = await server.token(acme('dora', 'data_scientist'));
     const events = JSON.stringify((await gql(dsAcme, `{ events(first: 1000) { edges { node { data } } } }`)).data.events);
     assert.ok(events.includes(CANARY), 'acme data scientists read acme content');

@@ -122,7 +122,7 @@ function variable(kind: string, pools: FuzzPools): fc.Arbitrary<unknown> {
 
 type Operation = { name: string; query: string; vars: Record<string, string>; subscription?: 'finite' | 'live' };
 
-const CONVERSATION_FIELDS = 'id title systemPrompt model messageCount createdAt updatedAt messages { id role content status generationId feedback { rating comment } }';
+const CONVERSATION_FIELDS = 'id title systemPrompt model messageCount createdAt updatedAt messages { id role content status generationId feedback { rating comment } safetyEventId safetyCategory policyVersion appeal { id status note } }';
 const CHUNK_FIELDS = 'index delta done finishReason attempt reset category error';
 
 const OPERATIONS: Operation[] = [
@@ -142,6 +142,9 @@ const OPERATIONS: Operation[] = [
   { name: 'deleteConversation', query: 'mutation($id: ID!) { deleteConversation(id: $id) { id deleted position } }', vars: { id: 'conversationId' } },
   { name: 'fileAppeal', query: 'mutation($id: ID!, $r: String!) { fileAppeal(safetyEventId: $id, reason: $r) { appealId position } }', vars: { id: 'safetyEventId', r: 'string' } },
   { name: 'resolveAppeal', query: 'mutation($id: ID!, $o: AppealOutcome!, $n: String) { resolveAppeal(appealId: $id, outcome: $o, note: $n) { appealId position } }', vars: { id: 'id', o: 'outcome', n: 'string' } },
+  { name: 'exportUserData', query: 'mutation($u: ID!, $t: ID) { exportUserData(userId: $u, tenantId: $t) { eventId counts { kind count } } }', vars: { u: 'id', t: 'id' } },
+  { name: 'appeals', query: 'query($s: String, $f: Int, $a: String, $c: String) { appeals(status: $s, first: $f, after: $a, consistentWith: $c) { edges { cursor node { id status reason } } pageInfo { endCursor } } }', vars: { s: 'string', f: 'int', a: 'cursor', c: 'position' } },
+  { name: 'complianceStats', query: 'query($from: String, $to: String) { complianceStats(from: $from, to: $to) { blockRatePerTenant { tenantId rate } thumbsUpRatePerDay { day rate } } }', vars: { from: 'date', to: 'date' } },
   { name: 'generationStream', query: `subscription($id: ID!, $a: Int, $at: Int) { generationStream(id: $id, afterIndex: $a, attempt: $at) { ${CHUNK_FIELDS} } }`, vars: { id: 'generationId', a: 'int', at: 'int' }, subscription: 'finite' },
   { name: 'eventAppended', query: 'subscription($a: String, $t: [String!]) { eventAppended(after: $a, types: $t) { type position } }', vars: { a: 'position', t: 'types' }, subscription: 'live' },
 ];
@@ -256,7 +259,12 @@ const v1Get = (pools: FuzzPools): fc.Arbitrary<FuzzRequest> => fc.oneof(
       method: 'GET', path: `/v1/audit/export?${query([['format', format], ['userId', userId], ['tenantId', tenantId], ['verdict', verdict], ['category', category], ['from', from], ['to', to]])}`,
       headers: {}, surface: 'v1' as const, label: 'v1 audit export',
     })),
-  fc.tuple(fc.constantFrom('/v1/events', '/v1/models', '/v1/audit/export', '/v1', '/v1/nope', '/graphql/stream', '/auth/dev-login', '/healthz', '/readyz', '/metrics'), fc.constantFrom('POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'), hostileValue)
+  fc.tuple(fc.oneof(hostileId([]).map(pct), fc.constantFrom('%E0%A4%A', '%', '%zz', '%00', '..%2F..', 'alice')), fc.option(hostileId([]), { nil: undefined }))
+    .map(([id, tenantId]) => ({
+      method: 'GET', path: `/v1/users/${id}/export${tenantId === undefined ? '' : `?${query([['tenantId', tenantId]])}`}`,
+      headers: {}, surface: 'v1' as const, label: 'v1 user export',
+    })),
+  fc.tuple(fc.constantFrom('/v1/events', '/v1/models', '/v1/audit/export', '/v1/users/alice/export', '/v1', '/v1/nope', '/graphql/stream', '/auth/dev-login', '/healthz', '/readyz', '/metrics'), fc.constantFrom('POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'), hostileValue)
     .map(([path, method, body]) => ({ method, path, headers: json, body: method === 'HEAD' ? undefined : JSON.stringify(body), surface: path.startsWith('/v1') ? 'v1' as const : 'other' as const, label: `${method} ${path}` })),
 );
 
