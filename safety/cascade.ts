@@ -1,5 +1,6 @@
-// The cascade, cheapest stage first: normalize → rules → PII → injection heuristics (→ a second
-// pass over decoded payloads) → classifier, the last only when the cheap stages are uncertain.
+// The cascade, cheapest stage first: normalize → rules → ROT13/reversed readings → PII → injection
+// heuristics (→ a second pass over decoded payloads) → the moderation model (the main stage, when
+// configured; getDefaultCascade has it) → the old classifier, only when the cheap stages are uncertain.
 // A result maps field for field onto a SafetyChecked event's data (see toSafetyCheckedData).
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -12,6 +13,8 @@ import {
   type Severity,
 } from '../schemas/safety.ts';
 import type { SafetyClassifier, ClassifierScores } from './classifier.ts';
+import { decodings } from './decode.ts';
+import { getDefaultModel } from './model.ts';
 import { scanInjection, type InjectionScan } from './injection.ts';
 import { normalize, type NormalizedText } from './normalize.ts';
 import { detectPii, PII_SEVERITY, type PiiKind, type PiiMatch, type PiiOptions } from './pii.ts';
@@ -27,7 +30,7 @@ import { refusalFor, REFUSAL_PRIORITY, type Refusal } from './refusal.ts';
 import { combineScores, getDefaultRules, type RuleResults, type RuleSet } from './rules.ts';
 import { SEVERITY_FLOOR, SEVERITY_SCORE, clamp01, roundScore, severityOf } from './scoring.ts';
 
-export type CascadeStageName = 'normalize' | 'rules' | 'pii' | 'injection' | 'classifier';
+export type CascadeStageName = 'normalize' | 'rules' | 'pii' | 'injection' | 'model' | 'classifier';
 
 /** Stage implementations; replaceable for tests (e.g. to inject a failure). */
 export interface CascadeStages {
@@ -107,6 +110,15 @@ export function toSafetyCheckedData(r: SafetyCheckResult): SafetyCheckedData {
 
 export interface CascadeOptions {
   readonly rules?: RuleSet;
+  /**
+   * The learned moderation model (model.ts), the main stage: consulted for every input of
+   * MIN_MODEL_WORDS words or more (and its ROT13/reversed readings), its
+   * calibrated probability per category raising that category's score (rules are the fast path
+   * and hold the allow-lists). Absent: rules only. `getDefaultCascade` uses the shipped model.
+   */
+  readonly model?: SafetyClassifier & { warm?(): Promise<void> };
+  /** Time limit of one model call, after the model has loaded (default 2000 ms). */
+  readonly modelTimeoutMs?: number;
   /** Off (undefined) by default: see classifier.ts for its measured quality. */
   readonly classifier?: SafetyClassifier;
   readonly classifierTimeoutMs?: number;
@@ -158,9 +170,22 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * The model judges inputs of at least this many words. Below that a bag of n-grams has too little
+ * context: measured, it read single words ("secret", "talk") as requests, so short inputs are the
+ * rules' alone (they hold the short harmful phrases: "kill yourself", "pipe bomb").
+ */
+export const MIN_MODEL_WORDS = 5;
+
+function wordCount(text: string): number {
+  const m = text.match(/[\p{L}\p{N}]+/gu);
+  return m ? m.length : 0;
+}
+
 export function createSafetyCascade(options: CascadeOptions = {}): SafetyCascade {
   const rules = options.rules ?? getDefaultRules();
-  const policyVersion = policyVersionFor(rules.hash);
+  // The model is part of the policy: a retrained model is a new version in every SafetyChecked event.
+  const policyVersion = policyVersionFor(rules.hash) + (options.model ? `+model.${options.model.id}` : '');
   const stages: CascadeStages = {
     normalize: options.stages?.normalize ?? normalize,
     rules: options.stages?.rules ?? ((n) => rules.match(n)),
@@ -194,6 +219,9 @@ export function createSafetyCascade(options: CascadeOptions = {}): SafetyCascade
     } catch (e) {
       fail(acc, 'rules', e, ruleCategories);
     }
+    // ROT13 and reversed readings that look like language are checked too (both ways), on input:
+    // a model's own answer has no reason to be enciphered, and gibberish can decode to noise.
+    if (depth === 0 && stage === 'input') for (const d of decodings(text)) rescan(d.text, d.kind, acc, stage, maxDepth);
     if (depth === 0) {
       try {
         const found = stages.pii(text);
@@ -222,20 +250,26 @@ export function createSafetyCascade(options: CascadeOptions = {}): SafetyCascade
       for (const s of scan.signals) addEvidence(acc, 'prompt_injection', s.id);
     }
     if (depth >= maxDepth) return;
-    for (const decoded of scan.decoded) {
-      const inner: Accumulator = { scores: new Map(), evidence: new Map(), failures: acc.failures, pii: [] };
-      cheap(decoded, inner, stage, depth + 1);
-      let smuggled = false;
-      for (const [cat, score] of inner.scores) {
-        raise(acc, cat, score);
-        for (const id of inner.evidence.get(cat) ?? []) addEvidence(acc, cat, `decoded:${id}`);
-        if (score >= SEVERITY_FLOOR.LOW) smuggled = true;
-      }
-      // Hiding a flagged request inside an encoding is itself an evasion attempt.
-      if (smuggled) {
-        raise(acc, 'prompt_injection', SEVERITY_SCORE.MEDIUM);
-        addEvidence(acc, 'prompt_injection', 'injection/encoded-flagged-content');
-      }
+    for (const decoded of scan.decoded) rescan(decoded, 'decoded', acc, stage, depth);
+  }
+
+  /**
+   * Scans decoded text (a base64 payload, a ROT13 or reversed reading) with the cheap stages and
+   * merges what it finds. Hiding a flagged request inside an encoding is itself an evasion
+   * attempt, so a flagged decoding also raises prompt_injection on input.
+   */
+  function rescan(decoded: string, how: string, acc: Accumulator, stage: SafetyStage, depth: number): void {
+    const inner: Accumulator = { scores: new Map(), evidence: new Map(), failures: acc.failures, pii: [] };
+    cheap(decoded, inner, stage, depth + 1);
+    let smuggled = false;
+    for (const [cat, score] of inner.scores) {
+      raise(acc, cat, score);
+      for (const id of inner.evidence.get(cat) ?? []) addEvidence(acc, cat, `${how}:${id}`);
+      if (score >= SEVERITY_FLOOR.LOW) smuggled = true;
+    }
+    if (smuggled && stage === 'input') {
+      raise(acc, 'prompt_injection', SEVERITY_SCORE.MEDIUM);
+      addEvidence(acc, 'prompt_injection', 'injection/encoded-flagged-content');
     }
   }
 
@@ -310,14 +344,14 @@ export function createSafetyCascade(options: CascadeOptions = {}): SafetyCascade
     return finish(text, acc, stage, settings, opts.tenant ?? options.tenant, started, false);
   }
 
-  async function consult(classifier: SafetyClassifier, text: string): Promise<ClassifierScores> {
+  async function consult(classifier: SafetyClassifier, text: string, timeoutMs = classifierTimeoutMs): Promise<ClassifierScores> {
     const ctl = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         ctl.abort();
-        reject(Object.assign(new Error(`classifier timed out after ${classifierTimeoutMs} ms`), { timeout: true }));
-      }, classifierTimeoutMs);
+        reject(Object.assign(new Error(`${classifier.id} timed out after ${timeoutMs} ms`), { timeout: true }));
+      }, timeoutMs);
     });
     try {
       return await Promise.race([classifier.classify(text, ctl.signal), timeout]);
@@ -326,11 +360,40 @@ export function createSafetyCascade(options: CascadeOptions = {}): SafetyCascade
     }
   }
 
+  /**
+   * The main stage: the model scores the text and each ROT13/reversed reading of it; the highest
+   * probability per category raises that category's score. A model failure or timeout marks the
+   * result degraded but fails nothing closed: the rules, which ran, still cover every category.
+   */
+  async function runModel(model: NonNullable<CascadeOptions['model']>, text: string, acc: Accumulator, stage: SafetyStage): Promise<void> {
+    const readings = [text, ...decodings(text).map((d) => d.text)].filter((t) => wordCount(t) >= MIN_MODEL_WORDS);
+    if (readings.length === 0) return;
+    try {
+      await model.warm?.();
+      const all = await Promise.all(readings.map((t) => consult(model, t, options.modelTimeoutMs ?? 2000)));
+      for (const c of model.categories) {
+        if (stage === 'output' && c === 'prompt_injection') continue;
+        const p = Math.max(...all.map((s) => s[c] ?? 0).filter(Number.isFinite));
+        if (p < SEVERITY_FLOOR.LOW) continue;
+        raise(acc, c, p);
+        addEvidence(acc, c, `model/${model.id}`);
+      }
+    } catch (e) {
+      acc.failures.push({
+        stage: 'model',
+        reason: (e as { timeout?: boolean }).timeout ? 'timeout' : 'error',
+        message: message(e),
+        categories: [],
+      });
+    }
+  }
+
   async function check(text: string, settings?: SafetySettings, opts: CheckOptions = {}): Promise<SafetyCheckResult> {
     const started = performance.now();
     const stage = opts.stage ?? 'input';
     const acc = newAcc();
     cheap(text, acc, stage, 0);
+    if (options.model) await runModel(options.model, text, acc, stage);
     const classifier = options.classifier;
     let consulted = false;
     if (classifier) {
@@ -366,9 +429,12 @@ export function createSafetyCascade(options: CascadeOptions = {}): SafetyCascade
 }
 
 let defaultCascade: SafetyCascade | undefined;
-/** The shipped rules, no classifier. */
+/**
+ * The shipped cascade: rules and the shipped moderation model (one worker per process).
+ * `PARLEY_SAFETY_MODEL=off` leaves the model out (rules only).
+ */
 export function getDefaultCascade(): SafetyCascade {
-  return (defaultCascade ??= createSafetyCascade());
+  return (defaultCascade ??= createSafetyCascade(process.env.PARLEY_SAFETY_MODEL === 'off' ? {} : { model: getDefaultModel() }));
 }
 
 /** Checks a user message before the model sees it. */

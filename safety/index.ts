@@ -69,3 +69,5 @@ export function policyVersion(): string {
  * `POLICY_BASE_VERSION` plus the hash of the rule files. Loads the rules on first import.
  */
 export const POLICY_VERSION: string = policyVersion();
+export { moderate, toModerationResult, OPENAI_CATEGORIES, type ModerationResult } from './moderation.ts';
+export { createModerationModel, getDefaultModel, loadModelCard, type ModerationModel, type ModerationModelCard } from './model.ts';

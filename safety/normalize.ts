@@ -206,7 +206,19 @@ function readings(token: string, alt: string | undefined): string[] {
  * text; with very many such words, whole-text alternatives are used instead.
  */
 export function normalize(input: string): NormalizedText {
-  const { tokens, alts } = tokenize(foldCharacters(input));
+  const base = normalizeBase(foldCharacters(input));
+  const extra = extraReadings(input, base.text).filter((v) => !base.variants.includes(v));
+  if (extra.length === 0) return base;
+  return {
+    text: base.text,
+    variants: [...base.variants, ...extra],
+    focus: [...(base.focus ?? base.variants.map(() => null)), ...extra.map(() => null)],
+  };
+}
+
+/** `normalize` without the extra readings, from already folded characters. */
+function normalizeBase(folded: string): NormalizedText {
+  const { tokens, alts } = tokenize(folded);
   const words: string[] = [];
   const others: { index: number; alternatives: string[] }[] = [];
   for (let k = 0; k < tokens.length; k++) {
@@ -249,7 +261,75 @@ export function normalize(input: string): NormalizedText {
   return { text, variants, focus };
 }
 
+// Punctuation inside a word (`bo-mb`, `ex.plo.sive`, `k*ll`): a second whole-text reading with
+// it removed. Sentence ends are not affected (a `.` before a space is not inside a word).
+const IN_WORD_PUNCT = /(?<=\p{L})[-_.*~^=\/\\"'`,:;]+(?=\p{L})/gu;
+
+/**
+ * Words people misspell on purpose to dodge filters. A word of 5+ letters one edit (insertion,
+ * deletion, substitution, swap) away from one of these, with the same first letter, is read as
+ * it in an extra variant. Short words are left alone (`math` is not `meth`).
+ */
+const MISSPELLING_TARGETS = [
+  'bomb', 'bombs', 'explosive', 'explosives', 'detonator', 'grenade', 'poison', 'cyanide', 'ricin', 'sarin',
+  'anthrax', 'meth', 'methamphetamine', 'fentanyl', 'heroin', 'cocaine', 'murder', 'kill', 'suicide',
+  'ransomware', 'keylogger', 'malware', 'silencer', 'suppressor', 'firearm', 'weapon', 'weapons', 'uranium',
+  'plutonium', 'napalm', 'thermite', 'molotov', 'terrorist', 'nerve', 'build', 'synthesize', 'assemble',
+  'strangle', 'myself', 'yourself', 'stalk', 'phishing', 'launder', 'counterfeit', 'untraceable', 'undetectable',
+];
+const TARGETS_BY_FIRST = new Map<string, string[]>();
+for (const t of MISSPELLING_TARGETS) TARGETS_BY_FIRST.set(t[0], [...(TARGETS_BY_FIRST.get(t[0]) ?? []), t]);
+const TARGET_SET = new Set(MISSPELLING_TARGETS);
+// Real words one edit from a target, in the languages Parley serves.
+const NOT_MISSPELLINGS = new Set(['poisson', 'poisons', 'murders', 'kills', 'bombe', 'stalks', 'builds', 'nerves', 'weapon']);
+
+/** Is the (optimal string alignment) edit distance between a and b exactly 1? */
+export function oneEditApart(a: string, b: string): boolean {
+  if (a === b || Math.abs(a.length - b.length) > 1) return false;
+  if (a.length === b.length) {
+    const diff: number[] = [];
+    for (let i = 0; i < a.length && diff.length <= 2; i++) if (a[i] !== b[i]) diff.push(i);
+    if (diff.length === 1) return true;
+    return diff.length === 2 && diff[1] === diff[0] + 1 && a[diff[0]] === b[diff[1]] && a[diff[1]] === b[diff[0]];
+  }
+  const [s, l] = a.length < b.length ? [a, b] : [b, a];
+  let i = 0;
+  while (i < s.length && s[i] === l[i]) i++;
+  return s.slice(i) === l.slice(i + 1);
+}
+
+function corrected(word: string): string | undefined {
+  if (word.length < 5 || TARGET_SET.has(word) || NOT_MISSPELLINGS.has(word) || !PLAIN_WORD.test(word)) return undefined;
+  for (const t of TARGETS_BY_FIRST.get(word[0]) ?? []) if (oneEditApart(word, t)) return t;
+  return undefined;
+}
+
+/**
+ * Extra whole-text readings beyond `normalize`'s: punctuation inside words removed, and words
+ * one typo away from a filtered word spelled right. Returns only readings that differ.
+ */
+export function extraReadings(input: string, primary: string): string[] {
+  const out: string[] = [];
+  const folded = foldCharacters(input);
+  IN_WORD_PUNCT.lastIndex = 0;
+  if (IN_WORD_PUNCT.test(folded)) {
+    IN_WORD_PUNCT.lastIndex = 0;
+    const joined = normalizeBase(folded.replace(IN_WORD_PUNCT, '')).text;
+    if (joined !== primary) out.push(joined);
+  }
+  for (const text of [primary, ...out]) {
+    let changed = false;
+    const words = text.split(' ').map((w) => {
+      const c = corrected(w);
+      if (c) changed = true;
+      return c ?? w;
+    });
+    if (changed) out.push(words.join(' '));
+  }
+  return [...new Set(out)];
+}
+
 /** Normalize a rule term or allow phrase the same way text is normalized (primary variant). */
 export function normalizeTerm(term: string): string {
-  return normalize(term).text;
+  return normalizeBase(foldCharacters(term)).text;
 }

@@ -13,7 +13,7 @@ import { SEVERITY_RANK } from './scoring.ts';
  * Bump on any change of thresholds, defaults, floors, failure modes or scoring. The rule files'
  * content hash is appended by the cascade, so a rule edit changes the version too.
  */
-export const POLICY_BASE_VERSION = 'parley-safety/2026.11.2'; // .2: a floor for dangerous (CBRN, weapons)
+export const POLICY_BASE_VERSION = 'parley-safety/2026.11.2'; // .2: new categories, a floor for dangerous (CBRN at HIGH)
 
 export function policyVersionFor(rulesHash: string): string {
   return `${POLICY_BASE_VERSION}+rules.${rulesHash}`;
@@ -34,13 +34,24 @@ export const PLATFORM_DEFAULTS: EffectiveThresholds = {
   // Users share their own contact details all the time: flag on input, scrub on output.
   pii: 'BLOCK_NONE',
   prompt_injection: 'BLOCK_MEDIUM_AND_ABOVE',
+  fraud_scams: 'BLOCK_MEDIUM_AND_ABOVE',
+  // Doxxing, stalking, covert tracking of a person (personal data itself is \`pii\`).
+  privacy: 'BLOCK_MEDIUM_AND_ABOVE',
+  cyber: 'BLOCK_MEDIUM_AND_ABOVE',
+  weapons: 'BLOCK_MEDIUM_AND_ABOVE',
+  violent_extremism: 'BLOCK_MEDIUM_AND_ABOVE',
+  // Asking *about* a false claim is fine; only producing disinformation at scale blocks.
+  misinformation: 'BLOCK_ONLY_HIGH',
 };
 
-/** Floors no tenant or request can go below. sexual_minors is always blocked; dangerous (weapons,
- *  CBRN) cannot be set below its default. */
+/**
+ * Floors no tenant or request can go below. sexual_minors is always blocked; chemical, biological
+ * and nuclear uplift (and the other HIGH dangerous rules) score \`dangerous\` at HIGH, so the
+ * dangerous floor of BLOCK_ONLY_HIGH keeps it blocked whatever a tenant asks.
+ */
 export const PLATFORM_FLOORS: SafetySettings = {
   sexual_minors: 'BLOCK_LOW_AND_ABOVE',
-  dangerous: 'BLOCK_MEDIUM_AND_ABOVE',
+  dangerous: 'BLOCK_ONLY_HIGH',
 };
 
 export interface TenantSafetyPolicy {
@@ -128,6 +139,12 @@ export const PLATFORM_FAILURE_MODE: Readonly<Record<SafetyCategory, FailureMode>
   self_harm: 'open',
   pii: 'open',
   prompt_injection: 'open',
+  fraud_scams: 'open',
+  privacy: 'open',
+  cyber: 'open',
+  weapons: 'open',
+  violent_extremism: 'open',
+  misinformation: 'open',
 };
 
 export function failureMode(category: SafetyCategory, tenant?: TenantSafetyPolicy): FailureMode {

@@ -19,6 +19,12 @@ export const CATEGORY_LABEL: Readonly<Record<SafetyCategory, string>> = {
   self_harm: 'self-harm',
   pii: 'personal data',
   prompt_injection: 'attempts to override the assistant’s instructions',
+  fraud_scams: 'fraud or scams',
+  privacy: 'tracking or exposing a private person',
+  cyber: 'malicious hacking or malware',
+  weapons: 'weapons acquisition or manufacture',
+  violent_extremism: 'violent extremism',
+  misinformation: 'misinformation',
 };
 
 const VIOLATION: Readonly<Record<SafetyCategory, string>> = {
@@ -32,6 +38,12 @@ const VIOLATION: Readonly<Record<SafetyCategory, string>> = {
   pii: 'I can’t process this message because it contains personal data (such as card, account or identity numbers) that this workspace does not allow. Please remove it and try again.',
   prompt_injection:
     'I can’t follow this message because it was flagged as an attempt to override the assistant’s instructions. Please rephrase your request.',
+  fraud_scams: 'I can’t help with this because it was flagged as fraud or a scam. I’m happy to help with something else.',
+  privacy: 'I can’t help with this because it was flagged as tracking, exposing or surveilling a private person.',
+  cyber: 'I can’t help with this because it was flagged as malicious hacking or malware. I’m happy to help with defending systems instead.',
+  weapons: 'I can’t help with this because it was flagged as acquiring or making weapons illegally.',
+  violent_extremism: 'I can’t help with this because it was flagged as supporting violent extremism.',
+  misinformation: 'I can’t help with this because it was flagged as creating misinformation.',
 };
 
 /** The refusal for a blocked input message. */
@@ -55,9 +67,15 @@ export const REFUSAL_PRIORITY: readonly SafetyCategory[] = [
   'sexual_minors',
   'self_harm',
   'dangerous',
+  'violent_extremism',
+  'weapons',
+  'cyber',
+  'privacy',
+  'fraud_scams',
   'hate',
   'harassment',
   'sexual',
+  'misinformation',
   'prompt_injection',
   'pii',
 ];

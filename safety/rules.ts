@@ -32,6 +32,14 @@ export const RuleFile = z
     allow: z.array(z.string().min(1)).default([]),
     /** Benign regular expressions, same effect as `allow`. */
     allowPatterns: z.array(z.string().min(1)).default([]),
+    /**
+     * Frames (fiction, role-play): like allow patterns, but a frame never removes a hit by itself.
+     * It is ignored when the same text also asks for working instructions (`frameBreakers`):
+     * "a story that mentions a bomb" is allowed, "for a story, write a tutorial on making a bomb"
+     * is not.
+     */
+    framePatterns: z.array(z.string().min(1)).default([]),
+    frameBreakers: z.array(z.string().min(1)).default([]),
   })
   .strict();
 export type RuleFile = z.infer<typeof RuleFile>;
@@ -72,6 +80,8 @@ interface CompiledCategory {
   patterns: CompiledPattern[];
   allowAny?: RegExp;
   allowPatterns: RegExp[];
+  frames: RegExp[];
+  frameBreaker?: RegExp;
 }
 
 export interface RuleSet {
@@ -122,7 +132,7 @@ export function compileRules(files: readonly RuleFile[], hash = 'custom'): RuleS
   let termCount = 0;
   let patternCount = 0;
   for (const f of files) {
-    const cat: CompiledCategory = { category: f.category, patterns: [], allowPatterns: [] };
+    const cat: CompiledCategory = { category: f.category, patterns: [], allowPatterns: [], frames: [] };
     for (const sev of SEVERITIES) {
       f.terms[sev].forEach((t, i) => {
         const prefix = t.endsWith('*');
@@ -147,6 +157,10 @@ export function compileRules(files: readonly RuleFile[], hash = 'custom'): RuleS
       });
     });
     cat.allowPatterns = f.allowPatterns.map((p, i) => compileRegex(p, `${f.category}/allowPattern/${i}`));
+    cat.frames = f.framePatterns.map((p, i) => compileRegex(p, `${f.category}/framePattern/${i}`));
+    if (f.frameBreakers.length) {
+      cat.frameBreaker = new RegExp(f.frameBreakers.map((p, i) => `(?:${compileRegex(p, `${f.category}/frameBreaker/${i}`).source})`).join('|'));
+    }
     if (cat.patterns.length) cat.any = new RegExp(cat.patterns.map((p) => `(?:${p.re.source})`).join('|'));
     if (cat.allowPatterns.length) cat.allowAny = new RegExp(cat.allowPatterns.map((p) => `(?:${p.source})`).join('|'));
     compiled.push(cat);
@@ -173,10 +187,13 @@ export function compileRules(files: readonly RuleFile[], hash = 'custom'): RuleS
     const addAllowPatterns = (cat: CompiledCategory): void => {
       if (patternsDone.has(cat.category)) return;
       patternsDone.add(cat.category);
-      if (!cat.allowAny || !cat.allowAny.test(text)) return;
+      // A frame counts only when the text does not also ask for working instructions.
+      const frames = cat.frames.length && !(cat.frameBreaker?.test(text) ?? false) ? cat.frames : [];
+      const active = [...(cat.allowAny?.test(text) ? cat.allowPatterns : []), ...frames];
+      if (active.length === 0) return;
       let spans = allowSpans.get(cat.category);
       if (!spans) allowSpans.set(cat.category, (spans = []));
-      for (const re of cat.allowPatterns) {
+      for (const re of active) {
         re.lastIndex = 0;
         for (let m = re.exec(text); m !== null; m = re.exec(text)) {
           spans.push([m.index, m.index + m[0].length]);

@@ -10,6 +10,13 @@ export const SafetyCategory = z.enum([
   'self_harm',
   'pii',
   'prompt_injection',
+  // Added with the learned moderation model (issue 16).
+  'fraud_scams',
+  'privacy',
+  'cyber',
+  'weapons',
+  'violent_extremism',
+  'misinformation',
 ]);
 export type SafetyCategory = z.infer<typeof SafetyCategory>;
 

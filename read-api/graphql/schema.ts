@@ -5,6 +5,7 @@ import { toMessage, type MessageRow } from '../read-models.ts';
 import { validateRootArguments } from './input-validation.ts';
 import { complianceResolvers } from './compliance.ts';
 import { messageSafetyResolvers } from './message-safety.ts';
+import { moderationResolvers } from './moderation.ts';
 import { mutationResolvers } from './mutations.ts';
 import { queryResolvers } from './queries.ts';
 
@@ -28,7 +29,7 @@ export function buildSchema(extra: Resolvers[] = []) {
     },
   };
   const resolvers: Resolvers = {};
-  for (const r of [base, messageSafetyResolvers, complianceResolvers, ...extra]) {
+  for (const r of [base, messageSafetyResolvers, complianceResolvers, moderationResolvers, ...extra]) {
     for (const [type, fields] of Object.entries(r)) {
       // Scalars (class instances) are taken as they are; field maps are merged.
       resolvers[type] = Object.getPrototypeOf(fields) === Object.prototype ? { ...resolvers[type], ...fields } : fields;

@@ -191,7 +191,7 @@ export class Metrics {
 }
 
 // Bounded label values: known routes by name, everything else as "other".
-const ROUTES = ['/graphql', '/graphql/stream', '/v1/chat/completions', '/v1/responses', '/v1/models', '/v1/events', '/metrics', '/healthz', '/readyz', '/auth/dev-login', '/v1/audit/export', '/'];
+const ROUTES = ['/graphql', '/graphql/stream', '/v1/chat/completions', '/v1/responses', '/v1/moderations', '/v1/models', '/v1/events', '/metrics', '/healthz', '/readyz', '/auth/dev-login', '/v1/audit/export', '/'];
 export function routeOf(pathname: string): string {
   if (ROUTES.includes(pathname)) return pathname;
   if (pathname.startsWith('/v1/models/')) return '/v1/models/:id';

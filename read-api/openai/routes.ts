@@ -3,11 +3,12 @@ import type { HttpRoute } from '../server.ts';
 import { handleChatCompletion, type GatewayOptions } from './chat-completions.ts';
 import { notFound, OpenAiError, sendOpenAiError, unauthorized } from './errors.ts';
 import { routeResponses } from './responses.ts';
+import { handleModeration } from './moderations.ts';
 
 export { InFlight, type GatewayOptions } from './chat-completions.ts';
 
 // The OpenAI-compatible REST API: POST /v1/chat/completions, the Responses API (responses.ts),
-// GET /v1/models, GET /v1/models/{id}.
+// POST /v1/moderations, GET /v1/models, GET /v1/models/{id}.
 // Only these paths are claimed; other /v1 routes (events, audit) belong to their own handlers.
 export function createOpenAiRoute(o: GatewayOptions & { modelCreated?: number }): HttpRoute {
   const created = o.modelCreated ?? Math.floor(Date.now() / 1000);
@@ -23,6 +24,14 @@ export function createOpenAiRoute(o: GatewayOptions & { modelCreated?: number })
       return true;
     }
     if (await routeResponses(o, req, res, path)) return true;
+    if (path === '/v1/moderations') {
+      if (req.method !== 'POST') {
+        sendOpenAiError(res, new OpenAiError(405, `${req.method} is not allowed on ${path}; use POST`, 'invalid_request_error', 'method_not_allowed'), { allow: 'POST' });
+        return true;
+      }
+      await handleModeration(o, req, res);
+      return true;
+    }
     if (path !== '/v1/models' && !path.startsWith('/v1/models/')) return false;
     if (req.method !== 'GET') {
       sendOpenAiError(res, new OpenAiError(405, `${req.method} is not allowed on ${path}; use GET`, 'invalid_request_error', 'method_not_allowed'), { allow: 'GET' });

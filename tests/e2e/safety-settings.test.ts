@@ -106,7 +106,7 @@ describe('safety settings per request and per tenant, with floors', () => {
     // Gemini's category names say the same.
     const gemini = await openai.chat.completions.create({
       model: 'parley-tiny', messages: [{ role: 'user', content: 'hi' }],
-      safety_settings: [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', threshold: 'BLOCK_ONLY_HIGH' }],
+      safety_settings: [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', threshold: 'BLOCK_NONE' }],
     } as never).then(() => null, (e: unknown) => e);
     assert.equal((gemini as InstanceType<typeof OpenAI.APIError>).param, 'safety_settings.dangerous');
     assert.equal(await events(), before, 'nothing appended for a refused request');

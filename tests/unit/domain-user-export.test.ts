@@ -40,7 +40,7 @@ describe('user decider: subject-access exports', () => {
 describe('safety floors', () => {
   it('names every category a request asks to lower below a platform or tenant floor', () => {
     assert.deepEqual(floorViolations({ sexual_minors: 'BLOCK_ONLY_HIGH', dangerous: 'BLOCK_NONE', hate: 'BLOCK_NONE' }),
-      [{ category: 'sexual_minors', floor: 'BLOCK_LOW_AND_ABOVE' }, { category: 'dangerous', floor: 'BLOCK_MEDIUM_AND_ABOVE' }]);
+      [{ category: 'sexual_minors', floor: 'BLOCK_LOW_AND_ABOVE' }, { category: 'dangerous', floor: 'BLOCK_ONLY_HIGH' }]);
     assert.deepEqual(floorViolations({ dangerous: 'BLOCK_MEDIUM_AND_ABOVE', sexual_minors: 'BLOCK_LOW_AND_ABOVE', harassment: 'BLOCK_NONE' }), []);
     assert.deepEqual(floorViolations({ dangerous: 'BLOCK_LOW_AND_ABOVE' }), [], 'stricter than a floor is fine');
     const tenant = { floors: { hate: 'BLOCK_MEDIUM_AND_ABOVE' as const, dangerous: 'BLOCK_LOW_AND_ABOVE' as const } };

@@ -47,7 +47,7 @@ describe('safety/cascade verdicts', () => {
   it('allows benign text with every category scored', async () => {
     const r = await cascade.check('What is the capital of France?');
     assert.equal(r.verdict, 'allowed');
-    assert.equal(r.categories.length, 8);
+    assert.equal(r.categories.length, 14);
     assert.equal(r.degraded, false);
     assert.equal(r.refusal, undefined);
   });

@@ -1,0 +1,90 @@
+// Measures the model on the held-out split, run exactly as the server runs it: the ONNX file in
+// a worker through onnxruntime-node, alone and as the main stage of the cascade (rules + model).
+// "Blocked" is the default policy's verdict (PLATFORM_DEFAULTS), as the chat path would decide.
+import { performance } from 'node:perf_hooks';
+import type { SafetyCategory } from '../../schemas/safety.ts';
+import { createSafetyCascade } from '../cascade.ts';
+import { createModerationModel } from '../model.ts';
+import { PLATFORM_DEFAULTS, blocks } from '../policy.ts';
+import { severityOf } from '../scoring.ts';
+import { LANGS } from './lexicon.ts';
+import { MODEL_CATEGORIES, OBFUSCATIONS, type Row } from './generate.ts';
+
+const pct = (a: number, b: number): string => (b ? `${((100 * a) / b).toFixed(1)}% (${a}/${b})` : 'n/a');
+
+export async function evaluateModel(test: readonly Row[], all: readonly Row[], split: (g: string) => string, cardFile: string): Promise<string> {
+  const model = createModerationModel(cardFile);
+  const cascade = createSafetyCascade({ model });
+  const rulesOnly = createSafetyCascade();
+  const modelBlocked: Set<SafetyCategory>[] = [];
+  const cascadeBlocked: Set<SafetyCategory>[] = [];
+  const rulesBlocked: boolean[] = [];
+  for (let i = 0; i < test.length; i += 32) {
+    const batch = test.slice(i, i + 32);
+    const scores = await model.classifyMany(batch.map((r) => r.text));
+    for (const s of scores) modelBlocked.push(new Set(MODEL_CATEGORIES.filter((c) => blocks(severityOf(s[c] ?? 0), PLATFORM_DEFAULTS[c]))));
+  }
+  for (const r of test) {
+    cascadeBlocked.push(new Set((await cascade.check(r.text)).blockedCategories));
+    rulesBlocked.push((await rulesOnly.check(r.text)).verdict === 'blocked');
+  }
+  const out: string[] = [];
+  out.push(`Held-out split: ${test.length} rows (${test.filter((r) => r.kind === 'harmful').length} harmful, ${test.filter((r) => r.kind === 'benign').length} benign); whole intents and public rows are held out, in every language and obfuscation.`);
+  out.push('', '| category | test positives | model precision | model recall | cascade recall (any block) |', '|---|---|---|---|---|');
+  for (const c of MODEL_CATEGORIES) {
+    let tp = 0, fp = 0, fn = 0, cas = 0, pos = 0;
+    test.forEach((r, i) => {
+      const y = r.labels.includes(c);
+      const p = modelBlocked[i].has(c);
+      if (y) pos++;
+      if (y && p) tp++;
+      if (!y && p) fp++;
+      if (y && !p) fn++;
+      if (y && cascadeBlocked[i].size) cas++;
+    });
+    out.push(`| ${c} | ${pos} | ${tp + fp ? (tp / (tp + fp)).toFixed(2) : 'n/a'} | ${pos ? (tp / pos).toFixed(2) : 'n/a'} | ${pos ? (cas / pos).toFixed(2) : 'n/a'} |`);
+  }
+  const harmful = test.map((r, i) => [r, i] as const).filter(([r]) => r.kind === 'harmful');
+  // Benign requests wrapped in the jailbreak frame are left out: the rules block those as prompt
+  // injection, rightly.
+  const benign = test.map((r, i) => [r, i] as const).filter(([r]) => r.kind === 'benign' && !/no rules/i.test(r.text));
+  const rate = (rs: (readonly [Row, number])[], which: 'model' | 'cascade' | 'rules'): string =>
+    pct(rs.filter(([, i]) => (which === 'model' ? modelBlocked[i].size > 0 : which === 'cascade' ? cascadeBlocked[i].size > 0 : rulesBlocked[i])).length, rs.length);
+  out.push('', '| harmful requests blocked, by language | rules only | model alone | cascade (rules + model) |', '|---|---|---|---|');
+  for (const lang of [...LANGS, 'mixed'] as const) {
+    const rs = harmful.filter(([r]) => r.lang === lang);
+    if (rs.length) out.push(`| ${lang} | ${rate(rs, 'rules')} | ${rate(rs, 'model')} | ${rate(rs, 'cascade')} |`);
+  }
+  out.push(`| all | ${rate(harmful, 'rules')} | ${rate(harmful, 'model')} | ${rate(harmful, 'cascade')} |`);
+  out.push('', '| harmful requests blocked, by obfuscation | rules only | cascade |', '|---|---|---|');
+  for (const o of OBFUSCATIONS) {
+    const rs = harmful.filter(([r]) => r.obfuscation === o);
+    if (rs.length) out.push(`| ${o} | ${rate(rs, 'rules')} | ${rate(rs, 'cascade')} |`);
+  }
+  out.push('', '| harmful requests blocked, by source | rules only | cascade |', '|---|---|---|');
+  for (const src of ['generated', 'catqa', 'navirocker', 'fixtures'] as const) {
+    const rs = harmful.filter(([r]) => r.source === src);
+    if (rs.length) out.push(`| ${src} | ${rate(rs, 'rules')} | ${rate(rs, 'cascade')} |`);
+  }
+  out.push('', `Benign look-alikes blocked (false positives): rules only ${rate(benign, 'rules')}, model alone ${rate(benign, 'model')}, cascade ${rate(benign, 'cascade')}.`);
+  const fpExamples = benign.filter(([, i]) => cascadeBlocked[i].size).slice(0, 8).map(([r, i]) => `- ${[...cascadeBlocked[i]].join(',')}: ${r.text}`);
+  if (fpExamples.length) out.push('', 'Benign test rows the cascade blocked (first 8):', ...fpExamples);
+  const counts = new Map<string, number>();
+  for (const r of all) for (const k of [`${r.labels[0] ?? 'benign'}|${r.lang}`]) counts.set(k, (counts.get(k) ?? 0) + 1);
+  out.push('', '| rows per category × language (all splits) | ' + [...LANGS, 'mixed'].join(' | ') + ' |', '|---|' + [...LANGS, 'mixed'].map(() => '---').join('|') + '|');
+  for (const c of [...MODEL_CATEGORIES, 'benign']) out.push(`| ${c} | ` + [...LANGS, 'mixed'].map((l) => counts.get(`${c}|${l}`) ?? 0).join(' | ') + ' |');
+  const splitCounts = { train: 0, val: 0, test: 0 } as Record<string, number>;
+  for (const r of all) splitCounts[split(r.group)]++;
+  out.push('', `Splits: ${splitCounts.train} train, ${splitCounts.val} calibration, ${splitCounts.test} test.`);
+  // Latency, as the server sees it: one 1 KB input, and a batch of 32.
+  const kb = test.map((r) => r.text).join(' ').slice(0, 1024);
+  const one: number[] = [];
+  for (let k = 0; k < 200; k++) { const t = performance.now(); await model.classify(kb); one.push(performance.now() - t); }
+  const b32: number[] = [];
+  const texts = test.slice(0, 32).map((r) => r.text);
+  for (let k = 0; k < 50; k++) { const t = performance.now(); await model.classifyMany(texts); b32.push(performance.now() - t); }
+  const q = (xs: number[], p: number) => xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))].toFixed(2);
+  out.push('', `Model latency (worker round trip, this machine, under nice): 1 KB input p50 ${q(one, 0.5)} ms, p95 ${q(one, 0.95)} ms; batch of 32 prompts p50 ${q(b32, 0.5)} ms, p95 ${q(b32, 0.95)} ms.`);
+  await model.close();
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,165 @@
+// The training set: generated requests (every harmful intent in every request frame of six
+// languages, some obfuscated the way red teams do), benign look-alikes in the same frames,
+// everyday prompts, the public red-team sets in safety/data/public/ and the labelled fixtures.
+// Seeded: the same seed gives the same rows in the same order.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SafetyCategory } from '../../schemas/safety.ts';
+import { BENIGN, EVERYDAY, FRAMES, HARMFUL, HARMFUL_STATEMENTS, LANGS, type Intent, type Lang } from './lexicon.ts';
+import { BENIGN_THINGS, HARMFUL_THINGS, VERBS, type Thing } from './objects.ts';
+
+export type Obfuscation = 'none' | 'typos' | 'punctuation' | 'leet' | 'repeats' | 'spaced' | 'homoglyphs' | 'upper';
+export const OBFUSCATIONS: readonly Obfuscation[] = ['none', 'typos', 'punctuation', 'leet', 'repeats', 'spaced', 'homoglyphs', 'upper'];
+
+export interface Row {
+  readonly text: string;
+  readonly labels: readonly SafetyCategory[];
+  readonly lang: Lang | 'mixed';
+  readonly source: 'generated' | 'catqa' | 'navirocker' | 'fixtures';
+  readonly kind: 'harmful' | 'benign';
+  readonly obfuscation: Obfuscation;
+  /** Rows of one group (one intent, one public row) are never split between train and test. */
+  readonly group: string;
+}
+
+/** mulberry32: a small seeded PRNG. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const LEET: Record<string, string> = { a: '4', e: '3', i: '1', o: '0', s: '5', t: '7' };
+const GLYPHS: Record<string, string> = { a: 'а', e: 'е', o: 'о', p: 'р', c: 'с', x: 'х', i: 'і' };
+
+/** Applies one obfuscation to the longest words (where filters look). */
+export function obfuscate(text: string, how: Obfuscation, rand: () => number): string {
+  if (how === 'none') return text;
+  if (how === 'upper') return text.toUpperCase();
+  const words = text.split(' ');
+  const targets = words.map((w, i) => [w.length, i] as const).filter(([n]) => n >= 4).sort((a, b) => b[0] - a[0]).slice(0, 2).map(([, i]) => i);
+  for (const i of targets) {
+    const w = words[i];
+    const k = 1 + Math.floor(rand() * (w.length - 2));
+    switch (how) {
+      case 'typos': words[i] = rand() < 0.5 ? w.slice(0, k) + w[k + 1] + w[k] + w.slice(k + 2) : w.slice(0, k) + w.slice(k + 1); break;
+      case 'punctuation': words[i] = w.slice(0, k) + ['-', '.', '*', '_'][Math.floor(rand() * 4)] + w.slice(k); break;
+      case 'leet': words[i] = [...w].map((c) => LEET[c] ?? c).join(''); break;
+      case 'repeats': words[i] = w.slice(0, k) + w[k].repeat(3 + Math.floor(rand() * 3)) + w.slice(k + 1); break;
+      case 'spaced': words[i] = [...w].join(' '); break;
+      case 'homoglyphs': words[i] = [...w].map((c) => (rand() < 0.5 ? (GLYPHS[c] ?? c) : c)).join(''); break;
+    }
+  }
+  return words.join(' ');
+}
+
+const fill = (frame: string, x: string): string => frame.replace('{x}', x);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const readJsonl = (file: string): Record<string, unknown>[] =>
+  readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+export const MODEL_CATEGORIES: readonly SafetyCategory[] = [
+  'harassment', 'hate', 'sexual', 'sexual_minors', 'dangerous', 'self_harm',
+  'fraud_scams', 'privacy', 'cyber', 'weapons', 'violent_extremism', 'misinformation',
+];
+
+export function generate(seed = 16): Row[] {
+  const rand = rng(seed);
+  const rows: Row[] = [];
+  const requests = (intents: Intent[], prefix: string, kind: Row['kind'], statements: boolean): void => {
+    intents.forEach((intent, n) => {
+      const labels = intent.category ? [intent.category] : [];
+      for (const lang of LANGS) {
+        const x = intent.text[lang];
+        // Benign requests come in every frame too (a jailbreak wrapper is the rules' prompt_injection
+        // to judge): otherwise the frame's words alone would read as harmful.
+        const frames = statements ? ['{x}', '{x}.', '{x}!!'] : ['{x}', ...FRAMES[lang]];
+        for (const frame of frames) {
+          const text = fill(frame, x);
+          rows.push({ text, labels, lang, source: 'generated', kind, obfuscation: 'none', group: `${prefix}/${n}` });
+          // Every request also appears obfuscated once, a different way each time.
+          const how = OBFUSCATIONS[1 + Math.floor(rand() * (OBFUSCATIONS.length - 1))];
+          rows.push({ text: obfuscate(text, how, rand), labels, lang, source: 'generated', kind, obfuscation: how, group: `${prefix}/${n}` });
+        }
+      }
+    });
+  };
+  requests(HARMFUL, 'harmful', 'harmful', false);
+  requests(HARMFUL_STATEMENTS, 'statement', 'harmful', true);
+  requests(BENIGN, 'benign', 'benign', false);
+  // Verb × thing × language, in two random frames each (one obfuscated a third of the time).
+  const things = (list: Thing[], prefix: string, kind: Row['kind']): void => {
+    list.forEach((thing, n) => {
+      const labels = thing.category ? [thing.category] : [];
+      const group = `${prefix}/${thing.category ?? 'none'}/${n}`;
+      for (const lang of LANGS) {
+        for (const verb of VERBS) {
+          const x = lang === 'de' ? `${thing.text.de} ${verb.de}` : `${verb[lang]} ${thing.text[lang]}`;
+          for (let k = 0; k < 2; k++) {
+            const frames = ['{x}', ...FRAMES[lang]];
+            const text = fill(frames[Math.floor(rand() * frames.length)], x);
+            const how: Obfuscation = rand() < 0.3 ? OBFUSCATIONS[1 + Math.floor(rand() * (OBFUSCATIONS.length - 1))] : 'none';
+            rows.push({ text: obfuscate(text, how, rand), labels, lang, source: 'generated', kind, obfuscation: how, group });
+          }
+        }
+      }
+    });
+  };
+  things(HARMFUL_THINGS, 'thing', 'harmful');
+  things(BENIGN_THINGS, 'thing', 'benign');
+  EVERYDAY.forEach((t, n) => {
+    for (let k = 0; k < 6; k++) {
+      const text = t.replace('{n}', String(1 + Math.floor(rand() * 50))).replace('{m}', String(2 + Math.floor(rand() * 20)));
+      rows.push({ text, labels: [], lang: 'mixed', source: 'generated', kind: 'benign', obfuscation: 'none', group: `everyday/${n}` });
+    }
+  });
+  // Short and odd benign inputs (a word, a number, a greeting, a fragment): the model must not
+  // read anything into text that says nothing.
+  // Short and odd benign inputs (a word, a number, a greeting, a fragment): the model must not
+  // read anything into text that says nothing. Fragments come from the benign phrases; single
+  // words from every phrase, harmful ones included: one word ("talk", "secret", "convert") is not a
+  // request, whatever phrase it was taken from.
+  const words = (list: { text: Readonly<Record<Lang, string>> }[]) =>
+    [...new Set(list.flatMap((i) => Object.values(i.text)).join(' ').toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 1))];
+  const benignVocab = words([...BENIGN, ...BENIGN_THINGS]);
+  const allVocab = words([...BENIGN, ...BENIGN_THINGS, ...HARMFUL, ...HARMFUL_THINGS]);
+  const shorts = ['ok', 'yes', 'no', 'thanks', 'go on', 'continue', 'more', 'why?', 'bye', 'hi', 'hey', 'yo', 'test', 'x', '?', '...', 'merci', 'gracias', 'danke', 'grazie', 'obrigado', 'oui', 'sí', 'ja', 'nein', 'sim', 'ciao', 'salut', 'hola', 'hallo', 'olá', 'tell me', 'tell me more', 'help me'];
+  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+  for (let k = 0; k < 2000; k++) {
+    let text: string;
+    if (k % 4 === 0) text = pick(allVocab);
+    else {
+      const n = 1 + Math.floor(rand() * 4);
+      text = Array.from({ length: n }, () => {
+        const r = rand();
+        return r < 0.6 ? pick(benignVocab) : r < 0.8 ? pick(shorts) : r < 0.95 ? String(Math.floor(rand() * 1000)) : Math.floor(rand() * 36 ** 4).toString(36);
+      }).join(' ');
+    }
+    if (rand() < 0.5) text += pick(['.', '?', '!']);
+    rows.push({ text, labels: [], lang: 'mixed', source: 'generated', kind: 'benign', obfuscation: 'none', group: `short/${k % 200}` });
+  }
+  for (const file of ['catqa_english.jsonl', 'navirocker_redteam.jsonl']) {
+    for (const r of readJsonl(path.join(here, '..', 'data', 'public', file))) {
+      rows.push({ text: String(r.text), labels: r.labels as SafetyCategory[], lang: 'en', source: r.source as Row['source'], kind: 'harmful', obfuscation: 'none', group: String(r.group) });
+    }
+  }
+  const fixtures = path.join(here, '..', '..', 'tests', 'fixtures', 'safety', 'labelled.jsonl');
+  for (const r of readJsonl(fixtures)) {
+    const labels = (r.labels as SafetyCategory[]).filter((c) => MODEL_CATEGORIES.includes(c));
+    rows.push({ text: String(r.text), labels, lang: 'en', source: 'fixtures', kind: labels.length ? 'harmful' : 'benign', obfuscation: 'none', group: `fixtures/${String(r.id)}` });
+  }
+  return rows;
+}
+
+/** Held-out split by group: about `share` of the groups (whole intents, in every language) are test. */
+export function isTest(group: string, share = 0.15): boolean {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < group.length; i++) h = Math.imul(h ^ group.charCodeAt(i), 0x01000193);
+  return ((h >>> 0) % 1000) / 1000 < share;
+}

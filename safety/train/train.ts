@@ -1,0 +1,80 @@
+// `npm run safety:train`: generates the training set (generate.ts), computes the hashed features
+// (the same code the server runs), trains and exports the model with Debian's python3-torch
+// (train.py), then measures it on the held-out split with onnxruntime-node, the way the server
+// runs it, and writes the model card's numbers. Seeded: `--seed N` (default 16).
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cliProgress from 'cli-progress';
+import { featureIds, BUCKETS, MAX_FEATURES } from '../features.ts';
+import { MODEL_CATEGORIES, generate, isTest } from './generate.ts';
+import { evaluateModel } from './evaluate.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const modelsDir = path.join(here, '..', 'models');
+const seedArg = process.argv.indexOf('--seed');
+const seed = seedArg > 0 ? Number(process.argv[seedArg + 1]) : 16;
+
+const rows = generate(seed);
+const split = (group: string): 'train' | 'val' | 'test' => (isTest(group) ? 'test' : isTest(`val:${group}`, 0.12) ? 'val' : 'train');
+const work = path.join(os.tmpdir(), `parley-safety-train-${process.pid}`);
+mkdirSync(work, { recursive: true });
+const dataFile = path.join(work, 'features.jsonl');
+
+console.log(`safety:train: ${rows.length} rows (seed ${seed}); features → ${dataFile}`);
+const bar = new cliProgress.SingleBar({ format: '  features [{bar}] {value}/{total}' }, cliProgress.Presets.legacy);
+bar.start(rows.length, 0);
+const lines = [JSON.stringify({ meta: { categories: MODEL_CATEGORIES, buckets: BUCKETS, maxFeatures: MAX_FEATURES, seed } })];
+rows.forEach((r, i) => {
+  lines.push(JSON.stringify({ ids: featureIds(r.text), labels: r.labels, split: split(r.group) }));
+  if (i % 200 === 0) bar.update(i);
+});
+bar.update(rows.length);
+bar.stop();
+writeFileSync(dataFile, lines.join('\n') + '\n');
+
+const onnx = 'moderation-v1.onnx';
+const counts = { train: 0, val: 0, test: 0 };
+for (const r of rows) counts[split(r.group)]++;
+
+/** Runs train.py and writes the model and its card into `dir`; returns the card's path. */
+function trainInto(dir: string, final: boolean): string {
+  const args = [path.join(here, 'train.py'), '--data', dataFile, '--out', path.join(dir, onnx), '--seed', String(seed), ...(final ? ['--final'] : [])];
+  const py = spawnSync('/usr/bin/python3', args, { stdio: 'inherit' });
+  if (py.status !== 0) {
+    console.error('train.py failed (is python3-torch installed? apt-get install -y python3-torch python3-onnx)');
+    process.exit(1);
+  }
+  const thresholdsFile = path.join(dir, `${onnx}.thresholds.json`);
+  const thresholds = JSON.parse(readFileSync(thresholdsFile, 'utf8')) as Record<string, number>;
+  rmSync(thresholdsFile);
+  const trainRows = final ? counts.train + counts.test : counts.train;
+  const card = {
+    format: 'parley-moderation-v1',
+    // The id carries the file's hash: a retrained model is a new policy version in SafetyChecked events.
+    id: `moderation-v1.${createHash('sha256').update(readFileSync(path.join(dir, onnx))).digest('hex').slice(0, 12)}`,
+    onnx,
+    categories: MODEL_CATEGORIES,
+    buckets: BUCKETS,
+    maxFeatures: MAX_FEATURES,
+    thresholds,
+    trainedOn: `safety:train seed ${seed}: trained on ${trainRows} of ${rows.length} rows${final ? ' (train + held-out split; its sibling trained without the held-out split is the one measured in the model card)' : ' (held-out split excluded)'}, calibrated on ${counts.val}; generated requests in en/fr/es/de/it/pt + public sets in safety/data/SOURCES.md + tests/fixtures/safety/labelled.jsonl`,
+  };
+  const cardFile = path.join(dir, 'moderation-v1.json');
+  writeFileSync(cardFile, JSON.stringify(card, null, 2) + '\n');
+  return cardFile;
+}
+
+console.log('1/2: the measured model, trained without the held-out split');
+const measuredCard = trainInto(work, false);
+const report = await evaluateModel(rows.filter((r) => split(r.group) === 'test'), rows, split, measuredCard);
+writeFileSync(path.join(modelsDir, 'moderation-v1.metrics.md'), report);
+mkdirSync(path.join(here, '..', '..', 'bench', 'results'), { recursive: true });
+writeFileSync(path.join(here, '..', '..', 'bench', 'results', 'safety-model.md'), `# Moderation model, measured on the held-out split (written by npm run safety:train)\n\n${report}`);
+console.log(report);
+console.log('2/2: the shipped model, trained on the held-out split too');
+trainInto(modelsDir, true);
+console.log('wrote safety/models/moderation-v1.{onnx,json} and moderation-v1.metrics.md');
