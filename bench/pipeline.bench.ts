@@ -92,6 +92,8 @@ async function clientMain(): Promise<void> {
       let timer: NodeJS.Timeout | undefined;
       const chunks = await Promise.race([
         streamChunks(url, token, body.data.sendMessage.generation.id, {
+          // What the benchmark reads, and what every tree it compares serves (no `position` before issue 23).
+          fields: 'index delta done error sampledAt usage { promptTokens completionTokens }',
           onChunk: (c, at) => {
             if (r.firstAt === null && c.delta !== '') r.firstAt = at;
             if (c.sampledAt != null) { r.liveChunks++; r.deliveries.push(at - c.sampledAt); }

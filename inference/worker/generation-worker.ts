@@ -289,7 +289,7 @@ export class GenerationWorker {
       ['CompleteGeneration', { generationId, attempt, finishReason, usage, ttftMs: result?.ttftMs ?? 0, tpotMs: result?.tpotMs ?? 0, workerId: this.workerId }],
     ], request);
     if (done.ok) {
-      this.publishEnd(generationId, attempt, next - 1, { finishReason, usage, ...(stopped ? { category: stopped.category } : {}) });
+      this.publishEnd(generationId, attempt, next - 1, { finishReason, usage, position: done.position, ...(stopped ? { category: stopped.category } : {}) });
     }
     await this.finisher.finish(generationId, attempt, 'done');
   }

@@ -8,7 +8,8 @@ export type LiveToken = {
   index: number;
   delta: string;
   sampledAt: number; // epoch ms, for delivery-latency measurement
-  done?: { finishReason: string; usage: { promptTokens: number; completionTokens: number } | null; category?: string; error?: string };
+  // position: the terminal event's, when the publisher appended it (read-your-writes without a read).
+  done?: { finishReason: string; usage: { promptTokens: number; completionTokens: number } | null; category?: string; error?: string; position?: string };
 };
 
 export interface TokenBus {
