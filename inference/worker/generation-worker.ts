@@ -188,7 +188,7 @@ export class GenerationWorker {
     return started?.type === 'ConversationStarted' ? started.data.safetySettings : {};
   }
 
-  // `history`: the generation's stream as read when the job was claimed (the request carries the
+  // `claimed`: the generation's stream as read when the job was claimed, or null to read it here (the request carries the
   // prompt and the output filter's settings, v2).
   private async generate(entry: Running, claimed: RecordedEvent[] | null): Promise<void> {
     const { job, controller } = entry;
