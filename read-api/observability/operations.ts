@@ -142,6 +142,7 @@ export class Operations {
         rejected: (scope, limit, tier) => m.rateLimitRejections.inc({ scope, limit, tier }),
         shed: (tier) => m.shed.inc({ tier }),
         brownout: (tier) => m.brownouts.inc({ tier }),
+        limiterFailed: (error) => this.logger.warn({ err: error }, 'quota store unreachable: turns are refused as UNAVAILABLE'),
       },
       charsPerToken: prompts.charsPerToken,
     });

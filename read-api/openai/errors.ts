@@ -35,6 +35,17 @@ export function overloaded(message: string, retryAfterS: number): OpenAiError {
   return new OpenAiError(503, message, 'server_error', 'overloaded', null, { 'retry-after': String(retryAfterS), 'retry-after-ms': String(retryAfterS * 1000) });
 }
 
+// A dependency (the quota store) is unreachable: nothing was accepted; retry after the pause.
+export function unavailable(message: string, retryAfterS: number): OpenAiError {
+  return new OpenAiError(503, message, 'server_error', 'service_unavailable', null, { 'retry-after': String(retryAfterS), 'retry-after-ms': String(retryAfterS * 1000) });
+}
+
+// A refused admission as the OpenAI API says it.
+export function refusal(a: { kind: 'rate_limited' | 'overloaded' | 'unavailable'; message: string; retryAfterS: number; limit?: string }): OpenAiError {
+  if (a.kind === 'rate_limited') return rateLimited(a.message, a.retryAfterS, a.limit!);
+  return a.kind === 'unavailable' ? unavailable(a.message, a.retryAfterS) : overloaded(a.message, a.retryAfterS);
+}
+
 export function sendOpenAiError(res: ServerResponse, error: OpenAiError, extraHeaders: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.end();

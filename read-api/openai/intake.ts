@@ -12,7 +12,7 @@ import { inSpan } from '../observability/tracing.ts';
 import type { Admission, Admitted } from '../rate-limit/admission.ts';
 import { newTurn, submitTurn } from '../submit-turn.ts';
 import { parseSafetySettings } from '../safety-settings.ts';
-import { invalidRequest, notFound, OpenAiError, overloaded, rateLimited, unauthorized } from './errors.ts';
+import { invalidRequest, notFound, OpenAiError, overloaded, refusal, unauthorized } from './errors.ts';
 import type { PromptBudget, PromptMessages } from './prompt-budget.ts';
 import { parseRequest, toTurn, type ChatTurn } from './request.ts';
 
@@ -96,7 +96,7 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
     const a = await inSpan('parley.admission', { 'parley.tier': tier }, () => o.admission!.admit({ actor, tier, maxTokens: turn.params.maxTokens, promptTokens: o.prompts.estimate(prompt), stream: true }));
     if (!a.ok) {
       summary.refused = a.kind;
-      throw a.kind === 'rate_limited' ? rateLimited(a.message, a.retryAfterS, a.limit!) : overloaded(a.message, a.retryAfterS);
+      throw refusal(a);
     }
     admitted = a;
   }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { moderate } from '../../safety/index.ts';
 import { authenticate } from '../auth.ts';
 import { answerUnreadBody, readBody } from '../http/body.ts';
-import { invalidRequest, OpenAiError, overloaded, rateLimited, sendOpenAiError, unauthorized } from './errors.ts';
+import { invalidRequest, OpenAiError, overloaded, refusal, sendOpenAiError, unauthorized } from './errors.ts';
 import type { GatewayOptions } from './intake.ts';
 
 // POST /v1/moderations, OpenAI's shape (the `openai` client's moderations.create): `input` is a
@@ -39,7 +39,7 @@ export async function handleModeration(o: GatewayOptions, req: IncomingMessage, 
     const admitted = o.admission
       ? await o.admission.admit({ actor: auth.actor, tier: o.admission.tierOf(req.headers.authorization), maxTokens: 0, promptTokens: Math.ceil(chars / 4), stream: false })
       : null;
-    if (admitted && !admitted.ok) throw admitted.kind === 'rate_limited' ? rateLimited(admitted.message, admitted.retryAfterS, admitted.limit!) : overloaded(admitted.message, admitted.retryAfterS);
+    if (admitted && !admitted.ok) throw refusal(admitted);
     const results = await moderate(texts);
     if (admitted?.ok) await o.admission!.settle(admitted.ticket, Math.ceil(chars / 4));
     const body = JSON.stringify({ id: `modr-${randomUUID()}`, model: MODERATION_MODEL, results });

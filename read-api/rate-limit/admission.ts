@@ -11,6 +11,8 @@ export type AdmissionObserver = {
   rejected?(scope: 'user' | 'tenant', limit: LimitName, tier: string): void;
   shed?(tier: string): void;
   brownout?(tier: string): void;
+  /** the quota store failed (e.g. Redis unreachable): the request was refused as unavailable */
+  limiterFailed?(error: unknown): void;
 };
 
 export type AdmitInput = {
@@ -38,7 +40,8 @@ export type Admitted = {
 
 export type Refused = {
   ok: false;
-  kind: 'rate_limited' | 'overloaded';
+  // unavailable: the quota store could not be reached (nothing charged, nothing accepted; retryable)
+  kind: 'rate_limited' | 'overloaded' | 'unavailable';
   retryAfterS: number;
   limit?: LimitName;
   scope?: 'user' | 'tenant';
@@ -116,7 +119,15 @@ export class Admission {
         { key: `t:${input.actor.tenantId}`, limits: tier.tenant },
       ];
       const ticketId = randomUUID();
-      const r = await this.o.limiter.admit({ ticketId, scopes, tokens: input.promptTokens + maxTokens, stream: input.stream, requests: input.requests ?? 1 });
+      let r: Awaited<ReturnType<QuotaLimiter['admit']>>;
+      try {
+        r = await this.o.limiter.admit({ ticketId, scopes, tokens: input.promptTokens + maxTokens, stream: input.stream, requests: input.requests ?? 1 });
+      } catch (error) {
+        // Quotas that cannot be checked are not waived (fail closed), but the refusal says what it is:
+        // a retryable outage, not an internal error and not the caller's limit.
+        this.o.observer?.limiterFailed?.(error);
+        return { ok: false, kind: 'unavailable', retryAfterS: 1, message: 'quotas cannot be checked right now (the quota store is unreachable); nothing was accepted — retry shortly' };
+      }
       if (!r.ok) {
         const scope = r.scope.startsWith('u:') ? 'user' : 'tenant';
         this.o.observer?.rejected?.(scope, r.limit, tierName);

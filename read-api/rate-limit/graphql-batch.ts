@@ -118,8 +118,8 @@ export const turnAdmission: Plugin = {
       // Refused as a whole: no field has run, nothing is appended.
       setResultAndStopExecution({
         data: null,
-        errors: [apiError('RATE_LIMITED', `${a.message} (this request holds ${turns.length} turns, admitted together or not at all)`, {
-          retryAfter: a.retryAfterS, reason: a.kind === 'overloaded' ? 'OVERLOADED' : 'QUOTA', turns: turns.length, ...(a.limit ? { limit: a.limit, scope: a.scope } : {}),
+        errors: [apiError(a.kind === 'unavailable' ? 'UNAVAILABLE' : 'RATE_LIMITED', `${a.message} (this request holds ${turns.length} turns, admitted together or not at all)`, {
+          retryAfter: a.retryAfterS, reason: { overloaded: 'OVERLOADED', rate_limited: 'QUOTA', unavailable: 'QUOTA_STORE_UNREACHABLE' }[a.kind], turns: turns.length, ...(a.limit ? { limit: a.limit, scope: a.scope } : {}),
         })],
       });
       return;

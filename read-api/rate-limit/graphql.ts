@@ -36,6 +36,7 @@ export async function admitTurn(
   const a = share ?? await admission.admit({ actor, tier: admission.tierOf(ctx.request?.headers.get('authorization')), maxTokens, promptTokens, stream: false });
   if (!a.ok) {
     // Nothing is appended for a refused turn.
+    if (a.kind === 'unavailable') throw apiError('UNAVAILABLE', a.message, { retryAfter: a.retryAfterS });
     throw apiError('RATE_LIMITED', a.message, { retryAfter: a.retryAfterS, reason: a.kind === 'overloaded' ? 'OVERLOADED' : 'QUOTA', ...(a.limit ? { limit: a.limit, scope: a.scope } : {}) });
   }
   return {
