@@ -49,8 +49,19 @@ export class CommandHandler {
   // Groups of commands on MANY streams (each group as executeAll: commands on one stream), decided
   // and appended with one EventStore.appendMany; a result per group, in order (execute-many.ts).
   async executeMany(groups: readonly unknown[][], options: ExecuteManyOptions = {}): Promise<CommandResult[]> {
-    const deps = { store: this.options.store, streams: this.streams, route: (c: ParleyCommand) => this.route(c), now: this.now, maxRetries: this.maxRetries };
+    const deps = {
+      store: this.options.store, streams: this.streams, route: (c: ParleyCommand) => this.route(c), now: this.now, maxRetries: this.maxRetries,
+      inLanes: <T>(streamIds: readonly string[], work: () => Promise<T>) => this.inLanes(streamIds, work),
+    };
     return executeMany(deps, groups, options);
+  }
+
+  // Several lanes at once, taken in sorted order: two callers that each take many never wait on
+  // each other in a cycle, and a one-stream command only ever waits for the lane it needs.
+  private inLanes<T>(streamIds: readonly string[], work: () => Promise<T>): Promise<T> {
+    const sorted = [...new Set(streamIds)].sort();
+    const take = (i: number): Promise<T> => (i === sorted.length ? work() : this.inLane(sorted[i]!, () => take(i + 1)));
+    return take(0);
   }
 
   // Several commands on ONE stream, decided in order and appended atomically: all or nothing

@@ -15,6 +15,9 @@ export type ExecuteManyDeps = {
   route: (command: ParleyCommand) => Route;
   now: () => Date;
   maxRetries: number;
+  // Runs the deciding and appending while this process's other commands on these streams wait
+  // (the command handler's per-stream lanes), so they do not race each other for revisions.
+  inLanes?: <T>(streamIds: readonly string[], work: () => Promise<T>) => Promise<T>;
 };
 
 export type ExecuteManyOptions = {
@@ -66,81 +69,85 @@ export async function executeMany(deps: ExecuteManyDeps, groups: readonly unknow
   const alsoStreams = new Set(options.also?.map((a) => a.streamId));
   const overlap = pending.find((g) => alsoStreams.has(g.streamId));
   if (overlap) throw new InvalidEventError(`${overlap.streamId} is written both by a command and by \`also\`: make the event a command of its group`);
-  const conflicts = new Map<string, number>();
-
-  const stale = new Set<string>(); // streams whose known copy met a conflict: read from now on
-  for (;;) {
-    const ids = [...new Set(pending.map((g) => g.streamId))];
-    const knownCopy = (s: string) => (stale.has(s) ? undefined : (options.known?.get(s) as RecordedEvent[] | undefined));
-    const histories = new Map(await Promise.all(ids.map(async (s) => [s, knownCopy(s) ?? await deps.streams.read(s)] as const)));
-    const occurredAt = deps.now().toISOString();
-    const plans = new Map<string, StreamPlan>();
-    for (const group of pending) {
-      const history = histories.get(group.streamId)!;
-      const last = group.commands[group.commands.length - 1]!;
-      const previous = history.filter((e) => e.metadata.commandId === last.metadata.commandId);
-      if (previous.length > 0) {
-        const lastEvent = previous[previous.length - 1]!;
-        results[group.index] = { ok: true, streamId: group.streamId, nextRevision: lastEvent.revision, position: lastEvent.position, events: previous, duplicate: true };
-        continue;
-      }
-      const plan = plans.get(group.streamId) ?? { history, events: [], groups: [] };
-      plans.set(group.streamId, plan);
-      const events: ParleyEvent[] = [];
-      let error: CommandError | null = null;
-      for (const [i, command] of group.commands.entries()) {
-        const decision = group.routes[i]!.decide([...history, ...plan.events, ...events]);
-        if (!decision.ok) { error = decision.error; break; }
-        events.push(...stampEvents(command, group.streamId, decision.events, occurredAt));
-      }
-      if (error) { results[group.index] = { ok: false, error }; continue; }
-      plan.events.push(...events);
-      plan.groups.push({ group, events, end: plan.events.length });
-    }
-
-    const written = [...plans.entries()].filter(([, p]) => p.events.length > 0);
-    const appends: StreamAppend[] = [
-      ...written.map(([streamId, p]) => ({
-        streamId, events: p.events, expectedRevision: p.history.length === 0 ? 'no_stream' as const : p.history[p.history.length - 1]!.revision,
-      })),
-      ...(options.also ?? []),
-    ];
-    try {
-      const out = appends.length > 0 ? await deps.store.appendMany(appends) : [];
-      for (const [k, [streamId, plan]] of written.entries()) {
-        const r = out[k]!;
-        for (const { group, events, end } of plan.groups) {
-          // The stream's result is its last event's; a group earlier in the stream ends before it
-          // (its position is that of the whole append, which readers see at once).
-          results[group.index] = { ok: true, streamId, nextRevision: r.nextRevision - (plan.events.length - end), position: r.position, events, duplicate: r.duplicate };
+  // Decided and appended in this process's lanes of the streams written (command-handler.ts).
+  const streamIds = [...new Set(pending.map((g) => g.streamId))];
+  const decideAndAppend = async (): Promise<CommandResult[]> => {
+    const conflicts = new Map<string, number>();
+    const stale = new Set<string>(); // streams whose known copy met a conflict: read from now on
+    for (;;) {
+      const ids = [...new Set(pending.map((g) => g.streamId))];
+      const knownCopy = (s: string) => (stale.has(s) ? undefined : (options.known?.get(s) as RecordedEvent[] | undefined));
+      const histories = new Map(await Promise.all(ids.map(async (s) => [s, knownCopy(s) ?? await deps.streams.read(s)] as const)));
+      const occurredAt = deps.now().toISOString();
+      const plans = new Map<string, StreamPlan>();
+      for (const group of pending) {
+        const history = histories.get(group.streamId)!;
+        const last = group.commands[group.commands.length - 1]!;
+        const previous = history.filter((e) => e.metadata.commandId === last.metadata.commandId);
+        if (previous.length > 0) {
+          const lastEvent = previous[previous.length - 1]!;
+          results[group.index] = { ok: true, streamId: group.streamId, nextRevision: lastEvent.revision, position: lastEvent.position, events: previous, duplicate: true };
+          continue;
         }
-      }
-      return results;
-    } catch (error) {
-      if (error instanceof ErasedSubjectError) {
-        const streams = new Set(error.streamIds ?? (written.length === 1 && !options.also?.length ? [written[0]![0]] : []));
-        const hit = pending.filter((g) => streams.has(g.streamId));
-        if (hit.length === 0) throw error;
-        for (const g of hit) results[g.index] = { ok: false, error: { code: 'FORBIDDEN', message: error.message } };
-        pending = pending.filter((g) => !streams.has(g.streamId));
-        continue;
-      }
-      if (!(error instanceof ConcurrencyError)) throw error;
-      const hit = pending.filter((g) => g.streamId === error.streamId);
-      if (hit.length === 0) throw error; // one of `also`'s streams
-      stale.add(error.streamId);
-      const tries = (conflicts.get(error.streamId) ?? 0) + 1;
-      conflicts.set(error.streamId, tries);
-      if (tries > deps.maxRetries) {
-        for (const g of hit) {
-          results[g.index] = { ok: false, error: { code: 'CONCURRENCY', message: `${error.streamId} kept changing; gave up after ${tries} tries` } };
+        const plan = plans.get(group.streamId) ?? { history, events: [], groups: [] };
+        plans.set(group.streamId, plan);
+        const events: ParleyEvent[] = [];
+        let error: CommandError | null = null;
+        for (const [i, command] of group.commands.entries()) {
+          const decision = group.routes[i]!.decide([...history, ...plan.events, ...events]);
+          if (!decision.ok) { error = decision.error; break; }
+          events.push(...stampEvents(command, group.streamId, decision.events, occurredAt));
         }
-        pending = pending.filter((g) => g.streamId !== error.streamId);
-        continue;
+        if (error) { results[group.index] = { ok: false, error }; continue; }
+        plan.events.push(...events);
+        plan.groups.push({ group, events, end: plan.events.length });
       }
-      await new Promise((r) => setTimeout(r, Math.random() * 5 * tries));
+
+      const written = [...plans.entries()].filter(([, p]) => p.events.length > 0);
+      const appends: StreamAppend[] = [
+        ...written.map(([streamId, p]) => ({
+          streamId, events: p.events, expectedRevision: p.history.length === 0 ? 'no_stream' as const : p.history[p.history.length - 1]!.revision,
+        })),
+        ...(options.also ?? []),
+      ];
+      try {
+        const out = appends.length > 0 ? await deps.store.appendMany(appends) : [];
+        for (const [k, [streamId, plan]] of written.entries()) {
+          const r = out[k]!;
+          for (const { group, events, end } of plan.groups) {
+            // The stream's result is its last event's; a group earlier in the stream ends before it
+            // (its position is that of the whole append, which readers see at once).
+            results[group.index] = { ok: true, streamId, nextRevision: r.nextRevision - (plan.events.length - end), position: r.position, events, duplicate: r.duplicate };
+          }
+        }
+        return results;
+      } catch (error) {
+        if (error instanceof ErasedSubjectError) {
+          const streams = new Set(error.streamIds ?? (written.length === 1 && !options.also?.length ? [written[0]![0]] : []));
+          const hit = pending.filter((g) => streams.has(g.streamId));
+          if (hit.length === 0) throw error;
+          for (const g of hit) results[g.index] = { ok: false, error: { code: 'FORBIDDEN', message: error.message } };
+          pending = pending.filter((g) => !streams.has(g.streamId));
+          continue;
+        }
+        if (!(error instanceof ConcurrencyError)) throw error;
+        const hit = pending.filter((g) => g.streamId === error.streamId);
+        if (hit.length === 0) throw error; // one of `also`'s streams
+        stale.add(error.streamId);
+        const tries = (conflicts.get(error.streamId) ?? 0) + 1;
+        conflicts.set(error.streamId, tries);
+        if (tries > deps.maxRetries) {
+          for (const g of hit) {
+            results[g.index] = { ok: false, error: { code: 'CONCURRENCY', message: `${error.streamId} kept changing; gave up after ${tries} tries` } };
+          }
+          pending = pending.filter((g) => g.streamId !== error.streamId);
+          continue;
+        }
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * tries));
+      }
     }
-  }
+  };
+  return deps.inLanes ? deps.inLanes(streamIds, decideAndAppend) : decideAndAppend();
 }
 
 function parseGroup(inputs: unknown[], route: (c: ParleyCommand) => Route): { commands: ParleyCommand[]; routes: Route[]; streamId: string } | { error: CommandError } {

@@ -39,6 +39,19 @@ describe('CommandHandler.executeMany on PostgreSQL', () => {
   const start = (id: string, actor = alice) => cmd('StartConversation', { conversationId: id, title: 'T' }, actor);
   const submit = (id: string, m: string, actor = alice) => cmd('SubmitMessage', { conversationId: id, messageId: m, generationId: `g-${m}`, content: `text ${m}` }, actor);
 
+  it('waits its turn behind this process\'s other commands on the same streams instead of racing them (no retries needed)', async () => {
+    // maxRetries 0: a single conflict would fail a group. A burst of sends into one conversation and a
+    // batch renaming it, all at once: the batch takes the conversation's lane like the sends do.
+    const handler = new CommandHandler({ store, maxRetries: 0 });
+    const id = randomUUID();
+    assert.ok((await handler.executeAll([start(id)])).ok);
+    const sends = Array.from({ length: 20 }, (_, i) => handler.executeAll([submit(id, `m${i}-${id}`)]));
+    const batches = Array.from({ length: 5 }, (_, i) => handler.executeMany([[cmd('RenameConversation', { conversationId: id, title: `title ${i}` })]]));
+    const results = [...(await Promise.all(sends)), ...(await Promise.all(batches)).flat()];
+    assert.deepEqual(results.filter((r) => !r.ok), []);
+    assert.equal((await store.readStream(`conversation-${id}`)).length, 1 + 20 + 5);
+  });
+
   it('decides groups on many streams and appends them in one appendMany; a rejected group does not stop the others', async () => {
     const { calls, handler } = counted();
     const ids = Array.from({ length: 5 }, () => randomUUID());
