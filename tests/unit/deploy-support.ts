@@ -18,7 +18,7 @@ export async function exportedMetricNames(): Promise<Set<string>> {
   const names = new Set<string>();
   for (const metric of await m.registry.getMetricsAsJSON()) {
     names.add(metric.name);
-    if (metric.type === 'histogram' || metric.type === 'summary') for (const s of ['_bucket', '_count', '_sum']) names.add(metric.name + s);
+    if (['histogram', 'summary'].includes(String(metric.type))) for (const s of ['_bucket', '_count', '_sum']) names.add(metric.name + s);
   }
   return names;
 }
