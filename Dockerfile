@@ -1,10 +1,11 @@
-# One image for every role: `npx parley serve --role api|projector|saga|worker` (deploy/k8s).
+# One image for every role: `parley serve --role api|projector|saga|worker` (deploy/k8s).
 # deploy/docker-build-check.sh runs these steps without Docker (CI has none); keep each RUN a
 # plain shell command so it can.
 FROM node:20-slim
 
 # onnxruntime-node's install script downloads CUDA files: skip it (CPU inference only).
-# HOME under /tmp: npx writes its cache there, and the root filesystem is read-only in deploy/k8s.
+# HOME under /tmp: npm/npx (for an operator's `kubectl exec`) write there; the root filesystem
+# is read-only in deploy/k8s.
 ENV NODE_ENV=production \
     ONNXRUNTIME_NODE_INSTALL=skip \
     HOME=/tmp \
@@ -23,5 +24,8 @@ RUN groupadd --system --gid 10001 parley \
 USER 10001:10001
 
 EXPOSE 3000 9464
-ENTRYPOINT ["npx", "parley"]
+# `node bin/parley.mjs` is what `npx parley` runs, without npx in between: npx runs the CLI under
+# `sh -c` and exits on SIGTERM without passing it on, so as PID 1 it would cut the drain short
+# (seen here: SIGTERM to npx left the Parley process running, never told to drain).
+ENTRYPOINT ["node", "bin/parley.mjs"]
 CMD ["serve"]

@@ -56,9 +56,9 @@ while IFS= read -r line; do
   esac
 done <<< "$steps"
 
-# The image's entry point, as the pods start it: `npx parley serve --role …` must resolve.
-[ "$entrypoint" = '["npx", "parley"]' ] || { echo "docker-build-check: ENTRYPOINT is $entrypoint, expected [\"npx\", \"parley\"]"; exit 1; }
-(cd "$root$workdir" && HOME="$(mktemp -d)" npx --no-install parley serve --help) | grep -q -- '--role' \
-  || { echo "docker-build-check: the built tree does not run 'npx parley serve --help'"; exit 1; }
+# The image's entry point, as the pods start it: `node bin/parley.mjs serve --role …` must run.
+[ "$entrypoint" = '["node", "bin/parley.mjs"]' ] || { echo "docker-build-check: ENTRYPOINT is $entrypoint, expected [\"node\", \"bin/parley.mjs\"]"; exit 1; }
+(cd "$root$workdir" && node bin/parley.mjs serve --help) | grep -q -- '--role' \
+  || { echo "docker-build-check: the built tree does not run 'node bin/parley.mjs serve --help'"; exit 1; }
 [ ! -d "$root$workdir/node_modules/typescript" ] || { echo "docker-build-check: dev dependencies were installed"; exit 1; }
 echo "docker-build-check: ok ($root$workdir)"

@@ -65,14 +65,16 @@ test('the kustomization lists every manifest but the HPA alternative, which repl
   assert.equal(scaled.spec.scaleTargetRef.name, deployments.find((d) => roleOf(d) === 'worker')!.metadata.name);
 });
 
-test('one Deployment per role, each running `npx parley serve --role <role>` from the one image', () => {
+test('one Deployment per role, each running `parley serve --role <role>` (node bin/parley.mjs, what npx parley runs) from the one image', () => {
+  const pkg = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { bin: Record<string, string> };
+  assert.equal(pkg.bin.parley, 'bin/parley.mjs');
   assert.deepEqual(deployments.map(roleOf).sort(), ROLES);
   const appTs = readFileSync(`${ROOT}/bin/app.ts`, 'utf8');
   for (const role of ROLES) assert.match(appTs, new RegExp(`ALL_ROLES[^\\n]*'${role}'`), `bin/app.ts has no role ${role}`);
   for (const d of deployments) {
     const c = d.spec.template.spec.containers;
     assert.equal(c.length, 1);
-    assert.deepEqual(c[0].command, ['npx', 'parley']);
+    assert.deepEqual(c[0].command, ['node', 'bin/parley.mjs']); // no npx: it does not pass SIGTERM on
     assert.deepEqual(c[0].args, ['serve', '--role', roleOf(d)]);
     assert.equal(c[0].image, 'parley');
   }
@@ -153,7 +155,7 @@ test('the Dockerfile: node:20-slim, onnxruntime install skipped, the non-root us
   assert.match(df, /ONNXRUNTIME_NODE_INSTALL=skip/);
   const user = /^USER (\d+):(\d+)$/m.exec(df);
   assert.ok(user && Number(user[1]) !== 0, 'USER must be a non-root uid');
-  assert.match(df, /^ENTRYPOINT \["npx", "parley"\]$/m);
+  assert.match(df, /^ENTRYPOINT \["node", "bin\/parley.mjs"\]$/m);
   for (const d of deployments) {
     const sc = d.spec.template.spec.securityContext;
     assert.equal(sc.runAsNonRoot, true);
