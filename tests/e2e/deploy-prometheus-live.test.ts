@@ -4,12 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { parse } from 'yaml';
 import { deployPath, readRules } from '../unit/deploy-support.ts';
 
 const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
@@ -116,5 +117,11 @@ describe('a real Prometheus over a running Parley', { timeout: 180_000 }, () => 
     assert.ok(Number(rate[0]!.value[1]) > 0);
     const errors = await eventually('parley:http_request_errors:ratio_rate5m', (r) => r.length === 1);
     assert.equal(Number(errors[0]!.value[1]), 0);
+  });
+
+  it("evaluates the KEDA ScaledObject's worker-scaling query against the scraped Parley", async () => {
+    const scaled = parse(readFileSync(deployPath('k8s', 'keda-scaledobject.yaml'), 'utf8')) as { spec: { triggers: { metadata: { query: string } }[] } };
+    const result = await eventually(scaled.spec.triggers[0]!.metadata.query, (r) => r.length === 1);
+    assert.equal(result[0]!.value[1], '0', 'an idle Parley has no queued generation jobs');
   });
 });
