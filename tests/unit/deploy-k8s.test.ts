@@ -4,7 +4,9 @@
 // SIGTERM drain, the Dockerfile's user.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { parseAllDocuments, parse } from 'yaml';
 import { v1, apps, policy, autoscaling } from 'kubernetes-models';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
@@ -55,6 +57,41 @@ test('the validation catches a broken object (it is not a no-op)', () => {
   delete noScaleTarget.spec.scaleTargetRef;
   assert.throws(() => validate(noScaleTarget), /scaleTargetRef/);
   assert.throws(() => validate({ apiVersion: 'v9', kind: 'Nope', metadata: { name: 'x' } }), /no schema/);
+});
+
+// The schema validators accept unknown fields (as the API server does without strict field
+// validation), so a misspelt field would pass. The models' TypeScript interfaces catch those:
+// every object becomes an object literal typed with its interface, and tsc's excess-property
+// check names any field the schema does not have.
+const INTERFACES: Record<string, [string, string]> = {
+  'v1/Namespace': ['kubernetes-models/v1/Namespace', 'INamespace'], 'v1/ConfigMap': ['kubernetes-models/v1/ConfigMap', 'IConfigMap'],
+  'v1/Secret': ['kubernetes-models/v1/Secret', 'ISecret'], 'v1/Service': ['kubernetes-models/v1/Service', 'IService'],
+  'apps/v1/Deployment': ['kubernetes-models/apps/v1/Deployment', 'IDeployment'],
+  'policy/v1/PodDisruptionBudget': ['kubernetes-models/policy/v1/PodDisruptionBudget', 'IPodDisruptionBudget'],
+  'autoscaling/v2/HorizontalPodAutoscaler': ['kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler', 'IHorizontalPodAutoscaler'],
+  'keda.sh/v1alpha1/ScaledObject': ['@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject', 'IScaledObject'],
+};
+function typecheck(objects: Obj[]): string {
+  const base = path.join(ROOT, 'tests', 'artifacts');
+  mkdirSync(base, { recursive: true });
+  const dir = mkdtempSync(path.join(base, 'k8s-types-'));
+  try {
+    const used = [...new Set(objects.map((o) => `${o.apiVersion}/${o.kind}`))];
+    const lines = used.map((k) => `import type { ${INTERFACES[k]![1]} } from '${INTERFACES[k]![0]}';`);
+    objects.forEach((o, i) => lines.push(`export const o${i}: ${INTERFACES[`${o.apiVersion}/${o.kind}`]![1]} = ${JSON.stringify(o, null, 2)};`));
+    writeFileSync(path.join(dir, 'manifests.ts'), lines.join('\n') + '\n');
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '--noEmit', '--strict', '--skipLibCheck', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--types', 'node', path.join(dir, 'manifests.ts')], { cwd: ROOT, encoding: 'utf8' });
+    return r.status === 0 ? '' : r.stdout + r.stderr;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('no object has a field its schema lacks (tsc over the models\' interfaces)', () => {
+  assert.equal(typecheck(all), '');
+  const typo = structuredClone(deployments[0]!);
+  typo.spec.template.spec.terminationGracePeriodSecond = 40;
+  assert.match(typecheck([typo]), /terminationGracePeriodSecond/);
 });
 
 test('the kustomization lists every manifest but the HPA alternative, which replaces the ScaledObject', () => {
