@@ -129,6 +129,12 @@ export class JobQueue {
     await this.knex('generation_jobs').where({ worker_id: workerId, status: 'running' }).update({ lease_until: this.knex.fn.now() });
   }
 
+  // Attempts after each job's first: each began because an earlier lease expired or was handed back.
+  async leaseLosses(): Promise<number> {
+    const { rows } = await this.knex.raw('select coalesce(sum(attempt - 1), 0)::bigint as n from generation_jobs where attempt > 1');
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async depth(): Promise<{ queued: number; running: number }> {
     const rows: { status: string; n: string | number }[] = await this.knex('generation_jobs').whereIn('status', ['queued', 'running']).groupBy('status').select('status').count({ n: '*' }) as never;
     const get = (s: string) => Number(rows.find((r) => r.status === s)?.n ?? 0);

@@ -36,6 +36,8 @@ export class Metrics {
   readonly shed: Counter<'tier'>;
   readonly brownouts: Counter<'tier'>;
   readonly safetyDecisions: Counter<'stage' | 'verdict' | 'category'>;
+  readonly safetyDegraded: Counter<'stage'>;
+  readonly appendErrors: Counter<'kind'>;
   readonly openaiRequests: Counter<'stream' | 'outcome'>;
   readonly openaiActiveStreams: Gauge;
   readonly gatewayTtft: Histogram<'stream'>;
@@ -56,6 +58,8 @@ export class Metrics {
     this.shed = new Counter({ name: 'parley_load_shed_total', help: 'Requests refused by load shedding (503)', labelNames: ['tier'], registers });
     this.brownouts = new Counter({ name: 'parley_brownout_admissions_total', help: 'Requests admitted with max_tokens capped (brownout)', labelNames: ['tier'], registers });
     this.safetyDecisions = new Counter({ name: 'parley_safety_decisions_total', help: 'Safety decisions made in this process, by stage, verdict and category (none when allowed)', labelNames: ['stage', 'verdict', 'category'], registers });
+    this.safetyDegraded = new Counter({ name: 'parley_safety_degraded_total', help: 'Safety decisions where a stage failed or timed out and fail-open categories were let through unchecked', labelNames: ['stage'], registers });
+    this.appendErrors = new Counter({ name: 'parley_event_store_append_errors_total', help: 'Event-store appends that threw (saga and worker appends; kind conflict: a version conflict, error: anything else)', labelNames: ['kind'], registers });
     this.openaiRequests = new Counter({ name: 'parley_openai_requests_total', help: 'POST /v1/chat/completions by outcome', labelNames: ['stream', 'outcome'], registers });
     this.openaiActiveStreams = new Gauge({ name: 'parley_openai_active_requests', help: 'Chat completions in flight', registers });
     this.gatewayTtft = new Histogram({ name: 'parley_gateway_time_to_first_token_seconds', help: 'Request arrival to the first content byte written (OpenAI endpoint)', labelNames: ['stream'], buckets: LATENCY_BUCKETS, registers });
@@ -115,7 +119,7 @@ export class Metrics {
   }
 
   /** projection and saga lag, job-queue depth (shared database, read at scrape time) */
-  addDatabase(knex: Knex, projectionNames: string[], lag: (knex: Knex, name: string) => Promise<{ events: number; seconds: number }>, depth: () => Promise<{ queued: number; running: number }>): void {
+  addDatabase(knex: Knex, projectionNames: string[], lag: (knex: Knex, name: string) => Promise<{ events: number; seconds: number }>, depth: () => Promise<{ queued: number; running: number }>, leaseLosses?: () => Promise<number>): void {
     const registers = [this.registry];
     const consumers = [...projectionNames, 'inference-saga'];
     // One read per scrape for both lag gauges.
@@ -141,10 +145,22 @@ export class Metrics {
         if (d) { this.set({ status: 'queued' }, d.queued); this.set({ status: 'running' }, d.running); }
       },
     });
+    if (!leaseLosses) return;
+    // A counter read from the shared table: every attempt after a job's first began because an
+    // earlier attempt's lease was lost (the worker died or stalled) or handed back at shutdown.
+    let seen = 0;
+    new Counter({
+      name: 'parley_job_lease_losses_total', help: 'Job attempts that began after an earlier lease was lost or handed back (shared database)', registers,
+      async collect() {
+        const v = await leaseLosses().catch(() => null);
+        if (v !== null && v > seen) { this.inc(v - seen); seen = v; }
+      },
+    });
   }
 
   /** the saga's input and the worker's output decisions, as they are appended */
-  safety(stage: string, verdict: string, categories: { category: string; score: number; blocked: boolean }[]): void {
+  safety(stage: string, verdict: string, categories: { category: string; score: number; blocked: boolean }[], degraded = false): void {
+    if (degraded) this.safetyDegraded.inc({ stage });
     // blocked: the blocking categories; flagged: the highest-scoring one; allowed: none.
     let hit = verdict === 'blocked' ? categories.filter((c) => c.blocked).map((c) => c.category) : [];
     if (verdict === 'flagged' && categories.length) hit = [categories.reduce((a, b) => (b.score > a.score ? b : a)).category];

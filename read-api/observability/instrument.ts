@@ -121,24 +121,30 @@ export function loggedCommands(commands: CommandHandler, logger: Logger): Comman
 export function observedStore<S extends EventStore>(store: S, metrics: Metrics): S {
   return new Proxy(store, {
     get(target, prop, receiver) {
+      // A throw is counted, then rethrown: the caller's retry logic is unchanged.
+      const failed = (e: unknown): never => {
+        const name = e instanceof Error ? e.name + ' ' + e.message : '';
+        metrics.appendErrors.inc({ kind: /conflict|concurrency|version/i.test(name) ? 'conflict' : 'error' });
+        throw e;
+      };
       const count = (events: readonly EventToAppend[]) => {
         for (const e of events) {
           if (e.type !== 'SafetyChecked') continue;
-          const d = e.data as { stage: string; verdict: string; categories: { category: string; score: number; blocked: boolean }[] };
-          metrics.safety(d.stage, d.verdict, d.categories);
+          const d = e.data as { stage: string; verdict: string; categories: { category: string; score: number; blocked: boolean }[]; degraded?: boolean };
+          metrics.safety(d.stage, d.verdict, d.categories, d.degraded === true);
         }
       };
       if (prop === 'appendMany') {
         // Called on the target itself, so an adapter whose appendMany calls its own append is not counted twice.
         return async (appends: Parameters<EventStore['appendMany']>[0]) => {
-          const results = await target.appendMany(appends);
+          const results = await target.appendMany(appends).catch(failed);
           results.forEach((r, i) => { if (!r.duplicate) count(appends[i]!.events); });
           return results;
         };
       }
       if (prop !== 'append') return Reflect.get(target, prop, receiver);
       return async (streamId: string, events: EventToAppend[], options: Parameters<EventStore['append']>[2]) => {
-        const result = await target.append(streamId, events, options);
+        const result = await target.append(streamId, events, options).catch(failed);
         if (!result.duplicate) count(events);
         return result;
       };

@@ -81,7 +81,7 @@ export class Operations {
     const tracing = await setupTracing(config.PARLEY_OTEL_EXPORTER, 'parley');
     ops.tracingShutdown = tracing?.shutdown ?? null;
     if (config.REDIS_URL) ops.redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: false });
-    ops.metrics.addDatabase(knex, allProjections.map((p) => p.name), projectionLag, () => new JobQueue(knex).depth());
+    ops.metrics.addDatabase(knex, allProjections.map((p) => p.name), projectionLag, () => new JobQueue(knex).depth(), () => new JobQueue(knex).leaseLosses());
     ops.metrics.addQueryCounter(roles.join(','));
     return ops;
   }
