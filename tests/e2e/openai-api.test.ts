@@ -165,9 +165,11 @@ describe('OpenAI-compatible API', () => {
     const gen = await events(`generation-${second.response.headers.get('x-parley-generation')}`);
     const requested = gen[0]!;
     assert.ok(requested.type === 'GenerationRequested' && requested.data.context.includedMessageIds.length === 2, 'the stored first turn is in the context');
-    // GraphQL sees the same conversation.
+    // GraphQL sees the same conversation (read-your-writes: the answer's position, from its header).
     const gql = graphqlClient(server.url);
-    const r = await gql(token, `query($id: ID!) { conversation(id: $id) { messages { role } } }`, { id: conversationId });
+    const position = second.response.headers.get('x-parley-position');
+    assert.ok(position, 'a non-streamed answer names its position');
+    const r = await gql(token, `query($id: ID!, $p: String) { conversation(id: $id, consistentWith: $p) { messages { role } } }`, { id: conversationId, p: position });
     assert.equal(r.data.conversation.messages.length, 4);
 
     // Without the header, earlier turns sent by the client become a transcript in a new conversation's system prompt.
