@@ -28,6 +28,7 @@ async function main(): Promise<number> {
   try {
     if (!env.TEST_REDIS_URL && !(await answers(REDIS_PROBE))) {
       if (redisServerInstalled()) {
+        say(`no Redis at ${REDIS_PROBE} and no TEST_REDIS_URL`);
         redis = await startLocalRedis(say);
         env.TEST_REDIS_URL = redis.url;
       } else {
