@@ -19,7 +19,7 @@
 // Request counts are scaled so the whole benchmark takes about 10 minutes on 2 cores
 // (BENCH_ENGINE_SCALE multiplies them). Timings are client-side (what a caller of the API sees).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine, type EngineOptions, type InferenceEngine } from '../inference/engine/engine.ts';
@@ -337,13 +337,24 @@ async function runTjs(label: string, t: Tjs, model: LoadedModel, reqs: Req[], ba
 
 // ---- models ---------------------------------------------------------------------------------
 
+const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+const RANDOM_25M_DIR = path.join(root, '.parley', 'bench-models', 'random-25m');
+
+// The 25M comparison model is exported by train.py, which needs Python with PyTorch (Debian's
+// python3-torch). Without it (and no export from an earlier run) the comparison is skipped.
+function random25mUnavailable(): string | null {
+  if (existsSync(path.join(RANDOM_25M_DIR, 'onnx', 'model.onnx'))) return null;
+  const probe = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
+  return probe.status === 0 ? null : `skipped the ~25M-parameter comparison model: exporting it needs ${PYTHON} with PyTorch (apt-get install python3-torch)`;
+}
+
 function ensureRandom25m(): string {
-  const dir = path.join(root, '.parley', 'bench-models', 'random-25m');
+  const dir = RANDOM_25M_DIR;
   if (!existsSync(path.join(dir, 'onnx', 'model.onnx'))) {
     mkdirSync(path.dirname(dir), { recursive: true });
     console.log('[bench] exporting the ~25M-parameter random-weight model (inference/model/train.py --random-init)');
     execFileSync(
-      '/usr/bin/python3',
+      PYTHON,
       [
         path.join(root, 'inference/model/train.py'), '--random-init', '--out', dir, '--tokenizer-from', path.join(root, 'inference/model/test-random'),
         '--layers', '8', '--hidden', '512', '--heads', '8', '--kv-heads', '2', '--intermediate', '1536',
@@ -523,6 +534,8 @@ export async function run(): Promise<void> {
   const small = { tjs1: n(8), tjs8: n(16), c: { 1: n(6), 8: n(32), 32: n(96), 64: n(128) }, rate: n(32) };
   const big = { tjs1: n(4), tjs8: n(16), c: { 1: n(4), 8: n(32), 32: n(96), 64: n(128) }, rate: n(32) };
   const reports: ModelReport[] = [];
+  const skip25m = process.env.BENCH_ENGINE_SKIP_25M === '1' ? null : random25mUnavailable();
+  if (skip25m) console.log(`[bench] engine: ${skip25m}; the shipped model's rows still run`);
   if (existsSync(path.join(SHIPPED_MODEL_DIR, 'config.json'))) {
     reports.push(await benchModel('parley-tiny (shipped)', SHIPPED_MODEL_DIR, small));
   } else {
@@ -531,7 +544,7 @@ export async function run(): Promise<void> {
         'inference/model/parley-tiny was not present when this ran; inference/model/test-random (random weights, exported by the same train.py) stands in for it.'),
     );
   }
-  if (process.env.BENCH_ENGINE_SKIP_25M !== '1') reports.push(await benchModel('random-25m', ensureRandom25m(), big));
+  if (process.env.BENCH_ENGINE_SKIP_25M !== '1' && !skip25m) reports.push(await benchModel('random-25m', ensureRandom25m(), big));
   const meta = {
     date: new Date().toISOString(),
     cpus: os.cpus()[0]?.model ?? 'unknown',
@@ -544,7 +557,8 @@ export async function run(): Promise<void> {
   };
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(path.join(resultsDir, 'engine.json'), JSON.stringify({ meta, models: reports }, null, 2) + '\n');
-  writeFileSync(path.join(resultsDir, 'engine.md'), markdown(reports, meta) + `\nTotal benchmark time: ${meta.seconds} s.\n`);
+  writeFileSync(path.join(resultsDir, 'engine.md'), markdown(reports, meta) + (skip25m ? `\nNot run: ${skip25m}.\n` : '') + `\nTotal benchmark time: ${meta.seconds} s.\n`);
+  if (skip25m) console.log(`[bench] engine: ${skip25m}`);
   writeFileSync(path.join(resultsDir, 'engine.svg'), svg(reports));
   console.log(`[bench] wrote bench/results/engine.{json,md,svg} in ${meta.seconds} s`);
 }

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerAudit } from './commands/audit.ts';
 import { registerErase } from './commands/erase.ts';
 import { registerExport } from './commands/export.ts';
+import { registerPlan } from './commands/plan.ts';
 import { registerProject } from './commands/project.ts';
 import { registerRelay } from './commands/relay.ts';
 import { registerReplay } from './commands/replay.ts';
@@ -19,6 +20,7 @@ registerReplay(program);
 registerRelay(program);
 registerErase(program);
 registerAudit(program);
+registerPlan(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);

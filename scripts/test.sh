@@ -6,4 +6,14 @@ cd "$(dirname "$0")/.."
 npx tsc --noEmit
 mapfile -t files < <(find tests/unit tests/integration tests/e2e -name '*.test.ts' 2>/dev/null | sort)
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
-exec node --import tsx --test --test-reporter=spec "${files[@]}"
+run=(node --import tsx --test --test-reporter=spec "${files[@]}")
+
+# Does something answer on host:port? (bash's /dev/tcp: no extra process, a refused port fails at once)
+answers() { timeout 2 bash -c "exec 3<>/dev/tcp/${1%:*}/${1##*:}" 2>/dev/null; }
+# A machine with nothing running (no PostgreSQL, or no Redis, and no URL given): start them for this
+# run (tests/support/services.ts). Where they answer, as on CI, the tests run exactly as before.
+if { [ -z "${TEST_DATABASE_URL:-}" ] && ! answers "${TEST_PG_PROBE:-127.0.0.1:5432}"; } \
+  || { [ -z "${TEST_REDIS_URL:-}" ] && ! answers "${TEST_REDIS_PROBE:-127.0.0.1:6379}"; }; then
+  exec node --import tsx tests/support/services.ts -- "${run[@]}"
+fi
+exec "${run[@]}"

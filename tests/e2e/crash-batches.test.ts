@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { alice } from '../support/events.ts';
+import { REDIS_URL, requireRedis } from '../support/redis.ts';
 import { startRoleProcess, type RoleProcess } from '../support/processes.ts';
 import { graphqlClient, RANDOM_MODEL_DIR, startTestServer, type TestServer } from '../support/server.ts';
 import { streamChunks, textOf } from '../support/sse.ts';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TERMINAL = ['GenerationCompleted', 'GenerationFailed', 'GenerationCancelled'];
 
 // Issue 15: the saga requests a burst in one batch (one multi-stream append) and the workers append
@@ -22,6 +22,7 @@ describe('kill -9 of the saga in the middle of a batched burst of 64', () => {
   });
 
   it('every message gets exactly one input decision and its generation exactly one terminal event', async () => {
+    await requireRedis();
     api = await startTestServer({ roles: ['api', 'projector', 'worker'], env: { MODEL_DIR: RANDOM_MODEL_DIR, REDIS_URL, PARLEY_QUOTAS: 'off', PARLEY_SHED_QUEUE_DEPTH: '10000' } });
     const env = { ...api.sharedEnv, REDIS_URL, MODEL_DIR: RANDOM_MODEL_DIR };
     const gql = graphqlClient(api.url);

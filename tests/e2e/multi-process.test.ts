@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { alice } from '../support/events.ts';
+import { REDIS_URL, requireRedis } from '../support/redis.ts';
 import { startRoleProcess, type RoleProcess } from '../support/processes.ts';
 import { graphqlClient, RANDOM_MODEL_DIR, startTestServer, type TestServer } from '../support/server.ts';
 import { streamChunks, textOf } from '../support/sse.ts';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 describe('scaled setup: 1 API process + 2 worker processes over PostgreSQL and Redis', () => {
   let api: TestServer;
@@ -15,6 +15,7 @@ describe('scaled setup: 1 API process + 2 worker processes over PostgreSQL and R
   const env = () => ({ ...api.sharedEnv, REDIS_URL, MODEL_DIR: RANDOM_MODEL_DIR, PARLEY_LEASE_MS: '1500' });
 
   before(async () => {
+    await requireRedis();
     api = await startTestServer({ roles: ['api', 'projector', 'saga'], env: { REDIS_URL, MODEL_DIR: RANDOM_MODEL_DIR, PARLEY_LEASE_MS: '1500' } });
     workers = await Promise.all([startRoleProcess('worker', env()), startRoleProcess('worker', env())]);
     gql = graphqlClient(api.url);

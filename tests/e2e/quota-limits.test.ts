@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import OpenAI from 'openai';
+import { REDIS_URL, requireRedis } from '../support/redis.ts';
 import { graphqlClient, RANDOM_MODEL_DIR, startTestServer, type TestServer } from '../support/server.ts';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 // Small limits so a test reaches them. `team` has a tight tenant limit, `tpmtest` a tight token budget.
 const big = { rpm: 10_000, tpm: 10_000_000, streams: 1000 };
@@ -149,6 +149,7 @@ describe('quotas shared through Redis by two API processes', () => {
   let one: TestServer;
   let two: TestServer;
   before(async () => {
+    await requireRedis();
     const env = { REDIS_URL, PARLEY_TIERS: TIERS, PARLEY_JWT_SECRET: 'a-shared-secret-of-at-least-32-characters!' };
     [one, two] = await Promise.all([startTestServer({ env }), startTestServer({ env })]);
   });
