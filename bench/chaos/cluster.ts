@@ -4,13 +4,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { openEventStore } from '../../eventstore/esdb/select.ts';
 import type { EventStore } from '../../eventstore/port.ts';
+import { answers, freePort } from '../../tests/support/local-services.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const ADMIN_URL = process.env.CHAOS_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -20,16 +20,7 @@ export const SHIPPED_MODEL_DIR = path.join(root, 'inference/model/parley-tiny');
 export const HARNESS_APP = 'parley-chaos-harness';
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Resident set size of a process in bytes (Linux /proc), null once it is gone. */
 export function rssOf(pid: number): number | null {
@@ -103,7 +94,7 @@ export class OwnRedis {
   async start(): Promise<void> {
     this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     for (let i = 0; i < 100; i++) {
-      if (await canConnect(this.port)) return;
+      if (await answers(`127.0.0.1:${this.port}`)) return;
       await sleep(50);
     }
     throw new Error(`redis-server on ${this.port} did not start`);
@@ -118,14 +109,6 @@ export class OwnRedis {
     c.kill('SIGKILL');
     await gone;
   }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-  });
 }
 
 export type ClusterOptions = {

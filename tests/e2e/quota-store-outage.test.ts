@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
-import { OwnRedis } from '../../bench/chaos/cluster.ts';
+import { freePort, OwnRedis } from '../../bench/chaos/cluster.ts';
 import { alice } from '../support/events.ts';
 import { graphqlClient, RANDOM_MODEL_DIR, startTestServer, type TestServer } from '../support/server.ts';
 
@@ -10,14 +9,6 @@ import { graphqlClient, RANDOM_MODEL_DIR, startTestServer, type TestServer } fro
 // it can act on — GraphQL UNAVAILABLE with retryAfter, OpenAI 503 service_unavailable with
 // Retry-After — instead of INTERNAL; nothing is appended; sends are accepted again once it is back.
 // (Quotas fail closed: they are never waived because they cannot be checked.)
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe('the quota store is unreachable', () => {
   let redis: OwnRedis;
