@@ -211,7 +211,9 @@ export async function routeResponses(o: GatewayOptions, req: IncomingMessage, re
   return true;
 }
 
-function safeDecode(s: string): string {
+// A path segment decoded leniently: a malformed escape (%E0%A4%A) stays as sent and names nothing,
+// never a 500. Shared with /v1/models (routes.ts).
+export function safeDecode(s: string): string {
   try {
     return decodeURIComponent(s);
   } catch {

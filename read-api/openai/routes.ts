@@ -2,7 +2,7 @@ import { authenticate } from '../auth.ts';
 import type { HttpRoute } from '../server.ts';
 import { handleChatCompletion, type GatewayOptions } from './chat-completions.ts';
 import { notFound, OpenAiError, sendOpenAiError, unauthorized } from './errors.ts';
-import { routeResponses } from './responses.ts';
+import { routeResponses, safeDecode } from './responses.ts';
 import { handleModeration } from './moderations.ts';
 
 export { InFlight, type GatewayOptions } from './chat-completions.ts';
@@ -55,12 +55,4 @@ export function createOpenAiRoute(o: GatewayOptions & { modelCreated?: number })
     res.end(text);
     return true;
   };
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prng } from '../../bench/prng.ts';
 import type { SafetyCategory } from '../../schemas/safety.ts';
 import { BENIGN, EVERYDAY, FRAMES, HARMFUL, HARMFUL_STATEMENTS, LANGS, type Intent, type Lang } from './lexicon.ts';
 import { BENIGN_THINGS, HARMFUL_THINGS, VERBS, type Thing } from './objects.ts';
@@ -21,18 +22,6 @@ export interface Row {
   readonly obfuscation: Obfuscation;
   /** Rows of one group (one intent, one public row) are never split between train and test. */
   readonly group: string;
-}
-
-/** mulberry32: a small seeded PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const LEET: Record<string, string> = { a: '4', e: '3', i: '1', o: '0', s: '5', t: '7' };
@@ -70,7 +59,7 @@ export const MODEL_CATEGORIES: readonly SafetyCategory[] = [
 ];
 
 export function generate(seed = 16): Row[] {
-  const rand = rng(seed);
+  const rand = prng(seed); // mulberry32 (bench/prng.ts): a seed builds the same rows
   const rows: Row[] = [];
   const requests = (intents: Intent[], prefix: string, kind: Row['kind'], statements: boolean): void => {
     intents.forEach((intent, n) => {
