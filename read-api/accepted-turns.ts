@@ -1,5 +1,6 @@
 import type { Owned } from '../domain/access.ts';
 import type { Actor } from '../schemas/common.ts';
+import { ExpiringMap } from './expiring-map.ts';
 
 // Generations this API process accepted a moment ago, each with someone who may act on it.
 //
@@ -17,33 +18,23 @@ import type { Actor } from '../schemas/common.ts';
 //   recorded (its tenant need not be the conversation's); they go through the log.
 // - Bounded: at most `maxEntries` (oldest dropped first) and `ttlMs` old.
 export class AcceptedTurns {
-  private readonly entries = new Map<string, { who: Owned; at: number }>();
+  private readonly entries: ExpiringMap<Owned>;
+  private readonly ttlMs: number;
+  private readonly now: () => number;
 
-  constructor(private readonly options: { maxEntries?: number; ttlMs?: number; now?: () => number } = {}) {}
+  constructor(options: { maxEntries?: number; ttlMs?: number; now?: () => number } = {}) {
+    this.now = options.now ?? Date.now;
+    this.ttlMs = options.ttlMs ?? 5 * 60_000;
+    this.entries = new ExpiringMap(options.maxEntries ?? 10_000, this.now);
+  }
 
   remember(generationId: string, actor: Actor): void {
     if (actor.roles.includes('platform_operator')) return;
-    this.entries.delete(generationId);
-    this.entries.set(generationId, { who: { ownerId: actor.userId, tenantId: actor.tenantId }, at: this.now() });
-    const max = this.options.maxEntries ?? 10_000;
-    for (const key of this.entries.keys()) {
-      if (this.entries.size <= max) break;
-      this.entries.delete(key);
-    }
+    this.entries.set(generationId, { ownerId: actor.userId, tenantId: actor.tenantId }, this.now() + this.ttlMs);
   }
 
   /** who may act on the generation, if this process accepted it recently */
   lookup(generationId: string): Owned | null {
-    const entry = this.entries.get(generationId);
-    if (!entry) return null;
-    if (this.now() - entry.at > (this.options.ttlMs ?? 5 * 60_000)) {
-      this.entries.delete(generationId);
-      return null;
-    }
-    return entry.who;
-  }
-
-  private now(): number {
-    return (this.options.now ?? Date.now)();
+    return this.entries.get(generationId) ?? null;
   }
 }

@@ -1,6 +1,7 @@
 import { jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { Actor, Role } from '../schemas/common.ts';
+import { ExpiringMap } from './expiring-map.ts';
 
 const Claims = z.object({ sub: z.string().min(1), tenant: z.string().min(1), roles: z.array(Role).default(['user']) });
 
@@ -21,29 +22,8 @@ export type AuthResult = { actor: Actor } | { actor: null; error: string | null 
 // of the API's CPU at 64 users (bench/results/pipeline.md). A token is immutable: its verified
 // claims hold until it expires. Keyed by secret and token, so a token signed under another secret
 // is never taken from here. Bounded; only successes are kept.
-const VERIFIED_MAX = 5000;
 const VERIFIED_TTL_MS = 5 * 60_000;
-const verified = new Map<string, { actor: Actor; until: number }>();
-
-function rememberVerified(key: string, actor: Actor, expSeconds: number | undefined): void {
-  const until = Math.min(Date.now() + VERIFIED_TTL_MS, expSeconds === undefined ? Infinity : expSeconds * 1000);
-  verified.delete(key);
-  verified.set(key, { actor, until });
-  for (const k of verified.keys()) {
-    if (verified.size <= VERIFIED_MAX) break;
-    verified.delete(k);
-  }
-}
-
-function recallVerified(key: string): Actor | null {
-  const hit = verified.get(key);
-  if (!hit) return null;
-  if (Date.now() >= hit.until) {
-    verified.delete(key);
-    return null;
-  }
-  return hit.actor;
-}
+const verified = new ExpiringMap<Actor>(5000);
 
 // `Authorization: Bearer <JWT>` (HS256) → the actor; no header → anonymous; a bad token → error.
 export async function authenticate(secret: string, header: string | null | undefined): Promise<AuthResult> {
@@ -51,7 +31,7 @@ export async function authenticate(secret: string, header: string | null | undef
   const match = /^Bearer\s+(.+)$/i.exec(header.trim());
   if (!match) return { actor: null, error: 'Authorization header must be "Bearer <token>"' };
   const key = `${secret}\u0000${match[1]!}`;
-  const known = recallVerified(key);
+  const known = verified.get(key);
   if (known) return { actor: known };
   try {
     const { payload } = await jwtVerify(match[1]!, new TextEncoder().encode(secret), { algorithms: ['HS256'] });
@@ -59,7 +39,7 @@ export async function authenticate(secret: string, header: string | null | undef
     if (!claims.success) return { actor: null, error: 'token lacks sub/tenant/roles claims' };
     const actor = Actor.safeParse({ userId: claims.data.sub, tenantId: claims.data.tenant, roles: claims.data.roles });
     if (!actor.success) return { actor: null, error: 'token claims are malformed' };
-    rememberVerified(key, actor.data, payload.exp);
+    verified.set(key, actor.data, Math.min(Date.now() + VERIFIED_TTL_MS, payload.exp === undefined ? Infinity : payload.exp * 1000));
     return { actor: actor.data };
   } catch (error) {
     return { actor: null, error: `invalid token: ${(error as Error).message}` };
