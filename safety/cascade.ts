@@ -197,8 +197,9 @@ export function createSafetyCascade(options: CascadeOptions = {}): SafetyCascade
   const [uncertainLow, uncertainHigh] = options.uncertainBand ?? [SEVERITY_FLOOR.LOW, SEVERITY_FLOOR.HIGH];
   const classifierTimeoutMs = options.classifierTimeoutMs ?? 250;
 
+  // A stage that threw (or, for the model and the classifier, timed out: their errors say so).
   function fail(acc: Accumulator, stage: CascadeStageName, e: unknown, categories: readonly SafetyCategory[]): void {
-    acc.failures.push({ stage, reason: 'error', message: message(e), categories });
+    acc.failures.push({ stage, reason: (e as { timeout?: boolean }).timeout ? 'timeout' : 'error', message: message(e), categories });
   }
 
   /** Runs the cheap stages over `text` (and, recursively, over decoded payloads). */
@@ -379,12 +380,7 @@ export function createSafetyCascade(options: CascadeOptions = {}): SafetyCascade
         addEvidence(acc, c, `model/${model.id}`);
       }
     } catch (e) {
-      acc.failures.push({
-        stage: 'model',
-        reason: (e as { timeout?: boolean }).timeout ? 'timeout' : 'error',
-        message: message(e),
-        categories: [],
-      });
+      fail(acc, 'model', e, []);
     }
   }
 
@@ -413,12 +409,7 @@ export function createSafetyCascade(options: CascadeOptions = {}): SafetyCascade
             addEvidence(acc, c, `classifier/${classifier.id}`);
           }
         } catch (e) {
-          acc.failures.push({
-            stage: 'classifier',
-            reason: (e as { timeout?: boolean }).timeout ? 'timeout' : 'error',
-            message: message(e),
-            categories: uncertain,
-          });
+          fail(acc, 'classifier', e, uncertain);
         }
       }
     }
