@@ -186,17 +186,9 @@ export async function* streamGeneration(
           if (t.index > last) { backToLog = true; await sleep(50); break; } // the end overtook unflushed tokens
           // The worker's live end carries its terminal event's position; an end without one (an
           // older publisher, a refused input's end from the saga) is read back from the log.
-          if (t.done.position) {
-            const end = { ...endChunk(t.done.finishReason, t.done.usage, attempt, t.done.category ?? null, t.done.error ?? null), position: t.done.position };
-            yield { ...(await blockedCategory(store, id, end)), index: last, reset: pendingReset };
-            return;
-          }
-          const logged = await readDurable(store, id);
-          if (logged.end && logged.attempt === attempt) {
-            yield { ...(await blockedCategory(store, id, logged.end)), index: last, attempt, reset: pendingReset };
-            return;
-          }
-          const end = endChunk(t.done.finishReason, t.done.usage, attempt, t.done.category ?? null, t.done.error ?? null);
+          const live = { ...endChunk(t.done.finishReason, t.done.usage, attempt, t.done.category ?? null, t.done.error ?? null), position: t.done.position ?? null };
+          const logged = t.done.position ? null : await readDurable(store, id);
+          const end = logged?.end && logged.attempt === attempt ? { ...logged.end, attempt } : live;
           yield { ...(await blockedCategory(store, id, end)), index: last, reset: pendingReset };
           return;
         }
