@@ -36,10 +36,10 @@ import { writeReport, type LevelResult, type PipelineRun } from './pipeline-repo
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
-const MAX_TOKENS = 64; // the null model answers 32 tokens; the shipped model ~10
+export const MAX_TOKENS = 64; // the null model answers 32 tokens; the shipped model ~10
 const STREAM_TIMEOUT_MS = 120_000;
 // Turns per level (each of the N users runs turns/N of them back to back): short runs, 2 shared cores.
-const TURNS: Record<number, number> = { 1: 20, 16: 64, 64: 128, 256: 256 };
+export const TURNS: Record<number, number> = { 1: 20, 16: 64, 64: 128, 256: 256 };
 const PROMPTS = [
   'What is the capital of France?', 'What is the capital of Japan?', 'What is 2 + 3?', 'What is 7 times 8?',
   'Hello!', 'Good morning, how are you?', 'How many grams are in a kilogram?', 'How many minutes are in an hour?',
@@ -74,8 +74,8 @@ function parseArgs(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // Client process: the simulated users.
 
-type TurnResult = { user: number; sendAt: number; firstAt: number | null; doneAt: number | null; completionTokens: number | null; deliveries: number[]; liveChunks: number; error: string | null };
-type ClientRequest = { url: string; tokens: string[]; turnsPerUser: number; maxTokens: number; promptOffset: number };
+export type TurnResult = { user: number; sendAt: number; firstAt: number | null; doneAt: number | null; completionTokens: number | null; deliveries: number[]; liveChunks: number; error: string | null };
+export type ClientRequest = { url: string; tokens: string[]; turnsPerUser: number; maxTokens: number; promptOffset: number };
 
 async function clientMain(): Promise<void> {
   const { streamChunks } = await import('../tests/support/sse.ts');
@@ -122,7 +122,7 @@ async function clientMain(): Promise<void> {
   process.send!({ ok: true, turns: [], cpuMs: 0 });
 }
 
-class Clients {
+export class Clients {
   private readonly child: ChildProcess;
   private pending: { resolve: (v: { turns: TurnResult[]; cpuMs: number }) => void; reject: (e: Error) => void } | undefined;
   readonly ready: Promise<unknown>;
@@ -211,7 +211,7 @@ function treeCpuMs(rootPid: number): { total: number; node: number; postgres: nu
 }
 
 type Scrape = { queries: Map<string, number>; lagEvents: number; jobs: number };
-async function scrape(url: string): Promise<Scrape> {
+export async function scrape(url: string): Promise<Scrape> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const queries = new Map<string, number>();
   let lagEvents = 0;
@@ -233,14 +233,14 @@ const totalOf = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a +
 const diff = (a: Map<string, number>, b: Map<string, number>) => new Map([...b].map(([k, v]) => [k, v - (a.get(k) ?? 0)] as const));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function percentile(values: number[], p: number): number | null {
+export function percentile(values: number[], p: number): number | null {
   if (values.length === 0) return null;
   const s = [...values].sort((a, b) => a - b);
   const rank = (p / 100) * (s.length - 1);
   const lo = Math.floor(rank);
   return s[lo]! + (s[Math.ceil(rank)]! - s[lo]!) * (rank - lo);
 }
-const r1 = (v: number | null) => (v === null ? null : Math.round(v * 10) / 10);
+export const r1 = (v: number | null) => (v === null ? null : Math.round(v * 10) / 10);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -330,7 +330,7 @@ async function measureModel(opts: Options, model: 'shipped' | 'null', clients: C
   }
 }
 
-function commitOf(tree: string): string {
+export function commitOf(tree: string): string {
   try {
     const head = execFileSync('git', ['-C', tree, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
     const dirty = execFileSync('git', ['-C', tree, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim();

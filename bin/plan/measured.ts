@@ -1,7 +1,9 @@
 // Parley's own cost per turn, read from its benchmark results (never typed in by hand):
 //   bench/results/pipeline.json        — CPU ms per turn of the whole server tree (node + PostgreSQL)
 //                                        and statements per turn (`npm run bench:pipeline`);
-//   bench/results/event-footprint.json — events and bytes a turn writes (`npm run bench event-footprint`).
+//   bench/results/event-footprint.json — events and bytes a turn writes (`npm run bench event-footprint`);
+//   bench/results/roles.json           — CPU ms per turn of each role in the scaled deployment, one
+//                                        process per role (`npm run bench:roles`).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +24,17 @@ const Footprint = z.object({
   fit: z.object({ eventBytesPerTurnFixed: z.number(), eventBytesPerOutputToken: z.number(), storedBytesPerEventByte: z.number(), eventsPerTurnFixed: z.number(), eventsPerOutputToken: z.number() }),
 });
 
+const RoleCpu = z.object({ api: z.number(), saga: z.number(), projector: z.number(), worker: z.number(), postgres: z.number() });
+const Roles = z.object({
+  generatedAt: z.string(), commit: z.string(), model: z.string(),
+  levels: z.array(z.object({ users: z.number(), cpuMsPerTurn: RoleCpu })),
+});
+export const ROLE_NAMES = ['api', 'saga', 'projector', 'worker'] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+
 export type Measured = {
+  /** CPU ms per turn of each role's process in the scaled deployment (the worker's without the model). */
+  roleCpuMsPerTurn: Record<RoleName, number>;
   source: string;
   nodeCpuMsPerTurn: number; postgresCpuMsPerTurn: number; statementsPerTurn: number; measuredAtTokens: number;
   eventsPerTurnFixed: number; eventsPerOutputToken: number;
@@ -50,11 +62,18 @@ export function loadMeasured(): Measured {
   if (!run || run.levels.length === 0) throw new Error('bench/results/pipeline.json has no `now` run with the null model: run npm run bench:pipeline');
   const level = run.levels.reduce((a, b) => (b.users > a.users ? b : a));
   const footprint = readJson('event-footprint.json', Footprint);
+  const roles = readJson('roles.json', Roles);
+  if (roles.levels.length === 0) throw new Error('bench/results/roles.json has no levels: run npm run bench:roles');
+  const rolesLevel = roles.levels.reduce((a, b) => (b.users > a.users ? b : a));
   return {
     source: `bench/results/pipeline.json (run "now", null model, commit ${run.commit}, ${level.users} users, ${pipeline.generatedAt}); `
+      + `bench/results/roles.json (${roles.model} model, commit ${roles.commit}, ${rolesLevel.users} users, ${roles.generatedAt}); `
       + `bench/results/event-footprint.json (commit ${footprint.commit}, ${footprint.generatedAt})`,
+    roleCpuMsPerTurn: { api: rolesLevel.cpuMsPerTurn.api, saga: rolesLevel.cpuMsPerTurn.saga, projector: rolesLevel.cpuMsPerTurn.projector, worker: rolesLevel.cpuMsPerTurn.worker },
     nodeCpuMsPerTurn: level.nodeCpuMsPerTurn,
-    postgresCpuMsPerTurn: level.postgresCpuMsPerTurn,
+    // The embedded tree counts PostgreSQL's background processes, the scaled run counts its backends
+    // under the scaled deployment's (heavier) pattern: each misses something, so the larger one.
+    postgresCpuMsPerTurn: Math.max(level.postgresCpuMsPerTurn, rolesLevel.cpuMsPerTurn.postgres),
     statementsPerTurn: level.queriesPerTurn,
     measuredAtTokens: level.meanCompletionTokens,
     ...footprint.fit,

@@ -5,7 +5,7 @@ import {
   CPU_TARGET_UTILISATION, GPU_PRICE_PER_HOUR, GPU_TABLE, GPU_TARGET_UTILISATION, GPUS, HOURS_PER_MONTH, MODEL_SIZES,
   PG_MAX_VCPU, REDIS_MESSAGES_PER_SEC, STORAGE_PRICE_PER_GB_MONTH, VCPU_PRICE_PER_HOUR,
 } from './figures.ts';
-import type { Measured } from './measured.ts';
+import { ROLE_NAMES, type Measured, type RoleName } from './measured.ts';
 
 const count = (name: string) => z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).positive(`${name} must be > 0`);
 const amount = (name: string) => z.coerce.number({ error: `${name} must be a number` }).positive(`${name} must be > 0`);
@@ -47,9 +47,16 @@ export function plan(input: PlanInput, measured: Measured) {
   const gpus = replicas * gpuFigures.gpusPerReplica;
   const prefillMs = (tokensIn / (gpuFigures.prefillTokPerSecPerGpu * gpuFigures.gpusPerReplica)) * 1000;
 
-  // Parley's own processes and PostgreSQL, from CPU per turn measured on the real pipeline.
-  const parleyCores = (peakTurnsPerSec * measured.nodeCpuMsPerTurn) / 1000;
-  const parleyVcpus = Math.max(1, Math.ceil(parleyCores / CPU_TARGET_UTILISATION));
+  // Parley's own processes, one Deployment per role (deploy/k8s), each from its CPU per turn
+  // measured with one process per role; PostgreSQL from the whole embedded tree (its background
+  // processes included), both measured on the real pipeline.
+  const roles = Object.fromEntries(ROLE_NAMES.map((role) => {
+    const cpuMsPerTurn = measured.roleCpuMsPerTurn[role];
+    const cores = (peakTurnsPerSec * cpuMsPerTurn) / 1000;
+    return [role, { cpuMsPerTurn, cores, vcpus: Math.max(1, Math.ceil(cores / CPU_TARGET_UTILISATION)) }];
+  })) as Record<RoleName, { cpuMsPerTurn: number; cores: number; vcpus: number }>;
+  const parleyCores = ROLE_NAMES.reduce((sum, role) => sum + roles[role].cores, 0);
+  const parleyVcpus = ROLE_NAMES.reduce((sum, role) => sum + roles[role].vcpus, 0);
   const postgresCores = (peakTurnsPerSec * measured.postgresCpuMsPerTurn) / 1000;
   const postgresVcpus = Math.max(1, Math.ceil(postgresCores / CPU_TARGET_UTILISATION));
   const eventsPerTurn = measured.eventsPerTurnFixed + measured.eventsPerOutputToken * tokensOut;
@@ -86,7 +93,7 @@ export function plan(input: PlanInput, measured: Measured) {
     requests: { turnsPerDay, meanTurnsPerSec, peakTurnsPerSec },
     tokens: { promptTokPerSec, outputTokPerSec },
     gpu: { ...gpuFigures, busyGpus: gpuBusy, replicas, gpus, prefillMsPerPrompt: prefillMs, ttftSloMs: input.ttftSloMs, prefillWithinSlo: prefillMs <= input.ttftSloMs / 2 },
-    parley: { nodeCpuMsPerTurn: measured.nodeCpuMsPerTurn, cores: parleyCores, vcpus: parleyVcpus },
+    parley: { roles, cpuMsPerTurn: ROLE_NAMES.reduce((sum, role) => sum + roles[role].cpuMsPerTurn, 0), embeddedCpuMsPerTurn: measured.nodeCpuMsPerTurn, cores: parleyCores, vcpus: parleyVcpus },
     postgres: {
       cpuMsPerTurn: measured.postgresCpuMsPerTurn, cores: postgresCores, vcpus: postgresVcpus,
       statementsPerSec: peakTurnsPerSec * measured.statementsPerTurn,

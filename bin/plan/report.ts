@@ -26,8 +26,12 @@ export function renderPlan(p: Plan): string {
     `  ${n(p.gpu.busyGpus, 1)} GPUs busy at peak → ${n(p.gpu.replicas)} replica(s), ${n(p.gpu.gpus)} GPUs`,
     `  one ${n(i.tokensIn)}-token prompt prefills in ~${n(p.gpu.prefillMsPerPrompt)} ms of the ${n(i.ttftSloMs)} ms TTFT budget`
       + (p.gpu.prefillWithinSlo ? '' : ' — OVER HALF THE BUDGET: queueing will break the SLO; use a bigger GPU or fewer prompt tokens'),
-    '4. Parley (api, saga, projector and the worker\'s non-model part; measured with all roles together)',
-    `  ${n(p.parley.nodeCpuMsPerTurn, 1)} CPU ms/turn → ${n(p.parley.cores, 1)} cores busy at peak → ${n(p.parley.vcpus)} vCPU (one Node process per vCPU)`,
+    '4. Parley, one Deployment per role (measured with one process per role; the worker without the model)',
+    ...(['api', 'saga', 'projector', 'worker'] as const).map((role) => {
+      const r = p.parley.roles[role];
+      return `  ${role.padEnd(9)} ${n(r.cpuMsPerTurn, 1)} CPU ms/turn → ${n(r.cores, 1)} cores busy at peak → ${n(r.vcpus)} vCPU`;
+    }),
+    `  all roles ${n(p.parley.cpuMsPerTurn, 1)} CPU ms/turn → ${n(p.parley.vcpus)} vCPU (one Node process per vCPU; the embedded default, all roles in one process, measured ${n(p.parley.embeddedCpuMsPerTurn, 1)})`,
     '5. PostgreSQL',
     `  ${n(p.postgres.cpuMsPerTurn, 1)} CPU ms/turn → ${n(p.postgres.cores, 1)} cores busy → ${n(p.postgres.vcpus)} vCPU on the primary`,
     `  ${n(p.postgres.statementsPerSec)} statements/s, ${n(p.postgres.eventsPerTurn, 1)} events/turn = ${n(p.postgres.eventsPerSec)} events/s at peak`,

@@ -20,6 +20,8 @@ const failure = async (...args: string[]) => {
 const pipeline = JSON.parse(readFileSync('bench/results/pipeline.json', 'utf8'));
 const nullNow = pipeline.runs.find((r: { label: string; model: string }) => r.label === 'now' && r.model === 'null');
 const busiest = nullNow.levels.reduce((a: { users: number }, b: { users: number }) => (b.users > a.users ? b : a));
+const roles = JSON.parse(readFileSync('bench/results/roles.json', 'utf8'));
+const rolesBusiest = roles.levels.reduce((a: { users: number }, b: { users: number }) => (b.users > a.users ? b : a));
 const footprint = JSON.parse(readFileSync('bench/results/event-footprint.json', 'utf8')).fit;
 
 describe('parley plan', () => {
@@ -32,7 +34,8 @@ describe('parley plan', () => {
       'Parley\'s cost per turn: measured, bench/results/pipeline.json (run "now", null model',
       '20,000,000 turns/day = 231.5 turns/s mean, 694.4 turns/s at peak',
       'prompt 694,444 tokens/s, output 173,611 tokens/s',
-      '1. Requests', '2. Tokens at peak', '3. GPUs', '4. Parley', '5. PostgreSQL', '6. Redis fan-out', '7. Monthly cost',
+      'bench/results/roles.json (null model',
+      '1. Requests', '2. Tokens at peak', '3. GPUs', '4. Parley, one Deployment per role', '  api ', '  saga ', '  projector ', '  worker ', '5. PostgreSQL', '6. Redis fan-out', '7. Monthly cost',
     ]) assert.ok(stdout.includes(expected), `the plan says "${expected}":\n${stdout}`);
     assert.match(stdout, /(FIRST TO SATURATE|First to saturate): \S/);
   });
@@ -44,8 +47,14 @@ describe('parley plan', () => {
     assert.ok(Math.abs(p.tokens.outputTokPerSec - peak * 250) < 1e-6);
     const busy = (peak * 1000) / p.gpu.prefillTokPerSecPerGpu + (peak * 250) / p.gpu.decodeTokPerSecPerGpu;
     assert.equal(p.gpu.gpus, Math.ceil(busy / 0.8));
-    assert.ok(Math.abs(p.parley.cores - (peak * busiest.nodeCpuMsPerTurn) / 1000) < 1e-9, 'node CPU from pipeline.json');
-    assert.ok(Math.abs(p.postgres.cores - (peak * busiest.postgresCpuMsPerTurn) / 1000) < 1e-9, 'PostgreSQL CPU from pipeline.json');
+    for (const role of ['api', 'saga', 'projector', 'worker']) {
+      const cores = (peak * rolesBusiest.cpuMsPerTurn[role]) / 1000;
+      assert.ok(Math.abs(p.parley.roles[role].cores - cores) < 1e-9, `${role} CPU from roles.json`);
+      assert.equal(p.parley.roles[role].vcpus, Math.max(1, Math.ceil(cores / 0.7)), `${role} vCPU at 70 % busy`);
+    }
+    assert.equal(p.parley.vcpus, ['api', 'saga', 'projector', 'worker'].reduce((s, r) => s + p.parley.roles[r].vcpus, 0), 'one Deployment per role');
+    const pgMs = Math.max(busiest.postgresCpuMsPerTurn, rolesBusiest.cpuMsPerTurn.postgres);
+    assert.ok(Math.abs(p.postgres.cores - (peak * pgMs) / 1000) < 1e-9, 'PostgreSQL CPU: the larger of the embedded and the scaled measurement');
     const stored = (footprint.eventBytesPerTurnFixed + footprint.eventBytesPerOutputToken * 250) * footprint.storedBytesPerEventByte;
     assert.ok(Math.abs(p.postgres.storageGBPerDay - (20_000_000 * stored) / 1e9) < 1e-6, 'storage from event-footprint.json');
     assert.equal(p.redis.publishesPerSec, peak * 251);
