@@ -4,6 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc --noEmit
+# What a fresh machine may lack, said once up front: without Chromium the browser tests fail, and
+# without Debian's prometheus package its tests are skipped with the reason (CI, which installs it,
+# sets PARLEY_REQUIRE_PROMETHEUS=1 so there they fail instead).
+[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || echo "[npm test] no Chromium at ${CHROMIUM_PATH:-/usr/bin/chromium}: the browser tests will fail; apt-get install chromium" >&2
+[ -x "${PROMTOOL:-/usr/bin/promtool}" ] || echo "[npm test] no promtool: the Prometheus rule and live-Prometheus tests are skipped; apt-get install prometheus" >&2
 mapfile -t files < <(find tests/unit tests/integration tests/e2e -name '*.test.ts' 2>/dev/null | sort)
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
 run=(node --import tsx --test --test-reporter=spec "${files[@]}")

@@ -1,9 +1,22 @@
 // Shared by the deploy tests: the metric names Parley really exports, and the metric names a
 // PromQL expression references.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { Metrics } from '../../read-api/http/metrics.ts';
+
+/**
+ * Debian's prometheus package (promtool, prometheus) is the one tool these tests need that a fresh
+ * machine with only redis-server and chromium lacks: there, the tests that run it are skipped with
+ * this reason in the report (and scripts/test.sh says so in its first lines). Where
+ * PARLEY_REQUIRE_PROMETHEUS=1 — CI, whose .ci/run installs the package — a missing binary fails.
+ */
+export function prometheusMissing(bin: string): string | false {
+  if (existsSync(bin)) return false;
+  const reason = `${bin} not found: install Debian's prometheus package (apt-get install prometheus)`;
+  if (process.env.PARLEY_REQUIRE_PROMETHEUS === '1') throw new Error(`${reason} — PARLEY_REQUIRE_PROMETHEUS=1`);
+  return reason;
+}
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const deployPath = (...p: string[]) => path.join(ROOT, 'deploy', ...p);
