@@ -90,7 +90,9 @@ describe('kill -9 of a worker with 16 running generations', () => {
   });
 
   it('all complete on another worker; every client shows exactly the surviving attempt, nothing lost or doubled', async () => {
-    const env = { REDIS_URL, MODEL_DIR: RANDOM_MODEL_DIR, PARLEY_LEASE_MS: '1500', PARLEY_QUOTAS: 'off', PARLEY_MAX_SEQS: '24' };
+    // A 3 s lease (heartbeat every 1 s): on a loaded 2-core machine (load 17 seen) a 1.5 s lease
+    // expired under the surviving worker too, and the generation ran out of attempts.
+    const env = { REDIS_URL, MODEL_DIR: RANDOM_MODEL_DIR, PARLEY_LEASE_MS: '3000', PARLEY_QUOTAS: 'off', PARLEY_MAX_SEQS: '24' };
     api = await startTestServer({ roles: ['api', 'projector', 'saga'], env });
     const victim = await startRoleProcess('worker', { ...api.sharedEnv, ...env });
     workers.push(victim);
