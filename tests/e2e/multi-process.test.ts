@@ -12,11 +12,11 @@ describe('scaled setup: 1 API process + 2 worker processes over PostgreSQL and R
   let workers: RoleProcess[] = [];
   let gql: ReturnType<typeof graphqlClient>;
   let token: string;
-  const env = () => ({ ...api.sharedEnv, REDIS_URL, MODEL_DIR: RANDOM_MODEL_DIR, PARLEY_LEASE_MS: '1500' });
+  const env = () => ({ ...api.sharedEnv, REDIS_URL, MODEL_DIR: RANDOM_MODEL_DIR, PARLEY_LEASE_MS: '3000' });
 
   before(async () => {
     await requireRedis();
-    api = await startTestServer({ roles: ['api', 'projector', 'saga'], env: { REDIS_URL, MODEL_DIR: RANDOM_MODEL_DIR, PARLEY_LEASE_MS: '1500' } });
+    api = await startTestServer({ roles: ['api', 'projector', 'saga'], env: { REDIS_URL, MODEL_DIR: RANDOM_MODEL_DIR, PARLEY_LEASE_MS: '3000' } });
     workers = await Promise.all([startRoleProcess('worker', env()), startRoleProcess('worker', env())]);
     gql = graphqlClient(api.url);
     token = await api.token(alice);
@@ -78,7 +78,7 @@ describe('the saga killed and restarted mid-flow', () => {
 
   it('every submitted message ends in exactly one terminal state', async () => {
     api = await startTestServer({ roles: ['api', 'projector'], env: { MODEL_DIR: RANDOM_MODEL_DIR } });
-    const env = { ...api.sharedEnv, REDIS_URL, MODEL_DIR: RANDOM_MODEL_DIR, PARLEY_LEASE_MS: '1500' };
+    const env = { ...api.sharedEnv, REDIS_URL, MODEL_DIR: RANDOM_MODEL_DIR, PARLEY_LEASE_MS: '3000' };
     worker = await startRoleProcess('worker', env);
     const gql = graphqlClient(api.url);
     const token = await api.token(alice);
