@@ -29,7 +29,12 @@ function transport(connections: Step[][]) {
       if ('fail' in step) throw step.fail;
       if ('complete' in step) return true;
       if ('hang' in step) {
-        await new Promise((_, reject) => o.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')), { once: true }));
+        // Hangs until aborted — or ends at once when the abort came while this step was scheduled
+        // (a listener added after the abort would never fire: seen on a machine at load 17).
+        await new Promise((_, reject) => {
+          const abort = () => reject(new DOMException('aborted', 'AbortError'));
+          if (o.signal.aborted) abort(); else o.signal.addEventListener('abort', abort, { once: true });
+        });
       }
       if ('index' in step) o.onNext({ generationStream: step });
     }
