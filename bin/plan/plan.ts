@@ -7,6 +7,8 @@ import {
 } from './figures.ts';
 import { ROLE_NAMES, type Measured, type RoleName } from './measured.ts';
 
+const SCALES_OUT: readonly RoleName[] = ['api', 'worker'];
+
 const count = (name: string) => z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).positive(`${name} must be > 0`);
 const amount = (name: string) => z.coerce.number({ error: `${name} must be a number` }).positive(`${name} must be > 0`);
 
@@ -49,12 +51,18 @@ export function plan(input: PlanInput, measured: Measured) {
 
   // Parley's own processes, one Deployment per role (deploy/k8s), each from its CPU per turn
   // measured with one process per role; PostgreSQL from the whole embedded tree (its background
-  // processes included), both measured on the real pipeline.
+  // processes included), both measured on the real pipeline. The api and the worker scale out.
+  // The saga and each projection are checkpointed consumers: one process at a time holds the
+  // checkpoint's row lock (eventstore/postgres/checkpoints.ts) and the other replica waits as a hot
+  // standby — so they do not scale out: each runs on ONE Node process, about one core.
   const roles = Object.fromEntries(ROLE_NAMES.map((role) => {
     const cpuMsPerTurn = measured.roleCpuMsPerTurn[role];
     const cores = (peakTurnsPerSec * cpuMsPerTurn) / 1000;
-    return [role, { cpuMsPerTurn, cores, vcpus: Math.max(1, Math.ceil(cores / CPU_TARGET_UTILISATION)) }];
-  })) as Record<RoleName, { cpuMsPerTurn: number; cores: number; vcpus: number }>;
+    const scalesOut = SCALES_OUT.includes(role);
+    // One active process + one standby, as the manifests run them (replicas: 2, 1 CPU each).
+    const vcpus = scalesOut ? Math.max(1, Math.ceil(cores / CPU_TARGET_UTILISATION)) : 2;
+    return [role, { cpuMsPerTurn, cores, vcpus, scalesOut }];
+  })) as Record<RoleName, { cpuMsPerTurn: number; cores: number; vcpus: number; scalesOut: boolean }>;
   const parleyCores = ROLE_NAMES.reduce((sum, role) => sum + roles[role].cores, 0);
   const parleyVcpus = ROLE_NAMES.reduce((sum, role) => sum + roles[role].vcpus, 0);
   const postgresCores = (peakTurnsPerSec * measured.postgresCpuMsPerTurn) / 1000;
@@ -81,7 +89,9 @@ export function plan(input: PlanInput, measured: Measured) {
   const ceiling = (load: number, limit: number) => Math.floor((limit / load) * dau);
   const components: Component[] = [
     { name: 'GPUs', load: gpus, limit: null, unit: 'GPUs', saturatesAtDau: null, note: 'scales out: add replicas' },
-    { name: 'Parley api/saga/projector/worker processes', load: parleyVcpus, limit: null, unit: 'vCPU', saturatesAtDau: null, note: 'scales out: add pods' },
+    { name: 'Parley api and worker processes', load: roles.api.vcpus + roles.worker.vcpus, limit: null, unit: 'vCPU', saturatesAtDau: null, note: 'scales out: add pods' },
+    { name: 'Parley saga (one active process)', load: roles.saga.cores, limit: 1, unit: 'cores busy', saturatesAtDau: ceiling(roles.saga.cores, CPU_TARGET_UTILISATION), note: `one checkpointed consumer, one Node process; ceiling 1 core at ${CPU_TARGET_UTILISATION * 100} % busy` },
+    { name: 'Parley projector (one active process per read model)', load: roles.projector.cores, limit: 1, unit: 'cores busy', saturatesAtDau: ceiling(roles.projector.cores, CPU_TARGET_UTILISATION), note: `each read model is one checkpointed consumer; taken as all in one process (1 core at ${CPU_TARGET_UTILISATION * 100} % busy): spread over replicas, up to one core per read model` },
     { name: 'PostgreSQL primary', load: postgresCores, limit: PG_MAX_VCPU, unit: 'vCPU busy', saturatesAtDau: ceiling(postgresCores, PG_MAX_VCPU * CPU_TARGET_UTILISATION), note: `one writer; ceiling ${PG_MAX_VCPU} vCPU at ${CPU_TARGET_UTILISATION * 100} % busy` },
     { name: 'Redis (token fan-out)', load: redisMessagesPerSec, limit: REDIS_MESSAGES_PER_SEC, unit: 'messages/s', saturatesAtDau: ceiling(redisMessagesPerSec, REDIS_MESSAGES_PER_SEC), note: 'one single-threaded instance; sharded pub/sub lifts it' },
   ];

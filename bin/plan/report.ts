@@ -29,7 +29,10 @@ export function renderPlan(p: Plan): string {
     '4. Parley, one Deployment per role (measured with one process per role; the worker without the model)',
     ...(['api', 'saga', 'projector', 'worker'] as const).map((role) => {
       const r = p.parley.roles[role];
-      return `  ${role.padEnd(9)} ${n(r.cpuMsPerTurn, 1)} CPU ms/turn → ${n(r.cores, 1)} cores busy at peak → ${n(r.vcpus)} vCPU`;
+      return r.scalesOut
+        ? `  ${role.padEnd(9)} ${n(r.cpuMsPerTurn, 1)} CPU ms/turn → ${n(r.cores, 1)} cores busy at peak → ${n(r.vcpus)} vCPU (scales out)`
+        : `  ${role.padEnd(9)} ${n(r.cpuMsPerTurn, 1)} CPU ms/turn → ${n(r.cores, 1)} cores busy at peak on ONE active process (checkpoint lock; 1 standby)`
+          + (r.cores > CPU_TARGET_UTILISATION ? ' — OVER ONE CORE: see Saturation' : '');
     }),
     `  all roles ${n(p.parley.cpuMsPerTurn, 1)} CPU ms/turn → ${n(p.parley.vcpus)} vCPU (one Node process per vCPU; the embedded default, all roles in one process, measured ${n(p.parley.embeddedCpuMsPerTurn, 1)})`,
     '5. PostgreSQL',
@@ -44,7 +47,7 @@ export function renderPlan(p: Plan): string {
     '',
     'Saturation (single instances that do not scale out)',
     ...p.components.filter((c) => c.saturatesAtDau !== null).map((c) =>
-      `  ${c.name}: ${n(c.load)} ${c.unit} of ${n(c.limit!)} — saturates at ~${n(c.saturatesAtDau!)} DAU (${c.note})`),
+      `  ${c.name}: ${n(c.load, 1)} ${c.unit} of ${n(c.limit!)} — saturates at ~${n(c.saturatesAtDau!)} DAU (${c.note})`),
   ];
   if (p.firstToSaturate) {
     const f = p.firstToSaturate;

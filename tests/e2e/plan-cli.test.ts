@@ -50,7 +50,14 @@ describe('parley plan', () => {
     for (const role of ['api', 'saga', 'projector', 'worker']) {
       const cores = (peak * rolesBusiest.cpuMsPerTurn[role]) / 1000;
       assert.ok(Math.abs(p.parley.roles[role].cores - cores) < 1e-9, `${role} CPU from roles.json`);
-      assert.equal(p.parley.roles[role].vcpus, Math.max(1, Math.ceil(cores / 0.7)), `${role} vCPU at 70 % busy`);
+      const scalesOut = role === 'api' || role === 'worker';
+      assert.equal(p.parley.roles[role].vcpus, scalesOut ? Math.max(1, Math.ceil(cores / 0.7)) : 2, `${role}: vCPU at 70 % busy, or one active + one standby process`);
+    }
+    // The saga and the projector are checkpointed consumers (one active process each): they saturate at one core.
+    for (const [name, role] of [['Parley saga (one active process)', 'saga'], ['Parley projector (one active process per read model)', 'projector']]) {
+      const c = p.components.find((x: { name: string }) => x.name === name);
+      assert.ok(c, `${name} is among the components that do not scale out`);
+      assert.equal(c.saturatesAtDau, Math.floor((0.7 / p.parley.roles[role].cores) * 1_000_000));
     }
     assert.equal(p.parley.vcpus, ['api', 'saga', 'projector', 'worker'].reduce((s, r) => s + p.parley.roles[r].vcpus, 0), 'one Deployment per role');
     const pgMs = Math.max(busiest.postgresCpuMsPerTurn, rolesBusiest.cpuMsPerTurn.postgres);
