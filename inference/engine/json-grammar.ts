@@ -52,6 +52,8 @@ export type State = St | null;
 const MAX_INT_DIGITS = 15;
 const MAX_FRAC_DIGITS = 10;
 const MAX_EXP_DIGITS = 3;
+/** path segments of the deepest schema compiled (a bound on recursion) */
+const MAX_DEPTH = 64;
 
 // ——— compiling a JSON Schema ———
 
@@ -111,6 +113,7 @@ export class Grammar {
       return this.any;
     }
     if (!s || typeof s !== 'object' || Array.isArray(s)) throw new SchemaError('a schema must be an object', path);
+    if (path.split('.').length > MAX_DEPTH) throw new SchemaError(`schemas nest at most ${MAX_DEPTH} levels`, path);
     const o = s as Record<string, unknown>;
     const at = (k: string) => (path ? `${path}.${k}` : k);
     for (const k of UNSUPPORTED) if (k in o) throw new SchemaError(`"${k}" is not supported (supported: type, properties, required, additionalProperties, items, enum, const, anyOf)`, at(k));

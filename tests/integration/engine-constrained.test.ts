@@ -30,7 +30,7 @@ export const personSchema = {
   required: ['name', 'age', 'tags', 'address', 'active'],
   additionalProperties: false,
 };
-const validator = z.fromJSONSchema(personSchema);
+const validator = z.fromJSONSchema(personSchema as Parameters<typeof z.fromJSONSchema>[0]);
 
 async function run(params: Record<string, unknown>): Promise<{ text: string; result: EngineResult }> {
   const h = engine.submit({ requestId: 'c', promptIds: prompt, params });
