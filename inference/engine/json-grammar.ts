@@ -7,7 +7,7 @@
 //
 // The JSON it accepts is compact: no whitespace except one optional space after ':' and ',' (the
 // form `{"name": "f", "arguments": {…}}` of the tool-call template), object keys in the schema's
-// order, numbers of at most 15 integer / 10 fraction / 3 exponent digits. Non-whitespace-bounded so
+// order, numbers of at most 15 integer / 10 fraction / 2 exponent digits. Non-whitespace-bounded so
 // that even a random model cannot loop forever inside the grammar.
 import type { Constraint } from '../../schemas/constraint.ts';
 
@@ -51,7 +51,7 @@ export type State = St | null;
 
 const MAX_INT_DIGITS = 15;
 const MAX_FRAC_DIGITS = 10;
-const MAX_EXP_DIGITS = 3;
+const MAX_EXP_DIGITS = 2; // ≤ 1e99: a double, never Infinity
 /** path segments of the deepest schema compiled (a bound on recursion) */
 const MAX_DEPTH = 64;
 

@@ -31,7 +31,26 @@ export function toolResponseText(content: string): string {
 
 export interface ParsedToolCall { name: string; arguments: Record<string, unknown> }
 
-const CALL = /<tool_call>\s*([\s\S]*?)\s*<\/tool_call>/g;
+/** the index just past the JSON object that starts at `from` ('{'), strings and escapes respected; −1 if unclosed */
+function objectEnd(text: string, from: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = from; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') {
+      if (--depth === 0) return i + 1;
+    }
+  }
+  return -1;
+}
+
+const OPEN = '<tool_call>';
+const CLOSE = '</tool_call>';
 
 /**
  * The calls in a generated text: the text before the first `<tool_call>` (trimmed; null if empty)
@@ -39,20 +58,26 @@ const CALL = /<tool_call>\s*([\s\S]*?)\s*<\/tool_call>/g;
  * valid call of one of `names` (then the whole text is an ordinary answer).
  */
 export function parseToolCalls(text: string, names: ReadonlySet<string>): { content: string | null; calls: ParsedToolCall[] } | null {
-  const first = text.indexOf('<tool_call>');
+  const first = text.indexOf(OPEN);
   if (first < 0) return null;
   const calls: ParsedToolCall[] = [];
-  let end = first;
-  for (const m of text.matchAll(CALL)) {
-    if (m.index !== end && text.slice(end, m.index).trim() !== '') return null; // text between calls
-    end = m.index + m[0].length;
+  let at = first;
+  while (at < text.length) {
+    if (!text.startsWith(OPEN, at)) return null; // text between or after calls
+    let from = at + OPEN.length;
+    while (/\s/.test(text[from] ?? '')) from++;
+    if (text[from] !== '{') return null;
+    const end = objectEnd(text, from);
+    if (end < 0) return null;
     let v: unknown;
     try {
-      v = JSON.parse(m[1]);
+      v = JSON.parse(text.slice(from, end));
     } catch {
       return null;
     }
-    if (!v || typeof v !== 'object') return null;
+    let close = end;
+    while (/\s/.test(text[close] ?? '')) close++;
+    if (!text.startsWith(CLOSE, close)) return null;
     const { name, arguments: a } = v as { name?: unknown; arguments?: unknown };
     let args = a;
     if (typeof args === 'string') {
@@ -60,8 +85,9 @@ export function parseToolCalls(text: string, names: ReadonlySet<string>): { cont
     }
     if (typeof name !== 'string' || !names.has(name) || !args || typeof args !== 'object' || Array.isArray(args)) return null;
     calls.push({ name, arguments: args as Record<string, unknown> });
+    at = close + CLOSE.length;
+    while (/\s/.test(text[at] ?? '')) at++;
   }
-  if (calls.length === 0 || text.slice(end).trim() !== '') return null;
   const content = text.slice(0, first).trim();
   return { content: content || null, calls };
 }

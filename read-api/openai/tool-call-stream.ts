@@ -86,7 +86,8 @@ export class ToolCallStream {
         this.sentArgs = 0;
       }
       const close = this.buf.indexOf(CLOSE);
-      const upTo = close >= 0 ? close + 1 : Math.max(this.sentArgs, this.buf.length - CLOSE.length);
+      // the arguments end before the call object's own '}'
+      const upTo = close >= 0 ? close : Math.max(this.sentArgs, this.buf.length - CLOSE.length);
       if (upTo > this.sentArgs) out.push(this.args(this.buf.slice(this.sentArgs, upTo)));
       this.sentArgs = upTo;
       if (close < 0) return out;
