@@ -56,10 +56,32 @@ export class Vocabulary {
 
 const MASK_CACHE_ENTRIES = 2048;
 
+/** One state's mask: per token the characters still needed after it (−1: not allowed), and the
+ *  allowed / forbidden ids listed, so applying it touches only the smaller side of the row. */
+export interface Mask {
+  cost: Int32Array;
+  allowed: Int32Array;
+  forbidden: Int32Array;
+  /** the largest cost of an allowed token: with at least this budget, `allowed` is the whole answer */
+  maxCost: number;
+}
+
+function toMask(cost: Int32Array): Mask {
+  let n = 0;
+  let maxCost = 0;
+  for (let i = 0; i < cost.length; i++) if (cost[i] >= 0) { n++; if (cost[i] > maxCost) maxCost = cost[i]; }
+  const allowed = new Int32Array(n);
+  const forbidden = new Int32Array(cost.length - n);
+  let a = 0;
+  let f = 0;
+  for (let i = 0; i < cost.length; i++) if (cost[i] >= 0) allowed[a++] = i; else forbidden[f++] = i;
+  return { cost, allowed, forbidden, maxCost };
+}
+
 /** One compiled constraint: its grammar and the masks of the states seen so far. */
 export class CompiledConstraint {
   readonly grammar: Grammar;
-  private readonly masks = new Map<string, Int32Array>();
+  private readonly masks = new Map<string, Mask>();
   masksComputed = 0;
   maskHits = 0;
 
@@ -67,8 +89,8 @@ export class CompiledConstraint {
     this.grammar = new Grammar(constraint);
   }
 
-  /** mask[id] = characters still needed after token id, −1 when id may not come next */
-  mask(states: readonly State[]): Int32Array {
+  /** the mask of a set of states (cached) */
+  mask(states: readonly State[]): Mask {
     const key = states.map(stateKey).sort().join('\n');
     const hit = this.masks.get(key);
     if (hit) {
@@ -77,7 +99,7 @@ export class CompiledConstraint {
       this.masks.set(key, hit); // most recently used last
       return hit;
     }
-    const m = this.computeMask(states);
+    const m = toMask(this.computeMask(states));
     this.masksComputed++;
     this.masks.set(key, m);
     if (this.masks.size > MASK_CACHE_ENTRIES) this.masks.delete(this.masks.keys().next().value!);
@@ -136,8 +158,21 @@ export class ConstraintCursor {
 
   /** −Infinity on every logit the constraint forbids with `remaining` tokens left (≥ 1 allowed) */
   apply(logits: Float32Array, remaining: number): void {
-    const m = this.compiled.mask(this.states);
+    const mask = this.compiled.mask(this.states);
     const budget = remaining - 1;
+    if (budget >= mask.maxCost && mask.allowed.length > 0 && logits.length === mask.cost.length) {
+      // the usual case: the budget is no constraint, only the grammar is
+      if (mask.forbidden.length <= mask.allowed.length) {
+        for (const i of mask.forbidden) logits[i] = -Infinity;
+      } else {
+        const keep = new Float32Array(mask.allowed.length);
+        for (let k = 0; k < keep.length; k++) keep[k] = logits[mask.allowed[k]];
+        logits.fill(-Infinity);
+        for (let k = 0; k < keep.length; k++) logits[mask.allowed[k]] = keep[k];
+      }
+      return;
+    }
+    const m = mask.cost;
     let best = Infinity;
     let allowed = 0;
     for (let i = 0; i < logits.length; i++) {
