@@ -152,8 +152,9 @@ export class ConstraintCache {
 export class ConstraintCursor {
   private states: State[];
 
-  constructor(readonly compiled: CompiledConstraint) {
-    this.states = [compiled.grammar.start()];
+  /** states: where to start (default: the beginning of the output) */
+  constructor(readonly compiled: CompiledConstraint, states?: State[]) {
+    this.states = states ?? [compiled.grammar.start()];
   }
 
   /** −Infinity on every logit the constraint forbids with `remaining` tokens left (≥ 1 allowed) */
