@@ -261,10 +261,18 @@ export class EngineCore {
       if (!sample || seq.cancelRequested) continue;
       const at = (b * res.seqLen + numNew - 1) * V;
       const row = res.logits.subarray(at, at + V);
-      seq.constraint?.apply(row, seq.maxTokens - seq.outputLen);
+      if (seq.constraint) this.timed(() => seq.constraint!.apply(row, seq.maxTokens - seq.outputLen));
       this.accept(seq, seq.sampler.sample(row), t1);
     }
     this.measureKvWaste();
+    return out;
+  }
+
+  /** runs a constrained row's masking work, counting its time */
+  private timed<T>(f: () => T): T {
+    const t = performance.now();
+    const out = f();
+    this.metrics.inc(METRIC.constraintSeconds, (performance.now() - t) / 1000);
     return out;
   }
 
@@ -304,7 +312,7 @@ export class EngineCore {
     this.metrics.inc(METRIC.generationTokens);
     const index = seq.outputLen - 1;
     // a constrained output ends as soon as its JSON is complete
-    const closed = seq.constraint !== null && seq.constraint.advance(id) && seq.constraint.complete;
+    const closed = seq.constraint !== null && this.timed(() => seq.constraint!.advance(id) && seq.constraint!.complete);
     const last = closed || seq.outputLen >= seq.maxTokens;
     let delta = seq.decoder.push(id);
     if (last) delta += seq.decoder.flush();

@@ -164,7 +164,8 @@ export class ConstraintCursor {
     if (budget >= mask.maxCost && mask.allowed.length > 0 && logits.length === mask.cost.length) {
       // the usual case: the budget is no constraint, only the grammar is
       if (mask.forbidden.length <= mask.allowed.length) {
-        for (const i of mask.forbidden) logits[i] = -Infinity;
+        const f = mask.forbidden;
+        for (let k = 0; k < f.length; k++) logits[f[k]] = -Infinity;
       } else {
         const keep = new Float32Array(mask.allowed.length);
         for (let k = 0; k < keep.length; k++) keep[k] = logits[mask.allowed[k]];

@@ -140,9 +140,9 @@ describe('OpenAI tools and response_format', () => {
     }
   });
 
-  it('response_format json_schema (nested, strict): 60 sampled answers at temperature 1 all validate; json_object gives an object', async () => {
+  it('response_format json_schema (nested, strict): 100 sampled answers at temperature 1 all validate; json_object gives an object', async () => {
     const response_format = { type: 'json_schema' as const, json_schema: { name: 'person', schema: personSchema, strict: true } };
-    const rs = await many(60, 12, (seed) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'A person, please.' }], response_format, temperature: 1, seed, max_tokens: 150 }));
+    const rs = await many(100, 12, (seed) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'A person, please.' }], response_format, temperature: 1, seed, max_tokens: 150 }));
     for (const r of rs) {
       const text = r.choices[0]!.message.content!;
       assert.ok(person.safeParse(JSON.parse(text)).success, text);
