@@ -75,12 +75,16 @@ describe('OpenAI tools and response_format', () => {
     }
   });
 
-  it('a named function, parallel_tool_calls false: exactly one call of that function', async () => {
+  it('a named function, parallel_tool_calls false: exactly one call of that function; the constraint is in the recorded GenerationRequested', async () => {
     for (let seed = 0; seed < 5; seed++) {
-      const r = await client.chat.completions.create({ model, messages, tools, tool_choice: { type: 'function', function: { name: 'add' } }, parallel_tool_calls: false, temperature: 1, seed, max_tokens: 100 });
-      const calls = r.choices[0]!.message.tool_calls!;
+      const raw = await client.chat.completions.create({ model, messages, tools, tool_choice: { type: 'function', function: { name: 'add' } }, parallel_tool_calls: false, temperature: 1, seed, max_tokens: 100 }).withResponse();
+      const calls = raw.data.choices[0]!.message.tool_calls!;
       assert.equal(calls.length, 1);
       assertValidCall(calls[0]!, ['add']);
+      const gen = await server.app.store.readStream(`generation-${raw.response.headers.get('x-parley-generation')}`);
+      const requested = gen.find((e) => e.type === 'GenerationRequested')!;
+      assert.ok(requested.type === 'GenerationRequested');
+      assert.deepEqual(requested.data.params.constraint, { type: 'tool_calls', tools: [{ name: 'add', parameters: addParams, strict: false }], parallel: false });
     }
   });
 
