@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Constraint } from './constraint.ts';
 
 export const Id = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'ids use letters, digits, _ . : -');
 export type Id = z.infer<typeof Id>;
@@ -62,6 +63,10 @@ export const SamplingParams = z.object({
   maxTokens: z.number().int().min(1).max(8192).default(256),
   seed: z.number().int().min(0).max(2 ** 31 - 1).nullable().default(null),
   stop: z.array(Text.min(1).max(64)).max(4).default([]),
+  // What the output must follow (JSON Schema, any JSON object, tool calls): the engine masks every
+  // other token. Optional, so events written before it read as unconstrained (no version change:
+  // the shape only grew an optional field, and older readers drop it).
+  constraint: Constraint.optional(),
 });
 export type SamplingParams = z.infer<typeof SamplingParams>;
 

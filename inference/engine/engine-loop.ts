@@ -16,6 +16,9 @@ import { EngineMetrics, METRIC } from './metrics.ts';
 import { PagedSession } from './paged-model.ts';
 import { InvalidRequestError, KvCacheTooSmallError } from './errors.ts';
 import type { EngineOptions, WireResult, WireStats } from './protocol.ts';
+import { Constraint } from '../../schemas/constraint.ts';
+import { SchemaError } from './json-grammar.ts';
+import { ConstraintCache, Vocabulary } from './token-mask.ts';
 
 export type FinishReason = WireResult['finishReason'];
 
@@ -82,6 +85,8 @@ export class EngineCore {
   readonly metrics = new EngineMetrics();
   private readonly seqs = new Map<number, Sequence>();
   private readonly eos: Set<number>;
+  /** compiled output constraints, built on the first constrained request */
+  private constraintCache: ConstraintCache | null = null;
   listener: CoreListener;
 
   private constructor(
@@ -181,6 +186,7 @@ export class EngineCore {
       const params = resolveSamplingParams(input.params ?? {}, c.generationConfig);
       const priority = input.priority ?? 0;
       if (!Number.isFinite(priority)) throw new InvalidRequestError(`priority must be a finite number, got ${priority}`);
+      const constraint = input.params?.constraint ? this.constraintCursor(input.params.constraint) : null;
       const seq = new Sequence({
         key: input.key,
         promptIds: ids,
@@ -190,11 +196,26 @@ export class EngineCore {
         tenant: input.tenant ?? '',
         arrival: input.arrival ?? now(),
         tokenizer: this.model.tokenizer,
+        constraint,
       });
       this.seqs.set(seq.key, seq);
       this.scheduler.add(seq);
     } catch (e) {
       this.listener.error(input.key, e as Error);
+    }
+  }
+
+  /** A cursor of the request's constraint (compiled once per constraint and cached). */
+  private constraintCursor(input: unknown) {
+    const parsed = Constraint.safeParse(input);
+    if (!parsed.success) throw new InvalidRequestError(`constraint is invalid: ${parsed.error.issues[0]?.message}`);
+    const c = this.model.config;
+    this.constraintCache ??= new ConstraintCache(new Vocabulary(this.model.tokenizer, c.vocabSize, c.eosTokenIds));
+    try {
+      return this.constraintCache.cursor(parsed.data);
+    } catch (e) {
+      if (e instanceof SchemaError) throw new InvalidRequestError(`constraint schema: ${e.message}`);
+      throw e;
     }
   }
 
@@ -239,9 +260,19 @@ export class EngineCore {
       this.kv.commit(seq);
       if (!sample || seq.cancelRequested) continue;
       const at = (b * res.seqLen + numNew - 1) * V;
-      this.accept(seq, seq.sampler.sample(res.logits.subarray(at, at + V)), t1);
+      const row = res.logits.subarray(at, at + V);
+      if (seq.constraint) this.timed(() => seq.constraint!.apply(row, seq.maxTokens - seq.outputLen));
+      this.accept(seq, seq.sampler.sample(row), t1);
     }
     this.measureKvWaste();
+    return out;
+  }
+
+  /** runs a constrained row's masking work, counting its time */
+  private timed<T>(f: () => T): T {
+    const t = performance.now();
+    const out = f();
+    this.metrics.inc(METRIC.constraintSeconds, (performance.now() - t) / 1000);
     return out;
   }
 
@@ -280,14 +311,16 @@ export class EngineCore {
     seq.tokens.push(id);
     this.metrics.inc(METRIC.generationTokens);
     const index = seq.outputLen - 1;
-    const last = seq.outputLen >= seq.maxTokens;
+    // a constrained output ends as soon as its JSON is complete
+    const closed = seq.constraint !== null && this.timed(() => seq.constraint!.advance(id) && seq.constraint!.complete);
+    const last = closed || seq.outputLen >= seq.maxTokens;
     let delta = seq.decoder.push(id);
     if (last) delta += seq.decoder.flush();
     const check = seq.stops.push(delta);
     let emit = check.emit;
     if (last && !check.stopped) emit += seq.stops.flush();
     this.listener.token(seq.key, id, emit, index);
-    if (check.stopped) this.finish(seq, 'stop');
+    if (check.stopped || closed) this.finish(seq, 'stop');
     else if (last) this.finish(seq, 'length');
   }
 

@@ -8,8 +8,23 @@ import type { SamplingParams } from './sampler.ts';
 import type { EngineOptions, FromWorker, StepMessage, ToWorker, WireResult, WireStats } from './protocol.ts';
 import { errorFromWire, EngineClosedError, EngineCrashedError, InvalidRequestError } from './errors.ts';
 
+import { Grammar, SchemaError } from './json-grammar.ts';
+import type { Constraint } from '../../schemas/constraint.ts';
+
 export type { EngineOptions } from './protocol.ts';
 export * from './errors.ts';
+export { SchemaError } from './json-grammar.ts';
+
+/** Why the engine would refuse this output constraint (an unsupported JSON Schema), or null. */
+export function checkConstraint(c: Constraint): string | null {
+  try {
+    new Grammar(c);
+    return null;
+  } catch (e) {
+    if (e instanceof SchemaError) return e.message;
+    throw e;
+  }
+}
 
 export interface EngineRequest {
   /** caller's id (used in errors and logs; need not be unique) */

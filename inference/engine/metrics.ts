@@ -29,6 +29,8 @@ export const METRIC = {
   kvBlocks: 'parley:kv_cache_blocks',
   kvBlocksCached: 'parley:kv_cache_blocks_cached',
   modelSeconds: 'parley:engine_model_seconds_total',
+  /** time spent masking and advancing constrained rows (token-mask.ts) */
+  constraintSeconds: 'parley:engine_constraint_seconds_total',
   /** summed after every step: KV slots in the blocks running sequences hold, and those holding KV */
   kvSlotsAllocated: 'parley:kv_slots_allocated_total',
   kvSlotsUsed: 'parley:kv_slots_used_total',

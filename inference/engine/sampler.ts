@@ -1,5 +1,6 @@
 // Next-token choice from a row of logits: greedy, or temperature → top-k → top-p → seeded draw
 // (the order of Hugging Face's logits warpers). The same seed and logits give the same tokens.
+import type { Constraint } from '../../schemas/constraint.ts';
 import { createRng, randomSeed, type Rng } from './rng.ts';
 
 export interface SamplingParams {
@@ -17,6 +18,9 @@ export interface SamplingParams {
   stop?: string[];
   /** force greedy decoding whatever the temperature */
   greedy?: boolean;
+  /** only tokens that keep the output valid for this constraint (JSON Schema, JSON object, tool
+   *  calls) may be sampled; the generation ends when the JSON is complete (token-mask.ts) */
+  constraint?: Constraint;
 }
 
 export interface ResolvedSamplingParams {

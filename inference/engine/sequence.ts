@@ -3,6 +3,7 @@
 import type { KvSequence } from './kv-cache-manager.ts';
 import { Sampler, type ResolvedSamplingParams } from './sampler.ts';
 import { StopStringMatcher } from './stop-strings.ts';
+import type { ConstraintCursor } from './token-mask.ts';
 import { IncrementalDecoder, type ParleyTokenizer } from './tokenizer.ts';
 
 export type SequenceStatus = 'waiting' | 'running' | 'finished';
@@ -18,6 +19,8 @@ export interface SequenceInit {
   /** submit time, ms since the epoch */
   arrival: number;
   tokenizer: ParleyTokenizer;
+  /** the output's constraint, if any (token-mask.ts) */
+  constraint?: ConstraintCursor | null;
 }
 
 export class Sequence implements KvSequence {
@@ -49,6 +52,7 @@ export class Sequence implements KvSequence {
   readonly sampler: Sampler;
   readonly decoder: IncrementalDecoder;
   readonly stops: StopStringMatcher;
+  readonly constraint: ConstraintCursor | null;
   /** generated ids (no EOS) */
   get outputLen(): number {
     return this.tokens.length - this.promptLen;
@@ -72,6 +76,7 @@ export class Sequence implements KvSequence {
     this.sampler = new Sampler(init.params);
     this.decoder = new IncrementalDecoder(init.tokenizer);
     this.stops = new StopStringMatcher(init.params.stop);
+    this.constraint = init.constraint ?? null;
   }
 
   /** tokens still to compute before the next token can be sampled */

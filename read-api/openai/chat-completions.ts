@@ -7,6 +7,7 @@ import { OpenAiError, sendOpenAiError } from './errors.ts';
 import { chatCompletionTurn, intake, type Call, type GatewayOptions, type ParseTurn } from './intake.ts';
 import { abandon, renewWhileRunning, settle, type End, type Finished } from './settlement.ts';
 import { respondStream } from './sse-writer.ts';
+import { answerMessage } from './tool-call-stream.ts';
 
 // POST /v1/chat/completions, in three parts: the intake (intake.ts: authenticate, validate, admit,
 // append the turn through the intake GraphQL's sendMessage uses), the answer (sse-writer.ts for
@@ -124,14 +125,16 @@ export async function finalAnswer(call: Call, res: ServerResponse): Promise<(Fin
 async function respondJson(call: Call, res: ServerResponse, headers: Record<string, string>): Promise<void> {
   const answer = await finalAnswer(call, res);
   if (!answer) return;
-  const { finish, usage, text } = answer;
+  const { usage, text } = answer;
+  const message = answerMessage(call.turn.tools, call.generationId, text);
+  const finish = message.tool_calls && answer.finish === 'stop' ? 'tool_calls' : answer.finish;
   sendJsonBody(res, 200, {
     id: `chatcmpl-${call.generationId}`,
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model: call.model,
     system_fingerprint: null,
-    choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: finish }],
+    choices: [{ index: 0, message: { role: 'assistant', ...message, refusal: null }, logprobs: null, finish_reason: finish }],
     usage: { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens },
   }, positionHeader(headers, answer.position));
 }

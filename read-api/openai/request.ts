@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { Text, textProblem } from '../../schemas/common.ts';
+import type { Constraint } from '../../schemas/constraint.ts';
+import { toolCallText, toolResponseText } from '../../inference/engine/tool-format.ts';
 import { invalidRequest, OpenAiError } from './errors.ts';
+import { NO_TOOLS, toolPlan, type ToolPlan } from './tools.ts';
 
 // The request body of POST /v1/chat/completions. Known parameters Parley cannot honour are refused
 // with a 400 naming the parameter (rather than silently ignored); unknown extra keys are ignored.
@@ -35,10 +38,12 @@ export const ChatCompletionRequest = z.object({
   logprobs: z.boolean().nullable().optional(),
   top_logprobs: z.number().nullable().optional(),
   logit_bias: z.record(z.string(), z.number()).nullable().optional(),
-  tools: z.array(z.unknown()).nullable().optional(),
-  functions: z.array(z.unknown()).nullable().optional(),
+  // checked in tools.ts (a 400 naming the parameter, unsupported JSON Schema included)
+  tools: z.unknown().optional(),
   tool_choice: z.unknown().optional(),
-  response_format: z.object({ type: z.string() }).passthrough().nullable().optional(),
+  parallel_tool_calls: z.unknown().optional(),
+  response_format: z.unknown().optional(),
+  functions: z.array(z.unknown()).nullable().optional(),
   // Parley's extension: category → threshold (or Gemini's [{category, threshold}]), checked in intake.
   safety_settings: z.unknown().optional(),
 }).passthrough();
@@ -53,9 +58,11 @@ export type ChatTurn = {
   content: string;
   /** earlier turns sent in the request (ignored when continuing a stored conversation) */
   history: number;
-  params: { temperature: number; topP: number; maxTokens: number; seed: number | null; stop: string[] };
+  params: { temperature: number; topP: number; maxTokens: number; seed: number | null; stop: string[]; constraint?: Constraint };
   stream: boolean;
   includeUsage: boolean;
+  /** tools offered and how the answer is read (absent: no tools) */
+  tools?: ToolPlan;
 };
 
 export function parseRequest(body: unknown): ChatCompletionRequest {
@@ -72,9 +79,7 @@ export function parseRequest(body: unknown): ChatCompletionRequest {
   if (r.presence_penalty) throw unsupported('presence_penalty', 'only 0 is accepted');
   if (r.logprobs) throw unsupported('logprobs', 'log probabilities are not returned');
   if (r.logit_bias && Object.keys(r.logit_bias).length) throw unsupported('logit_bias', 'logits cannot be biased');
-  if (r.tools?.length || r.functions?.length) throw unsupported(r.tools?.length ? 'tools' : 'functions', 'the served models do not call tools');
-  if (r.tool_choice !== undefined && r.tool_choice !== null && r.tool_choice !== 'none') throw unsupported('tool_choice', 'the served models do not call tools');
-  if (r.response_format && r.response_format.type !== 'text') throw unsupported('response_format', 'only {"type":"text"}');
+  if (r.functions?.length) throw unsupported('functions', 'use tools (functions is deprecated)');
   if (r.stream_options && !r.stream) throw invalidRequest('stream_options is only allowed when stream is true', 'stream_options');
   return r;
 }
@@ -99,23 +104,28 @@ function textOf(content: unknown, index: number): string {
 // for a new conversation, system/developer messages become its system prompt, and earlier
 // user/assistant turns (an OpenAI client resends the whole history) are kept in it as a transcript.
 export function toTurn(r: ChatCompletionRequest): ChatTurn {
+  const tools = toolPlan(r);
   const msgs = r.messages.map((m, i) => {
     const role = m.role === 'developer' ? 'system' : m.role;
-    if (!['system', 'user', 'assistant'].includes(role)) {
-      throw invalidRequest(`messages.[${i}].role must be system, developer, user or assistant (got "${m.role}")`, `messages.[${i}].role`);
+    if (!['system', 'user', 'assistant', 'tool'].includes(role)) {
+      throw invalidRequest(`messages.[${i}].role must be system, developer, user, assistant or tool (got "${m.role}")`, `messages.[${i}].role`);
     }
-    return { role: role as 'system' | 'user' | 'assistant', text: textOf(m.content, i) };
+    return { role: role as 'system' | 'user' | 'assistant' | 'tool', text: messageText(m, i) };
   });
+  // the new turn: the user and tool messages after the last assistant message (tool results go
+  // back in a user turn, as the model's template renders role `tool`)
   let start = msgs.length;
-  while (start > 0 && msgs[start - 1]!.role === 'user') start--;
-  if (start === msgs.length) throw invalidRequest('the last message must be a user message', `messages.[${msgs.length - 1}].role`);
-  const content = msgs.slice(start).map((m) => m.text).join('\n\n');
+  while (start > 0 && (msgs[start - 1]!.role === 'user' || msgs[start - 1]!.role === 'tool')) start--;
+  if (start === msgs.length) throw invalidRequest('the last message must be a user or tool message', `messages.[${msgs.length - 1}].role`);
+  const content = joinTurn(msgs.slice(start));
   if (!content.trim()) throw invalidRequest('the user message is empty', `messages.[${msgs.length - 1}].content`);
   const earlier = msgs.slice(0, start);
   const system = earlier.filter((m) => m.role === 'system').map((m) => m.text).join('\n\n');
   const turns = earlier.filter((m) => m.role !== 'system');
-  const transcript = turns.map((m) => `${m.role === 'user' ? 'User' : 'Assistant'}: ${m.text}`).join('\n');
-  const systemPrompt = [system, transcript && `Earlier in this conversation:\n${transcript}`].filter(Boolean).join('\n\n') || null;
+  const label = { user: 'User', assistant: 'Assistant', tool: 'Tool' } as const;
+  const transcript = turns.map((m) => `${label[m.role as keyof typeof label]}: ${m.text}`).join('\n');
+  const systemWithTools = tools.systemBlock ? `${system}${tools.systemBlock}`.replace(/^\n+/, '') : system;
+  const systemPrompt = [systemWithTools, transcript && `Earlier in this conversation:\n${transcript}`].filter(Boolean).join('\n\n') || null;
   const stop = r.stop === null || r.stop === undefined ? [] : typeof r.stop === 'string' ? [r.stop] : r.stop;
   return {
     systemPrompt,
@@ -127,8 +137,53 @@ export function toTurn(r: ChatCompletionRequest): ChatTurn {
       maxTokens: r.max_completion_tokens ?? r.max_tokens ?? DEFAULT_MAX_TOKENS,
       seed: r.seed ?? null,
       stop,
+      ...(tools.constraint ? { constraint: tools.constraint } : {}),
     },
     stream: r.stream === true,
     includeUsage: r.stream === true && r.stream_options?.include_usage === true,
+    tools: tools.mode === 'none' ? NO_TOOLS : tools,
   };
+}
+
+const ToolMessage = z.object({ tool_call_id: z.string({ error: 'tool_call_id is required on a tool message' }).min(1, 'tool_call_id is required on a tool message') });
+const AssistantToolCalls = z.array(z.object({
+  id: z.string().min(1),
+  type: z.literal('function'),
+  function: z.object({ name: z.string().min(1), arguments: z.string() }),
+})).max(128);
+
+// A message's text as the model sees it: an assistant's tool calls and a tool's result in the
+// model's tool-call template (inference/engine/tool-format.ts).
+function messageText(m: z.infer<typeof Message>, i: number): string {
+  const text = textOf(m.content, i);
+  if (m.role === 'tool') {
+    const t = ToolMessage.safeParse(m);
+    if (!t.success) throw invalidRequest(`messages.[${i}].tool_call_id: ${t.error.issues[0]!.message}`, `messages.[${i}].tool_call_id`);
+    return toolResponseText(text);
+  }
+  if (m.role === 'assistant' && m.tool_calls !== undefined && m.tool_calls !== null) {
+    const calls = AssistantToolCalls.safeParse(m.tool_calls);
+    if (!calls.success) {
+      const issue = calls.error.issues[0]!;
+      const param = [`messages.[${i}].tool_calls`, ...issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))].join('.');
+      throw invalidRequest(`${param}: ${issue.message}`, param);
+    }
+    const rendered = calls.data.map((c) => {
+      let args: unknown = c.function.arguments;
+      try { args = JSON.parse(c.function.arguments); } catch { /* kept as the client sent it */ }
+      return toolCallText(c.function.name, args);
+    });
+    return [text, ...rendered].filter(Boolean).join('\n');
+  }
+  return text;
+}
+
+/** the new turn's messages as one user turn: consecutive tool results one per line */
+function joinTurn(msgs: { role: string; text: string }[]): string {
+  let out = '';
+  msgs.forEach((m, j) => {
+    if (j > 0) out += m.role === 'tool' && msgs[j - 1]!.role === 'tool' ? '\n' : '\n\n';
+    out += m.text;
+  });
+  return out;
 }

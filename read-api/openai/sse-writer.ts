@@ -4,6 +4,7 @@ import { streamGeneration } from '../graphql/generation-stream.ts';
 import { OpenAiError } from './errors.ts';
 import type { Call } from './intake.ts';
 import { abandon, renewWhileRunning, settle, type End } from './settlement.ts';
+import { ToolCallStream, type Delta } from './tool-call-stream.ts';
 
 // A streamed chat completion: `chat.completion.chunk` frames over Server-Sent Events, as OpenAI
 // sends them — the role first, the text as it is released, the finish reason, the usage when asked,
@@ -97,10 +98,14 @@ export async function respondStream(call: Call, res: ServerResponse, headers: Re
   try {
     await frame(chunk({ role: 'assistant', content: '' }, null));
     let first = true;
+    // with tools offered, the text is read for tool calls (tool-call-stream.ts)
+    const plan = call.turn.tools;
+    const tools = plan && plan.mode !== 'none' ? new ToolCallStream(plan, call.generationId) : null;
+    const send = async (deltas: Delta[]) => { for (const d of deltas) await frame(chunk(d, null)); };
     for await (const step of follow(call, sse.signal)) {
       if ('delta' in step) {
         if (first) { first = false; call.o.metrics?.gatewayTtft.observe({ stream: 'true' }, (performance.now() - call.started) / 1000); }
-        await frame(chunk({ content: step.delta }, null));
+        await send(tools ? tools.push(step.delta) : [{ content: step.delta }]);
         continue;
       }
       if ('diverged' in step) {
@@ -114,7 +119,9 @@ export async function respondStream(call: Call, res: ServerResponse, headers: Re
         await frame(settled.body());
         return;
       }
-      const { finish, usage } = settled;
+      const { usage } = settled;
+      if (tools) await send(tools.end());
+      const finish = tools && tools.calls.length > 0 && settled.finish === 'stop' ? 'tool_calls' : settled.finish;
       // The final chunk names where the generation ended in the event log, for read-your-writes.
       await frame({ ...chunk({}, finish), ...(step.end.position ? { x_parley_position: step.end.position } : {}) });
       if (call.turn.includeUsage) {

@@ -254,10 +254,10 @@ describe('OpenAI-compatible API', () => {
         [{ top_p: 0 }, 'top_p'],
         [{ max_tokens: 0 }, 'max_tokens'],
         [{ stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop'],
-        [{ tools: [{ type: 'function', function: { name: 'f' } }] }, 'tools'],
+        [{ tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: { a: { type: 'strin' } } } } }] }, 'tools.[0].function.parameters'],
         [{ logprobs: true }, 'logprobs'],
         [{ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'yo' }] }, 'messages.[1].role'],
-        [{ messages: [{ role: 'tool', content: 'x' }] }, 'messages.[0].role'],
+        [{ messages: [{ role: 'tool', content: 'x' }] }, 'messages.[0].tool_call_id'],
         [{ messages: [] }, 'messages'],
       ];
       for (const [extra, param] of cases) {

@@ -1,0 +1,93 @@
+// The model's tool-call template (Qwen2.5 / Hermes style), in one place: how tools are offered in
+// the system turn, how the assistant writes a call, how a tool's result goes back, and how calls
+// are read out of generated text. The texts are byte for byte what Qwen2.5's chat template renders
+// for `tools`, `tool_calls` and role `tool`, so a model trained on that template sees the same
+// prompt whether the block comes from here (the shipped template ignores `tools`) or from its own
+// template.
+
+/** JSON as Python's json.dumps writes it (", " and ": "), which the template's `tojson` uses */
+export function pyJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(pyJson).join(', ')}]`;
+  return `{${Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).map(([k, x]) => `${JSON.stringify(k)}: ${pyJson(x)}`).join(', ')}}`;
+}
+
+/** the tools block that follows the system message's content in the system turn */
+export function toolsSystemBlock(tools: readonly unknown[]): string {
+  return '\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>'
+    + tools.map((t) => `\n${pyJson(t)}`).join('')
+    + '\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>';
+}
+
+/** one call as the assistant writes it */
+export function toolCallText(name: string, args: unknown): string {
+  return `<tool_call>\n{"name": ${JSON.stringify(name)}, "arguments": ${pyJson(args)}}\n</tool_call>`;
+}
+
+/** a tool's result as it goes back to the model (inside a user turn) */
+export function toolResponseText(content: string): string {
+  return `<tool_response>\n${content}\n</tool_response>`;
+}
+
+export interface ParsedToolCall { name: string; arguments: Record<string, unknown> }
+
+/** the index just past the JSON object that starts at `from` ('{'), strings and escapes respected; −1 if unclosed */
+function objectEnd(text: string, from: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = from; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') {
+      if (--depth === 0) return i + 1;
+    }
+  }
+  return -1;
+}
+
+const OPEN = '<tool_call>';
+const CLOSE = '</tool_call>';
+
+/**
+ * The calls in a generated text: the text before the first `<tool_call>` (trimmed; null if empty)
+ * and every block's {name, arguments}. null when the text holds no call, or any block is not a
+ * valid call of one of `names` (then the whole text is an ordinary answer).
+ */
+export function parseToolCalls(text: string, names: ReadonlySet<string>): { content: string | null; calls: ParsedToolCall[] } | null {
+  const first = text.indexOf(OPEN);
+  if (first < 0) return null;
+  const calls: ParsedToolCall[] = [];
+  let at = first;
+  while (at < text.length) {
+    if (!text.startsWith(OPEN, at)) return null; // text between or after calls
+    let from = at + OPEN.length;
+    while (/\s/.test(text[from] ?? '')) from++;
+    if (text[from] !== '{') return null;
+    const end = objectEnd(text, from);
+    if (end < 0) return null;
+    let v: unknown;
+    try {
+      v = JSON.parse(text.slice(from, end));
+    } catch {
+      return null;
+    }
+    let close = end;
+    while (/\s/.test(text[close] ?? '')) close++;
+    if (!text.startsWith(CLOSE, close)) return null;
+    const { name, arguments: a } = v as { name?: unknown; arguments?: unknown };
+    let args = a;
+    if (typeof args === 'string') {
+      try { args = JSON.parse(args); } catch { return null; }
+    }
+    if (typeof name !== 'string' || !names.has(name) || !args || typeof args !== 'object' || Array.isArray(args)) return null;
+    calls.push({ name, arguments: args as Record<string, unknown> });
+    at = close + CLOSE.length;
+    while (/\s/.test(text[at] ?? '')) at++;
+  }
+  const content = text.slice(0, first).trim();
+  return { content: content || null, calls };
+}

@@ -1,0 +1,125 @@
+import { parseToolCalls } from '../../inference/engine/tool-format.ts';
+import { toolCallId, type ToolPlan } from './tools.ts';
+
+// The answer of a chat completion that offered tools, read as it is generated and turned into the
+// deltas a client is sent: `content` text, or `tool_calls` (per call: index, id, type and name
+// first, then the arguments in fragments), the way the official client assembles them.
+//
+// - `required` / a named function: the engine constrains the output to the tool-call envelope, so
+//   each call is streamed as it is generated — its header once the name is known, then argument
+//   text as it comes (holding back only the envelope's closing `}\n</tool_call>`).
+// - `auto`: text streams as content, except what may be the start of `<tool_call>`; from a
+//   `<tool_call>` on, the rest is held until the end, then parsed: valid calls are sent as
+//   tool_calls, anything else (an unknown function, broken JSON) as the text it is.
+
+export type Delta = { content: string } | { tool_calls: unknown[] };
+export type ToolCall = { id: string; type: 'function'; function: { name: string; arguments: string } };
+
+const OPEN = '<tool_call>';
+const CLOSE = '}\n</tool_call>';
+const HEADER = /^\s*<tool_call>\n\{"name": ?"((?:[^"\\]|\\.)*)", ?"arguments": ?/;
+const FRAGMENT = 32;
+
+export class ToolCallStream {
+  private buf = '';
+  private held: string | null = null; // auto: the text from the first <tool_call> on
+  private inArgs = false;
+  private sentArgs = 0;
+  readonly calls: ToolCall[] = [];
+  private readonly constrained: boolean;
+
+  constructor(private readonly plan: ToolPlan, private readonly generationId: string) {
+    this.constrained = plan.mode === 'required' || plan.mode === 'named';
+  }
+
+  push(delta: string): Delta[] {
+    if (this.constrained) return this.pushConstrained(delta);
+    if (this.held !== null) {
+      this.held += delta;
+      return [];
+    }
+    this.buf += delta;
+    const at = this.buf.indexOf(OPEN);
+    if (at >= 0) {
+      this.held = this.buf.slice(at);
+      return this.content(this.buf.slice(0, at));
+    }
+    // hold back a tail that may be the start of <tool_call>
+    let keep = 0;
+    for (let k = Math.min(OPEN.length - 1, this.buf.length); k > 0; k--) {
+      if (OPEN.startsWith(this.buf.slice(-k))) { keep = k; break; }
+    }
+    const out = this.buf.slice(0, this.buf.length - keep);
+    this.buf = this.buf.slice(this.buf.length - keep);
+    return this.content(out);
+  }
+
+  /** what is left to send at the end */
+  end(): Delta[] {
+    if (this.constrained) {
+      // a cut-off call (max tokens, filtered): the rest as text
+      return this.inArgs || !this.buf.trim() ? [] : this.content(this.buf);
+    }
+    if (this.held === null) return this.content(this.buf);
+    const parsed = parseToolCalls(this.held, new Set(this.plan.names));
+    if (!parsed) return this.content(this.held);
+    const out: Delta[] = [];
+    if (parsed.content) out.push({ content: parsed.content });
+    for (const c of this.plan.parallel ? parsed.calls : parsed.calls.slice(0, 1)) {
+      const args = JSON.stringify(c.arguments);
+      out.push(this.header(c.name));
+      for (let i = 0; i < args.length; i += FRAGMENT) out.push(this.args(args.slice(i, i + FRAGMENT)));
+    }
+    return out;
+  }
+
+  private pushConstrained(delta: string): Delta[] {
+    this.buf += delta;
+    const out: Delta[] = [];
+    for (;;) {
+      if (!this.inArgs) {
+        const m = HEADER.exec(this.buf);
+        if (!m) return out;
+        out.push(this.header(JSON.parse(`"${m[1]}"`) as string));
+        this.buf = this.buf.slice(m[0].length);
+        this.inArgs = true;
+        this.sentArgs = 0;
+      }
+      const close = this.buf.indexOf(CLOSE);
+      // the arguments end before the call object's own '}'
+      const upTo = close >= 0 ? close : Math.max(this.sentArgs, this.buf.length - CLOSE.length);
+      if (upTo > this.sentArgs) out.push(this.args(this.buf.slice(this.sentArgs, upTo)));
+      this.sentArgs = upTo;
+      if (close < 0) return out;
+      this.buf = this.buf.slice(close + CLOSE.length);
+      this.inArgs = false;
+    }
+  }
+
+  private content(text: string): Delta[] {
+    return text ? [{ content: text }] : [];
+  }
+
+  private header(name: string): Delta {
+    const index = this.calls.length;
+    const call: ToolCall = { id: toolCallId(this.generationId, index), type: 'function', function: { name, arguments: '' } };
+    this.calls.push(call);
+    return { tool_calls: [{ index, id: call.id, type: 'function', function: { name, arguments: '' } }] };
+  }
+
+  private args(fragment: string): Delta {
+    const index = this.calls.length - 1;
+    this.calls[index].function.arguments += fragment;
+    return { tool_calls: [{ index, function: { arguments: fragment } }] };
+  }
+}
+
+/** Not streamed: the message of a whole answer (content and tool calls), and whether it called tools */
+export function answerMessage(plan: ToolPlan | undefined, generationId: string, text: string): { content: string | null; tool_calls?: ToolCall[] } {
+  if (!plan || plan.mode === 'none') return { content: text };
+  const s = new ToolCallStream(plan, generationId);
+  let content = '';
+  for (const d of [...s.push(text), ...s.end()]) if ('content' in d) content += d.content;
+  if (s.calls.length === 0) return { content: text };
+  return { content: content.trim() || null, tool_calls: s.calls };
+}
