@@ -17,6 +17,9 @@ export interface SamplingParams {
   stop?: string[];
   /** force greedy decoding whatever the temperature */
   greedy?: boolean;
+  /** prompt-lookup speculative decoding for this request (default true when the engine has it on;
+   *  the output is the same either way: inference/engine/speculative.ts) */
+  speculative?: boolean;
 }
 
 export interface ResolvedSamplingParams {
