@@ -30,11 +30,13 @@ export interface SpecConfig {
   /** shortest and longest n-gram looked up */
   nMin: number;
   nMax: number;
-  /** a step's fixed cost (session call, input preparation) in tokens computed */
+  /** a step's fixed cost (session call, input preparation, messages) in tokens computed; 16
+   *  from timing steps of the shipped and test models on 2 cores (B = 1: a step of 9 positions
+   *  costs about 2× one of 1; B = 8: the fixed part is worth ~30 tokens) */
   overheadTokens: number;
 }
 
-export const DEFAULT_SPEC: SpecConfig = { k: 8, nMin: 2, nMax: 4, overheadTokens: 8 };
+export const DEFAULT_SPEC: SpecConfig = { k: 8, nMin: 2, nMax: 4, overheadTokens: 16 };
 
 export function resolveSpecConfig(opt: Partial<SpecConfig> | false | undefined): SpecConfig | null {
   if (opt === false) return null;
