@@ -62,6 +62,9 @@ export const SamplingParams = z.object({
   maxTokens: z.number().int().min(1).max(8192).default(256),
   seed: z.number().int().min(0).max(2 ** 31 - 1).nullable().default(null),
   stop: z.array(Text.min(1).max(64)).max(4).default([]),
+  /** false: no prompt-lookup speculative decoding for this generation (the engine's default is on;
+   *  the output is the same either way, only its speed changes) */
+  speculative: z.boolean().optional(),
 });
 export type SamplingParams = z.infer<typeof SamplingParams>;
 
