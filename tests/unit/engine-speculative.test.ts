@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { BlockPool } from '../../inference/engine/block-pool.ts';
 import { KvCacheManager } from '../../inference/engine/kv-cache-manager.ts';
 import { Scheduler, type SchedSequence } from '../../inference/engine/scheduler.ts';
+import { SamplingParams } from '../../schemas/common.ts';
 import { PromptLookupDrafter, proposeNgram, resolveSpecConfig, SpecState, verifyDrafts, DEFAULT_SPEC } from '../../inference/engine/speculative.ts';
 
 test('proposeNgram: the tokens after the most recent earlier occurrence of the longest matching suffix', () => {
@@ -70,6 +71,12 @@ test('resolveSpecConfig: defaults, false turns it off, bad values are refused', 
   assert.equal(resolveSpecConfig(false), null);
   assert.equal(resolveSpecConfig({ k: 3 })!.k, 3);
   for (const bad of [{ k: 0 }, { nMin: 0 }, { nMin: 3, nMax: 2 }, { overheadTokens: -1 }, { k: 1.5 }]) assert.throws(() => resolveSpecConfig(bad), RangeError, JSON.stringify(bad));
+});
+
+test('the domain’s sampling params carry the per-request opt-out (absent: the engine default)', () => {
+  assert.equal(SamplingParams.parse({ speculative: false }).speculative, false);
+  assert.equal(SamplingParams.parse({}).speculative, undefined);
+  assert.equal(SamplingParams.safeParse({ speculative: 'no' }).success, false);
 });
 
 // ---- simulation ----------------------------------------------------------------------------------
