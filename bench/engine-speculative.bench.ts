@@ -6,7 +6,9 @@
 //     follow-ups (its answer copies the previous one), a grounded answer that quotes a passage given
 //     in the system turn, a summary of a conversation, "repeat this text" — whichever of them the
 //     model actually copies on is visible in the acceptance column; the random-weight model: prompts
-//     made of a short segment repeated (its greedy continuation then often repeats too);
+//     made of a short segment repeated, of which the quarter whose greedy continuation (computed
+//     first with the plain Runner) repeats the most — the share of its tokens prompt lookup
+//     predicts — is kept: a random model copies only when it happens to fall into a loop;
 //   - other: ordinary chat questions (shipped model) / random-token and chat prompts (random model).
 // Each set runs on a fresh engine with speculation off (EngineOptions.speculative = false) and on
 // (the defaults), one request at a time (c = 1) and 8 clients at once (c = 8), off and on
@@ -20,6 +22,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine, type EngineOptions } from '../inference/engine/engine.ts';
 import { loadModel, SHIPPED_MODEL_DIR, type ChatMessage, type LoadedModel } from '../inference/engine/model.ts';
+import { Runner } from '../inference/engine/runner.ts';
+import { proposeNgram } from '../inference/engine/speculative.ts';
 import { prng as mulberry32 } from './prng.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -100,7 +104,7 @@ function chat(model: LoadedModel, messages: ChatMessage[]): number[] {
   return model.applyChatTemplate(messages);
 }
 
-function shippedSets(model: LoadedModel, n: number): Record<string, Req[]> {
+async function shippedSets(model: LoadedModel, n: number): Promise<Record<string, Req[]>> {
   const copy: Req[] = [];
   const other: Req[] = [];
   for (let i = 0; copy.length < n; i++) {
@@ -125,16 +129,38 @@ function shippedSets(model: LoadedModel, n: number): Record<string, Req[]> {
   return { 'copy-heavy': copy, other };
 }
 
-function randomSets(model: LoadedModel, n: number): Record<string, Req[]> {
+/** Tokens per step prompt lookup would give on this output (drafts of up to 8, greedy acceptance). */
+function predictability(prompt: number[], output: number[]): number {
+  const all = [...prompt, ...output];
+  let pos = prompt.length + 1;
+  let steps = 0;
+  while (pos < all.length) {
+    const d = proposeNgram(all.slice(0, pos), 8, 2, 4);
+    let a = 0;
+    while (a < d.length && pos + a < all.length && d[a] === all[pos + a]) a++;
+    pos += a + 1;
+    steps++;
+  }
+  return (output.length - 1) / Math.max(1, steps);
+}
+
+async function randomSets(model: LoadedModel, n: number): Promise<Record<string, Req[]>> {
   const rnd = mulberry32(20261130);
   const V = model.config.vocabSize;
   const tok = () => 10 + Math.floor(rnd() * (V - 10));
-  const copy: Req[] = [];
-  const other: Req[] = [];
-  for (let i = 0; copy.length < n; i++) {
+  const candidates: Req[] = [];
+  for (let i = 0; candidates.length < 4 * n; i++) {
     const seg = Array.from({ length: 2 + (i % 3) }, tok);
-    copy.push({ kind: 'repeated segment', prompt: Array.from({ length: 6 + (i % 5) }, () => seg).flat(), maxTokens: 96 });
+    candidates.push({ kind: 'repeated segment', prompt: Array.from({ length: 6 + (i % 5) }, () => seg).flat(), maxTokens: 96 });
   }
+  const runner = await Runner.create(model, { threads: THREADS });
+  const scored: [number, Req][] = [];
+  for (const c of candidates) scored.push([predictability(c.prompt, (await runner.complete(c.prompt, { temperature: 0, maxTokens: c.maxTokens })).ids), c]);
+  await runner.session.release();
+  scored.sort((a, b) => b[0] - a[0]);
+  const copy = scored.slice(0, n).map(([, r]) => r);
+  console.log(`[spec] test-random copy-heavy: kept ${n} of ${candidates.length} candidates, predicted tokens per step ${scored[n - 1][0].toFixed(2)}–${scored[0][0].toFixed(2)} (median of all ${scored[scored.length >> 1][0].toFixed(2)})`);
+  const other: Req[] = [];
   const words = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa'.split(' ');
   for (let i = 0; other.length < n; i++) {
     const prompt = i % 2 === 0
@@ -302,14 +328,14 @@ export async function run(): Promise<void> {
   const os = await import('node:os');
   const t0 = performance.now();
   const n = Math.max(4, Math.round(16 * SCALE));
-  const models: [string, string, (m: LoadedModel, n: number) => Record<string, Req[]>][] = [];
+  const models: [string, string, (m: LoadedModel, n: number) => Promise<Record<string, Req[]>>][] = [];
   if (existsSync(path.join(SHIPPED_MODEL_DIR, 'config.json'))) models.push(['parley-tiny', SHIPPED_MODEL_DIR, shippedSets]);
   models.push(['test-random', path.join(root, 'inference/model/test-random'), randomSets]);
   const rows: SpecRow[] = [];
   const kinds: Record<string, Record<string, { acceptanceRate: number; draftTokens: number; outputTokens: number }>> = {};
   for (const [name, dir, sets] of models) {
     const model = loadModel(dir);
-    const s = sets(model, n);
+    const s = await sets(model, n);
     for (const [set, reqs] of Object.entries(s)) for (const c of [1, 8]) rows.push(await row(name, dir, set, reqs, c));
     kinds[name] = await acceptanceByKind(dir, s['copy-heavy']);
   }
