@@ -13,6 +13,7 @@ import { BlockPool } from '../../inference/engine/block-pool.ts';
 import { KvCacheManager } from '../../inference/engine/kv-cache-manager.ts';
 import { Scheduler, type SchedSequence } from '../../inference/engine/scheduler.ts';
 import { SamplingParams } from '../../schemas/common.ts';
+import { Metrics } from '../../read-api/http/metrics.ts';
 import { PromptLookupDrafter, proposeNgram, resolveSpecConfig, SpecState, verifyDrafts, DEFAULT_SPEC } from '../../inference/engine/speculative.ts';
 
 test('proposeNgram: the tokens after the most recent earlier occurrence of the longest matching suffix', () => {
@@ -77,6 +78,19 @@ test('the domain’s sampling params carry the per-request opt-out (absent: the 
   assert.equal(SamplingParams.parse({ speculative: false }).speculative, false);
   assert.equal(SamplingParams.parse({}).speculative, undefined);
   assert.equal(SamplingParams.safeParse({ speculative: 'no' }).success, false);
+});
+
+test('/metrics exports the engine’s speculative-decoding counters under vLLM’s names', async () => {
+  const m = new Metrics();
+  const counters: Record<string, number> = {
+    'vllm:spec_decode_num_drafts_total': 3, 'vllm:spec_decode_num_draft_tokens_total': 20, 'vllm:spec_decode_num_accepted_tokens_total': 11,
+  };
+  m.addEngine({ metrics: () => counters, stats: () => ({ running: 0, waiting: 0, kvUsage: 0, capacity: 1 }) });
+  const text = await m.registry.metrics();
+  for (const [name, v] of Object.entries(counters)) {
+    assert.match(text, new RegExp(`# TYPE ${name} counter`));
+    assert.match(text, new RegExp(`^${name} ${v}$`, 'm'));
+  }
 });
 
 // ---- simulation ----------------------------------------------------------------------------------
