@@ -13,7 +13,10 @@ const all = readdirSync(here)
 const args = process.argv.slice(2);
 const firstOption = args.findIndex((a) => a.startsWith('--'));
 const wanted = firstOption < 0 ? args : args.slice(0, firstOption);
-const names = wanted.length ? wanted : all;
+// Rows kept in their own file but run by another benchmark's script: `bench:engine` also runs the
+// speculative-decoding rows (engine.bench.ts is long enough); each also runs alone by its name.
+const ALSO: Record<string, string[]> = { engine: ['engine-speculative'] };
+const names = [...new Set((wanted.length ? wanted : all).flatMap((n) => [n, ...(ALSO[n] ?? [])]))];
 for (const name of names) {
   if (!all.includes(name)) {
     console.error(`unknown benchmark "${name}"; known: ${all.join(', ')}`);

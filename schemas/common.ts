@@ -67,6 +67,9 @@ export const SamplingParams = z.object({
   // other token. Optional, so events written before it read as unconstrained (no version change:
   // the shape only grew an optional field, and older readers drop it).
   constraint: Constraint.optional(),
+  /** false: no prompt-lookup speculative decoding for this generation (the engine's default is on;
+   *  the output is the same either way, only its speed changes) */
+  speculative: z.boolean().optional(),
 });
 export type SamplingParams = z.infer<typeof SamplingParams>;
 

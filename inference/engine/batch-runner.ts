@@ -103,10 +103,12 @@ export class BatchRunner {
     const pos32 = new Int32Array(pos.buffer);
     let useful = 0;
     for (let b = 0; b < B; b++) {
-      const { seq, start, numNew } = rows[b];
+      const { seq, start, numNew, draft } = rows[b];
       useful += numNew;
+      // positions past the sequence's tokens are speculative drafts (verified after the step)
+      const known = seq.tokens.length - start;
       for (let i = 0; i < S; i++) {
-        ids32[2 * (b * S + i)] = i < numNew ? seq.tokens[start + i] : this.padId;
+        ids32[2 * (b * S + i)] = i >= numNew ? this.padId : i < known ? seq.tokens[start + i] : draft![i - known];
         pos32[2 * (b * S + i)] = start + i;
       }
       const first = paged ? (nbMax - Math.ceil(start / bs)) * bs : P - start;

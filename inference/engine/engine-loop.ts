@@ -5,7 +5,7 @@
 import { loadModel, type LoadedModel } from './model.ts';
 import { ModelSession } from './model-session.ts';
 import { PromptTooLongError } from './runner.ts';
-import { resolveSamplingParams, type SamplingParams } from './sampler.ts';
+import { resolveSamplingParams, SamplingParamsError, type SamplingParams } from './sampler.ts';
 import { BlockPool } from './block-pool.ts';
 import { KvCacheManager } from './kv-cache-manager.ts';
 import { KvStore } from './kv-store.ts';
@@ -14,6 +14,7 @@ import { BatchRunner } from './batch-runner.ts';
 import { Sequence } from './sequence.ts';
 import { EngineMetrics, METRIC } from './metrics.ts';
 import { PagedSession } from './paged-model.ts';
+import { PromptLookupDrafter, resolveSpecConfig, SpecState, verifyDrafts, type SpecConfig } from './speculative.ts';
 import { InvalidRequestError, KvCacheTooSmallError } from './errors.ts';
 import type { EngineOptions, WireResult, WireStats } from './protocol.ts';
 import { Constraint } from '../../schemas/constraint.ts';
@@ -52,6 +53,8 @@ export interface ResolvedEngineOptions {
   prefixCaching: boolean;
   agingMs: number;
   minMixEfficiency: number;
+  /** null: no speculative decoding */
+  speculative: SpecConfig | null;
 }
 
 export function resolveEngineOptions(opts: EngineOptions, model: LoadedModel): ResolvedEngineOptions {
@@ -73,6 +76,7 @@ export function resolveEngineOptions(opts: EngineOptions, model: LoadedModel): R
     prefixCaching: opts.prefixCaching ?? true,
     agingMs: opts.priorityAgingMs ?? 10_000,
     minMixEfficiency: opts.minMixEfficiency ?? 0.5,
+    speculative: resolveSpecConfig(opts.speculative),
   };
 }
 
@@ -108,6 +112,10 @@ export class EngineCore {
       agingMs: options.agingMs,
       minMixEfficiency: options.minMixEfficiency,
     });
+    if (options.speculative) {
+      const drafter = new PromptLookupDrafter(options.speculative);
+      this.scheduler.drafter = (seqs, budget) => drafter.drafts(seqs, budget);
+    }
     this.runner = new BatchRunner(session, this.store, session instanceof PagedSession ? 'paged' : 'dense', c.padTokenId);
     this.eos = new Set(c.eosTokenIds);
     this.metrics.set(METRIC.kvBlocks, options.numBlocks);
@@ -184,6 +192,8 @@ export class EngineCore {
         );
       }
       const params = resolveSamplingParams(input.params ?? {}, c.generationConfig);
+      const speculative = input.params?.speculative ?? true;
+      if (typeof speculative !== 'boolean') throw new SamplingParamsError(`speculative must be a boolean, got ${typeof speculative}`);
       const priority = input.priority ?? 0;
       if (!Number.isFinite(priority)) throw new InvalidRequestError(`priority must be a finite number, got ${priority}`);
       const constraint = input.params?.constraint ? this.constraintCursor(input.params.constraint) : null;
@@ -198,6 +208,9 @@ export class EngineCore {
         tokenizer: this.model.tokenizer,
         constraint,
       });
+      // A constrained row's mask advances as tokens are emitted; verification emits drafts position
+      // by position too, but the mask is applied only to the step's first position: no drafts for it.
+      if (speculative && this.options.speculative && !constraint) seq.spec = new SpecState();
       this.seqs.set(seq.key, seq);
       this.scheduler.add(seq);
     } catch (e) {
@@ -254,8 +267,12 @@ export class EngineCore {
     this.metrics.observe(METRIC.iterationTokens, out.numTokens);
     const V = res.vocab;
     for (let b = 0; b < rows.length; b++) {
-      const { seq, start, numNew, sample } = rows[b];
+      const { seq, start, numNew, sample, draft } = rows[b];
       if (seq.status !== 'running') continue;
+      if (draft?.length) {
+        this.verify(seq, draft, res, b, t1);
+        continue;
+      }
       seq.numComputed = start + numNew;
       this.kv.commit(seq);
       if (!sample || seq.cancelRequested) continue;
@@ -274,6 +291,32 @@ export class EngineCore {
     const out = f();
     this.metrics.inc(METRIC.constraintSeconds, (performance.now() - t) / 1000);
     return out;
+  }
+
+  /** A decode row that carried drafts: pick tokens position by position from its logits (as
+   *  decoding without drafts would), emit them, then keep the KV of the accepted positions only. */
+  private verify(seq: Sequence, draft: readonly number[], res: Awaited<ReturnType<BatchRunner['run']>>, b: number, t: number): void {
+    const V = res.vocab;
+    let accepted = 0;
+    if (!seq.cancelRequested) {
+      const row = b * res.seqLen;
+      accepted = verifyDrafts(
+        draft,
+        (i) => seq.sampler.sample(res.logits.subarray((row + i) * V, (row + i + 1) * V)),
+        (id) => {
+          this.accept(seq, id, t);
+          return seq.status === 'running';
+        },
+      );
+      seq.spec?.record(draft.length, accepted);
+      this.metrics.inc(METRIC.specDrafts);
+      this.metrics.inc(METRIC.specDraftTokens, draft.length);
+      this.metrics.inc(METRIC.specAcceptedTokens, accepted);
+    }
+    if (seq.status !== 'running') return; // finished: its blocks are free already
+    // KV holds the row's first token and the accepted drafts; the last emitted token is computed next step
+    this.kv.rollback(seq, seq.tokens.length - (seq.cancelRequested ? 0 : 1));
+    this.kv.commit(seq);
   }
 
   /** Slots allocated vs holding KV, over the blocks running sequences hold (shared blocks once). */

@@ -117,6 +117,22 @@ export class KvCacheManager {
     }
   }
 
+  /** After a speculative step: only the first `numComputed` positions hold KV of the sequence's
+   *  tokens (the rest were rejected drafts). Blocks holding nothing but rejected positions go back
+   *  to the pool (last first); stale KV left in the last kept block is past numComputed, so it is
+   *  masked out and overwritten by the next step. Never cached: commit() only covers full blocks
+   *  below numComputed. */
+  rollback(seq: KvSequence, numComputed: number): void {
+    if (numComputed > seq.numComputed && numComputed > seq.blockTable.length * this.blockSize) {
+      throw new Error(`cannot roll forward to ${numComputed} computed tokens`);
+    }
+    seq.numComputed = numComputed;
+    const keep = Math.ceil(numComputed / this.blockSize);
+    if (seq.blockTable.length <= keep) return;
+    const drop = seq.blockTable.splice(keep).reverse();
+    this.pool.free(drop);
+  }
+
   /** Releases the sequence's blocks, last first (cached ones stay reusable until evicted). */
   free(seq: KvSequence): void {
     const t = seq.blockTable;

@@ -18,6 +18,11 @@ export const METRIC = {
   iterationTokens: 'vllm:iteration_tokens_total',
   requestPromptTokens: 'vllm:request_prompt_tokens',
   requestGenerationTokens: 'vllm:request_generation_tokens',
+  /** speculative decoding (vLLM v1's spec_decode counters): verifications with ≥ 1 draft, draft
+   *  tokens proposed, draft tokens accepted */
+  specDrafts: 'vllm:spec_decode_num_drafts_total',
+  specDraftTokens: 'vllm:spec_decode_num_draft_tokens_total',
+  specAcceptedTokens: 'vllm:spec_decode_num_accepted_tokens_total',
   // Parley's own
   steps: 'parley:engine_steps_total',
   paddedTokens: 'parley:engine_padded_tokens_total',
@@ -43,7 +48,7 @@ export class EngineMetrics {
   private samples: Record<string, number[]> = {};
 
   constructor() {
-    for (const k of [METRIC.prefixQueries, METRIC.prefixHits, METRIC.preemptions, METRIC.promptTokens, METRIC.generationTokens, METRIC.requestSuccess, METRIC.steps, METRIC.paddedTokens]) {
+    for (const k of [METRIC.prefixQueries, METRIC.prefixHits, METRIC.preemptions, METRIC.promptTokens, METRIC.generationTokens, METRIC.requestSuccess, METRIC.steps, METRIC.paddedTokens, METRIC.specDrafts, METRIC.specDraftTokens, METRIC.specAcceptedTokens]) {
       this.counters[k] = 0;
     }
   }

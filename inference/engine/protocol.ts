@@ -26,6 +26,9 @@ export interface EngineOptions {
   kvLayout?: 'paged' | 'dense';
   /** decodes join a prefill step only if useful tokens ÷ padded tokens stays ≥ this (default 0.5) */
   minMixEfficiency?: number;
+  /** prompt-lookup speculative decoding (default on: { k: 8, nMin: 2, nMax: 4, overheadTokens: 16 },
+   *  see speculative.ts); false turns it off for every request */
+  speculative?: false | { k?: number; nMin?: number; nMax?: number; overheadTokens?: number };
 }
 
 export interface WireResult {

@@ -21,6 +21,9 @@ export interface SamplingParams {
   /** only tokens that keep the output valid for this constraint (JSON Schema, JSON object, tool
    *  calls) may be sampled; the generation ends when the JSON is complete (token-mask.ts) */
   constraint?: Constraint;
+  /** prompt-lookup speculative decoding for this request (default true when the engine has it on;
+   *  the output is the same either way: inference/engine/speculative.ts) */
+  speculative?: boolean;
 }
 
 export interface ResolvedSamplingParams {

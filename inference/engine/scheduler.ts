@@ -18,6 +18,9 @@
 //   back first among its tier); it is recomputed from its tokens (prompt + generated so far) when
 //   re-admitted, mostly from the prefix cache when it is on. A waiting sequence of a higher tier may
 //   preempt a lower-tier running one, for blocks or for a seat.
+// - Speculative decoding (optional `drafter`, policy in speculative.ts): a decode row may carry
+//   draft tokens after its last token (numNew = 1 + drafts); their blocks come only from free
+//   blocks (drafts never preempt), and the engine gives back the rejected positions' blocks.
 import type { KvCacheManager, KvSequence } from './kv-cache-manager.ts';
 
 export interface SchedSequence extends KvSequence {
@@ -53,7 +56,14 @@ export interface ScheduledRow<S> {
   numNew: number;
   /** after this step, sample the next token from the last position's logits */
   sample: boolean;
+  /** speculative draft tokens fed after the row's last token (numNew = 1 + draft.length): the
+   *  engine verifies them and rolls the rejected positions back (speculative.ts) */
+  draft?: readonly number[];
 }
+
+/** Draft tokens for a decode step's sequences (one array per sequence, in order; empty: none),
+ *  with rows × (1 + longest draft) ≤ budget. */
+export type Drafter<S> = (seqs: readonly S[], budget: number) => readonly (readonly number[])[];
 
 export interface SchedulerOutput<S> {
   kind: 'idle' | 'decode' | 'prefill' | 'mixed';
@@ -77,6 +87,8 @@ export class Scheduler<S extends SchedSequence> {
   private lastKind: SchedulerOutput<S>['kind'] = 'idle';
   /** total preemptions so far */
   preemptions = 0;
+  /** speculative decoding's proposals for decode steps (none: no speculation) */
+  drafter: Drafter<S> | null = null;
 
   constructor(
     readonly kv: KvCacheManager,
@@ -118,7 +130,7 @@ export class Scheduler<S extends SchedSequence> {
       out.seqLen = Math.max(out.seqLen, r.numNew);
       out.pastLen = Math.max(out.pastLen, r.start);
       out.numTokens += r.numNew;
-      r.sample = r.start + r.numNew === r.seq.tokens.length;
+      r.sample = r.start + r.numNew - (r.draft?.length ?? 0) === r.seq.tokens.length;
       r.seq.firstScheduledAt ??= now;
     }
     if (out.kind !== 'idle') this.lastKind = out.kind === 'decode' ? 'decode' : 'prefill';
@@ -191,7 +203,22 @@ export class Scheduler<S extends SchedSequence> {
       if (!this.grow(seq, 1, now, out)) continue;
       out.rows.push({ seq, start: seq.numComputed, numNew: 1, sample: true });
     }
-    if (out.rows.length) out.kind = 'decode';
+    if (!out.rows.length) return;
+    out.kind = 'decode';
+    if (this.drafter) this.addDrafts(out);
+  }
+
+  /** Speculative drafts on a decode step. Drafts never preempt anything: a row whose drafts do not
+   *  fit in the free blocks runs without them. */
+  private addDrafts(out: SchedulerOutput<S>): void {
+    const drafts = this.drafter!(out.rows.map((r) => r.seq), this.config.maxBatchTokens);
+    out.rows.forEach((r, i) => {
+      const d = drafts[i];
+      if (!d || d.length === 0) return;
+      if (!this.kv.allocate(r.seq, r.seq.numComputed + 1 + d.length)) return;
+      r.draft = d;
+      r.numNew = 1 + d.length;
+    });
   }
 
   /** The shape of a prefill step: over the candidates in order (running sequences in the middle

@@ -2,6 +2,7 @@
 // sampling and detokenizing state, and its timings.
 import type { KvSequence } from './kv-cache-manager.ts';
 import { Sampler, type ResolvedSamplingParams } from './sampler.ts';
+import type { SpecState } from './speculative.ts';
 import { StopStringMatcher } from './stop-strings.ts';
 import type { ConstraintCursor } from './token-mask.ts';
 import { IncrementalDecoder, type ParleyTokenizer } from './tokenizer.ts';
@@ -46,6 +47,8 @@ export class Sequence implements KvSequence {
   /** prompt tokens served by the prefix cache at the last admission */
   cachedTokens = 0;
   cancelRequested = false;
+  /** speculative decoding state (null: off for this request) */
+  spec: SpecState | null = null;
 
   readonly params: ResolvedSamplingParams;
   readonly maxTokens: number;

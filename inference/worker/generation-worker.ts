@@ -220,7 +220,7 @@ export class GenerationWorker {
     const handle = this.o.engine.submit({
       requestId: generationId,
       promptIds,
-      params: { temperature: p.temperature, topP: p.topP, topK: p.topK, maxTokens: p.maxTokens, stop: p.stop, ...(p.seed === null ? {} : { seed: p.seed }), ...(p.constraint ? { constraint: p.constraint } : {}) },
+      params: { temperature: p.temperature, topP: p.topP, topK: p.topK, maxTokens: p.maxTokens, stop: p.stop, ...(p.seed === null ? {} : { seed: p.seed }), ...(p.constraint ? { constraint: p.constraint } : {}), ...(p.speculative === undefined ? {} : { speculative: p.speculative }) },
       priority: request.data.priority,
       tenant: request.data.tenantId,
     }, { signal: controller.signal });

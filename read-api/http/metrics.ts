@@ -26,6 +26,9 @@ const ENGINE_COUNTERS: [string, string][] = [
   ['vllm:prefix_cache_hits_total', 'Prefix cache hits, in tokens'],
   ['parley:engine_steps_total', 'Engine steps (one batched model call each)'],
   ['parley:engine_padded_tokens_total', 'Padding tokens computed in batched steps'],
+  ['vllm:spec_decode_num_drafts_total', 'Speculative verifications (decode rows that carried draft tokens)'],
+  ['vllm:spec_decode_num_draft_tokens_total', 'Speculative draft tokens proposed (prompt lookup)'],
+  ['vllm:spec_decode_num_accepted_tokens_total', 'Speculative draft tokens accepted'],
 ];
 
 export class Metrics {
