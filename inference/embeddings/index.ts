@@ -2,4 +2,4 @@
 export { createEmbedder, type Embedder, type Embeddings, type EmbedderOptions } from './embedder.ts';
 export { resolveEmbeddingModelDir, readEmbeddingModel, SHIPPED_EMBEDDING_MODEL_DIR, EmbeddingModelError } from './model-dir.ts';
 export { EmbedderCore } from './embedder-core.ts';
-export { cosine } from './vector.ts';
+export { cosine, dot } from './vector.ts';
