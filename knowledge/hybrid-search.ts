@@ -59,7 +59,9 @@ export class HybridSearch {
     const best = [...fused.entries()].sort((a, b) => b[1].score - a[1].score || a[0].localeCompare(b[0])).slice(0, topK);
     if (best.length === 0) return [];
     const rows = await this.knex(`${CHUNKS} as c`).join(`${DOCUMENTS} as d`, 'd.id', 'c.document_id')
+      // the same tenant and visibility rules again, so a passage never leaks through one path's slip
       .where('c.tenant_id', actor.tenantId).whereIn('c.id', best.map(([id]) => id))
+      .andWhere((q) => { q.where('c.visibility', 'shared').orWhere('c.owner_id', actor.userId); if (isAdmin(actor)) q.orWhereRaw('true'); })
       .select('c.id', 'c.document_id', 'c.text', 'c.collection', 'd.title') as { id: string; document_id: string; text: string; collection: string; title: string }[];
     const byId = new Map(rows.map((r) => [r.id, r]));
     return best.flatMap(([id, f]) => {

@@ -145,6 +145,12 @@ test('documents: hybrid search finds the passage, within the tenant only, privat
   assert.ok(hits.every((h: any) => h.documentId !== secret.data.addDocument.document.id), 'bob does not see alice’s private document');
   assert.ok(hits[0].textRank !== null && hits[0].vectorRank !== null, 'both paths found the best passage');
 
+  // Every passage either path can find for a query aimed at the other tenant's document: none of it.
+  const wide = await gql(tokens.bob!, 'query($q: String!) { searchDocuments(collections: ["handbook"], query: $q, topK: 50) { documentId } }', { q: 'Globex employees have 35 days of paid leave' });
+  assert.ok(wide.data.searchDocuments.length >= 3, 'acme passages are found');
+  assert.ok(wide.data.searchDocuments.every((h: any) => h.documentId !== other.data.addDocument.document.id), 'not even deep in the list');
+  assert.ok(wide.data.searchDocuments.every((h: any) => h.documentId !== secret.data.addDocument.document.id));
+
   const globex = await gql(tokens.carol!, SEARCH, { c: ['handbook'], q: 'How many days of paid leave do employees get?' });
   assert.ok(globex.data.searchDocuments.length >= 1);
   assert.ok(globex.data.searchDocuments.every((h: any) => h.documentId === other.data.addDocument.document.id), 'globex sees only its own document');
