@@ -103,9 +103,12 @@ test('memories go into the system turn of a new conversation', async () => {
   assert.match(text, /system\nFacts the user asked you to remember:\n- My favourite city is Lisbon\./);
 });
 
-test('erasing a user erases their memories (crypto-shredding): gone from the API and unreadable in the log', async () => {
+test('erasing a user erases their memories and documents (crypto-shredding): gone from the API, the read model, and unreadable in the log', async () => {
   const erin = await server.token({ userId: 'erin', tenantId: 'acme', roles: ['user'] });
   await gql(erin, 'mutation { rememberFact(text: "My locker code is 4817.") { memory { id } } }');
+  const doc = await gql(erin, 'mutation { addDocument(input: {collection: "erin-notes", title: "Locker", text: "The locker code of Erin is 4817."}) { position } }');
+  const listed = await gql(erin, 'query($p: String) { documents(collection: "erin-notes", consistentWith: $p) { title chunks } }', { p: doc.data.addDocument.position });
+  assert.deepEqual(listed.data.documents, [{ title: 'Locker', chunks: 1 }]);
   assert.equal((await gql(erin, '{ memories { text } }')).data.memories.length, 1);
   const raw = await server.app.knex.raw(`select data::text as d from parley_events where type = 'MemorySaved' and stream_id = 'memory-acme/erin'`);
   assert.equal(raw.rows.length, 1);
@@ -115,6 +118,13 @@ test('erasing a user erases their memories (crypto-shredding): gone from the API
   assert.deepEqual((await gql(erin, '{ memories { text } }')).data.memories, []);
   const events = await server.app.store.readStream('memory-acme/erin');
   assert.equal(events[0]?.type === 'MemorySaved' && events[0].data.text, '[erased]');
+  // her documents leave the read model (the indexer deletes them on UserDataErased)
+  let left: unknown[] = [1];
+  for (let i = 0; i < 100 && left.length; i++) {
+    left = (await server.app.knex('parley_document_chunks').where({ tenant_id: 'acme', owner_id: 'erin' })).concat(await server.app.knex('parley_documents').where({ tenant_id: 'acme', owner_id: 'erin' }));
+    if (left.length) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.deepEqual(left, [], 'no passage or document row of the erased user is left');
   const again = await gql(erin, 'mutation { rememberFact(text: "new fact") { memory { id } } }');
   assert.ok(again.errors?.length, 'nothing new is stored for an erased user');
 });
