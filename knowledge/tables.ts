@@ -56,7 +56,11 @@ export const packVector = (v: Float32Array): Buffer => {
   return b;
 };
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+// One bulk copy on little-endian hosts (every one Parley runs on); element by element otherwise.
 export const unpackVector = (b: Buffer): Float32Array => {
+  if (LITTLE_ENDIAN) return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
   const v = new Float32Array(b.length / 4);
   for (let i = 0; i < v.length; i++) v[i] = b.readFloatLE(i * 4);
   return v;
