@@ -29,7 +29,7 @@ for (const name of names) {
 // line saying what to install. (engine checks python3-torch itself.)
 const NEEDS: Record<string, ('postgres' | 'redis')[]> = {
   'append-many': ['postgres'], encryption: ['postgres'], eventstore: ['postgres'], projections: ['postgres'],
-  'readmodel-encryption': ['postgres'], 'event-footprint': ['postgres'], roles: ['postgres'], e2e: ['postgres', 'redis'],
+  'readmodel-encryption': ['postgres'], 'event-footprint': ['postgres'], roles: ['postgres'], e2e: ['postgres', 'redis'], retrieval: ['postgres'],
 };
 const say = (line: string) => console.log(`[bench] ${line}`);
 const hostPort = (url: string) => { const u = new URL(url); return `${u.hostname}:${u.port || (u.protocol.startsWith('redis') ? 6379 : 5432)}`; };

@@ -31,6 +31,7 @@ import { generationStreamResolvers } from '../read-api/graphql/generation-stream
 import { Operations } from '../read-api/observability/operations.ts';
 import { jwtSecret, masterKey, tenantPolicies as loadTenantPolicies } from './config.ts';
 import { runRetention, scheduleRetention } from './jobs/retention.ts';
+import { startKnowledge } from './knowledge.ts';
 
 export type Role = 'api' | 'projector' | 'saga' | 'worker';
 export const ALL_ROLES: Role[] = ['api', 'projector', 'saga', 'worker'];
@@ -70,6 +71,7 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
   const commands = ops.commands(new CommandHandler({ store: ops.observed(store) }));
   const secret = jwtSecret(config);
 
+  const knowledge = await startKnowledge(config, roles, knex, store, ops); // documents, embeddings
   let runner: ProjectionRunner | null = null;
   if (roles.includes('projector')) {
     runner = new ProjectionRunner({ knex, store, projections: ops.projections(projections), onError: ops.onError('projection') });
@@ -116,9 +118,9 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
   if (roles.includes('api')) {
     const accepted = new AcceptedTurns();
     const api = createApi({
-      services: { knex, store, commands, jwtSecret: secret, defaultModel: config.PARLEY_MODEL, newId: randomUUID, bus, keys, accepted, tenantPolicies },
+      services: { knex, store, commands, jwtSecret: secret, defaultModel: config.PARLEY_MODEL, newId: randomUUID, bus, keys, accepted, tenantPolicies, knowledge: knowledge.knowledge },
       ready: ops.ready,
-      routes: [...ops.routes({ store, commands, bus, secret, modelDir, newId: randomUUID, accepted, tenantPolicies }), createWebRoute(), createDevLoginRoute({ enabled: devLoginEnabled(config), secret }), createEventsNdjsonRoute(eventStreams, secret)],
+      routes: [...ops.routes({ store, commands, bus, secret, modelDir, newId: randomUUID, accepted, tenantPolicies }), createWebRoute(), createDevLoginRoute({ enabled: devLoginEnabled(config), secret }), createEventsNdjsonRoute(eventStreams, secret), ...knowledge.routes({ secret })],
       resolvers: [createEventsResolvers(eventStreams), generationStreamResolvers],
       plugins: ops.plugins(),
       cors: corsPolicy(config.PARLEY_CORS_ORIGINS),
@@ -144,6 +146,7 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
       await engine?.close();
       stopRetention?.();
       await saga?.stop();
+      await knowledge.stop();
       eventStreams.close();
       if (server) await new Promise((r) => { server!.close(() => r(null)); server!.closeAllConnections(); });
       await runner?.stop();

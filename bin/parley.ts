@@ -2,6 +2,7 @@
 // The `parley` command line.
 import { Command } from 'commander';
 import { registerAudit } from './commands/audit.ts';
+import { registerDocs } from './commands/docs.ts';
 import { registerErase } from './commands/erase.ts';
 import { registerExport } from './commands/export.ts';
 import { registerPlan } from './commands/plan.ts';
@@ -21,6 +22,7 @@ registerRelay(program);
 registerErase(program);
 registerAudit(program);
 registerPlan(program);
+registerDocs(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);

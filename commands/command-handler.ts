@@ -4,6 +4,8 @@ import type { Decision } from '../domain/decision.ts';
 import { decideGeneration, evolveGeneration, initialGenerationState } from '../domain/generation.ts';
 import { subjectOf } from '../domain/access.ts';
 import { decideUser, erasureTenant, evolveUser, initialUserState } from '../domain/user.ts';
+import { decideMemory, evolveMemory, initialMemoryState, memoryStreamOf } from '../domain/memory.ts';
+import { decideDocument, evolveDocument, initialDocumentState } from '../domain/document.ts';
 import { ErasedSubjectError } from '../eventstore/crypto/key-store.ts';
 import { ConcurrencyError, type EventStore } from '../eventstore/port.ts';
 import { ParleyCommand } from '../schemas/commands.ts';
@@ -190,6 +192,18 @@ export class CommandHandler {
         return {
           streamId: `appeal-${command.data.appealId}`,
           decide: (h) => decideAppeal(command, h.reduce(evolveAppeal, initialAppealState())),
+        };
+      case 'SaveMemory':
+      case 'ForgetMemory':
+        return {
+          streamId: memoryStreamOf(command.metadata.actor.tenantId, command.metadata.actor.userId),
+          decide: (h) => decideMemory(command, h.reduce(evolveMemory, initialMemoryState())),
+        };
+      case 'AddDocument':
+      case 'RemoveDocument':
+        return {
+          streamId: `document-${command.data.documentId}`,
+          decide: (h) => decideDocument(command, h.reduce(evolveDocument, initialDocumentState())),
         };
     }
   }

@@ -5,6 +5,7 @@ import type { EventStore } from '../eventstore/port.ts';
 import type { TokenBus } from '../inference/worker/token-bus.ts';
 import type { KeyStore } from '../eventstore/crypto/key-store.ts';
 import type { AcceptedTurns } from './accepted-turns.ts';
+import type { Knowledge } from '../knowledge/index.ts';
 import type { Actor, Role } from '../schemas/common.ts';
 import type { TenantPolicies } from '../schemas/safety.ts';
 import { apiError } from './errors.ts';
@@ -25,6 +26,8 @@ export type Services = {
   accepted?: AcceptedTurns;
   // PARLEY_TENANT_POLICY: a request's safety settings are checked against its tenant's floors.
   tenantPolicies?: TenantPolicies;
+  // Documents search and embeddings (knowledge/); absent: searchDocuments answers UNAVAILABLE.
+  knowledge?: Knowledge;
 };
 
 export type GraphQLContext = {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Actor, Id, Rating, SamplingParams, Text, Usage } from './common.ts';
 import { SafetySettings } from './safety.ts';
+import { AddDocumentData, ForgetMemoryData, RemoveDocumentData, SaveMemoryData } from './knowledge.ts';
 import { GenerationCompleted, GenerationRequested, SafetyChecked, TokensGenerated } from './events.ts';
 
 // Command metadata: who asks, and the id that makes a retry of the same command a no-op.
@@ -140,6 +141,14 @@ export type GenerationCommand = z.infer<typeof GenerationCommand>;
 export type ConversationDeciderCommand = ConversationCommand | RecordSafetyCheck;
 export type GenerationDeciderCommand = GenerationCommand | RecordSafetyCheck;
 
+// Long-term knowledge (schemas/knowledge.ts): a user's memories and a tenant's documents.
+export const SaveMemory = defineCommand('SaveMemory', SaveMemoryData);
+export const ForgetMemory = defineCommand('ForgetMemory', ForgetMemoryData);
+export const AddDocument = defineCommand('AddDocument', AddDocumentData);
+export const RemoveDocument = defineCommand('RemoveDocument', RemoveDocumentData);
+export const KnowledgeCommand = z.discriminatedUnion('type', [SaveMemory, ForgetMemory, AddDocument, RemoveDocument]);
+export type KnowledgeCommand = z.infer<typeof KnowledgeCommand>;
+
 export const AppealCommand = z.discriminatedUnion('type', [FileAppeal, ResolveAppeal]);
 export type AppealCommand = z.infer<typeof AppealCommand>;
 
@@ -150,6 +159,7 @@ export const ParleyCommand = z.discriminatedUnion('type', [
   ...ConversationCommand.options,
   ...GenerationCommand.options,
   ...AppealCommand.options,
+  ...KnowledgeCommand.options,
 ]);
 export type ParleyCommand = z.infer<typeof ParleyCommand>;
 export type CommandType = ParleyCommand['type'];

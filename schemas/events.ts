@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EventMetadata, FinishReason, Id, Rating, SamplingParams, Text, Usage } from './common.ts';
+import { knowledgeEvents } from './knowledge.ts';
 import { CategoryScore, EffectivePolicy, SafetyCategory, SafetySettings, SafetyStage, SafetyVerdict } from './safety.ts';
 
 // Every event: { type, version, data, metadata }. `version` is the schema version of `data`;
@@ -247,6 +248,7 @@ export const ParleyEvent = z.discriminatedUnion('type', [
   ConversationErased,
   AppealFiled,
   AppealResolved,
+  ...knowledgeEvents,
 ]);
 export type ParleyEvent = z.infer<typeof ParleyEvent>;
 export type EventType = ParleyEvent['type'];

@@ -31,6 +31,8 @@ export const RuntimeConfig = z.object({
   PARLEY_JWT_SECRET: z.string().min(32, 'PARLEY_JWT_SECRET must be at least 32 characters').optional(),
   PARLEY_MODEL: z.string().default('parley-tiny'),
   MODEL_DIR: z.string().optional(),
+  // An Optimum feature-extraction export of a BERT-family encoder (inference/embeddings); default: the shipped one.
+  EMBEDDING_MODEL_DIR: z.string().optional(),
   // A worker that stops renewing a job's lease for this long is presumed dead.
   PARLEY_LEASE_MS: z.coerce.number().int().min(500).default(10_000),
   PARLEY_MAX_SEQS: z.coerce.number().int().min(1).max(256).optional(),

@@ -15,6 +15,10 @@ export const PERSONAL_FIELDS: Record<string, readonly string[]> = {
   TokensGenerated: ['text', 'tokens'],
   FeedbackGiven: ['comment'],
   AppealFiled: ['reason'],
+  // A user's memory (one key scope for all of them) and a document (a scope per document, so
+  // removing one destroys its key).
+  MemorySaved: ['text'],
+  DocumentAdded: ['title', 'text'],
 };
 
 export const ERASED = '[erased]';
@@ -123,6 +127,8 @@ export class FieldCodec {
     if (event.type === 'ConversationStarted') subject = { subjectId: subjectOf(d.tenantId!, d.ownerId!), scope: d.conversationId! };
     else if (event.type === 'GenerationRequested') subject = { subjectId: subjectOf(d.tenantId!, d.ownerId!), scope: d.conversationId! };
     else if (event.type === 'AppealFiled') subject = { subjectId: subjectOf(d.tenantId!, d.userId!), scope: `appeal-${d.appealId}` };
+    else if (event.type === 'MemorySaved') subject = { subjectId: subjectOf(d.tenantId!, d.userId!), scope: 'memory' };
+    else if (event.type === 'DocumentAdded') subject = { subjectId: subjectOf(d.tenantId!, d.ownerId!), scope: `document-${d.documentId}` };
     if (subject) this.subjects.set(streamId, subject);
     return subject;
   }

@@ -11,6 +11,7 @@ import { checkInput, refusalFor, resolveSettings, toSafetyCheckedData } from '..
 import type { JobQueue } from '../worker/job-queue.ts';
 import { ContextTooLongError, fitToContext, loadThread, type ChatModel } from './context-assembly.ts';
 import type { ConversationCache } from './conversation-cache.ts';
+import { memoryLookup, threadWithMemories } from './memory-context.ts';
 
 export type Message = EventOf<'MessageSubmitted'> & RecordedEvent;
 
@@ -48,6 +49,9 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
   if (messages.length === 0) return;
   const conversations = await deps.cache.load(messages.map((m) => m.data.conversationId));
   const hints = (await deps.admission?.(messages.map((m) => m.data.generationId))) ?? new Map();
+  // The owners' memories (user memory), one read for the burst.
+  const owners = [...conversations.values()].flatMap((h) => (h[0]?.type === 'ConversationStarted' ? [{ tenantId: h[0].data.tenantId, userId: h[0].data.ownerId }] : []));
+  const memoriesOf = await memoryLookup(deps.store, owners);
   const groups: unknown[][] = [];
   const known = new Map<string, RecordedEvent[]>();
   const queue: { generationId: string; priority: number }[] = [];
@@ -106,7 +110,10 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       continue;
     }
     try {
-      const thread = await loadThread(deps.store, d.conversationId, d.messageId, history, (g) => deps.cache.answerOf(d.conversationId, g));
+      const thread = threadWithMemories(
+        await loadThread(deps.store, d.conversationId, d.messageId, history, (g) => deps.cache.answerOf(d.conversationId, g)),
+        memoriesOf(started.data.tenantId, started.data.ownerId),
+      );
       const ctx = await inSpan('parley.context.assembly', spanAttributes, () => fitToContext(deps.model, thread, d.params.maxTokens));
       // The prompt the worker runs is this one, exactly as counted here: rebuilt later, it would
       // take in answers that finished in between and could overflow the context.

@@ -162,6 +162,11 @@ export class Operations {
     ];
   }
 
+  /** for routes composed beside the OpenAI gateway (/v1/embeddings): its admission (set by routes()) and drain state */
+  gate(): { admission: () => Admission | null; draining: () => boolean } {
+    return { admission: () => this.admission, draining: () => this.draining };
+  }
+
   plugins(): Plugin[] {
     return [this.metrics.graphqlPlugin(), turnAdmission];
   }

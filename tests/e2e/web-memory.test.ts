@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { graphqlClient, startTestServer, type TestServer } from '../support/server.ts';
+import { artifactPath, devSignIn, eventually, openBrowser, type Browser } from './web-browser.ts';
+
+// "What Parley remembers" on the chat page: a fact added there is listed (and is the one the API
+// holds), and "Forget" removes it.
+describe('memories on the chat page', () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  before(async () => {
+    process.env.PARLEY_DEV_LOGIN = 'on';
+    server = await startTestServer();
+    browser = await openBrowser();
+    await devSignIn(browser.page, server.url, 'mina');
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('adds, lists and forgets a memory', async () => {
+    const page = browser.page;
+    const gql = graphqlClient(server.url);
+    const token = (await page.evaluate(() => localStorage.getItem('parley.token')))!;
+    await gql(token, 'mutation { rememberFact(text: "I live in Porto.") { memory { id } } }');
+    await page.click('#memories summary');
+    await eventually(async () => assert.deepEqual(await page.locator('.memory-text').allTextContents(), ['I live in Porto.']));
+    await page.fill('#memory-input', 'My daughter is called Ana.');
+    await page.press('#memory-input', 'Enter');
+    await eventually(async () => assert.deepEqual(await page.locator('.memory-text').allTextContents(), ['I live in Porto.', 'My daughter is called Ana.']));
+    assert.deepEqual((await gql(token, '{ memories { text } }')).data.memories.map((m: any) => m.text), ['I live in Porto.', 'My daughter is called Ana.']);
+    await page.screenshot({ path: artifactPath('web-memory.png') });
+    await page.getByRole('button', { name: 'Forget: I live in Porto.' }).click();
+    await eventually(async () => assert.deepEqual(await page.locator('.memory-text').allTextContents(), ['My daughter is called Ana.']));
+    assert.deepEqual((await gql(token, '{ memories { text } }')).data.memories.map((m: any) => m.text), ['My daughter is called Ana.']);
+    assert.deepEqual(browser.errors, []);
+  });
+});

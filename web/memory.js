@@ -1,0 +1,62 @@
+// "What Parley remembers about you": the signed-in user's memories (GraphQL `memories`), each
+// deletable (`forgetFact`), and a field to add one (`rememberFact`). Loaded when the section is
+// opened, so the page's start costs nothing more.
+import { createClient } from './api.js';
+import { el } from './dom.js';
+
+const TOKEN_KEY = 'parley.token'; // the key app.js keeps the token under
+const api = createClient({ getToken: () => localStorage.getItem(TOKEN_KEY) });
+
+const Q = {
+  list: `query { memories { id text savedAt } }`,
+  add: `mutation($t: String!) { rememberFact(text: $t) { memory { id text savedAt } } }`,
+  forget: `mutation($id: ID!) { forgetFact(id: $id) { id deleted } }`,
+};
+
+const section = /** @type {HTMLDetailsElement} */ (document.getElementById('memories'));
+const list = /** @type {HTMLUListElement} */ (document.getElementById('memory-list'));
+const form = /** @type {HTMLFormElement} */ (document.getElementById('memory-form'));
+const input = /** @type {HTMLInputElement} */ (document.getElementById('memory-input'));
+const status = /** @type {HTMLElement} */ (document.getElementById('memory-status'));
+
+function render(memories) {
+  list.replaceChildren(...memories.map((m) => el('li', { class: 'memory', 'data-id': m.id },
+    el('span', { class: 'memory-text', text: m.text }),
+    el('button', { type: 'button', class: 'quiet danger', 'aria-label': `Forget: ${m.text}`, text: 'Forget', onclick: () => forget(m) }),
+  )));
+  status.textContent = memories.length ? '' : 'Nothing yet. Facts you add here go into every conversation.';
+}
+
+async function load() {
+  try {
+    render((await api.request(Q.list)).memories);
+  } catch (error) {
+    status.textContent = error.message;
+  }
+}
+
+async function forget(m) {
+  try {
+    await api.request(Q.forget, { id: m.id });
+    await load();
+  } catch (error) {
+    status.textContent = error.message;
+  }
+}
+
+form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const text = input.value.trim();
+  if (!text) return;
+  try {
+    await api.request(Q.add, { t: text });
+    input.value = '';
+    await load();
+  } catch (error) {
+    status.textContent = error.message;
+  }
+});
+
+section.addEventListener('toggle', () => {
+  if (section.open) void load();
+});
