@@ -31,6 +31,15 @@ export const RuntimeConfig = z.object({
   PARLEY_JWT_SECRET: z.string().min(32, 'PARLEY_JWT_SECRET must be at least 32 characters').optional(),
   PARLEY_MODEL: z.string().default('parley-tiny'),
   MODEL_DIR: z.string().optional(),
+  // Several models (inference/models/README.md): JSON or the path of a JSON file each.
+  // {"<name>": {"dir", "roles", "maxSeqs", "kvCacheTokens", "tiers", "fallback", "device"}}
+  PARLEY_MODELS: z.string().optional(),
+  // {"<tenant>": {"allowed": ["<model>", ...], "default": "<model>"}}
+  PARLEY_TENANT_MODELS: z.string().optional(),
+  // [{"name", "model", "tenants", "arms": [{"name", "model", "weight"}]}]
+  PARLEY_EXPERIMENTS: z.string().optional(),
+  // The models a worker process loads (comma-separated; `parley serve --models a,b`); default: every chat model.
+  PARLEY_WORKER_MODELS: z.string().optional(),
   // A worker that stops renewing a job's lease for this long is presumed dead.
   PARLEY_LEASE_MS: z.coerce.number().int().min(500).default(10_000),
   PARLEY_MAX_SEQS: z.coerce.number().int().min(1).max(256).optional(),

@@ -60,6 +60,10 @@ export class Operations {
   private redis: Redis | null = null;
   private engineRef: InferenceEngine | null = null;
   private workerRef: GenerationWorker | null = null;
+  private readonly allWorkers: GenerationWorker[] = [];
+  private get activeGenerations(): number {
+    return this.allWorkers.reduce((n, w) => n + w.activeGenerations, 0);
+  }
   private publisher: EngineLoadPublisher | null = null;
   private server: Server | null = null;
   private opsServer: Server | null = null;
@@ -107,14 +111,17 @@ export class Operations {
   readonly admissionHint = (generationId: string) => this.hints.get(generationId).catch(() => null);
   readonly admissionHints = (generationIds: readonly string[]) => this.hints.getMany(generationIds).catch(() => new Map<string, { priority: number; brownout: boolean }>());
 
-  engine(engine: InferenceEngine): InferenceEngine {
-    this.engineRef = engine;
-    this.metrics.addEngine(engine);
-    return instrumentEngine(engine, this.metrics);
+  /** a worker's engine (one per model it loads: the first feeds the load monitor), metrics labelled model_name */
+  engine(engine: InferenceEngine, modelName = 'default'): InferenceEngine {
+    this.engineRef ??= engine;
+    this.metrics.addEngine(engine, modelName);
+    return instrumentEngine(engine, this.metrics, modelName);
   }
 
   /** a worker role: its engine's KV usage is published for the API processes' watermarks (Redis) */
   worker(worker: GenerationWorker): void {
+    this.allWorkers.push(worker);
+    if (this.workerRef) return; // a second model's worker (PARLEY_MODELS): drained with the others, load from the first
     this.workerRef = worker;
     if (this.redis && this.engineRef) this.publisher = new EngineLoadPublisher(this.redis, worker.workerId, this.engineRef);
   }
@@ -213,17 +220,17 @@ export class Operations {
   async drain(graceMs = this.config.PARLEY_SHUTDOWN_GRACE_MS): Promise<{ streamsLeft: number; generationsLeft: number }> {
     this.draining = true;
     const deadline = Date.now() + graceMs;
-    this.logger.info({ graceMs, streams: this.inflight.size, generations: this.workerRef?.activeGenerations ?? 0 }, 'shutting down: draining');
+    this.logger.info({ graceMs, streams: this.inflight.size, generations: this.activeGenerations }, 'shutting down: draining');
     this.server?.close();
     this.server?.closeIdleConnections();
-    this.workerRef?.drain();
+    for (const w of this.allWorkers) w.drain();
     await Promise.all([
       this.inflight.idle(graceMs),
       (async () => {
-        while (this.workerRef && this.workerRef.activeGenerations > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        while (this.activeGenerations > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       })(),
     ]);
-    const left = { streamsLeft: this.inflight.size, generationsLeft: this.workerRef?.activeGenerations ?? 0 };
+    const left = { streamsLeft: this.inflight.size, generationsLeft: this.activeGenerations };
     this.logger.info(left, left.streamsLeft || left.generationsLeft ? 'drain deadline reached: cancelling the rest, releasing leases' : 'drained');
     return left;
   }
