@@ -28,6 +28,7 @@ import { GenerationWorker } from '../inference/worker/generation-worker.ts';
 import { JobQueue, jobQueueMigrations } from '../inference/worker/job-queue.ts';
 import { InProcessTokenBus, RedisTokenBus, type TokenBus } from '../inference/worker/token-bus.ts';
 import { generationStreamResolvers } from '../read-api/graphql/generation-stream.ts';
+import { experimentResolvers } from '../read-api/graphql/experiments.ts';
 import { Operations } from '../read-api/observability/operations.ts';
 import { ModelRegistry } from '../inference/models/index.ts';
 import { startModelRoles, type ModelRoles } from './models.ts';
@@ -135,8 +136,8 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
     const api = createApi({
       services: { knex, store, commands, jwtSecret: secret, defaultModel: models.defaultModel, models, newId: randomUUID, bus, keys, accepted, tenantPolicies },
       ready: ops.ready,
-      routes: [...ops.routes({ store, commands, bus, secret, modelDir, newId: randomUUID, accepted, tenantPolicies }), createWebRoute(), createDevLoginRoute({ enabled: devLoginEnabled(config), secret }), createEventsNdjsonRoute(eventStreams, secret)],
-      resolvers: [createEventsResolvers(eventStreams), generationStreamResolvers],
+      routes: [...ops.routes({ store, commands, bus, secret, modelDir, newId: randomUUID, accepted, tenantPolicies, models }), createWebRoute(), createDevLoginRoute({ enabled: devLoginEnabled(config), secret }), createEventsNdjsonRoute(eventStreams, secret)],
+      resolvers: [createEventsResolvers(eventStreams), generationStreamResolvers, experimentResolvers],
       plugins: ops.plugins(),
       cors: corsPolicy(config.PARLEY_CORS_ORIGINS),
     });

@@ -13,6 +13,7 @@ import { readCheckpoint } from '../../eventstore/postgres/checkpoints.ts';
 import { runMigrations } from '../../eventstore/postgres/migrations.ts';
 import type { InferenceEngine } from '../../inference/engine/engine.ts';
 import { loadModel } from '../../inference/engine/model.ts';
+import type { ModelRegistry } from '../../inference/models/index.ts';
 import type { GenerationWorker } from '../../inference/worker/generation-worker.ts';
 import { JobQueue } from '../../inference/worker/job-queue.ts';
 import type { TokenBus } from '../../inference/worker/token-bus.ts';
@@ -127,7 +128,7 @@ export class Operations {
   }
 
   /** the API role's routes: /metrics, /v1/chat/completions, /v1/models */
-  routes(o: { store: EventStore; commands: CommandHandler; bus: TokenBus; secret: string; modelDir: string; newId: () => string; accepted?: AcceptedTurns; tenantPolicies?: TenantPolicies }): HttpRoute[] {
+  routes(o: { store: EventStore; commands: CommandHandler; bus: TokenBus; secret: string; modelDir: string; newId: () => string; accepted?: AcceptedTurns; tenantPolicies?: TenantPolicies; models?: ModelRegistry }): HttpRoute[] {
     const c = this.config;
     const model = loadModel(o.modelDir);
     const limiter = c.PARLEY_QUOTAS === 'off' ? null : c.REDIS_URL ? new RedisLimiter(c.REDIS_URL) : new InProcessLimiter();
@@ -159,7 +160,7 @@ export class Operations {
     this.pruneTimer.unref();
     let created = Math.floor(Date.now() / 1000);
     try { created = Math.floor(statSync(path.join(model.config.dir, 'config.json')).mtimeMs / 1000); } catch { /* keep now */ }
-    const services: Services = { knex: this.knex, store: o.store, commands: o.commands, jwtSecret: o.secret, defaultModel: c.PARLEY_MODEL, newId: o.newId, bus: o.bus, accepted: o.accepted, tenantPolicies: o.tenantPolicies };
+    const services: Services = { knex: this.knex, store: o.store, commands: o.commands, jwtSecret: o.secret, defaultModel: o.models?.defaultModel ?? c.PARLEY_MODEL, models: o.models, newId: o.newId, bus: o.bus, accepted: o.accepted, tenantPolicies: o.tenantPolicies };
     return [
       createMetricsRoute(this.metrics),
       createOpenAiRoute({
