@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { armOf, ModelRegistry, ModelRouter } from '../../inference/models/index.ts';
+import { normalCdf, twoProportionZTest } from '../../read-api/experiments/z-test.ts';
+import { Experiment } from '../../schemas/models.ts';
+
+const MODELS = JSON.stringify({ 'parley-tiny': { dir: 'inference/model/parley-tiny' }, 'test-random': { dir: 'inference/model/test-random' } });
+const registry = (extra: Partial<Record<'PARLEY_MODELS' | 'PARLEY_TENANT_MODELS' | 'PARLEY_EXPERIMENTS', string>> = {}) =>
+  ModelRegistry.fromSources({ PARLEY_MODELS: MODELS, PARLEY_MODEL: 'parley-tiny', modelDir: '/unused', ...extra });
+
+describe('A/B arms', () => {
+  const experiment = Experiment.parse({ name: 'tiny-vs-random', arms: [{ name: 'control', model: 'parley-tiny', weight: 70 }, { name: 'candidate', model: 'test-random', weight: 30 }] });
+
+  it('split 2,000 simulated users within ±5% of their weights', () => {
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 2000; i++) {
+      const arm = armOf(experiment, `t1/user-${i}`).name;
+      counts.set(arm, (counts.get(arm) ?? 0) + 1);
+    }
+    assert.ok(Math.abs(counts.get('control')! / 2000 - 0.7) <= 0.05, `control ${counts.get('control')}`);
+    assert.ok(Math.abs(counts.get('candidate')! / 2000 - 0.3) <= 0.05, `candidate ${counts.get('candidate')}`);
+  });
+
+  it('give each user the same arm every time, and other experiments an independent split', () => {
+    const other = Experiment.parse({ ...experiment, name: 'another' });
+    let differs = 0;
+    for (let i = 0; i < 2000; i++) {
+      const first = armOf(experiment, `t1/user-${i}`).name;
+      for (let k = 0; k < 3; k++) assert.equal(armOf(experiment, `t1/user-${i}`).name, first);
+      if (armOf(other, `t1/user-${i}`).name !== first) differs++;
+    }
+    assert.ok(differs > 0, 'the experiment name is part of the hash');
+  });
+
+  it('never pick an arm of weight 0 (a canary switched off)', () => {
+    const off = Experiment.parse({ name: 'canary', arms: [{ name: 'stable', model: 'parley-tiny', weight: 1 }, { name: 'canary', model: 'test-random', weight: 0 }] });
+    for (let i = 0; i < 500; i++) assert.equal(armOf(off, `t/u${i}`).name, 'stable');
+  });
+});
+
+describe('model registry', () => {
+  it('without PARLEY_MODELS serves the one model under PARLEY_MODEL', () => {
+    const r = ModelRegistry.fromSources({ PARLEY_MODEL: 'parley-tiny', modelDir: '/models/x' });
+    assert.deepEqual(r.names(), ['parley-tiny']);
+    assert.equal(r.get('parley-tiny')!.dir, '/models/x');
+    assert.equal(r.get('parley-tiny')!.device, 'cpu');
+  });
+
+  it('per-tenant allowed models and default; tiers; unknown names', () => {
+    const r = registry({ PARLEY_TENANT_MODELS: JSON.stringify({ acme: { allowed: ['test-random'], default: 'test-random' } }) });
+    assert.equal(r.defaultFor('acme'), 'test-random');
+    assert.equal(r.defaultFor('other'), 'parley-tiny');
+    assert.equal(r.check('parley-tiny', { tenantId: 'acme' }).ok, false);
+    assert.deepEqual(r.listFor({ tenantId: 'acme' }).map((m) => m.name), ['test-random']);
+    const nope = r.check('gpt-4o', { tenantId: 'other' });
+    assert.ok(!nope.ok && nope.reason === 'unknown');
+    const tiered = registry({ PARLEY_MODELS: JSON.stringify({ a: { dir: 'x' }, b: { dir: 'y', tiers: ['pro'] } }) });
+    assert.equal(tiered.check('b', { tenantId: 't', tier: 'free' }).ok, false);
+    assert.equal(tiered.check('b', { tenantId: 't', tier: 'pro' }).ok, true);
+  });
+
+  it('refuses a configuration that names a model it does not define, or is not JSON', () => {
+    assert.throws(() => registry({ PARLEY_TENANT_MODELS: JSON.stringify({ acme: { default: 'nope' } }) }), /nope/);
+    assert.throws(() => registry({ PARLEY_MODELS: JSON.stringify({ a: { dir: 'x', fallback: 'b' } }) }), /fallback of "a".*"b"/);
+    assert.throws(() => registry({ PARLEY_MODELS: JSON.stringify({ a: { dri: 'x' } }) }), /invalid PARLEY_MODELS/);
+    assert.throws(() => registry({ PARLEY_MODELS: '/no/such/file.json' }), /JSON or the path of a JSON file/);
+    assert.throws(() => registry({ PARLEY_EXPERIMENTS: JSON.stringify([{ name: 'e', arms: [{ name: 'a', model: 'parley-tiny', weight: 1 }, { name: 'a', model: 'x', weight: 1 }] }]) }), /unique/);
+  });
+
+  it('a promotion moves the default, only to a model it serves', () => {
+    const r = registry();
+    r.promoted('test-random');
+    assert.equal(r.defaultModel, 'test-random');
+    r.promoted('unknown');
+    assert.equal(r.defaultModel, 'test-random');
+  });
+});
+
+describe('router', () => {
+  it('falls back when the model\'s queue has reached its watermark, counting the batch\'s own jobs', async () => {
+    const r = registry({ PARLEY_MODELS: JSON.stringify({ big: { dir: 'x', fallback: 'small', fallbackQueueDepth: 2 }, small: { dir: 'y' } }), PARLEY_MODEL: 'big' } as never);
+    const fallbacks: string[] = [];
+    const router = new ModelRouter({ registry: r, queuedByModel: async () => new Map([['big', 1]]), shedQueueDepth: 100, onFallback: (from, to) => fallbacks.push(`${from}->${to}`) });
+    const routes = await router.routeMany([1, 2, 3].map((i) => ({ generationId: `g${i}`, model: 'big', tenantId: 't', userId: `u${i}` })));
+    assert.deepEqual([...routes.values()], [{ model: 'big' }, { model: 'small', fallbackFrom: 'big' }, { model: 'small', fallbackFrom: 'big' }]);
+    assert.deepEqual(fallbacks, ['big->small', 'big->small']);
+  });
+
+  it('serves an experiment\'s arm for turns on its model and tenants only', async () => {
+    const r = registry({ PARLEY_EXPERIMENTS: JSON.stringify([{ name: 'ab', tenants: ['t1'], arms: [{ name: 'a', model: 'parley-tiny', weight: 1 }, { name: 'b', model: 'test-random', weight: 1 }] }]) });
+    const router = new ModelRouter({ registry: r, queuedByModel: async () => new Map(), shedQueueDepth: 100 });
+    const routes = await router.routeMany([
+      { generationId: 'in', model: 'parley-tiny', tenantId: 't1', userId: 'u' },
+      { generationId: 'other-tenant', model: 'parley-tiny', tenantId: 't2', userId: 'u' },
+      { generationId: 'other-model', model: 'test-random', tenantId: 't1', userId: 'u' },
+    ]);
+    assert.equal(routes.get('in')!.experiment!.name, 'ab');
+    assert.deepEqual(routes.get('other-tenant'), { model: 'parley-tiny' });
+    assert.deepEqual(routes.get('other-model'), { model: 'test-random' });
+  });
+});
+
+describe('two-proportion z-test', () => {
+  it('matches a worked example (45/100 vs 60/100: z ≈ 2.12, p ≈ 0.034)', () => {
+    const t = twoProportionZTest(45, 100, 60, 100)!;
+    assert.ok(Math.abs(t.z - 2.1240) < 1e-3, String(t.z));
+    assert.ok(Math.abs(t.pValue - 0.0337) < 1e-3, String(t.pValue));
+    assert.equal(twoProportionZTest(0, 0, 1, 2), null);
+    assert.ok(Math.abs(normalCdf(1.96) - 0.975) < 1e-4);
+  });
+});
