@@ -5,6 +5,7 @@ import { registerAudit } from './commands/audit.ts';
 import { registerErase } from './commands/erase.ts';
 import { registerExport } from './commands/export.ts';
 import { registerPlan } from './commands/plan.ts';
+import { registerModel } from './commands/model.ts';
 import { registerProject } from './commands/project.ts';
 import { registerRelay } from './commands/relay.ts';
 import { registerReplay } from './commands/replay.ts';
@@ -21,6 +22,7 @@ registerRelay(program);
 registerErase(program);
 registerAudit(program);
 registerPlan(program);
+registerModel(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);

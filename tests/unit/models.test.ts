@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { armOf, ModelRegistry, ModelRouter } from '../../inference/models/index.ts';
 import { normalCdf, twoProportionZTest } from '../../read-api/experiments/z-test.ts';
 import { Experiment } from '../../schemas/models.ts';
+import { decideModelPromotion, initialModelPromotionState } from '../../domain/model-promotion.ts';
 
 const MODELS = JSON.stringify({ 'parley-tiny': { dir: 'inference/model/parley-tiny' }, 'test-random': { dir: 'inference/model/test-random' } });
 const registry = (extra: Partial<Record<'PARLEY_MODELS' | 'PARLEY_TENANT_MODELS' | 'PARLEY_EXPERIMENTS', string>> = {}) =>
@@ -107,5 +108,28 @@ describe('two-proportion z-test', () => {
     assert.ok(Math.abs(t.pValue - 0.0337) < 1e-3, String(t.pValue));
     assert.equal(twoProportionZTest(0, 0, 1, 2), null);
     assert.ok(Math.abs(normalCdf(1.96) - 0.975) < 1e-4);
+  });
+});
+
+describe('PromoteModel decider', () => {
+  const operator = { commandId: 'c', actor: { userId: 'op', tenantId: 'system', roles: ['platform_operator' as const] } };
+  const command = (data: Partial<{ model: string; passed: number; total: number; threshold: number }>, metadata = operator) =>
+    ({ type: 'PromoteModel' as const, data: { model: 'parley-tiny', goldenSet: 'g', passed: 297, total: 300, threshold: 0.9, ...data }, metadata });
+
+  it('records ModelPromoted at or above the threshold, with the previous default', () => {
+    const first = decideModelPromotion(command({}), initialModelPromotionState());
+    assert.ok(first.ok);
+    assert.deepEqual(first.events[0]!.data, { model: 'parley-tiny', goldenSet: 'g', passed: 297, total: 300, threshold: 0.9, previous: null });
+    const second = decideModelPromotion(command({ model: 'other', passed: 270 }), { current: 'parley-tiny' });
+    assert.ok(second.ok && second.events[0]!.type === 'ModelPromoted' && second.events[0]!.data.previous === 'parley-tiny');
+  });
+
+  it('refuses a score below the threshold, a non-operator, and the model already promoted', () => {
+    const below = decideModelPromotion(command({ passed: 269 }), initialModelPromotionState());
+    assert.ok(!below.ok && below.error.code === 'BELOW_THRESHOLD');
+    const user = decideModelPromotion(command({}, { commandId: 'c', actor: { userId: 'u', tenantId: 't', roles: ['admin' as never] } }), initialModelPromotionState());
+    assert.ok(!user.ok && user.error.code === 'FORBIDDEN');
+    const again = decideModelPromotion(command({}), { current: 'parley-tiny' });
+    assert.ok(!again.ok && again.error.code === 'ALREADY_EXISTS');
   });
 });
