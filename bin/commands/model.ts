@@ -32,9 +32,8 @@ export function registerModel(program: Command) {
       if (!pass) {
         for (const f of score.failures.slice(0, 20)) console.log(`  FAIL [${f.kind}] ${f.prompt}\n       expected: ${f.expected}\n       got:      ${f.got}`);
         if (score.failures.length > 20) console.log(`  … and ${score.failures.length - 20} more`);
-        console.log(`REFUSED: ${name} is below the threshold; nothing recorded`);
-        process.exitCode = 1;
-        return;
+        // Thrown: the CLI prints it and exits with status 1 (process.exitCode did not survive onnxruntime's teardown here).
+        throw new Error(`REFUSED: ${name} is below the threshold; nothing recorded`);
       }
       await withOperatorEnv(async (env) => {
         const actor = operatorActor(opts.operator, 'system', ['platform_operator']);
