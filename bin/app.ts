@@ -114,7 +114,7 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
     // One engine and one worker per model this process loads; each worker claims only its model's jobs.
     for (const served of modelRoles.workerModels) {
       const maxSeqs = served.maxSeqs ?? config.PARLEY_MAX_SEQS;
-      const engine = ops.engine(await create({ modelDir: served.dir, ...(maxSeqs ? { maxSeqs } : {}), ...(served.kvCacheTokens ? { kvCacheTokens: served.kvCacheTokens } : {}) }), served.name);
+      const engine = ops.engine(await create({ modelDir: served.dir, ...(maxSeqs ? { maxSeqs } : {}), ...(served.kvCacheTokens ? { kvCacheTokens: served.kvCacheTokens } : {}), device: served.device }), served.name);
       const worker = new GenerationWorker({
         store: ops.observed(store), commands, jobs, engine, bus, heartbeatMs: Math.floor(config.PARLEY_LEASE_MS / 3), onError: ops.onError('worker'),
         models: { names: [served.name], includeUnrouted: served.name === models.defaultModel },

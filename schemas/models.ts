@@ -22,7 +22,7 @@ export const ModelEntry = z.strictObject({
   fallback: ModelName.optional(),
   fallbackQueueDepth: z.number().int().min(1).optional(),
   /** onnxruntime execution provider; CPU unless asked (inference/models/README.md) */
-  device: z.enum(['cpu', 'cuda']).default('cpu'),
+  device: z.enum(['cpu', 'cuda']).optional(),
 });
 export type ModelEntry = z.infer<typeof ModelEntry>;
 

@@ -44,7 +44,7 @@ describe('model registry', () => {
     const r = ModelRegistry.fromSources({ PARLEY_MODEL: 'parley-tiny', modelDir: '/models/x' });
     assert.deepEqual(r.names(), ['parley-tiny']);
     assert.equal(r.get('parley-tiny')!.dir, '/models/x');
-    assert.equal(r.get('parley-tiny')!.device, 'cpu');
+    assert.equal(r.get('parley-tiny')!.device, undefined); // CPU unless asked (execution-provider.ts)
   });
 
   it('per-tenant allowed models and default; tiers; unknown names', () => {
@@ -131,5 +131,16 @@ describe('PromoteModel decider', () => {
     assert.ok(!user.ok && user.error.code === 'FORBIDDEN');
     const again = decideModelPromotion(command({}), { current: 'parley-tiny' });
     assert.ok(!again.ok && again.error.code === 'ALREADY_EXISTS');
+  });
+});
+
+describe('execution providers', () => {
+  it('CPU unless asked; CUDA refused with a clear reason when its provider files are missing', async () => {
+    const { executionProviders, cudaProviderMissing, CudaUnavailableError } = await import('../../inference/engine/execution-provider.ts');
+    assert.deepEqual(executionProviders(), ['cpu']);
+    assert.deepEqual(executionProviders('cpu'), ['cpu']);
+    const missing = cudaProviderMissing();
+    if (missing === null) assert.deepEqual(executionProviders('cuda'), ['cuda']);
+    else assert.throws(() => executionProviders('cuda'), (e: unknown) => e instanceof CudaUnavailableError && /ONNXRUNTIME_NODE_INSTALL=cuda12/.test(e.message));
   });
 });
