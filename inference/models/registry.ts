@@ -31,6 +31,8 @@ export class ModelRegistry {
     private readonly configuredDefault: string,
     private readonly tenants: TenantModels = {},
     readonly experiments: Experiments = [],
+    /** false: the single model of MODEL_DIR (no PARLEY_MODELS), which answers whatever model a stored conversation names */
+    readonly configured = true,
   ) {
     const missing = (name: string | undefined, where: string) => {
       if (name !== undefined && !models.has(name)) throw new Error(`${where} names the model "${name}", which PARLEY_MODELS does not define (defined: ${this.names().join(', ')})`);
@@ -63,6 +65,7 @@ export class ModelRegistry {
       models, configuredDefault,
       parseSetting('PARLEY_TENANT_MODELS', s.PARLEY_TENANT_MODELS, TenantModels) ?? {},
       parseSetting('PARLEY_EXPERIMENTS', s.PARLEY_EXPERIMENTS, Experiments) ?? [],
+      configured !== null,
     );
   }
 

@@ -39,8 +39,10 @@ export class ModelRouter {
 
   private route(ask: RouteAsk, queued: ReadonlyMap<string, number>): Route {
     const { registry } = this.o;
-    let route: Route = { model: ask.model };
-    const experiment = registry.experimentsFor(ask.model, ask.tenantId)[0];
+    // One model and no PARLEY_MODELS: it serves every conversation, whatever name it was started under
+    // (as before there was a registry).
+    let route: Route = { model: registry.get(ask.model) || registry.configured ? ask.model : registry.defaultModel };
+    const experiment = registry.experimentsFor(route.model, ask.tenantId)[0];
     if (experiment) {
       const arm = armOf(experiment, subjectOf(ask.tenantId, ask.userId));
       route = { model: arm.model, experiment: { name: experiment.name, arm: arm.name } };

@@ -113,6 +113,15 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       ]);
       continue;
     }
+    // A model this deployment no longer serves (a message from before a configuration change): no
+    // worker would ever claim its job, so the generation fails now with a reason.
+    if (deps.modelFor && !deps.modelFor(route.model)) {
+      groups.push([
+        request({ context: single }),
+        { type: 'FailGeneration', data: { generationId: d.generationId, attempt: 0, code: 'MODEL_NOT_FOUND', reason: `the model "${route.model}" is not served (PARLEY_MODELS)` }, metadata: metadata(`saga:fail:${d.generationId}`) },
+      ]);
+      continue;
+    }
     try {
       const thread = await loadThread(deps.store, d.conversationId, d.messageId, history, (g) => deps.cache.answerOf(d.conversationId, g));
       const ctx = await inSpan('parley.context.assembly', spanAttributes, () => fitToContext(model, thread, d.params.maxTokens));

@@ -27,12 +27,13 @@ const completed = (events: RecordedEvent[]) => events.find((e) => e.type === 'Ge
 describe('fallback: a saturated model hands its overflow to its fallback', () => {
   let server: TestServer;
   before(async () => {
-    // test-random runs 2 sequences at once and talks until max_tokens: a burst of 8 saturates it.
+    // test-random runs 2 sequences at once and talks until max_tokens: a burst of 8 saturates it
+    // (2 running, 2 queued: the watermark; whatever comes next falls back).
     server = await startTestServer({
       env: {
         PARLEY_MODELS: JSON.stringify({
           'parley-tiny': { dir: 'inference/model/parley-tiny' },
-          'test-random': { dir: 'inference/model/test-random', maxSeqs: 2, fallback: 'parley-tiny', fallbackQueueDepth: 1 },
+          'test-random': { dir: 'inference/model/test-random', maxSeqs: 2, fallback: 'parley-tiny', fallbackQueueDepth: 2 },
         }),
         PARLEY_QUOTAS: 'off',
       },
@@ -43,7 +44,7 @@ describe('fallback: a saturated model hands its overflow to its fallback', () =>
   it('records fallbackFrom, runs the fallback on its own worker, and counts it in /metrics', async () => {
     const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: await server.token({ userId: 'u', tenantId: 't', roles: ['user'] }), maxRetries: 0 });
     const ids = await Promise.all(Array.from({ length: 8 }, async (_, i) => {
-      const raw = await client.chat.completions.create({ model: 'test-random', messages: [{ role: 'user', content: `Tell me a story ${i}` }], max_tokens: 96 }).withResponse();
+      const raw = await client.chat.completions.create({ model: 'test-random', messages: [{ role: 'user', content: `Tell me a story ${i}` }], max_tokens: 200 }).withResponse();
       return raw.response.headers.get('x-parley-generation')!;
     }));
     const runs = await Promise.all(ids.map(async (id) => ended(server.app, id)));

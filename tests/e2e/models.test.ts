@@ -96,6 +96,19 @@ describe('two models served by one worker process', () => {
     assert.equal(start.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
     assert.equal(start.errors?.[0]?.extensions?.field, 'model');
   });
+
+  it('a conversation recorded under a model no longer configured fails its generation with MODEL_NOT_FOUND', async () => {
+    // The APIs refuse such a model, so the conversation is written as one from an older configuration would be.
+    const meta = () => ({ commandId: crypto.randomUUID(), actor: alice });
+    const [c, m, g] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+    const r = await server.app.commands.executeAll([
+      { type: 'StartConversation', data: { conversationId: c, model: 'retired-model' }, metadata: meta() },
+      { type: 'SubmitMessage', data: { conversationId: c, messageId: m, generationId: g, content: 'Hello', params: { maxTokens: 4 } }, metadata: meta() },
+    ]);
+    assert.ok(r.ok, JSON.stringify(r));
+    const failed = (await ended(server.app, g)).find((e) => e.type === 'GenerationFailed') as EventOf<'GenerationFailed'> | undefined;
+    assert.equal(failed?.data.code, 'MODEL_NOT_FOUND');
+  });
 });
 
 describe('two workers with different model sets', () => {

@@ -144,3 +144,14 @@ describe('execution providers', () => {
     else assert.throws(() => executionProviders('cuda'), (e: unknown) => e instanceof CudaUnavailableError && /ONNXRUNTIME_NODE_INSTALL=cuda12/.test(e.message));
   });
 });
+
+describe('router without PARLEY_MODELS', () => {
+  it('serves a conversation started under another name with the one model (as before the registry)', async () => {
+    const single = ModelRegistry.fromSources({ PARLEY_MODEL: 'parley-tiny', modelDir: '/models/x' });
+    const router = new ModelRouter({ registry: single, queuedByModel: async () => new Map(), shedQueueDepth: 10 });
+    assert.deepEqual([...(await router.routeMany([{ generationId: 'g', model: 'renamed-since', tenantId: 't', userId: 'u' }])).values()], [{ model: 'parley-tiny' }]);
+    // With PARLEY_MODELS the name is kept (the saga then fails the generation: MODEL_NOT_FOUND).
+    const configured = new ModelRouter({ registry: registry(), queuedByModel: async () => new Map(), shedQueueDepth: 10 });
+    assert.deepEqual([...(await configured.routeMany([{ generationId: 'g', model: 'gone', tenantId: 't', userId: 'u' }])).values()], [{ model: 'gone' }]);
+  });
+});
