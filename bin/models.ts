@@ -29,8 +29,10 @@ export async function startModelRoles(o: { config: RuntimeConfig; registry: Mode
   };
   const router = new ModelRouter({
     registry,
-    queuedByModel: () => o.jobs.queuedByModel(),
+    loadByModel: () => o.jobs.loadByModel(),
     shedQueueDepth: config.PARLEY_SHED_QUEUE_DEPTH,
+    // Three lease periods without any job of a model running: its workers are dead or absent.
+    noWorkerAfterMs: 3 * config.PARLEY_LEASE_MS,
     onFallback: (from, to) => o.ops.metrics.modelFallbacks.inc({ model_name: from, fallback: to }),
   });
 

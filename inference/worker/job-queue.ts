@@ -41,6 +41,8 @@ export const jobQueueMigrations: MigrationSet = {
 // The models a worker claims for: their names, and whether it also takes unrouted (null-model) jobs.
 export type ClaimModels = { names: readonly string[]; includeUnrouted: boolean };
 
+export type ModelLoad = { queued: number; running: number; oldestQueuedMs: number };
+
 export type ClaimedJob = { generationId: string; attempt: number; priority: number };
 
 // Generation jobs in PostgreSQL: claimed with FOR UPDATE SKIP LOCKED and leased. A worker that dies
@@ -150,10 +152,17 @@ export class JobQueue {
     return Number(rows[0]?.n ?? 0);
   }
 
-  // Jobs waiting for a worker, per model (the router's fallback watermark). Unrouted jobs count as ''.
-  async queuedByModel(): Promise<Map<string, number>> {
-    const { rows } = await this.knex.raw(`select coalesce(model, '') as model, count(*)::int as n from generation_jobs where status = 'queued' group by 1`);
-    return new Map(rows.map((r: { model: string; n: number }) => [r.model, Number(r.n)]));
+  // Per model (the router's fallback): jobs waiting for a worker, jobs running, and how long the
+  // oldest has waited. Unrouted jobs count as ''.
+  async loadByModel(): Promise<Map<string, ModelLoad>> {
+    const { rows } = await this.knex.raw(
+      `select coalesce(model, '') as model,
+              count(*) filter (where status = 'queued')::int as queued,
+              count(*) filter (where status = 'running')::int as running,
+              coalesce(extract(epoch from now() - min(created_at) filter (where status = 'queued')) * 1000, 0)::float8 as oldest
+         from generation_jobs where status in ('queued', 'running') group by 1`,
+    );
+    return new Map(rows.map((r: { model: string; queued: number; running: number; oldest: number }) => [r.model, { queued: Number(r.queued), running: Number(r.running), oldestQueuedMs: Number(r.oldest) }]));
   }
 
   async depth(): Promise<{ queued: number; running: number }> {

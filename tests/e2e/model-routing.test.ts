@@ -69,6 +69,48 @@ describe('fallback: a saturated model hands its overflow to its fallback', () =>
   });
 });
 
+describe('fallback: a model whose workers are gone hands its generations to its fallback', () => {
+  let server: TestServer;
+  before(async () => {
+    // No worker loads test-random (this process loads parley-tiny only): its jobs wait, none runs.
+    server = await startTestServer({
+      env: {
+        PARLEY_MODELS: JSON.stringify({
+          'parley-tiny': { dir: 'inference/model/parley-tiny' },
+          'test-random': { dir: 'inference/model/test-random', fallback: 'parley-tiny' },
+        }),
+        PARLEY_WORKER_MODELS: 'parley-tiny',
+        PARLEY_LEASE_MS: '500', // no worker after 3 leases: 1.5 s
+        PARLEY_QUOTAS: 'off',
+      },
+    });
+  });
+  after(async () => server?.stop());
+
+  it('the first turn waits for a worker that never comes; once it has waited 3 leases, the next falls back', async () => {
+    const gql = graphqlClient(server.url);
+    const token = await server.token({ userId: 'u', tenantId: 't', roles: ['user'] });
+    const send = async () => {
+      const r = await gql(token, `mutation { sendMessage(input: { content: "Hello", model: "test-random", params: { maxTokens: 4 } }) { generation { id } } }`);
+      assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+      return r.data.sendMessage.generation.id as string;
+    };
+    const stranded = await send();
+    // Until its job is queued and has waited 1.5 s with none of test-random's running.
+    for (let i = 0; i < 300; i++) {
+      const job = await server.app.knex('generation_jobs').where({ generation_id: stranded }).first();
+      if (job && Date.now() - new Date(job.created_at).getTime() > 1600) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const rescued = requested(await ended(server.app, await send()));
+    assert.equal(rescued.data.model, 'parley-tiny');
+    assert.equal(rescued.data.fallbackFrom, 'test-random');
+    const first = await server.app.store.readStream(`generation-${stranded}`);
+    assert.equal(requested(first).data.model, 'test-random', 'the first turn was not rerouted (its request is recorded)');
+    assert.ok(!first.some((e) => e.type === 'GenerationCompleted'), 'no worker ran the stranded turn');
+  });
+});
+
 describe('A/B experiment: arms recorded in GenerationRequested, reported per arm', () => {
   const experiment = { name: 'tiny-vs-random', arms: [{ name: 'control', model: 'parley-tiny', weight: 50 }, { name: 'candidate', model: 'test-random', weight: 50 }] };
   // Users picked so both arms have at least three (the split itself is tested over 2,000 users in unit/models.test.ts).

@@ -81,15 +81,25 @@ describe('router', () => {
   it('falls back when the model\'s queue has reached its watermark, counting the batch\'s own jobs', async () => {
     const r = registry({ PARLEY_MODELS: JSON.stringify({ big: { dir: 'x', fallback: 'small', fallbackQueueDepth: 2 }, small: { dir: 'y' } }), PARLEY_MODEL: 'big' } as never);
     const fallbacks: string[] = [];
-    const router = new ModelRouter({ registry: r, queuedByModel: async () => new Map([['big', 1]]), shedQueueDepth: 100, onFallback: (from, to) => fallbacks.push(`${from}->${to}`) });
+    const router = new ModelRouter({ registry: r, loadByModel: async () => new Map([['big', { queued: 1, running: 2, oldestQueuedMs: 10 }]]), shedQueueDepth: 100, onFallback: (from, to) => fallbacks.push(`${from}->${to}`) });
     const routes = await router.routeMany([1, 2, 3].map((i) => ({ generationId: `g${i}`, model: 'big', tenantId: 't', userId: `u${i}` })));
     assert.deepEqual([...routes.values()], [{ model: 'big' }, { model: 'small', fallbackFrom: 'big' }, { model: 'small', fallbackFrom: 'big' }]);
     assert.deepEqual(fallbacks, ['big->small', 'big->small']);
   });
 
+  it('falls back when the model\'s jobs wait with none running (no working worker), not while they run', async () => {
+    const r = registry({ PARLEY_MODELS: JSON.stringify({ big: { dir: 'x', fallback: 'small' }, small: { dir: 'y' } }), PARLEY_MODEL: 'big' } as never);
+    const route = async (load: { queued: number; running: number; oldestQueuedMs: number }) =>
+      [...(await new ModelRouter({ registry: r, loadByModel: async () => new Map([['big', load]]), shedQueueDepth: 100, noWorkerAfterMs: 3000 })
+        .routeMany([{ generationId: 'g', model: 'big', tenantId: 't', userId: 'u' }])).values()][0];
+    assert.deepEqual(await route({ queued: 1, running: 0, oldestQueuedMs: 3500 }), { model: 'small', fallbackFrom: 'big' });
+    assert.deepEqual(await route({ queued: 1, running: 1, oldestQueuedMs: 3500 }), { model: 'big' });
+    assert.deepEqual(await route({ queued: 1, running: 0, oldestQueuedMs: 100 }), { model: 'big' });
+  });
+
   it('serves an experiment\'s arm for turns on its model and tenants only', async () => {
     const r = registry({ PARLEY_EXPERIMENTS: JSON.stringify([{ name: 'ab', tenants: ['t1'], arms: [{ name: 'a', model: 'parley-tiny', weight: 1 }, { name: 'b', model: 'test-random', weight: 1 }] }]) });
-    const router = new ModelRouter({ registry: r, queuedByModel: async () => new Map(), shedQueueDepth: 100 });
+    const router = new ModelRouter({ registry: r, loadByModel: async () => new Map(), shedQueueDepth: 100 });
     const routes = await router.routeMany([
       { generationId: 'in', model: 'parley-tiny', tenantId: 't1', userId: 'u' },
       { generationId: 'other-tenant', model: 'parley-tiny', tenantId: 't2', userId: 'u' },
@@ -148,10 +158,10 @@ describe('execution providers', () => {
 describe('router without PARLEY_MODELS', () => {
   it('serves a conversation started under another name with the one model (as before the registry)', async () => {
     const single = ModelRegistry.fromSources({ PARLEY_MODEL: 'parley-tiny', modelDir: '/models/x' });
-    const router = new ModelRouter({ registry: single, queuedByModel: async () => new Map(), shedQueueDepth: 10 });
+    const router = new ModelRouter({ registry: single, loadByModel: async () => new Map(), shedQueueDepth: 10 });
     assert.deepEqual([...(await router.routeMany([{ generationId: 'g', model: 'renamed-since', tenantId: 't', userId: 'u' }])).values()], [{ model: 'parley-tiny' }]);
     // With PARLEY_MODELS the name is kept (the saga then fails the generation: MODEL_NOT_FOUND).
-    const configured = new ModelRouter({ registry: registry(), queuedByModel: async () => new Map(), shedQueueDepth: 10 });
+    const configured = new ModelRouter({ registry: registry(), loadByModel: async () => new Map(), shedQueueDepth: 10 });
     assert.deepEqual([...(await configured.routeMany([{ generationId: 'g', model: 'gone', tenantId: 't', userId: 'u' }])).values()], [{ model: 'gone' }]);
   });
 });
