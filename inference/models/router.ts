@@ -26,13 +26,18 @@ export type RouterOptions = {
 };
 
 export class ModelRouter {
-  constructor(private readonly o: RouterOptions) {}
+  private readonly hasFallbacks: boolean;
+
+  constructor(private readonly o: RouterOptions) {
+    this.hasFallbacks = o.registry.names().some((n) => o.registry.get(n)?.fallback !== undefined);
+  }
 
   /** routes a batch; the batch's own choices count towards each model's queue as it goes */
   async routeMany(asks: readonly RouteAsk[]): Promise<Map<string, Route>> {
     const routes = new Map<string, Route>();
     if (asks.length === 0) return routes;
-    const load = await this.o.loadByModel();
+    // The queues are read only when some model has a fallback: otherwise a batch costs no query.
+    const load = this.hasFallbacks ? await this.o.loadByModel() : new Map<string, ModelLoad>();
     for (const ask of asks) {
       const route = this.route(ask, load);
       const l = load.get(route.model) ?? { queued: 0, running: 0, oldestQueuedMs: 0 };

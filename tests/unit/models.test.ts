@@ -165,3 +165,15 @@ describe('router without PARLEY_MODELS', () => {
     assert.deepEqual([...(await configured.routeMany([{ generationId: 'g', model: 'gone', tenantId: 't', userId: 'u' }])).values()], [{ model: 'gone' }]);
   });
 });
+
+describe('router cost', () => {
+  it('reads the queues only when some model has a fallback', async () => {
+    let reads = 0;
+    const loadByModel = async () => { reads++; return new Map(); };
+    await new ModelRouter({ registry: registry(), loadByModel, shedQueueDepth: 1 }).routeMany([{ generationId: 'g', model: 'parley-tiny', tenantId: 't', userId: 'u' }]);
+    assert.equal(reads, 0);
+    const withFallback = registry({ PARLEY_MODELS: JSON.stringify({ a: { dir: 'x', fallback: 'b' }, b: { dir: 'y' } }) });
+    await new ModelRouter({ registry: withFallback, loadByModel, shedQueueDepth: 1 }).routeMany([{ generationId: 'g', model: 'a', tenantId: 't', userId: 'u' }]);
+    assert.equal(reads, 1);
+  });
+});
