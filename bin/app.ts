@@ -28,7 +28,10 @@ import { GenerationWorker } from '../inference/worker/generation-worker.ts';
 import { JobQueue, jobQueueMigrations } from '../inference/worker/job-queue.ts';
 import { InProcessTokenBus, RedisTokenBus, type TokenBus } from '../inference/worker/token-bus.ts';
 import { generationStreamResolvers } from '../read-api/graphql/generation-stream.ts';
+import { experimentResolvers } from '../read-api/graphql/experiments.ts';
 import { Operations } from '../read-api/observability/operations.ts';
+import { ModelRegistry } from '../inference/models/index.ts';
+import { startModelRoles, type ModelRoles } from './models.ts';
 import { jwtSecret, masterKey, tenantPolicies as loadTenantPolicies } from './config.ts';
 import { runRetention, scheduleRetention } from './jobs/retention.ts';
 import { startKnowledge } from './knowledge.ts';
@@ -56,6 +59,10 @@ export type App = {
   drain: (graceMs?: number) => Promise<unknown>;
   /** logs, metrics, quotas, OpenAI gateway, readiness (read-api/observability/operations.ts) */
   ops: Operations;
+  /** PARLEY_MODELS: the served models; every worker and engine of this process (`worker`/`engine`: the first) */
+  models: ModelRegistry;
+  workers: GenerationWorker[];
+  engines: InferenceEngine[];
 };
 
 // Opens the database (embedded when DATABASE_URL is absent), migrates, and starts the roles asked for.
@@ -82,13 +89,15 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
   const bus: TokenBus = config.REDIS_URL ? new RedisTokenBus(config.REDIS_URL) : new InProcessTokenBus();
   const jobs = new JobQueue(knex, config.PARLEY_LEASE_MS);
   const modelDir = resolveModelDir({ MODEL_DIR: config.MODEL_DIR });
+  const models = ModelRegistry.fromSources({ ...config, modelDir });
+  const modelRoles: ModelRoles = await startModelRoles({ config, registry: models, store, jobs, ops });
 
   const keys = 'keys' in store ? (store.keys as KeyStore | null) : null;
   let stopRetention: (() => void) | null = null;
   let saga: CheckpointedConsumer | null = null;
   if (roles.includes('saga')) {
     const model = loadModel(modelDir);
-    saga = new CheckpointedConsumer(knex, store, generationSaga({ store: ops.observed(store), commands, jobs, model, modelName: config.PARLEY_MODEL, admissionMany: ops.admissionHints, tenantPolicies }), {
+    saga = new CheckpointedConsumer(knex, store, generationSaga({ store: ops.observed(store), commands, jobs, model, modelName: config.PARLEY_MODEL, admissionMany: ops.admissionHints, tenantPolicies, ...modelRoles.saga }), {
       batchSize: 128, onError: ops.onError('saga'),
     });
     saga.start();
@@ -98,19 +107,28 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
     }
   }
 
-  let engine: InferenceEngine | null = null;
-  let worker: GenerationWorker | null = null;
+  const engines: InferenceEngine[] = [];
+  const workers: GenerationWorker[] = [];
   if (roles.includes('worker')) {
     // PARLEY_NULL_MODEL=1: the benchmark's null model (fixed answer, no compute), never a default.
     const create = config.PARLEY_NULL_MODEL === '1' ? createNullEngine : createEngine;
     if (config.PARLEY_NULL_MODEL === '1') ops.logger.warn('PARLEY_NULL_MODEL=1: workers answer with a fixed 32-token text (benchmark instrument, no model runs)');
-    engine = ops.engine(await create({ modelDir, ...(config.PARLEY_MAX_SEQS ? { maxSeqs: config.PARLEY_MAX_SEQS } : {}) }));
-    worker = new GenerationWorker({
-      store: ops.observed(store), commands, jobs, engine, bus, heartbeatMs: Math.floor(config.PARLEY_LEASE_MS / 3), onError: ops.onError('worker'),
-    });
-    worker.start();
-    ops.worker(worker);
+    // One engine and one worker per model this process loads; each worker claims only its model's jobs.
+    for (const served of modelRoles.workerModels) {
+      const maxSeqs = served.maxSeqs ?? config.PARLEY_MAX_SEQS;
+      const engine = ops.engine(await create({ modelDir: served.dir, ...(maxSeqs ? { maxSeqs } : {}), ...(served.kvCacheTokens ? { kvCacheTokens: served.kvCacheTokens } : {}), device: served.device }), served.name);
+      const worker = new GenerationWorker({
+        store: ops.observed(store), commands, jobs, engine, bus, heartbeatMs: Math.floor(config.PARLEY_LEASE_MS / 3), onError: ops.onError('worker'),
+        models: { names: [served.name], includeUnrouted: served.name === models.defaultModel },
+      });
+      worker.start();
+      engines.push(engine);
+      workers.push(worker);
+    }
+    for (const w of workers) ops.worker(w);
   }
+  const engine = engines[0] ?? null;
+  const worker = workers[0] ?? null;
 
   let server: Server | null = null;
   let url: string | null = null;
@@ -118,10 +136,10 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
   if (roles.includes('api')) {
     const accepted = new AcceptedTurns();
     const api = createApi({
-      services: { knex, store, commands, jwtSecret: secret, defaultModel: config.PARLEY_MODEL, newId: randomUUID, bus, keys, accepted, tenantPolicies, knowledge: knowledge.knowledge },
+      services: { knex, store, commands, jwtSecret: secret, defaultModel: models.defaultModel, models, newId: randomUUID, bus, keys, accepted, tenantPolicies, knowledge: knowledge.knowledge },
       ready: ops.ready,
-      routes: [...ops.routes({ store, commands, bus, secret, modelDir, newId: randomUUID, accepted, tenantPolicies }), createWebRoute(), createDevLoginRoute({ enabled: devLoginEnabled(config), secret }), createEventsNdjsonRoute(eventStreams, secret), ...knowledge.routes({ secret })],
-      resolvers: [createEventsResolvers(eventStreams), generationStreamResolvers],
+      routes: [...ops.routes({ store, commands, bus, secret, modelDir, newId: randomUUID, accepted, tenantPolicies, models }), createWebRoute(), createDevLoginRoute({ enabled: devLoginEnabled(config), secret }), createEventsNdjsonRoute(eventStreams, secret), ...knowledge.routes({ secret })],
+      resolvers: [createEventsResolvers(eventStreams), generationStreamResolvers, experimentResolvers],
       plugins: ops.plugins(),
       cors: corsPolicy(config.PARLEY_CORS_ORIGINS),
     });
@@ -139,11 +157,12 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
 
   return {
     database, knex, store, commands, runner, saga, worker, engine, jobs, bus, keys, server, url, secret,
-    ops,
+    ops, models, workers, engines,
     drain: (graceMs?: number) => ops.drain(graceMs),
     stop: async () => {
-      await worker?.stop();
-      await engine?.close();
+      modelRoles.stop();
+      await Promise.all(workers.map((w) => w.stop()));
+      await Promise.all(engines.map((e) => e.close()));
       stopRetention?.();
       await saga?.stop();
       await knowledge.stop();

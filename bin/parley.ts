@@ -6,6 +6,7 @@ import { registerDocs } from './commands/docs.ts';
 import { registerErase } from './commands/erase.ts';
 import { registerExport } from './commands/export.ts';
 import { registerPlan } from './commands/plan.ts';
+import { registerModel } from './commands/model.ts';
 import { registerProject } from './commands/project.ts';
 import { registerRelay } from './commands/relay.ts';
 import { registerReplay } from './commands/replay.ts';
@@ -23,6 +24,7 @@ registerErase(program);
 registerAudit(program);
 registerPlan(program);
 registerDocs(program);
+registerModel(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);

@@ -1,4 +1,5 @@
 import { decideAppeal, evolveAppeal, initialAppealState } from '../domain/appeal.ts';
+import { decideModelPromotion, evolveModelPromotion, initialModelPromotionState } from '../domain/model-promotion.ts';
 import { decideConversation, evolveConversation, initialConversationState } from '../domain/conversation.ts';
 import type { Decision } from '../domain/decision.ts';
 import { decideGeneration, evolveGeneration, initialGenerationState } from '../domain/generation.ts';
@@ -205,6 +206,8 @@ export class CommandHandler {
           streamId: `document-${command.data.documentId}`,
           decide: (h) => decideDocument(command, h.reduce(evolveDocument, initialDocumentState())),
         };
+      case 'PromoteModel':
+        return { streamId: 'models', decide: (h) => decideModelPromotion(command, h.reduce(evolveModelPromotion, initialModelPromotionState())) };
     }
   }
 }

@@ -16,7 +16,8 @@ export type DomainErrorCode =
   | 'GENERATION_NOT_COMPLETED'
   | 'TOKEN_INDEX_GAP'
   | 'STALE_ATTEMPT'
-  | 'APPEAL_ALREADY_RESOLVED';
+  | 'APPEAL_ALREADY_RESOLVED'
+  | 'BELOW_THRESHOLD';
 
 // Domain errors are values with a stable code, never thrown strings.
 export type DomainError = { code: DomainErrorCode; message: string; field?: string };

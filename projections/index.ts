@@ -5,8 +5,9 @@ import { historyProjection } from './history-projection.ts';
 import { liveNames, type Projection } from './projection.ts';
 import { rlhfProjection } from './rlhf-projection.ts';
 import { usageProjection } from './usage-projection.ts';
+import { experimentsProjection } from './experiments-projection.ts';
 
-export const projections: Projection[] = [historyProjection, auditProjection, rlhfProjection, usageProjection] as Projection[];
+export const projections: Projection[] = [historyProjection, auditProjection, rlhfProjection, usageProjection, experimentsProjection] as Projection[];
 
 export function projectionByName(name: string): Projection | undefined {
   return projections.find((p) => p.name === name);

@@ -9,6 +9,7 @@ import type { Knowledge } from '../knowledge/index.ts';
 import type { Actor, Role } from '../schemas/common.ts';
 import type { TenantPolicies } from '../schemas/safety.ts';
 import { apiError } from './errors.ts';
+import type { ModelRegistry } from '../inference/models/index.ts';
 import { messagesByConversation, type MessageRow } from './read-models.ts';
 
 export type Services = {
@@ -17,6 +18,8 @@ export type Services = {
   commands: CommandHandler;
   jwtSecret: string;
   defaultModel: string;
+  // PARLEY_MODELS: the served models, who may use which, the (promoted) default; absent: defaultModel only.
+  models?: ModelRegistry;
   newId: () => string;
   // Live token fan-out; absent in processes that do not stream.
   bus?: TokenBus;

@@ -30,6 +30,8 @@ export type TurnInput = {
   title?: string | null;
   systemPrompt?: string | null;
   model: string;
+  /** the model this message asks for over its conversation's (recorded on MessageSubmitted); absent: the conversation's */
+  messageModel?: string;
   /** for a conversation the turn opens: its safety settings (already checked against the floors) */
   safetySettings?: SafetySettings;
 };
@@ -44,7 +46,7 @@ export async function submitTurn(services: Pick<Services, 'commands' | 'newId' |
   const metadata = () => ({ commandId: services.newId(), actor: input.actor, correlationId: input.correlationId });
   const submit = {
     type: 'SubmitMessage',
-    data: { conversationId: turn.conversationId, messageId: turn.messageId, generationId: turn.generationId, content: input.content, parentMessageId: input.parentMessageId ?? null, params: input.params },
+    data: { conversationId: turn.conversationId, messageId: turn.messageId, generationId: turn.generationId, content: input.content, parentMessageId: input.parentMessageId ?? null, params: input.params, ...(input.messageModel ? { model: input.messageModel } : {}) },
     metadata: metadata(),
   };
   const start = {

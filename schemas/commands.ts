@@ -37,6 +37,8 @@ export const SubmitMessage = defineCommand(
     content: Text,
     parentMessageId: Id.nullable().default(null),
     params: SamplingParams.default(SamplingParams.parse({})),
+    // a per-message model override (checked against the registry by the API before it gets here)
+    model: z.string().min(1).optional(),
   }),
 );
 
@@ -118,6 +120,20 @@ export const EraseConversation = defineCommand(
   z.object({ conversationId: Id, reason: z.enum(['retention', 'admin_request']), retentionDays: z.number().int().min(0).nullable().default(null) }),
 );
 
+// Make a model the default after it passed the golden set (`parley model promote`); the decider
+// refuses a result below the threshold, so the gate holds whoever sends the command.
+export const PromoteModel = defineCommand(
+  'PromoteModel',
+  z.object({
+    model: z.string().min(1),
+    goldenSet: z.string().min(1),
+    passed: z.number().int().min(0),
+    total: z.number().int().min(1),
+    threshold: z.number().min(0).max(1),
+  }),
+);
+export type PromoteModel = z.infer<typeof PromoteModel>;
+
 export const ConversationCommand = z.discriminatedUnion('type', [
   StartConversation,
   SubmitMessage,
@@ -160,6 +176,7 @@ export const ParleyCommand = z.discriminatedUnion('type', [
   ...GenerationCommand.options,
   ...AppealCommand.options,
   ...KnowledgeCommand.options,
+  PromoteModel,
 ]);
 export type ParleyCommand = z.infer<typeof ParleyCommand>;
 export type CommandType = ParleyCommand['type'];

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EventMetadata, FinishReason, Id, Rating, SamplingParams, Text, Usage } from './common.ts';
 import { knowledgeEvents } from './knowledge.ts';
 import { CategoryScore, EffectivePolicy, SafetyCategory, SafetySettings, SafetyStage, SafetyVerdict } from './safety.ts';
+import { ExperimentArmRef } from './models.ts';
 
 // Every event: { type, version, data, metadata }. `version` is the schema version of `data`;
 // older versions are upcast on read (see upcasters.ts), never rewritten in the store.
@@ -41,6 +42,9 @@ export const MessageSubmitted = defineEvent(
     content: Text,
     parentMessageId: Id.nullable(),
     params: SamplingParams,
+    // The model this turn asked for, over the conversation's (a per-message override; the OpenAI
+    // endpoint always names one). Absent: the conversation's model. Added without a new version.
+    model: z.string().min(1).optional(),
   }),
 );
 export const MessageSubmittedV1Data = z.object({
@@ -112,6 +116,10 @@ export const GenerationRequested = defineEvent(
     prompt: z.string().nullable(),
     safetySettings: SafetySettings.nullable(),
     inputCheck: InputCheck.nullable(),
+    // How `model` was chosen, when not simply as asked (optional, added without a new version):
+    // the A/B arm the user hashed to, and the model asked for when a fallback served instead.
+    experiment: ExperimentArmRef.optional(),
+    fallbackFrom: z.string().min(1).optional(),
   }),
 );
 
@@ -231,6 +239,21 @@ export const AppealResolved = defineEvent(
   z.object({ appealId: Id, outcome: z.enum(['upheld', 'overturned']), note: z.string(), resolvedBy: Id }),
 );
 
+// A model made the deployment's default after it passed the golden set (`parley model promote`).
+// One stream, `models`: the last promotion is the default.
+export const ModelPromoted = defineEvent(
+  'ModelPromoted',
+  1,
+  z.object({
+    model: z.string().min(1),
+    previous: z.string().min(1).nullable(),
+    goldenSet: z.string().min(1),
+    passed: z.number().int().min(0),
+    total: z.number().int().min(1),
+    threshold: z.number().min(0).max(1),
+  }),
+);
+
 export const ParleyEvent = z.discriminatedUnion('type', [
   ConversationStarted,
   MessageSubmitted,
@@ -249,6 +272,7 @@ export const ParleyEvent = z.discriminatedUnion('type', [
   AppealFiled,
   AppealResolved,
   ...knowledgeEvents,
+  ModelPromoted,
 ]);
 export type ParleyEvent = z.infer<typeof ParleyEvent>;
 export type EventType = ParleyEvent['type'];

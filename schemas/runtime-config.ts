@@ -33,6 +33,15 @@ export const RuntimeConfig = z.object({
   MODEL_DIR: z.string().optional(),
   // An Optimum feature-extraction export of a BERT-family encoder (inference/embeddings); default: the shipped one.
   EMBEDDING_MODEL_DIR: z.string().optional(),
+  // Several models (inference/models/README.md): JSON or the path of a JSON file each.
+  // {"<name>": {"dir", "roles", "maxSeqs", "kvCacheTokens", "tiers", "fallback", "device"}}
+  PARLEY_MODELS: z.string().optional(),
+  // {"<tenant>": {"allowed": ["<model>", ...], "default": "<model>"}}
+  PARLEY_TENANT_MODELS: z.string().optional(),
+  // [{"name", "model", "tenants", "arms": [{"name", "model", "weight"}]}]
+  PARLEY_EXPERIMENTS: z.string().optional(),
+  // The models a worker process loads (comma-separated; `parley serve --models a,b`); default: every chat model.
+  PARLEY_WORKER_MODELS: z.string().optional(),
   // A worker that stops renewing a job's lease for this long is presumed dead.
   PARLEY_LEASE_MS: z.coerce.number().int().min(500).default(10_000),
   PARLEY_MAX_SEQS: z.coerce.number().int().min(1).max(256).optional(),

@@ -9,11 +9,12 @@ export function registerServe(program: Command) {
     .command('serve')
     .description('run Parley (all roles in one process by default)')
     .option('--role <roles>', `comma-separated roles: ${ALL_ROLES.join(', ')}`, ALL_ROLES.join(','))
-    .action(async (opts: { role: string }) => {
+    .option('--models <names>', 'the models this process\'s workers load (comma-separated names from PARLEY_MODELS; default: every chat model)')
+    .action(async (opts: { role: string; models?: string }) => {
       const roles = opts.role.split(',').map((r) => r.trim()) as Role[];
       const unknown = roles.filter((r) => !ALL_ROLES.includes(r));
       if (unknown.length) throw new Error(`unknown role(s): ${unknown.join(', ')} (known: ${ALL_ROLES.join(', ')})`);
-      const config = loadConfig();
+      const config = loadConfig(opts.models ? { ...process.env, PARLEY_WORKER_MODELS: opts.models } : process.env);
       const app = await startApp(config, roles);
       const mode = app.database.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL';
       console.log(`Parley is running (${roles.join(', ')}; ${mode})`);

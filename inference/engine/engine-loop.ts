@@ -124,9 +124,9 @@ export class EngineCore {
   static async create(opts: EngineOptions, listener: CoreListener): Promise<EngineCore> {
     const model = loadModel(opts.modelDir);
     const resolved = resolveEngineOptions(opts, model);
-    let session: ModelSession | PagedSession | string = opts.kvLayout === 'dense' ? 'dense layout requested' : await PagedSession.create(model.config, { threads: opts.threads });
+    let session: ModelSession | PagedSession | string = opts.kvLayout === 'dense' ? 'dense layout requested' : await PagedSession.create(model.config, { threads: opts.threads, device: opts.device });
     const denseReason = typeof session === 'string' ? session : null;
-    if (typeof session === 'string') session = await ModelSession.create(model.config, { threads: opts.threads });
+    if (typeof session === 'string') session = await ModelSession.create(model.config, { threads: opts.threads, device: opts.device });
     return new EngineCore(model, session, resolved, listener, denseReason);
   }
 

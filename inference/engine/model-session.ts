@@ -3,12 +3,15 @@
 // Note: session.run blocks the event loop for the whole call; run this inside a worker thread
 // when the process also serves requests.
 import { availableParallelism } from 'node:os';
+import { executionProviders, type Device } from './execution-provider.ts';
 import * as ort from 'onnxruntime-node';
 import { ModelLoadError, type ModelConfig } from './model-config.ts';
 
 export interface SessionOptions {
   /** intra-op threads (default: the number of cores, or PARLEY_INTRA_OP_THREADS) */
   threads?: number;
+  /** execution provider (default PARLEY_ENGINE_DEVICE or 'cpu') */
+  device?: Device;
 }
 
 /** The KV cache of a batch, as the model returns it: 2 tensors per layer [batch, kv_heads, length, head_dim]. */
@@ -115,7 +118,7 @@ export class ModelSession {
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(config.onnxPath, {
-        executionProviders: ['cpu'],
+        executionProviders: executionProviders(opts.device),
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',

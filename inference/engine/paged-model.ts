@@ -21,6 +21,7 @@
 // shape (present = Concat(past, new) along the sequence axis) or keeps its weights in external
 // files, pagedModelBytes() says why and the engine uses the dense layout instead.
 import { readFileSync } from 'node:fs';
+import { executionProviders, type Device } from './execution-provider.ts';
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { ModelConfig } from './model-config.ts';
@@ -396,14 +397,14 @@ export class PagedSession {
   }
 
   /** The paged session, or the reason the model cannot run paged. */
-  static async create(config: ModelConfig, opts: { threads?: number } = {}): Promise<PagedSession | string> {
+  static async create(config: ModelConfig, opts: { threads?: number; device?: Device } = {}): Promise<PagedSession | string> {
     const rewritten = pagedModelBytes(readFileSync(config.onnxPath), config);
     if ('reason' in rewritten) return rewritten.reason;
     const envThreads = Number(process.env.PARLEY_INTRA_OP_THREADS);
     const threads = opts.threads ?? (Number.isInteger(envThreads) && envThreads > 0 ? envThreads : availableParallelism());
     try {
       const session = await ort.InferenceSession.create(rewritten.bytes, {
-        executionProviders: ['cpu'],
+        executionProviders: executionProviders(opts.device),
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',

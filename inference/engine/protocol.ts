@@ -15,6 +15,8 @@ export interface EngineOptions {
   maxBatchTokens?: number;
   /** onnxruntime intra-op threads (default PARLEY_INTRA_OP_THREADS or the number of cores) */
   threads?: number;
+  /** execution provider (default PARLEY_ENGINE_DEVICE or 'cpu'; see execution-provider.ts) */
+  device?: 'cpu' | 'cuda';
   /** tokens per KV block (default 16) */
   blockSize?: number;
   /** size of the KV block pool in bytes, when kvCacheTokens is not given (default 256 MiB, capped at maxSeqs × context) */

@@ -8,6 +8,7 @@ import type { Actor } from '../../schemas/common.ts';
 import type { TenantPolicies } from '../../schemas/safety.ts';
 import type { JobQueue } from '../worker/job-queue.ts';
 import type { ChatModel } from './context-assembly.ts';
+import type { ModelRouter } from '../models/index.ts';
 import { ConversationCache, CONVERSATION_FOLD_TYPES } from './conversation-cache.ts';
 import { requestBatch, requestCommandId, type Message } from './request-batch.ts';
 
@@ -17,6 +18,9 @@ export type SagaOptions = {
   admissionMany?: (generationIds: readonly string[]) => Promise<Map<string, { priority: number; brownout: boolean }>>;
   // PARLEY_TENANT_POLICY: each tenant's safety defaults, floors and fail-closed categories.
   tenantPolicies?: TenantPolicies;
+  // PARLEY_MODELS: each model's tokenizer and template, and the router (experiments, fallback).
+  modelFor?: (name: string) => ChatModel | undefined;
+  router?: ModelRouter;
 };
 
 // A platform process: its admin role reaches every tenant (domain/access.ts).
@@ -53,7 +57,7 @@ export function generationSaga(options: SagaOptions): Consumer {
     async prepare(events: RecordedEvent[]) {
       for (const e of events) cache.apply(e);
       const messages = events.filter((e) => e.type === 'MessageSubmitted') as Message[];
-      await requestBatch({ store, commands, jobs, model: options.model, cache, actor: SAGA_ACTOR, admission: options.admissionMany, tenantPolicies: options.tenantPolicies }, messages);
+      await requestBatch({ store, commands, jobs, model: options.model, modelFor: options.modelFor, router: options.router, cache, actor: SAGA_ACTOR, admission: options.admissionMany, tenantPolicies: options.tenantPolicies }, messages);
     },
     async handle(trx: Knex.Transaction, events: RecordedEvent[]) {
       for (const e of events) {
@@ -69,7 +73,7 @@ export function generationSaga(options: SagaOptions): Consumer {
               generationId: e.data.generationId, attempt: 0, code: 'INPUT_BLOCKED', reason: 'the message was blocked by the input safety check',
             }, `saga:input-blocked:${e.data.generationId}`]], e);
           } else if (!ended) {
-            await jobs.enqueue(trx, e.data.generationId, e.data.priority);
+            await jobs.enqueue(trx, e.data.generationId, e.data.priority, 3, e.data.model);
             // Wake idle workers when this transaction commits (they listen for appends), instead
             // of leaving the new job to their next poll.
             await trx.raw(`select pg_notify('parley_events', '')`);

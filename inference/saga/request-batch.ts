@@ -12,6 +12,7 @@ import type { JobQueue } from '../worker/job-queue.ts';
 import { ContextTooLongError, fitToContext, loadThread, type ChatModel } from './context-assembly.ts';
 import type { ConversationCache } from './conversation-cache.ts';
 import { memoryLookup, threadWithMemories } from './memory-context.ts';
+import type { ModelRouter, Route } from '../models/index.ts';
 
 export type Message = EventOf<'MessageSubmitted'> & RecordedEvent;
 
@@ -20,6 +21,10 @@ export type BatchDeps = {
   commands: CommandHandler;
   jobs: JobQueue;
   model: ChatModel;
+  /** PARLEY_MODELS: the tokenizer and template of a named model (absent or unknown: `model`) */
+  modelFor?: (name: string) => ChatModel | undefined;
+  /** PARLEY_MODELS: experiments and fallback (absent: every generation runs the model asked for) */
+  router?: ModelRouter;
   cache: ConversationCache;
   actor: Actor;
   // What the API's admission decided (tier priority, brownout), for many generations at once.
@@ -54,7 +59,8 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
   const memoriesOf = await memoryLookup(deps.store, owners);
   const groups: unknown[][] = [];
   const known = new Map<string, RecordedEvent[]>();
-  const queue: { generationId: string; priority: number }[] = [];
+  const queue: { generationId: string; priority: number; model: string }[] = [];
+  const routes = await routeBatch(deps, messages, conversations);
 
   for (const e of messages) {
     const d = e.data;
@@ -92,20 +98,31 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
     }
 
     // The request carries what a worker needs (prompt, output filter settings, input decision).
+    const route: Route = routes.get(d.generationId) ?? { model: d.model ?? started.data.model };
+    const model = deps.modelFor?.(route.model) ?? deps.model;
     const base = {
       generationId: d.generationId, conversationId: d.conversationId, messageId: d.messageId,
-      ownerId: started.data.ownerId, tenantId: started.data.tenantId, model: started.data.model, params: d.params,
-      safetySettings: settings, inputCheck, ...hints.get(d.generationId),
+      ownerId: started.data.ownerId, tenantId: started.data.tenantId, params: d.params,
+      safetySettings: settings, inputCheck, ...hints.get(d.generationId), ...route,
     };
     const single = { includedMessageIds: [d.messageId], droppedMessageIds: [], promptTokens: 0 };
     const request = (data: object) => ({ type: 'RequestGeneration', data: { ...base, ...data }, metadata: metadata(requestCommandId(d.generationId)) });
     if (inputCheck.verdict === 'blocked') {
       // Nothing reaches a worker: the answer is the refusal.
-      const tokenIds = deps.model.tokenizer.encode(refusal);
+      const tokenIds = model.tokenizer.encode(refusal);
       groups.push([
         request({ context: single }),
         { type: 'AppendTokens', data: { generationId: d.generationId, attempt: 1, firstIndex: 0, tokenIds, text: refusal }, metadata: metadata(`saga:refusal:${d.generationId}`) },
         { type: 'CompleteGeneration', data: { generationId: d.generationId, attempt: 1, finishReason: 'content_filter', usage: { promptTokens: 0, completionTokens: tokenIds.length }, ttftMs: 0, tpotMs: 0, workerId: 'safety' }, metadata: metadata(`saga:blocked:${d.generationId}`) },
+      ]);
+      continue;
+    }
+    // A model this deployment no longer serves (a message from before a configuration change): no
+    // worker would ever claim its job, so the generation fails now with a reason.
+    if (deps.modelFor && !deps.modelFor(route.model)) {
+      groups.push([
+        request({ context: single }),
+        { type: 'FailGeneration', data: { generationId: d.generationId, attempt: 0, code: 'MODEL_NOT_FOUND', reason: `the model "${route.model}" is not served (PARLEY_MODELS)` }, metadata: metadata(`saga:fail:${d.generationId}`) },
       ]);
       continue;
     }
@@ -114,14 +131,14 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
         await loadThread(deps.store, d.conversationId, d.messageId, history, (g) => deps.cache.answerOf(d.conversationId, g)),
         memoriesOf(started.data.tenantId, started.data.ownerId),
       );
-      const ctx = await inSpan('parley.context.assembly', spanAttributes, () => fitToContext(deps.model, thread, d.params.maxTokens));
+      const ctx = await inSpan('parley.context.assembly', spanAttributes, () => fitToContext(model, thread, d.params.maxTokens));
       // The prompt the worker runs is this one, exactly as counted here: rebuilt later, it would
       // take in answers that finished in between and could overflow the context.
       groups.push([request({
         context: { includedMessageIds: ctx.includedMessageIds, droppedMessageIds: ctx.droppedMessageIds, promptTokens: ctx.promptTokens },
         prompt: packTokenIds(ctx.promptIds),
       })]);
-      queue.push({ generationId: d.generationId, priority: hints.get(d.generationId)?.priority ?? 0 });
+      queue.push({ generationId: d.generationId, priority: hints.get(d.generationId)?.priority ?? 0, model: route.model });
     } catch (error) {
       if (!(error instanceof ContextTooLongError)) throw error;
       groups.push([
@@ -139,8 +156,23 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       throw new Error(`saga ${types} failed: ${result.error.code} ${result.error.message}`);
     }
     if (result.ok && !result.duplicate) for (const event of recordedEvents(result)) deps.cache.apply(event);
+    // A replayed batch may route differently (queues moved): the job follows the recorded request.
+    const recorded = result.ok ? result.events.find((e) => e.type === 'GenerationRequested') : undefined;
+    const job = recorded?.type === 'GenerationRequested' ? queue.find((q) => q.generationId === recorded.data.generationId) : undefined;
+    if (job && recorded?.type === 'GenerationRequested') job.model = recorded.data.model;
   }
   // Queued now rather than when GenerationRequested comes back through the log (a later batch).
   // A crash before this line leaves the batch's checkpoint behind, so the replay gets here again.
   await deps.jobs.enqueueManyAndNotify(queue);
+}
+
+// Every message's route, decided together so the batch's own jobs count towards the queues.
+async function routeBatch(deps: BatchDeps, messages: readonly Message[], conversations: Map<string, RecordedEvent[]>): Promise<Map<string, Route>> {
+  if (!deps.router) return new Map();
+  const asks = messages.flatMap((e) => {
+    const started = conversations.get(e.data.conversationId)?.[0];
+    if (started?.type !== 'ConversationStarted') return [];
+    return [{ generationId: e.data.generationId, model: e.data.model ?? started.data.model, tenantId: started.data.tenantId, userId: started.data.ownerId }];
+  });
+  return deps.router.routeMany(asks);
 }

@@ -11,7 +11,7 @@ import { foldGeneration, hasEnded } from '../../domain/generation-view.ts';
 import { promptFor } from '../saga/context-assembly.ts';
 import { BatchAppender, type GenerationStream } from './batch-appender.ts';
 import { JobFinisher } from './job-finisher.ts';
-import type { ClaimedJob, JobQueue } from './job-queue.ts';
+import type { ClaimedJob, ClaimModels, JobQueue } from './job-queue.ts';
 import type { LiveToken, TokenBus } from './token-bus.ts';
 
 export type WorkerOptions = {
@@ -25,6 +25,8 @@ export type WorkerOptions = {
   flushMs?: number;
   heartbeatMs?: number;
   onError?: (error: unknown) => void;
+  /** the model(s) this worker's engine runs: it claims only their jobs (absent: every job) */
+  models?: ClaimModels;
 };
 
 type Running = { job: ClaimedJob; controller: AbortController; cancelledByUser: boolean };
@@ -96,7 +98,7 @@ export class GenerationWorker {
         const free = this.draining ? 0 : this.o.engine.stats().freeSlots;
         // A few at a time, so several workers share a burst instead of the first taking it all.
         const want = Math.min(free, CLAIM_BATCH);
-        const jobs = await this.o.jobs.claim(this.workerId, want);
+        const jobs = await this.o.jobs.claim(this.workerId, want, this.o.models);
         // The claimed generations' streams in one read (each request carries its prompt); if that
         // read fails, each generation reads its own (and fails its attempt if it cannot).
         const histories = jobs.length === 0 ? null : await this.o.store.readStreams(jobs.map((j) => `generation-${j.generationId}`)).catch(() => null);

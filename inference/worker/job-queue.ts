@@ -25,8 +25,23 @@ export const jobQueueMigrations: MigrationSet = {
         await knex.raw('drop table generation_jobs');
       },
     },
+    // Jobs carry their model (PARLEY_MODELS): a worker claims only jobs for models it has loaded.
+    // null: a job queued before models were routed, for whichever worker serves the default.
+    '002_generation_jobs_model': {
+      async up(knex) {
+        await knex.raw(`alter table generation_jobs add column model text`);
+      },
+      async down(knex) {
+        await knex.raw('alter table generation_jobs drop column model');
+      },
+    },
   },
 };
+
+// The models a worker claims for: their names, and whether it also takes unrouted (null-model) jobs.
+export type ClaimModels = { names: readonly string[]; includeUnrouted: boolean };
+
+export type ModelLoad = { queued: number; running: number; oldestQueuedMs: number };
 
 export type ClaimedJob = { generationId: string; attempt: number; priority: number };
 
@@ -36,8 +51,8 @@ export class JobQueue {
   constructor(private readonly knex: Knex, private readonly leaseMs = 10_000) {}
 
   // Idempotent: the saga may enqueue the same generation again after a restart.
-  async enqueue(trx: Knex | Knex.Transaction, generationId: string, priority = 0, maxAttempts = 3): Promise<void> {
-    await trx('generation_jobs').insert({ generation_id: generationId, priority, max_attempts: maxAttempts }).onConflict('generation_id').ignore();
+  async enqueue(trx: Knex | Knex.Transaction, generationId: string, priority = 0, maxAttempts = 3, model: string | null = null): Promise<void> {
+    await trx('generation_jobs').insert({ generation_id: generationId, priority, max_attempts: maxAttempts, model }).onConflict('generation_id').ignore();
   }
 
   // Enqueues outside any checkpoint transaction and wakes idle workers (they listen for appends).
@@ -51,29 +66,31 @@ export class JobQueue {
   }
 
   // A batch of jobs (a burst the saga requested together): one statement, one NOTIFY.
-  async enqueueManyAndNotify(jobs: readonly { generationId: string; priority: number }[], maxAttempts = 3): Promise<void> {
+  async enqueueManyAndNotify(jobs: readonly { generationId: string; priority: number; model?: string | null }[], maxAttempts = 3): Promise<void> {
     if (jobs.length === 0) return;
     await this.knex.raw(
-      `with queued as (insert into generation_jobs (generation_id, priority, max_attempts)
-                        select g, p, ? from unnest(?::text[], ?::int[]) as j(g, p)
+      `with queued as (insert into generation_jobs (generation_id, priority, max_attempts, model)
+                        select g, p, ?, m from unnest(?::text[], ?::int[], ?::text[]) as j(g, p, m)
                        on conflict (generation_id) do nothing)
        select pg_notify('parley_events', '')`,
-      [maxAttempts, jobs.map((j) => j.generationId), jobs.map((j) => j.priority)],
+      [maxAttempts, jobs.map((j) => j.generationId), jobs.map((j) => j.priority), jobs.map((j) => j.model ?? null) as string[]],
     );
   }
 
-  async claim(workerId: string, limit: number): Promise<ClaimedJob[]> {
+  // `models`: only jobs for these models (a worker's loaded set); absent: any job.
+  async claim(workerId: string, limit: number, models?: ClaimModels): Promise<ClaimedJob[]> {
     if (limit <= 0) return [];
+    const forModels = models ? `and (model = any(?::text[])${models.includeUnrouted ? ' or model is null' : ''})` : '';
     const { rows } = await this.knex.raw(
       `update generation_jobs set status = 'running', attempt = attempt + 1, worker_id = ?,
               lease_until = now() + ? * interval '1 millisecond', updated_at = now()
         where generation_id in (
           select generation_id from generation_jobs
-           where (status = 'queued' or (status = 'running' and lease_until < now())) and attempt < max_attempts
+           where (status = 'queued' or (status = 'running' and lease_until < now())) and attempt < max_attempts ${forModels}
            order by priority desc, created_at
            limit ? for update skip locked)
         returning generation_id, attempt, priority`,
-      [workerId, this.leaseMs, limit],
+      [workerId, this.leaseMs, ...(models ? [[...models.names]] : []), limit],
     );
     return rows.map((r: { generation_id: string; attempt: number; priority: number }) => ({ generationId: r.generation_id, attempt: r.attempt, priority: r.priority }));
   }
@@ -133,6 +150,19 @@ export class JobQueue {
   async leaseLosses(): Promise<number> {
     const { rows } = await this.knex.raw('select coalesce(sum(attempt - 1), 0)::bigint as n from generation_jobs where attempt > 1');
     return Number(rows[0]?.n ?? 0);
+  }
+
+  // Per model (the router's fallback): jobs waiting for a worker, jobs running, and how long the
+  // oldest has waited. Unrouted jobs count as ''.
+  async loadByModel(): Promise<Map<string, ModelLoad>> {
+    const { rows } = await this.knex.raw(
+      `select coalesce(model, '') as model,
+              count(*) filter (where status = 'queued')::int as queued,
+              count(*) filter (where status = 'running')::int as running,
+              coalesce(extract(epoch from now() - min(created_at) filter (where status = 'queued')) * 1000, 0)::float8 as oldest
+         from generation_jobs where status in ('queued', 'running') group by 1`,
+    );
+    return new Map(rows.map((r: { model: string; queued: number; running: number; oldest: number }) => [r.model, { queued: Number(r.queued), running: Number(r.running), oldestQueuedMs: Number(r.oldest) }]));
   }
 
   async depth(): Promise<{ queued: number; running: number }> {

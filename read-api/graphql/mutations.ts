@@ -14,6 +14,7 @@ import { admitTurn } from '../rate-limit/graphql.ts';
 import { newTurn, submitTurn } from '../submit-turn.ts';
 import { newCounts, startUserDataExport } from '../subject-access/index.ts';
 import { parseSafetySettings } from '../safety-settings.ts';
+import { chooseModel } from '../models.ts';
 
 type Sampling = { temperature?: number; topP?: number; topK?: number; maxTokens?: number; seed?: number; stop?: string[] };
 
@@ -49,6 +50,13 @@ function safetySettingsOf(ctx: GraphQLContext, actor: Actor, input: unknown, fie
   return r.settings;
 }
 
+// The model asked for (or the tenant's default), or BAD_USER_INPUT on field `model`.
+function modelOf(ctx: GraphQLContext, actor: Actor, asked: string | null | undefined): string {
+  const choice = chooseModel(ctx.services, actor, asked);
+  if (!choice.ok) throw apiError('BAD_USER_INPUT', choice.message, { field: 'model' });
+  return choice.model;
+}
+
 const stripNulls = (o: Record<string, unknown> | null | undefined) =>
   Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== null && v !== undefined));
 
@@ -56,19 +64,17 @@ export const mutationResolvers = {
   startConversation: async (_: unknown, { input }: { input: { title?: string; systemPrompt?: string; model?: string; safetySettings?: unknown } }, ctx: GraphQLContext) => {
     const actor = requireActor(ctx);
     const safetySettings = safetySettingsOf(ctx, actor, input.safetySettings, 'input.safetySettings');
-    if (input.model != null && input.model !== ctx.services.defaultModel) {
-      throw apiError('BAD_USER_INPUT', `model "${input.model.slice(0, 64)}" is not served here (served: ${ctx.services.defaultModel})`, { field: 'model' });
-    }
+    const model = modelOf(ctx, actor, input.model);
     const id = ctx.services.newId();
     const result = await run(ctx, actor, 'StartConversation', {
-      conversationId: id, ...stripNulls(input), model: input.model ?? ctx.services.defaultModel, safetySettings,
+      conversationId: id, ...stripNulls(input), model, safetySettings,
     });
     return { conversation: await conversationAfter(ctx, actor, id, result.position), position: result.position };
   },
 
   sendMessage: async (
     _: unknown,
-    { input }: { input: { conversationId?: string; content: string; parentMessageId?: string; params?: Sampling; systemPrompt?: string; title?: string; safetySettings?: unknown } },
+    { input }: { input: { conversationId?: string; content: string; parentMessageId?: string; params?: Sampling; systemPrompt?: string; title?: string; safetySettings?: unknown; model?: string } },
     ctx: GraphQLContext,
     info?: GraphQLResolveInfo,
   ) => {
@@ -78,12 +84,14 @@ export const mutationResolvers = {
       throw apiError('BAD_USER_INPUT', 'safetySettings are set when a conversation starts; this conversation keeps its own', { field: 'input.safetySettings' });
     }
     const safetySettings = safetySettingsOf(ctx, actor, input.safetySettings, 'input.safetySettings');
+    // A model named here opens the conversation with it, or overrides an existing one's for this turn.
+    const model = modelOf(ctx, actor, input.model);
     const turn = newTurn(ctx.services, input.conversationId ?? null);
     const { conversationId, messageId, generationId } = turn;
     const submit = async (params: Record<string, unknown>, options: { dryRun?: boolean } = {}) => {
       const r = await submitTurn(ctx.services, turn, {
         actor, correlationId: ctx.correlationId ?? ctx.services.newId(), content: input.content, parentMessageId: input.parentMessageId,
-        params, title: input.title, systemPrompt: input.systemPrompt, model: ctx.services.defaultModel, safetySettings,
+        params, title: input.title, systemPrompt: input.systemPrompt, model, ...(input.model != null ? { messageModel: model } : {}), safetySettings,
       }, options);
       if (!r.ok) throw fromCommandError(r.error);
       return r;

@@ -44,13 +44,14 @@ export class Metrics {
   readonly openaiRequests: Counter<'stream' | 'outcome'>;
   readonly openaiActiveStreams: Gauge;
   readonly gatewayTtft: Histogram<'stream'>;
-  readonly engineTtft: Histogram;
-  readonly engineE2e: Histogram;
-  readonly engineQueue: Histogram;
-  readonly engineTpot: Histogram;
-  readonly engineItl: Histogram;
-  readonly enginePromptTokens: Histogram;
-  readonly engineGenerationTokens: Histogram;
+  readonly engineTtft: Histogram<'model_name'>;
+  readonly engineE2e: Histogram<'model_name'>;
+  readonly engineQueue: Histogram<'model_name'>;
+  readonly engineTpot: Histogram<'model_name'>;
+  readonly engineItl: Histogram<'model_name'>;
+  readonly enginePromptTokens: Histogram<'model_name'>;
+  readonly engineGenerationTokens: Histogram<'model_name'>;
+  readonly modelFallbacks: Counter<'model_name' | 'fallback'>;
 
   constructor() {
     const registers = [this.registry];
@@ -66,29 +67,43 @@ export class Metrics {
     this.openaiRequests = new Counter({ name: 'parley_openai_requests_total', help: 'POST /v1/chat/completions by outcome', labelNames: ['stream', 'outcome'], registers });
     this.openaiActiveStreams = new Gauge({ name: 'parley_openai_active_requests', help: 'Chat completions in flight', registers });
     this.gatewayTtft = new Histogram({ name: 'parley_gateway_time_to_first_token_seconds', help: 'Request arrival to the first content byte written (OpenAI endpoint)', labelNames: ['stream'], buckets: LATENCY_BUCKETS, registers });
-    this.engineTtft = new Histogram({ name: 'vllm:time_to_first_token_seconds', help: 'Engine submit to first token', buckets: LATENCY_BUCKETS, registers });
-    this.engineE2e = new Histogram({ name: 'vllm:e2e_request_latency_seconds', help: 'Engine submit to finish', buckets: LATENCY_BUCKETS, registers });
-    this.engineQueue = new Histogram({ name: 'vllm:request_queue_time_seconds', help: 'Engine submit to first scheduled', buckets: LATENCY_BUCKETS, registers });
-    this.engineTpot = new Histogram({ name: 'vllm:time_per_output_token_seconds', help: 'Mean time per output token after the first, per request', buckets: LATENCY_BUCKETS, registers });
-    this.engineItl = new Histogram({ name: 'vllm:inter_token_latency_seconds', help: 'Time between consecutive tokens of a request, as they leave the engine', buckets: LATENCY_BUCKETS, registers });
-    this.enginePromptTokens = new Histogram({ name: 'vllm:request_prompt_tokens', help: 'Prompt tokens per request', buckets: TOKEN_BUCKETS, registers });
-    this.engineGenerationTokens = new Histogram({ name: 'vllm:request_generation_tokens', help: 'Generated tokens per request', buckets: TOKEN_BUCKETS, registers });
+    this.engineTtft = new Histogram({ name: 'vllm:time_to_first_token_seconds', help: 'Engine submit to first token', labelNames: ['model_name'], buckets: LATENCY_BUCKETS, registers });
+    this.engineE2e = new Histogram({ name: 'vllm:e2e_request_latency_seconds', help: 'Engine submit to finish', labelNames: ['model_name'], buckets: LATENCY_BUCKETS, registers });
+    this.engineQueue = new Histogram({ name: 'vllm:request_queue_time_seconds', help: 'Engine submit to first scheduled', labelNames: ['model_name'], buckets: LATENCY_BUCKETS, registers });
+    this.engineTpot = new Histogram({ name: 'vllm:time_per_output_token_seconds', help: 'Mean time per output token after the first, per request', labelNames: ['model_name'], buckets: LATENCY_BUCKETS, registers });
+    this.engineItl = new Histogram({ name: 'vllm:inter_token_latency_seconds', help: 'Time between consecutive tokens of a request, as they leave the engine', labelNames: ['model_name'], buckets: LATENCY_BUCKETS, registers });
+    this.enginePromptTokens = new Histogram({ name: 'vllm:request_prompt_tokens', help: 'Prompt tokens per request', labelNames: ['model_name'], buckets: TOKEN_BUCKETS, registers });
+    this.modelFallbacks = new Counter({ name: 'parley_model_fallbacks_total', help: 'Generations routed to a fallback model because their model was saturated (PARLEY_MODELS fallback)', labelNames: ['model_name', 'fallback'], registers });
+    this.engineGenerationTokens = new Histogram({ name: 'vllm:request_generation_tokens', help: 'Generated tokens per request', labelNames: ['model_name'], buckets: TOKEN_BUCKETS, registers });
   }
 
-  /** engine gauges and counters, read from the engine at scrape time */
-  addEngine(engine: EngineSource): void {
+  private readonly engines: { modelName: string; engine: EngineSource }[] = [];
+
+  /** engine gauges and counters, read from the engines at scrape time, labelled model_name as vLLM's
+   *  are (a worker may run one engine per model: PARLEY_MODELS, --models) */
+  addEngine(engine: EngineSource, modelName = 'default'): void {
+    this.engines.push({ modelName, engine });
+    if (this.engines.length > 1) return; // the series below read every engine added
     const registers = [this.registry];
-    new Gauge({ name: 'vllm:num_requests_running', help: 'Sequences running in the engine', registers, collect() { this.set(engine.stats().running); } });
-    new Gauge({ name: 'vllm:num_requests_waiting', help: 'Sequences waiting in the engine', registers, collect() { this.set(engine.stats().waiting); } });
-    new Gauge({ name: 'vllm:kv_cache_usage_perc', help: 'Share of KV cache blocks in use (0..1)', registers, collect() { this.set(engine.stats().kvUsage); } });
-    new Gauge({ name: 'parley:engine_capacity', help: 'Maximum concurrent sequences', registers, collect() { this.set(engine.stats().capacity); } });
+    const engines = this.engines;
+    const gauge = (name: string, help: string, read: (e: EngineSource) => number) => new Gauge({
+      name, help, labelNames: ['model_name'], registers,
+      collect() { for (const e of engines) this.set({ model_name: e.modelName }, read(e.engine)); },
+    });
+    gauge('vllm:num_requests_running', 'Sequences running in the engine', (e) => e.stats().running);
+    gauge('vllm:num_requests_waiting', 'Sequences waiting in the engine', (e) => e.stats().waiting);
+    gauge('vllm:kv_cache_usage_perc', 'Share of KV cache blocks in use (0..1)', (e) => e.stats().kvUsage);
+    gauge('parley:engine_capacity', 'Maximum concurrent sequences', (e) => e.stats().capacity);
     for (const [name, help] of ENGINE_COUNTERS) {
-      let seen = 0;
+      const seen = new Map<EngineSource, number>();
       new Counter({
-        name, help, registers,
+        name, help, labelNames: ['model_name'], registers,
         collect() {
-          const v = engine.metrics()[name];
-          if (typeof v === 'number' && v > seen) { this.inc(v - seen); seen = v; }
+          for (const e of engines) {
+            const v = e.engine.metrics()[name];
+            const before = seen.get(e.engine) ?? 0;
+            if (typeof v === 'number' && v > before) { this.inc({ model_name: e.modelName }, v - before); seen.set(e.engine, v); }
+          }
         },
       });
     }

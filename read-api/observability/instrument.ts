@@ -13,7 +13,8 @@ import { tracer } from './tracing.ts';
 
 /** Engine requests: vLLM-named histograms per request, ITL as tokens leave the engine, and
  *  engine.queue / prefill / decode spans (children of the caller's active span). */
-export function instrumentEngine(engine: InferenceEngine, metrics: Metrics | null): InferenceEngine {
+export function instrumentEngine(engine: InferenceEngine, metrics: Metrics | null, modelName = 'default'): InferenceEngine {
+  const label = { model_name: modelName };
   return {
     get model() { return engine.model; },
     stats: () => engine.stats(),
@@ -31,7 +32,7 @@ export function instrumentEngine(engine: InferenceEngine, metrics: Metrics | nul
             const r = await it.next();
             if (!r.done) {
               const now = performance.now();
-              if (last) metrics?.engineItl.observe((now - last) / 1000);
+              if (last) metrics?.engineItl.observe(label, (now - last) / 1000);
               last = now;
             }
             return r;
@@ -42,12 +43,12 @@ export function instrumentEngine(engine: InferenceEngine, metrics: Metrics | nul
       void handle.result.then((r) => {
         const end = Date.now();
         if (metrics) {
-          metrics.engineE2e.observe((end - submittedAt) / 1000);
-          metrics.enginePromptTokens.observe(r.promptTokens);
-          metrics.engineGenerationTokens.observe(r.completionTokens);
-          if (r.completionTokens > 0) metrics.engineTtft.observe(r.ttftMs / 1000);
-          if (r.queueMs !== undefined) metrics.engineQueue.observe(r.queueMs / 1000);
-          if (r.completionTokens > 1) metrics.engineTpot.observe(r.tpotMs / 1000);
+          metrics.engineE2e.observe(label, (end - submittedAt) / 1000);
+          metrics.enginePromptTokens.observe(label, r.promptTokens);
+          metrics.engineGenerationTokens.observe(label, r.completionTokens);
+          if (r.completionTokens > 0) metrics.engineTtft.observe(label, r.ttftMs / 1000);
+          if (r.queueMs !== undefined) metrics.engineQueue.observe(label, r.queueMs / 1000);
+          if (r.completionTokens > 1) metrics.engineTpot.observe(label, r.tpotMs / 1000);
         }
         // Spans after the fact, with the engine's own timings.
         const t = tracer();

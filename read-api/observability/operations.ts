@@ -13,6 +13,7 @@ import { readCheckpoint } from '../../eventstore/postgres/checkpoints.ts';
 import { runMigrations } from '../../eventstore/postgres/migrations.ts';
 import type { InferenceEngine } from '../../inference/engine/engine.ts';
 import { loadModel } from '../../inference/engine/model.ts';
+import type { ModelRegistry } from '../../inference/models/index.ts';
 import type { GenerationWorker } from '../../inference/worker/generation-worker.ts';
 import { JobQueue } from '../../inference/worker/job-queue.ts';
 import type { TokenBus } from '../../inference/worker/token-bus.ts';
@@ -60,6 +61,10 @@ export class Operations {
   private redis: Redis | null = null;
   private engineRef: InferenceEngine | null = null;
   private workerRef: GenerationWorker | null = null;
+  private readonly allWorkers: GenerationWorker[] = [];
+  private get activeGenerations(): number {
+    return this.allWorkers.reduce((n, w) => n + w.activeGenerations, 0);
+  }
   private publisher: EngineLoadPublisher | null = null;
   private server: Server | null = null;
   private opsServer: Server | null = null;
@@ -107,20 +112,23 @@ export class Operations {
   readonly admissionHint = (generationId: string) => this.hints.get(generationId).catch(() => null);
   readonly admissionHints = (generationIds: readonly string[]) => this.hints.getMany(generationIds).catch(() => new Map<string, { priority: number; brownout: boolean }>());
 
-  engine(engine: InferenceEngine): InferenceEngine {
-    this.engineRef = engine;
-    this.metrics.addEngine(engine);
-    return instrumentEngine(engine, this.metrics);
+  /** a worker's engine (one per model it loads: the first feeds the load monitor), metrics labelled model_name */
+  engine(engine: InferenceEngine, modelName = 'default'): InferenceEngine {
+    this.engineRef ??= engine;
+    this.metrics.addEngine(engine, modelName);
+    return instrumentEngine(engine, this.metrics, modelName);
   }
 
   /** a worker role: its engine's KV usage is published for the API processes' watermarks (Redis) */
   worker(worker: GenerationWorker): void {
+    this.allWorkers.push(worker);
+    if (this.workerRef) return; // a second model's worker (PARLEY_MODELS): drained with the others, load from the first
     this.workerRef = worker;
     if (this.redis && this.engineRef) this.publisher = new EngineLoadPublisher(this.redis, worker.workerId, this.engineRef);
   }
 
   /** the API role's routes: /metrics, /v1/chat/completions, /v1/models */
-  routes(o: { store: EventStore; commands: CommandHandler; bus: TokenBus; secret: string; modelDir: string; newId: () => string; accepted?: AcceptedTurns; tenantPolicies?: TenantPolicies }): HttpRoute[] {
+  routes(o: { store: EventStore; commands: CommandHandler; bus: TokenBus; secret: string; modelDir: string; newId: () => string; accepted?: AcceptedTurns; tenantPolicies?: TenantPolicies; models?: ModelRegistry }): HttpRoute[] {
     const c = this.config;
     const model = loadModel(o.modelDir);
     const limiter = c.PARLEY_QUOTAS === 'off' ? null : c.REDIS_URL ? new RedisLimiter(c.REDIS_URL) : new InProcessLimiter();
@@ -152,7 +160,7 @@ export class Operations {
     this.pruneTimer.unref();
     let created = Math.floor(Date.now() / 1000);
     try { created = Math.floor(statSync(path.join(model.config.dir, 'config.json')).mtimeMs / 1000); } catch { /* keep now */ }
-    const services: Services = { knex: this.knex, store: o.store, commands: o.commands, jwtSecret: o.secret, defaultModel: c.PARLEY_MODEL, newId: o.newId, bus: o.bus, accepted: o.accepted, tenantPolicies: o.tenantPolicies };
+    const services: Services = { knex: this.knex, store: o.store, commands: o.commands, jwtSecret: o.secret, defaultModel: o.models?.defaultModel ?? c.PARLEY_MODEL, models: o.models, newId: o.newId, bus: o.bus, accepted: o.accepted, tenantPolicies: o.tenantPolicies };
     return [
       createMetricsRoute(this.metrics),
       createOpenAiRoute({
@@ -218,17 +226,17 @@ export class Operations {
   async drain(graceMs = this.config.PARLEY_SHUTDOWN_GRACE_MS): Promise<{ streamsLeft: number; generationsLeft: number }> {
     this.draining = true;
     const deadline = Date.now() + graceMs;
-    this.logger.info({ graceMs, streams: this.inflight.size, generations: this.workerRef?.activeGenerations ?? 0 }, 'shutting down: draining');
+    this.logger.info({ graceMs, streams: this.inflight.size, generations: this.activeGenerations }, 'shutting down: draining');
     this.server?.close();
     this.server?.closeIdleConnections();
-    this.workerRef?.drain();
+    for (const w of this.allWorkers) w.drain();
     await Promise.all([
       this.inflight.idle(graceMs),
       (async () => {
-        while (this.workerRef && this.workerRef.activeGenerations > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        while (this.activeGenerations > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       })(),
     ]);
-    const left = { streamsLeft: this.inflight.size, generationsLeft: this.workerRef?.activeGenerations ?? 0 };
+    const left = { streamsLeft: this.inflight.size, generationsLeft: this.activeGenerations };
     this.logger.info(left, left.streamsLeft || left.generationsLeft ? 'drain deadline reached: cancelling the rest, releasing leases' : 'drained');
     return left;
   }

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { chooseModel } from '../models.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Span } from '@opentelemetry/api';
 import type { CommandError } from '../../commands/command-result.ts';
@@ -84,7 +85,8 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
   const { turn, model, continuing } = asked;
   const stream = turn.stream;
   summary.stream = stream;
-  if (model !== o.services.defaultModel) throw notFound(`The model '${model}' does not exist (served: ${o.services.defaultModel})`, 'model_not_found', 'model');
+  const chosen = chooseModel(o.services, actor, model, o.admission?.tierOf(req.headers.authorization) ?? null);
+  if (!chosen.ok) throw notFound(chosen.message, 'model_not_found', 'model');
   const safetySettings = requestedSafetySettings(o, actor.tenantId, asked.safetySettings, continuing !== null);
 
   // A prompt that cannot fit by its characters alone is refused before anything else (prompt-budget.ts).
@@ -120,7 +122,7 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
   const params = { ...turn.params, maxTokens: admitted?.maxTokens ?? turn.params.maxTokens, seed: turn.params.seed ?? randomInt(2 ** 31 - 1) };
   if (admitted) await o.admission!.recordHint(generationId, admitted);
   const result = await submitTurn(o.services, ids, {
-    actor, correlationId: requestId, content: turn.content, params, systemPrompt: turn.systemPrompt, model, parentMessageId: asked.parentMessageId ?? null, safetySettings,
+    actor, correlationId: requestId, content: turn.content, params, systemPrompt: turn.systemPrompt, model, messageModel: model, parentMessageId: asked.parentMessageId ?? null, safetySettings,
   });
   if (!result.ok) {
     await refund();

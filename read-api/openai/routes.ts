@@ -4,6 +4,7 @@ import { handleChatCompletion, type GatewayOptions } from './chat-completions.ts
 import { notFound, OpenAiError, sendOpenAiError, unauthorized } from './errors.ts';
 import { routeResponses, safeDecode } from './responses.ts';
 import { handleModeration } from './moderations.ts';
+import { modelsFor } from '../models.ts';
 
 export { InFlight, type GatewayOptions } from './chat-completions.ts';
 
@@ -42,7 +43,7 @@ export function createOpenAiRoute(o: GatewayOptions & { modelCreated?: number })
       sendOpenAiError(res, unauthorized(auth.error ?? 'missing API key: send Authorization: Bearer <token>'));
       return true;
     }
-    const served = [o.services.defaultModel];
+    const served = modelsFor(o.services, auth.actor);
     // A malformed escape (%E0%A4%A) names no model: decoded leniently, never thrown as a 500.
     const asked = path === '/v1/models' ? null : safeDecode(path.slice('/v1/models/'.length));
     const body = asked === null ? { object: 'list', data: served.map(modelObject) } : served.includes(asked) ? modelObject(asked) : null;

@@ -105,7 +105,7 @@ describe('a worker process on SIGTERM past its grace period releases its job lea
     // A worker process serves its own /metrics (its engine's) on PARLEY_METRICS_PORT.
     const opsUrl = /"url":"(http:[^"]+)","msg":"operations endpoint listening/.exec(worker.output())![1]!;
     const scraped = await (await fetch(`${opsUrl}/metrics`)).text();
-    assert.match(scraped, /^vllm:num_requests_running 0$/m);
+    assert.match(scraped, /^vllm:num_requests_running\{model_name="parley-tiny"\} 0$/m);
     assert.equal((await fetch(`${opsUrl}/readyz`)).status, 200);
     const gql = graphqlClient(api.url);
     const r = await gql(await api.token(alice), `mutation { sendMessage(input: { content: "Go on", params: { temperature: 0, maxTokens: 600 } }) { generation { id } } }`);

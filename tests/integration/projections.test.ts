@@ -129,9 +129,11 @@ for (const encrypted of [false, true]) describe(`projections: any batching gives
     for (let turn = 0; turn < 4; turn++) {
       const turns = convs.map(([c, who]) => ({ c, who, m: randomUUID(), g: randomUUID() }));
       ok(await handler.executeMany(turns.map(({ c, who, m, g }) => [cmd('SubmitMessage', { conversationId: c, messageId: m, generationId: g, content: `turn ${turn} in ${c}` }, who)])));
-      ok(await handler.executeMany(turns.map(({ c, who, m, g }) => [cmd('RequestGeneration', {
+      ok(await handler.executeMany(turns.map(({ c, who, m, g }, i) => [cmd('RequestGeneration', {
         generationId: g, conversationId: c, messageId: m, ownerId: who.userId, tenantId: who.tenantId, model: 'parley-tiny', params,
         context: { includedMessageIds: [m], droppedMessageIds: [], promptTokens: 3 + turn }, siblingOf: null,
+        // Generations of an A/B experiment (the experiments projection), one served by a fallback.
+        ...(turn % 2 === 0 ? { experiment: { name: 'ab', arm: i === 0 ? 'control' : 'candidate' }, ...(i === 2 ? { fallbackFrom: 'big' } : {}) } : {}),
       }, who)]), { also: turns.map(({ c, m, g }, i) => ({ streamId: `conversation-${c}`, events: [safety('input', c, m, g, i === 1 && turn === 2 ? 'blocked' : 'allowed')], expectedRevision: 'any' as const })) }));
       for (const attempt of turn === 1 ? [1, 2] : [1]) {
         for (let k = 0; k < 3; k++) {

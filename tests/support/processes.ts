@@ -6,9 +6,9 @@ import path from 'node:path';
 export type RoleProcess = { child: ChildProcess; output: () => string; stop: () => Promise<void> };
 
 // `parley serve --role <roles>` as its own OS process, as an operator would run it.
-export async function startRoleProcess(roles: string, env: Record<string, string>): Promise<RoleProcess> {
+export async function startRoleProcess(roles: string, env: Record<string, string>, args: string[] = []): Promise<RoleProcess> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'parley-role-'));
-  const child = spawn(process.execPath, ['bin/parley.mjs', 'serve', '--role', roles], {
+  const child = spawn(process.execPath, ['bin/parley.mjs', 'serve', '--role', roles, ...args], {
     env: { ...process.env, PARLEY_HOME: home, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

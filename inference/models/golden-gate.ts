@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { loadModel, SHIPPED_MODEL_DIR } from '../engine/model.ts';
+import { Runner } from '../engine/runner.ts';
+
+// The golden-set gate of `parley model promote`: greedy answers through the engine's Runner, exact
+// match of the trimmed reply, as inference/model/eval-golden.ts scores it. This is the ONE function
+// promotion calls, so a change of the golden set's format (per-skill files) is followed here.
+
+export const DEFAULT_GOLDEN_SET = path.resolve(SHIPPED_MODEL_DIR, '../golden.jsonl');
+
+const GoldenItem = z.object({
+  kind: z.string().default('item'),
+  messages: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() })).min(1),
+  answer: z.string(),
+});
+type GoldenItem = z.infer<typeof GoldenItem>;
+
+export type GoldenFailure = { kind: string; prompt: string; expected: string; got: string };
+export type GoldenScore = {
+  /** the set's file name and content hash: which golden set the promotion passed */
+  goldenSet: string;
+  passed: number;
+  /** items scored (fewer than the set when it stopped early) */
+  scored: number;
+  total: number;
+  failures: GoldenFailure[];
+  /** true when it stopped as soon as the threshold could no longer be reached */
+  stoppedEarly: boolean;
+};
+
+export function readGoldenSet(file: string): { items: GoldenItem[]; id: string } {
+  const text = readFileSync(file, 'utf8');
+  const items = text.split('\n').filter((l) => l.trim()).map((l, i) => {
+    const parsed = GoldenItem.safeParse(JSON.parse(l));
+    if (!parsed.success) throw new Error(`${file}:${i + 1}: not a golden item (${parsed.error.issues[0]?.message})`);
+    return parsed.data;
+  });
+  if (items.length === 0) throw new Error(`${file}: the golden set is empty`);
+  return { items, id: `${path.basename(file)}@sha256:${createHash('sha256').update(text).digest('hex').slice(0, 16)}` };
+}
+
+/** scores a model folder on a golden set; stops once `threshold` is out of reach (the verdict is known) */
+export async function scoreGoldenSet(modelDir: string, options: { goldenFile?: string; threshold?: number; onItem?: (done: number, total: number) => void } = {}): Promise<GoldenScore> {
+  const { items, id } = readGoldenSet(options.goldenFile ?? DEFAULT_GOLDEN_SET);
+  const model = loadModel(modelDir);
+  const runner = await Runner.create(model);
+  const allowedMisses = options.threshold === undefined ? Infinity : Math.floor(items.length * (1 - options.threshold) + 1e-9);
+  const failures: GoldenFailure[] = [];
+  let passed = 0;
+  let scored = 0;
+  try {
+    for (const item of items) {
+      const res = await runner.complete(model.applyChatTemplate(item.messages), { temperature: 0, maxTokens: 64 });
+      scored++;
+      if (res.text.trim() === item.answer) passed++;
+      else failures.push({ kind: item.kind, prompt: item.messages.map((m) => `${m.role}: ${m.content}`).join(' | '), expected: item.answer, got: res.text.trim() });
+      options.onItem?.(scored, items.length);
+      if (failures.length > allowedMisses) break;
+    }
+  } finally {
+    await runner.session.release();
+  }
+  return { goldenSet: id, passed, scored, total: items.length, failures, stoppedEarly: scored < items.length };
+}

@@ -1,0 +1,24 @@
+import type { GraphQLContext } from '../context.ts';
+import { requireActor, requireRole } from '../context.ts';
+import { apiError } from '../errors.ts';
+import { experimentReport } from '../experiments/report.ts';
+import { modelsFor } from '../models.ts';
+
+// Query.experimentReport and Query.models (experiments.graphql).
+export const experimentResolvers = {
+  Query: {
+    experimentReport: async (_: unknown, { name }: { name: string }, ctx: GraphQLContext) => {
+      const actor = requireRole(ctx, 'admin', 'data_scientist', 'platform_operator');
+      const experiment = ctx.services.models?.experiment(name);
+      if (!experiment) throw apiError('NOT_FOUND', `no experiment named "${name.slice(0, 64)}" is configured (PARLEY_EXPERIMENTS)`, { field: 'name' });
+      // A tenant's admin sees their tenant's traffic; analysts and operators the whole experiment.
+      const allTenants = actor.roles.includes('platform_operator') || actor.roles.includes('data_scientist');
+      return experimentReport(ctx.services.knex, experiment, allTenants ? null : actor.tenantId);
+    },
+    models: (_: unknown, __: unknown, ctx: GraphQLContext) => {
+      const actor = requireActor(ctx);
+      const def = ctx.services.models?.defaultFor(actor.tenantId) ?? ctx.services.defaultModel;
+      return modelsFor(ctx.services, actor).map((name) => ({ name, default: name === def }));
+    },
+  },
+};
