@@ -4,3 +4,4 @@ export * from './safety.ts';
 export * from './events.ts';
 export * from './commands.ts';
 export * from './upcasters.ts';
+export * from './tools.ts';
