@@ -10,6 +10,8 @@ import type { JobQueue } from '../worker/job-queue.ts';
 import type { ChatModel } from './context-assembly.ts';
 import { ConversationCache, CONVERSATION_FOLD_TYPES } from './conversation-cache.ts';
 import { requestBatch, requestCommandId, type Message } from './request-batch.ts';
+import { runToolRounds, type ToolRoundDeps } from './tool-round.ts';
+import type { EventOf } from '../../schemas/events.ts';
 
 export type SagaOptions = {
   store: EventStore; commands: CommandHandler; jobs: JobQueue; model: ChatModel; modelName: string;
@@ -17,6 +19,9 @@ export type SagaOptions = {
   admissionMany?: (generationIds: readonly string[]) => Promise<Map<string, { priority: number; brownout: boolean }>>;
   // PARLEY_TENANT_POLICY: each tenant's safety defaults, floors and fail-closed categories.
   tenantPolicies?: TenantPolicies;
+  // Server-side tools: the ones on for a tenant (offered in the system turn, run when the model
+  // calls them; tool-round.ts). Absent: no tools.
+  tools?: Pick<ToolRoundDeps, 'toolsFor' | 'limits' | 'now'>;
 };
 
 // A platform process: its admin role reaches every tenant (domain/access.ts).
@@ -53,7 +58,13 @@ export function generationSaga(options: SagaOptions): Consumer {
     async prepare(events: RecordedEvent[]) {
       for (const e of events) cache.apply(e);
       const messages = events.filter((e) => e.type === 'MessageSubmitted') as Message[];
-      await requestBatch({ store, commands, jobs, model: options.model, cache, actor: SAGA_ACTOR, admission: options.admissionMany, tenantPolicies: options.tenantPolicies }, messages);
+      await requestBatch({ store, commands, jobs, model: options.model, cache, actor: SAGA_ACTOR, admission: options.admissionMany, tenantPolicies: options.tenantPolicies, toolsFor: options.tools?.toolsFor }, messages);
+      // A completed generation whose text calls tools: the round runs, then its continuation is requested.
+      if (options.tools) {
+        const completed = events.filter((e): e is EventOf<'GenerationCompleted'> & RecordedEvent =>
+          e.type === 'GenerationCompleted' && cache.takeEnded(e.data.generationId) !== false);
+        await runToolRounds({ store, commands, model: options.model, actor: SAGA_ACTOR, ...options.tools }, completed);
+      }
     },
     async handle(trx: Knex.Transaction, events: RecordedEvent[]) {
       for (const e of events) {

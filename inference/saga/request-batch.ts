@@ -11,6 +11,8 @@ import { checkInput, refusalFor, resolveSettings, toSafetyCheckedData } from '..
 import type { JobQueue } from '../worker/job-queue.ts';
 import { ContextTooLongError, fitToContext, loadThread, type ChatModel } from './context-assembly.ts';
 import type { ConversationCache } from './conversation-cache.ts';
+import { withTools } from './offered-tools.ts';
+import type { Tool } from '../tools/index.ts';
 
 export type Message = EventOf<'MessageSubmitted'> & RecordedEvent;
 
@@ -24,6 +26,8 @@ export type BatchDeps = {
   // What the API's admission decided (tier priority, brownout), for many generations at once.
   admission?: (generationIds: readonly string[]) => Promise<Map<string, { priority: number; brownout: boolean }>>;
   tenantPolicies?: TenantPolicies;
+  // The server-side tools on for a tenant, offered in the system turn (none when absent).
+  toolsFor?: (tenantId: string) => readonly Tool[];
 };
 
 // The command id of the saga's own RequestGeneration for a message: deterministic, so a replay is a no-op.
@@ -106,7 +110,10 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       continue;
     }
     try {
-      const thread = await loadThread(deps.store, d.conversationId, d.messageId, history, (g) => deps.cache.answerOf(d.conversationId, g));
+      const thread = withTools(
+        await loadThread(deps.store, d.conversationId, d.messageId, history, (g) => deps.cache.answerOf(d.conversationId, g)),
+        deps.toolsFor?.(started.data.tenantId) ?? [],
+      );
       const ctx = await inSpan('parley.context.assembly', spanAttributes, () => fitToContext(deps.model, thread, d.params.maxTokens));
       // The prompt the worker runs is this one, exactly as counted here: rebuilt later, it would
       // take in answers that finished in between and could overflow the context.
