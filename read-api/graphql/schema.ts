@@ -8,6 +8,7 @@ import { messageSafetyResolvers } from './message-safety.ts';
 import { moderationResolvers } from './moderation.ts';
 import { mutationResolvers } from './mutations.ts';
 import { queryResolvers } from './queries.ts';
+import { toolCallResolvers } from './tool-calls.ts';
 
 // read-api/schema.graphql plus any `read-api/graphql/*.graphql` extension (extend type Query …).
 const extensionsDir = new URL('./', import.meta.url);
@@ -29,7 +30,7 @@ export function buildSchema(extra: Resolvers[] = []) {
     },
   };
   const resolvers: Resolvers = {};
-  for (const r of [base, messageSafetyResolvers, complianceResolvers, moderationResolvers, ...extra]) {
+  for (const r of [base, messageSafetyResolvers, complianceResolvers, moderationResolvers, toolCallResolvers, ...extra]) {
     for (const [type, fields] of Object.entries(r)) {
       // Scalars (class instances) are taken as they are; field maps are merged.
       resolvers[type] = Object.getPrototypeOf(fields) === Object.prototype ? { ...resolvers[type], ...fields } : fields;

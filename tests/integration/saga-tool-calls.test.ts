@@ -107,6 +107,45 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
     const secondPrompt = promptText(await requested(second.generationId));
     assert.match(secondPrompt, /<\|im_start\|>assistant\n6 times 7 is 42\.<\|im_end\|>/);
     assert.doesNotMatch(secondPrompt, /I will compute it/);
+
+    // What the user reads: the answer that called the tool, its call, and the continuation.
+    const read = async () => gql(await server.token(alice), `query($id: ID!) { conversation(id: $id) { messages {
+      id role status content continues toolCalls { name arguments result status errorCode round } } } }`, { id: conversationId });
+    const messages = await until('the history projection', async () => {
+      const r = await read();
+      assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+      const ms = r.data.conversation.messages as { id: string; status: string }[];
+      return ms.find((m) => m.id === `${generationId}.t1` && m.status === 'completed') ? ms : null;
+    });
+    const answer = messages.find((m) => m.id === generationId) as Record<string, unknown>;
+    assert.deepEqual(answer.toolCalls, [{ name: 'calculator', arguments: '{"expression":"6*7"}', result: '{"expression":"6*7","result":"42","exact":true}', status: 'completed', errorCode: null, round: 1 }]);
+    const continuation = messages.find((m) => m.id === `${generationId}.t1`) as Record<string, unknown>;
+    assert.equal(continuation.continues, generationId);
+    assert.equal(continuation.content, '6 times 7 is 42.');
+    assert.deepEqual(continuation.toolCalls, []);
+    // Another user of the tenant does not read them (the conversation is missing to them).
+    const bobs = await gql(await server.token(bob), `query($id: ID!) { conversation(id: $id) { messages { toolCalls { name } } } }`, { id: conversationId });
+    assert.equal(bobs.data.conversation, null);
+    // The history read model keeps the arguments and result sealed.
+    const row = await server.app.knex('history_tool_calls').where({ generation_id: generationId }).first();
+    assert.ok(row.kid);
+    assert.doesNotMatch(`${row.arguments} ${row.result}`, /6\*7|42/);
+
+    // Audit: every call, with tool, caller, status and latency, and no content.
+    const audit = await until('the audit rows', async () => {
+      const r = await gql(await server.token(carol), `{ auditLog(filter: { userId: "alice" }, first: 100) { edges { node {
+        eventType userId tenantId actorId toolName verdict outcome latencyMs generationId contentHash } } } }`);
+      assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+      const rows = (r.data.auditLog.edges as { node: Record<string, unknown> }[]).map((e) => e.node).filter((n) => n.generationId === generationId && n.toolName);
+      return rows.length === 2 ? rows : null;
+    });
+    const byType = Object.fromEntries(audit.map((a) => [a.eventType, a]));
+    assert.deepEqual({ ...byType.ToolCallCompleted, latencyMs: typeof byType.ToolCallCompleted!.latencyMs }, {
+      eventType: 'ToolCallCompleted', userId: 'alice', tenantId: 'acme', actorId: 'parley-saga', toolName: 'calculator', verdict: 'completed',
+      outcome: null, latencyMs: 'number', generationId, contentHash: null,
+    });
+    assert.equal(byType.ToolCallRequested!.verdict, 'requested');
+    assert.doesNotMatch(JSON.stringify(audit), /6\*7|"42"/);
   });
 
   it('tells the model when a tool fails (ToolCallFailed), and runs several calls of one round', async () => {
