@@ -3,7 +3,7 @@ import { ToolName, type ToolFailureCode } from '../../schemas/tools.ts';
 import { calculate, MAX_EXPRESSION_CHARS } from './calculator.ts';
 import { currentDateTime } from './datetime.ts';
 import { ArithmeticError } from './rational.ts';
-import type { ParsedToolCall, ToolFunction } from './tool-call-format.ts';
+import type { ParsedToolCall, ToolFunction } from '../../schemas/tool-call-format.ts';
 import { convert, KNOWN_UNITS } from './units.ts';
 
 // The server-side tools: each a name, a description and a zod schema for its arguments (the JSON

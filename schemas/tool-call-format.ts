@@ -6,7 +6,8 @@ import { z } from 'zod';
 //   (several blocks for several calls);
 // - each result goes back as role `tool`, rendered as a user turn holding
 //   `<tool_response>\n…\n</tool_response>` (consecutive results share one user turn).
-// Self-contained (zod only), so the OpenAI route's parser and this one can be merged.
+// Self-contained (zod only; in schemas/ so projections and exports can read tool turns too), so the
+// OpenAI route's parser and this one can be merged.
 
 export type ToolFunction = { name: string; description: string; parameters: Record<string, unknown> };
 export type ParsedToolCall = { name: string; arguments: Record<string, unknown> };
