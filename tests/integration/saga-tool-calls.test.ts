@@ -5,6 +5,7 @@ import type { RecordedEvent } from '../../eventstore/port.ts';
 import type { Actor } from '../../schemas/common.ts';
 import { unpackTokenIds } from '../../schemas/prompt.ts';
 import { graphqlClient, startTestServer, type TestServer } from '../support/server.ts';
+import { streamChunks } from '../support/sse.ts';
 
 // The saga's tool step with real parts: the real server (API, projector, saga) on its own
 // PostgreSQL database, encrypting store, real tools, real injection check. No worker runs: the
@@ -148,6 +149,26 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
     assert.doesNotMatch(JSON.stringify(audit), /6\*7|"42"/);
   });
 
+  it('generationStream follows the turn: the answer, each call as requested and ended, the continuation, its answer', async () => {
+    const { generationId } = await send(alice, 'what is 2^10?');
+    await requested(generationId);
+    const fields = 'index delta done finishReason attempt reset category error toolCall { id name arguments status result errorCode round } continuation';
+    const chunks = streamChunks(server.url, await server.token(alice), generationId, { fields });
+    await generate(generationId, call('calculator', { expression: '2^10' }));
+    await requested(`${generationId}.t1`);
+    await generate(`${generationId}.t1`, 'It is 1024.');
+    const got = (await chunks) as unknown as Record<string, any>[];
+    const text = (from: number, to: number) => got.slice(from, to).map((c) => c.delta).join('');
+    const progress = got.filter((c) => c.toolCall).map((c) => [c.toolCall.status, c.toolCall.name, c.toolCall.result]);
+    assert.deepEqual(progress, [['requested', 'calculator', null], ['completed', 'calculator', '{"expression":"2^10","result":"1024","exact":true}']]);
+    const at = got.findIndex((c) => c.continuation);
+    assert.equal(got[at]!.continuation, `${generationId}.t1`);
+    assert.equal(text(0, at), call('calculator', { expression: '2^10' }));
+    assert.equal(text(at + 1, got.length), 'It is 1024.');
+    assert.deepEqual([got.at(-1)!.done, got.at(-1)!.finishReason], [true, 'stop']);
+    assert.equal(got.filter((c) => c.done).length, 1, 'one done chunk, at the end of the turn');
+  });
+
   it('tells the model when a tool fails (ToolCallFailed), and runs several calls of one round', async () => {
     const { generationId } = await send(cal, 'divide');
     await requested(generationId);
@@ -230,6 +251,11 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
     await requested(later.generationId);
     assert.deepEqual((await stream(evil.generationId)).filter((e) => e.type.startsWith('ToolCall')), []);
     assert.deepEqual(await stream(`${evil.generationId}.t1`), []);
+    // Its stream ends with the answer: the saga passed it without a round.
+    const chunks = await streamChunks(server.url, await server.token({ userId: 'eve', tenantId: 'evil', roles: ['user'] }), evil.generationId,
+      { fields: 'index delta done finishReason attempt reset category error continuation' });
+    assert.equal(chunks.at(-1)!.done, true);
+    assert.equal(chunks.map((c) => c.delta).join(''), call('calculator', { expression: '2+2' }));
 
     const narrow = await send(nora, 'time?');
     const prompt = promptText(await requested(narrow.generationId));
