@@ -169,6 +169,34 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
     assert.equal(got.filter((c) => c.done).length, 1, 'one done chunk, at the end of the turn');
   });
 
+  it('after a crash between recording a call and its outcome, the call runs once and the turn continues once', async () => {
+    // What a saga killed after step 1 leaves behind: the completion and the call recorded, no
+    // outcome, no continuation, and its checkpoint before the completion (so it is replayed).
+    const { generationId } = await send(alice, 'crash me');
+    const first = await requested(generationId);
+    assert.ok(first.type === 'GenerationRequested');
+    const messageId = first.data.messageId;
+    const text = call('calculator', { expression: '3*3' });
+    const tokenIds = model.tokenizer.encode(text);
+    const meta = (k: string) => ({ commandId: `test:${k}:${generationId}`, actor: WORKER });
+    const r = await server.app.commands.executeAll([
+      { type: 'AppendTokens', data: { generationId, attempt: 1, firstIndex: 0, tokenIds, text }, metadata: meta('tokens') },
+      { type: 'CompleteGeneration', data: { generationId, attempt: 1, finishReason: 'stop', usage: { promptTokens: 1, completionTokens: tokenIds.length }, ttftMs: 1, tpotMs: 1, workerId: 'test' }, metadata: meta('complete') },
+      // The saga's own command id for the call (tool-round.ts), as its dead incarnation appended it.
+      { type: 'RequestToolCall', data: { toolCallId: `${generationId}.c0`, generationId, messageId, round: 1, index: 0, name: 'calculator', arguments: '{"expression":"3*3"}' }, metadata: { commandId: `saga:tool:request:${generationId}.c0`, actor: WORKER } },
+    ]);
+    assert.ok(r.ok, JSON.stringify(r));
+    await requested(`${generationId}.t1`);
+    // Another turn after it proves the saga is past this batch: nothing more will come of it.
+    const later = await send(alice, 'after the crash');
+    await requested(later.generationId);
+    const types = (await stream(generationId)).map((e) => e.type).filter((t) => t.startsWith('ToolCall'));
+    assert.deepEqual(types, ['ToolCallRequested', 'ToolCallCompleted']);
+    const continuations = (await stream(`${generationId}.t1`)).filter((e) => e.type === 'GenerationRequested');
+    assert.equal(continuations.length, 1);
+    assert.equal((await server.app.knex('generation_jobs').where({ generation_id: `${generationId}.t1` })).length, 1);
+  });
+
   it('tells the model when a tool fails (ToolCallFailed), and runs several calls of one round', async () => {
     const { generationId } = await send(cal, 'divide');
     await requested(generationId);
