@@ -11,7 +11,6 @@ import { el } from './dom.js';
 export const TOOL_CALL_FIELDS = 'continues toolCalls { id name arguments result status errorCode error round }';
 
 const TOOL_CALL_BLOCK = /<tool_call>[\s\S]*?(?:<\/tool_call>|$)/g;
-const stripCalls = (text) => (text ?? '').replace(TOOL_CALL_BLOCK, '').trim();
 
 // The answers to one message, continuations folded into the answer they continue (`turn`: the
 // answer, then each continuation). The answer shown takes the status and end of its last step.
@@ -24,17 +23,16 @@ export function foldContinuations(answers) {
     root.turn = turn;
     root.toolCalls = turn.flatMap((a) => a.toolCalls ?? []);
     const last = turn.at(-1);
-    if (last !== root) {
-      root.content = turn.map((a) => stripCalls(a.content)).filter(Boolean).join('\n\n');
-      Object.assign(root, { status: last.status, finishReason: last.finishReason, usage: last.usage, error: last.error ?? root.error });
-    }
+    if (last !== root) Object.assign(root, { status: last.status, finishReason: last.finishReason, usage: last.usage, error: last.error ?? root.error });
   }
   return roots;
 }
 
-// The text to show: the answer without its <tool_call> markup (the step shows the calls).
+// The text to show: the answer without its <tool_call> markup (the step shows the calls). Live,
+// the stream's text holds the whole turn; from history, each step of the turn has its own.
 export function visibleText(answer) {
-  return (answer.content ?? '').split(TOOL_CALL_BLOCK).map((s) => s.trim()).filter(Boolean).join('\n\n');
+  const parts = answer.liveToolCalls?.length || !answer.turn ? [answer.content] : answer.turn.map((a) => a.content);
+  return parts.flatMap((t) => (t ?? '').split(TOOL_CALL_BLOCK)).map((s) => s.trim()).filter(Boolean).join('\n\n');
 }
 
 // The calls of a turn: from history, or as they arrive on the stream (`liveToolCalls`).
