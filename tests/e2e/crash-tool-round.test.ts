@@ -40,12 +40,10 @@ describe('kill -9 of the saga during a tool round', () => {
     const g = await send('what is 12*12?');
     await until('the request', async () => (await events(g)).length > 0);
 
-    // Hold the saga's checkpoint row, then complete the generation with a call (what a worker appends).
-    lock = new pg.Client({ connectionString: api.db.url });
-    await lock.connect();
-    await lock.query('begin');
-    await lock.query(`select 1 from parley_checkpoints where name = 'inference-saga' for update`);
-    const { rows: [before] } = await lock.query(`select position from parley_checkpoints where name = 'inference-saga'`);
+    // Stop the saga, complete the generation with a call (what a worker appends), hold the saga's
+    // checkpoint row (taken after the completion: an open transaction fences later appends off the
+    // log), and start the saga again: it runs the round, then waits for its checkpoint.
+    await saga.stop();
     const model = loadModel();
     const text = '<tool_call>\n{"name": "calculator", "arguments": {"expression": "12*12"}}\n</tool_call>';
     const tokenIds = model.tokenizer.encode(text);
@@ -55,6 +53,12 @@ describe('kill -9 of the saga during a tool round', () => {
       { type: 'CompleteGeneration', data: { generationId: g, attempt: 1, finishReason: 'stop', usage: { promptTokens: 1, completionTokens: tokenIds.length }, ttftMs: 1, tpotMs: 1, workerId: 'w' }, metadata: { commandId: 'w2', actor: worker } },
     ]);
     assert.ok(r.ok);
+    lock = new pg.Client({ connectionString: api.db.url });
+    await lock.connect();
+    await lock.query('begin');
+    await lock.query(`select 1 from parley_checkpoints where name = 'inference-saga' for update`);
+    const { rows: [before] } = await lock.query(`select position from parley_checkpoints where name = 'inference-saga'`);
+    saga = await startRoleProcess('saga', env);
     await until('the continuation request', async () => (await events(`${g}.t1`)).length > 0);
     saga.child.kill('SIGKILL');
     await new Promise((res) => saga!.child.once('exit', res));
