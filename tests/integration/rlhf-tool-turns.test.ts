@@ -24,7 +24,13 @@ describe('RLHF export with tool turns', () => {
     knex = createKnex(db.url);
     await rlhfProjection.createTables(knex, liveNames(rlhfProjection));
     await writeLog();
-    const events = (await store.readAll({ limit: 10_000 })).filter((e) => rlhfProjection.types.includes(e.type));
+    // The log's readers see a transaction once every older one in the cluster has ended (the xid
+    // fence): with other databases busy, wait until the last append (the second rating) is visible.
+    let events = (await store.readAll({ limit: 10_000 })).filter((e) => rlhfProjection.types.includes(e.type));
+    for (let i = 0; i < 400 && events.filter((e) => e.type === 'FeedbackGiven').length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      events = (await store.readAll({ limit: 10_000 })).filter((e) => rlhfProjection.types.includes(e.type));
+    }
     await knex.transaction((trx) => rlhfProjection.apply(trx, events, liveNames(rlhfProjection), applyContextOf(store)));
   });
   after(async () => { await knex.destroy(); await store.close(); await db.drop(); });
