@@ -35,6 +35,7 @@ import { startModelRoles, type ModelRoles } from './models.ts';
 import { jwtSecret, masterKey, tenantPolicies as loadTenantPolicies } from './config.ts';
 import { runRetention, scheduleRetention } from './jobs/retention.ts';
 import { startKnowledge } from './knowledge.ts';
+import { sagaTools, tenantTools } from './tools.ts';
 
 export type Role = 'api' | 'projector' | 'saga' | 'worker';
 export const ALL_ROLES: Role[] = ['api', 'projector', 'saga', 'worker'];
@@ -68,6 +69,7 @@ export type App = {
 // Opens the database (embedded when DATABASE_URL is absent), migrates, and starts the roles asked for.
 export async function startApp(config: RuntimeConfig, roles: Role[], log: (line: string) => void = () => {}): Promise<App> {
   const tenantPolicies = loadTenantPolicies(config); // a bad policy stops the start before anything opens
+  tenantTools(config); // likewise a bad PARLEY_TENANT_TOOLS
   const database = await openSharedDatabase(config, log);
   const knex = createKnex(database.connectionString, config.PARLEY_KNEX_POOL_SIZE);
   await runMigrations(knex, eventStoreMigrations, keyStoreMigrations, jobQueueMigrations);
@@ -97,7 +99,7 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
   let saga: CheckpointedConsumer | null = null;
   if (roles.includes('saga')) {
     const model = loadModel(modelDir);
-    saga = new CheckpointedConsumer(knex, store, generationSaga({ store: ops.observed(store), commands, jobs, model, modelName: config.PARLEY_MODEL, admissionMany: ops.admissionHints, tenantPolicies, ...modelRoles.saga }), {
+    saga = new CheckpointedConsumer(knex, store, generationSaga({ store: ops.observed(store), commands, jobs, model, modelName: config.PARLEY_MODEL, admissionMany: ops.admissionHints, tenantPolicies, ...modelRoles.saga, tools: sagaTools(config, modelDir, knex, keys) }), {
       batchSize: 128, onError: ops.onError('saga'),
     });
     saga.start();

@@ -184,6 +184,9 @@ export class CommandHandler {
       case 'FailGeneration':
       case 'CancelGeneration':
       case 'GiveFeedback':
+      case 'RequestToolCall':
+      case 'CompleteToolCall':
+      case 'FailToolCall':
         return {
           streamId: `generation-${command.data.generationId}`,
           decide: (h) => decideGeneration(command, h.reduce(evolveGeneration, initialGenerationState()), limits),

@@ -17,7 +17,10 @@ export type GenerationState =
       tenantId: string;
       attempt: number; // 0 until the first tokens arrive
       nextIndex: number; // the index the next token chunk must start at
+      // Server-side tool calls made by its text, by id (requested once it completed).
+      toolCalls: Record<string, ToolCallStatus>;
     };
+export type ToolCallStatus = 'requested' | 'completed' | 'failed';
 
 export const initialGenerationState = (): GenerationState => ({ status: 'none' });
 
@@ -32,6 +35,7 @@ export function evolveGeneration(state: GenerationState, event: ParleyEvent): Ge
         tenantId: event.data.tenantId,
         attempt: 0,
         nextIndex: 0,
+        toolCalls: {},
       };
     case 'TokensGenerated': {
       if (state.status === 'none') return state;
@@ -43,6 +47,13 @@ export function evolveGeneration(state: GenerationState, event: ParleyEvent): Ge
       return state.status === 'none' ? state : { ...state, status: 'failed' };
     case 'GenerationCancelled':
       return state.status === 'none' ? state : { ...state, status: 'cancelled' };
+    case 'ToolCallRequested':
+    case 'ToolCallCompleted':
+    case 'ToolCallFailed': {
+      if (state.status === 'none') return state;
+      const status: ToolCallStatus = event.type === 'ToolCallRequested' ? 'requested' : event.type === 'ToolCallCompleted' ? 'completed' : 'failed';
+      return { ...state, toolCalls: { ...state.toolCalls, [event.data.toolCallId]: status } };
+    }
     default:
       return state;
   }
@@ -87,6 +98,21 @@ export function decideGeneration(command: GenerationDeciderCommand, state: Gener
       }
       if (state.status !== 'requested') return notRunning(state.status);
       return accept({ type: 'GenerationCancelled', version: 1, data: command.data });
+    case 'RequestToolCall': {
+      // A call is made by a finished text: only a completed generation requests one.
+      if (state.status !== 'completed') return reject('GENERATION_NOT_COMPLETED', 'tool calls are requested once the generation completed', 'generationId');
+      if (state.toolCalls[command.data.toolCallId]) return reject('ALREADY_EXISTS', 'tool call already requested', 'toolCallId');
+      return accept({ type: 'ToolCallRequested', version: 1, data: { ...command.data, ...owner(state) } });
+    }
+    case 'CompleteToolCall':
+    case 'FailToolCall': {
+      const call = state.toolCalls[command.data.toolCallId];
+      if (!call) return reject('NOT_FOUND', 'tool call not found', 'toolCallId');
+      if (call !== 'requested') return reject('ALREADY_EXISTS', `tool call already ${call}`, 'toolCallId');
+      return command.type === 'CompleteToolCall'
+        ? accept({ type: 'ToolCallCompleted', version: 1, data: { ...command.data, ...owner(state) } })
+        : accept({ type: 'ToolCallFailed', version: 1, data: { ...command.data, ...owner(state) } });
+    }
     case 'GiveFeedback': {
       if (!canActOn(actor, state)) return reject('NOT_FOUND', 'generation not found', 'generationId');
       if (state.status !== 'completed') {
@@ -110,6 +136,8 @@ export function decideGeneration(command: GenerationDeciderCommand, state: Gener
     }
   }
 }
+
+const owner = (s: Extract<GenerationState, { generationId: string }>) => ({ conversationId: s.conversationId, ownerId: s.ownerId, tenantId: s.tenantId });
 
 const notRunning = (status: GenerationStatus): Decision =>
   reject('GENERATION_NOT_RUNNING', `generation is already ${status}`, 'generationId');

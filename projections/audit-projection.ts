@@ -5,11 +5,17 @@ import type { Projection } from './projection.ts';
 type T = 'audit_log' | 'audit_conversations';
 
 // One row per safety decision and per moderation-relevant event, for compliance.
-// Holds ids, verdicts, scores and a content hash, never the content itself.
+// Holds ids, verdicts, scores and a content hash, never the content itself. Every server-side tool
+// call has its rows too (requested, then completed or failed): the tool, the user it ran for, its
+// status (verdict), failure code (outcome) and latency — never its arguments or result.
 export const auditProjection: Projection<T> = {
   name: 'audit',
+  version: 2, // 2: tool calls (tool_name, latency_ms)
   tables: ['audit_log', 'audit_conversations'],
-  types: ['ConversationStarted', 'SafetyChecked', 'AppealFiled', 'AppealResolved', 'ConversationDeleted', 'UserDataErased', 'UserDataExported', 'ConversationErased'],
+  types: [
+    'ConversationStarted', 'SafetyChecked', 'AppealFiled', 'AppealResolved', 'ConversationDeleted', 'UserDataErased', 'UserDataExported', 'ConversationErased',
+    'ToolCallRequested', 'ToolCallCompleted', 'ToolCallFailed',
+  ],
 
   async createTables(knex, n) {
     await knex.raw(`
@@ -36,6 +42,8 @@ export const auditProjection: Projection<T> = {
         safety_event_id uuid,
         outcome text,
         content_hash text,
+        tool_name text,
+        latency_ms double precision,
         occurred_at timestamptz not null
       );
       create index if not exists ${n.audit_log}_time on ${n.audit_log} (occurred_at desc, seq desc);
@@ -104,6 +112,18 @@ function auditRow(e: RecordedEvent): Record<string, unknown> | null {
       return { ...base, user_id: e.data.userId, tenant_id: e.data.tenantId, outcome: e.data.channel };
     case 'ConversationErased':
       return { ...base, user_id: e.data.ownerId, tenant_id: e.data.tenantId, conversation_id: e.data.conversationId, outcome: e.data.reason };
+    case 'ToolCallRequested':
+    case 'ToolCallCompleted':
+    case 'ToolCallFailed': {
+      // The caller is the generation's owner (the saga runs the call on their behalf: actor_id).
+      const d = e.data;
+      const status = e.type === 'ToolCallRequested' ? 'requested' : e.type === 'ToolCallCompleted' ? 'completed' : 'failed';
+      return {
+        ...base, user_id: d.ownerId, tenant_id: d.tenantId, conversation_id: d.conversationId, generation_id: d.generationId,
+        tool_name: d.name, verdict: status, outcome: e.type === 'ToolCallFailed' ? e.data.code : null,
+        latency_ms: e.type === 'ToolCallRequested' ? null : e.data.latencyMs,
+      };
+    }
     default:
       return null;
   }

@@ -6,20 +6,23 @@ import type { ApplyContext, Projection, TableNames } from './projection.ts';
 import { applyCutAtErasures, RowPatches } from './row-patches.ts';
 import { sealerFor } from './sealed-text.ts';
 
-type T = 'history_conversations' | 'history_messages';
+type T = 'history_conversations' | 'history_messages' | 'history_tool_calls';
 
 // Conversations and their messages as frontends read them. An assistant message is a
 // generation (id = generation id), its text assembled from TokensGenerated chunks.
 // Titles, system prompts, message text and feedback comments are sealed with the conversation's
 // data key when the store encrypts (`kid` names it; see sealed-text.ts), opened by the read side.
+// Server-side tool calls are rows of their own (history_tool_calls, by the generation that made
+// them), their arguments, results and failure messages sealed the same way; a continuation after a
+// tool round is an assistant message whose `continues` names the generation before it.
 export const historyProjection: Projection<T> = {
   name: 'history',
-  version: 2, // 2: personal text sealed (kid), no full-text index over it
-  tables: ['history_conversations', 'history_messages'],
+  version: 3, // 2: personal text sealed (kid), no full-text index over it; 3: tool calls
+  tables: ['history_conversations', 'history_messages', 'history_tool_calls'],
   types: [
     'ConversationStarted', 'ConversationRenamed', 'ConversationDeleted', 'MessageSubmitted', 'SafetyChecked',
     'GenerationRequested', 'TokensGenerated', 'GenerationCompleted', 'GenerationFailed', 'GenerationCancelled',
-    'FeedbackGiven', 'UserDataErased', 'ConversationErased',
+    'FeedbackGiven', 'UserDataErased', 'ConversationErased', 'ToolCallRequested', 'ToolCallCompleted', 'ToolCallFailed',
   ],
 
   async createTables(knex, n) {
@@ -50,6 +53,7 @@ export const historyProjection: Projection<T> = {
         reply_to text,
         generation_id text,
         sibling_of text,
+        continues text,
         attempt int not null default 0,
         token_count int not null default 0,
         safety_verdict text,
@@ -69,6 +73,29 @@ export const historyProjection: Projection<T> = {
       );
       create index if not exists ${n.history_messages}_conv on ${n.history_messages} (conversation_id, seq);
       create index if not exists ${n.history_messages}_owner on ${n.history_messages} (owner_id);
+      create table if not exists ${n.history_tool_calls} (
+        id text primary key,
+        generation_id text not null,
+        conversation_id text not null,
+        owner_id text not null,
+        tenant_id text not null,
+        round int not null,
+        idx int not null,
+        name text not null,
+        arguments text not null,
+        status text not null,
+        result text,
+        truncated boolean,
+        error_code text,
+        error text,
+        latency_ms double precision,
+        kid text,
+        created_at timestamptz not null,
+        updated_at timestamptz not null,
+        seq bigint not null
+      );
+      create index if not exists ${n.history_tool_calls}_generation on ${n.history_tool_calls} (generation_id, idx);
+      create index if not exists ${n.history_tool_calls}_conversation on ${n.history_tool_calls} (conversation_id);
     `);
   },
 
@@ -87,6 +114,9 @@ const MESSAGE_COLUMNS = {
   prompt_tokens: 'int', completion_tokens: 'int', ttft_ms: 'double precision', tpot_ms: 'double precision',
   feedback_rating: 'text', feedback_comment: 'text', updated_at: 'timestamptz',
 };
+const TOOL_CALL_COLUMNS = {
+  status: 'text', result: 'text', truncated: 'boolean', error_code: 'text', error: 'text', latency_ms: 'double precision', kid: 'text', updated_at: 'timestamptz',
+};
 
 async function applySegment(trx: Knex.Transaction, events: RecordedEvent[], n: TableNames<T>, context?: ApplyContext): Promise<void> {
   if (events.length === 0) return;
@@ -100,6 +130,8 @@ async function applySegment(trx: Knex.Transaction, events: RecordedEvent[], n: T
     events.flatMap((e) => (e.type === 'MessageSubmitted' ? [e.data.conversationId] : [])), ['id', 'owner_id'])).map((c) => [c.id, c.owner_id]));
   const conversations = new RowPatches(CONVERSATION_COLUMNS);
   const messages = new RowPatches(MESSAGE_COLUMNS, { text: 'content', count: 'token_count', attempt: 'attempt' });
+  const calls: Record<string, unknown>[] = [];
+  const callPatches = new RowPatches(TOOL_CALL_COLUMNS);
   for (const e of events) {
     const at = e.metadata.occurredAt;
     const seq = Number(e.position.split('/')[1]);
@@ -152,7 +184,7 @@ async function applySegment(trx: Knex.Transaction, events: RecordedEvent[], n: T
         const d = e.data;
         created.push({
           id: d.generationId, conversation_id: d.conversationId, owner_id: d.ownerId, role: 'assistant', status: 'streaming',
-          reply_to: d.messageId, generation_id: d.generationId, sibling_of: d.siblingOf, prompt_tokens: d.context.promptTokens,
+          reply_to: d.messageId, generation_id: d.generationId, sibling_of: d.siblingOf, continues: d.continues?.generationId ?? null, prompt_tokens: d.context.promptTokens,
           created_at: at, updated_at: at, seq,
         });
         conversations.add(d.conversationId, 'message_count', 1);
@@ -191,14 +223,44 @@ async function applySegment(trx: Knex.Transaction, events: RecordedEvent[], n: T
         });
         break;
       }
+      case 'ToolCallRequested': {
+        const d = e.data;
+        const s = await sealerFor(context, e);
+        calls.push({
+          id: d.toolCallId, generation_id: d.generationId, conversation_id: d.conversationId, owner_id: d.ownerId, tenant_id: d.tenantId,
+          round: d.round, idx: d.index, name: d.name, arguments: s.text('history_tool_calls.arguments', d.toolCallId, d.arguments), kid: s.kid,
+          status: 'requested', created_at: at, updated_at: at, seq,
+        });
+        break;
+      }
+      case 'ToolCallCompleted': {
+        const d = e.data;
+        const s = await sealerFor(context, e);
+        callPatches.set(d.toolCallId, {
+          status: 'completed', result: s.text('history_tool_calls.result', d.toolCallId, d.result), truncated: d.truncated, latency_ms: d.latencyMs,
+          ...(s.kid ? { kid: s.kid } : {}), updated_at: at,
+        });
+        break;
+      }
+      case 'ToolCallFailed': {
+        const d = e.data;
+        const s = await sealerFor(context, e);
+        callPatches.set(d.toolCallId, {
+          status: 'failed', error_code: d.code, error: s.text('history_tool_calls.error', d.toolCallId, d.message), latency_ms: d.latencyMs,
+          ...(s.kid ? { kid: s.kid } : {}), updated_at: at,
+        });
+        break;
+      }
       default:
         break;
     }
   }
   await insertIgnoring(trx, C, started, 'id');
   await insertIgnoring(trx, M, created, 'id');
+  await insertIgnoring(trx, n.history_tool_calls, calls, 'id');
   await conversations.write(trx, C);
   await messages.write(trx, M);
+  await callPatches.write(trx, n.history_tool_calls);
 }
 
 async function erase(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T>): Promise<void> {
@@ -207,9 +269,11 @@ async function erase(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T>):
   if (e.type === 'UserDataErased') {
     // A user is (tenant, user): the same user id in another tenant keeps its history.
     const theirs = trx(C).where({ owner_id: e.data.userId, tenant_id: e.data.tenantId }).select('id');
+    await trx(n.history_tool_calls).where({ owner_id: e.data.userId, tenant_id: e.data.tenantId }).delete();
     await trx(M).whereIn('conversation_id', theirs).delete();
     await trx(C).where({ owner_id: e.data.userId, tenant_id: e.data.tenantId }).delete();
   } else if (e.type === 'ConversationErased') {
+    await trx(n.history_tool_calls).where({ conversation_id: e.data.conversationId }).delete();
     await trx(M).where({ conversation_id: e.data.conversationId }).delete();
     await trx(C).where({ id: e.data.conversationId }).delete();
   }

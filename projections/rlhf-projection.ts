@@ -6,18 +6,21 @@ import type { ApplyContext, Projection, TableNames } from './projection.ts';
 import { applyCutAtErasures, RowPatches } from './row-patches.ts';
 import { sealerFor } from './sealed-text.ts';
 
-type T = 'rlhf_conversations' | 'rlhf_messages' | 'rlhf_generations';
+type T = 'rlhf_conversations' | 'rlhf_messages' | 'rlhf_generations' | 'rlhf_tool_calls';
 
 // What the RLHF exports need: each generation's context (which turns it saw), its final text,
 // and its latest rating. Pairs and samples are composed at export time (rlhf-export.ts).
 // Personal text is sealed with the conversation's data key when the store encrypts (sealed-text.ts).
+// Tool turns: a generation's server-side tool calls (rlhf_tool_calls) and the continuation that
+// followed them (`continues`), so an export writes the calls and results as the formats expect.
 export const rlhfProjection: Projection<T> = {
   name: 'rlhf',
-  version: 2, // 2: personal text sealed (kid)
-  tables: ['rlhf_conversations', 'rlhf_messages', 'rlhf_generations'],
+  version: 3, // 2: personal text sealed (kid); 3: tool turns
+  tables: ['rlhf_conversations', 'rlhf_messages', 'rlhf_generations', 'rlhf_tool_calls'],
   types: [
     'ConversationStarted', 'MessageSubmitted', 'GenerationRequested', 'TokensGenerated', 'GenerationCompleted',
     'GenerationFailed', 'GenerationCancelled', 'FeedbackGiven', 'ConversationDeleted', 'UserDataErased', 'ConversationErased',
+    'ToolCallRequested', 'ToolCallCompleted', 'ToolCallFailed',
   ],
 
   async createTables(knex, n) {
@@ -36,6 +39,7 @@ export const rlhfProjection: Projection<T> = {
         owner_id text not null,
         included_message_ids jsonb not null,
         sibling_of text,
+        continues text,
         text text not null default '',
         attempt int not null default 0,
         status text not null,
@@ -46,6 +50,12 @@ export const rlhfProjection: Projection<T> = {
         completed_seq bigint
       );
       create index if not exists ${n.rlhf_generations}_msg on ${n.rlhf_generations} (message_id, seq);
+      create table if not exists ${n.rlhf_tool_calls} (
+        id text primary key, generation_id text not null, conversation_id text not null, owner_id text not null, tenant_id text not null,
+        idx int not null, name text not null, arguments text not null, status text not null, result text, error_code text, error text,
+        kid text, seq bigint not null
+      );
+      create index if not exists ${n.rlhf_tool_calls}_gen on ${n.rlhf_tool_calls} (generation_id, idx);
     `);
   },
 
@@ -64,6 +74,8 @@ async function applySegment(trx: Knex.Transaction, events: RecordedEvent[], n: T
   const generations: Record<string, unknown>[] = [];
   const deleted = new RowPatches({ deleted: 'boolean' });
   const changed = new RowPatches({ status: 'text', completed_seq: 'bigint', rating: 'text', comment: 'text', kid: 'text' }, { text: 'text', attempt: 'attempt' });
+  const calls: Record<string, unknown>[] = [];
+  const ended = new RowPatches({ status: 'text', result: 'text', error_code: 'text', error: 'text', kid: 'text' });
   // A message needs its conversation (started before it, in this batch or earlier): owners read once.
   const owners = new Map((await rowsWhereIn<{ id: string; owner_id: string }>(trx, n.rlhf_conversations, 'id',
     events.flatMap((e) => (e.type === 'MessageSubmitted' ? [e.data.conversationId] : [])), ['id', 'owner_id'])).map((c) => [c.id, c.owner_id]));
@@ -93,7 +105,8 @@ async function applySegment(trx: Knex.Transaction, events: RecordedEvent[], n: T
       case 'GenerationRequested':
         generations.push({
           id: e.data.generationId, conversation_id: e.data.conversationId, message_id: e.data.messageId, owner_id: e.data.ownerId,
-          included_message_ids: JSON.stringify(e.data.context.includedMessageIds), sibling_of: e.data.siblingOf, status: 'streaming', seq,
+          included_message_ids: JSON.stringify(e.data.context.includedMessageIds), sibling_of: e.data.siblingOf,
+          continues: e.data.continues?.generationId ?? null, status: 'streaming', seq,
         });
         break;
       case 'TokensGenerated': {
@@ -116,6 +129,24 @@ async function applySegment(trx: Knex.Transaction, events: RecordedEvent[], n: T
         changed.set(id, { rating: e.data.rating, comment: s.nullable('rlhf_generations.comment', id, e.data.comment), ...(s.kid ? { kid: s.kid } : {}) });
         break;
       }
+      case 'ToolCallRequested': {
+        const d = e.data;
+        const s = await sealerFor(context, e);
+        calls.push({
+          id: d.toolCallId, generation_id: d.generationId, conversation_id: d.conversationId, owner_id: d.ownerId, tenant_id: d.tenantId,
+          idx: d.index, name: d.name, arguments: s.text('rlhf_tool_calls.arguments', d.toolCallId, d.arguments), status: 'requested', kid: s.kid, seq,
+        });
+        break;
+      }
+      case 'ToolCallCompleted':
+      case 'ToolCallFailed': {
+        const d = e.data;
+        const s = await sealerFor(context, e);
+        ended.set(d.toolCallId, e.type === 'ToolCallCompleted'
+          ? { status: 'completed', result: s.text('rlhf_tool_calls.result', d.toolCallId, e.data.result), ...(s.kid ? { kid: s.kid } : {}) }
+          : { status: 'failed', error_code: e.data.code, error: s.text('rlhf_tool_calls.error', d.toolCallId, e.data.message), ...(s.kid ? { kid: s.kid } : {}) });
+        break;
+      }
       default:
         break;
     }
@@ -123,18 +154,22 @@ async function applySegment(trx: Knex.Transaction, events: RecordedEvent[], n: T
   await insertIgnoring(trx, n.rlhf_conversations, conversations, 'id');
   await insertIgnoring(trx, n.rlhf_messages, messages, 'id');
   await insertIgnoring(trx, n.rlhf_generations, generations, 'id');
+  await insertIgnoring(trx, n.rlhf_tool_calls, calls, 'id');
   await deleted.write(trx, n.rlhf_conversations);
   await changed.write(trx, n.rlhf_generations);
+  await ended.write(trx, n.rlhf_tool_calls);
 }
 
 async function erase(trx: Knex.Transaction, e: RecordedEvent, n: TableNames<T>): Promise<void> {
   if (e.type === 'ConversationErased') {
+    await trx(n.rlhf_tool_calls).where({ conversation_id: e.data.conversationId }).delete();
     await trx(n.rlhf_generations).where({ conversation_id: e.data.conversationId }).delete();
     await trx(n.rlhf_messages).where({ conversation_id: e.data.conversationId }).delete();
     await trx(n.rlhf_conversations).where({ id: e.data.conversationId }).delete();
   } else if (e.type === 'UserDataErased') {
     // A user is (tenant, user): the same user id in another tenant keeps its data.
     const theirs = trx(n.rlhf_conversations).where({ owner_id: e.data.userId, tenant_id: e.data.tenantId }).select('id');
+    await trx(n.rlhf_tool_calls).where({ owner_id: e.data.userId, tenant_id: e.data.tenantId }).delete();
     await trx(n.rlhf_generations).whereIn('conversation_id', theirs).delete();
     await trx(n.rlhf_messages).whereIn('conversation_id', theirs).delete();
     await trx(n.rlhf_conversations).where({ owner_id: e.data.userId, tenant_id: e.data.tenantId }).delete();

@@ -5,7 +5,7 @@ import type { toAuditEntry } from './read-models.ts';
 type AuditEntry = ReturnType<typeof toAuditEntry>;
 
 export const AUDIT_CSV_COLUMNS = ['occurredAt', 'eventId', 'eventType', 'userId', 'tenantId', 'actorId', 'stage', 'verdict', 'categories', 'policyVersion',
-  'degraded', 'correlationId', 'conversationId', 'generationId', 'appealId', 'outcome', 'contentHash', 'position'] as const;
+  'degraded', 'correlationId', 'conversationId', 'generationId', 'appealId', 'outcome', 'contentHash', 'position', 'toolName', 'latencyMs'] as const;
 export const AUDIT_CSV_HEADER = AUDIT_CSV_COLUMNS.join(',') + '\n';
 
 export function auditLine(format: 'jsonl' | 'csv', entry: AuditEntry): string {

@@ -12,7 +12,7 @@ export type ConversationRow = {
 };
 export type MessageRow = {
   id: string; conversation_id: string; owner_id: string; role: string; content: string; status: string;
-  parent_id: string | null; reply_to: string | null; generation_id: string | null; sibling_of: string | null;
+  parent_id: string | null; reply_to: string | null; generation_id: string | null; sibling_of: string | null; continues?: string | null;
   safety_verdict: string | null; safety_categories: unknown; finish_reason: string | null; error: string | null;
   prompt_tokens: number | null; completion_tokens: number | null; ttft_ms: number | null; tpot_ms: number | null;
   feedback_rating: string | null; feedback_comment: string | null; created_at: Date; seq: number;
@@ -69,7 +69,7 @@ export async function getGeneration(knex: Knex, actor: Actor, id: string, keys?:
 export function toMessage(r: MessageRow) {
   return {
     id: r.id, role: r.role, content: r.content, status: r.status, parentId: r.parent_id, replyTo: r.reply_to,
-    generationId: r.generation_id, siblingOf: r.sibling_of, safetyVerdict: r.safety_verdict,
+    generationId: r.generation_id, siblingOf: r.sibling_of, continues: r.continues ?? null, safetyVerdict: r.safety_verdict,
     safetyCategories: r.safety_categories, finishReason: r.finish_reason,
     usage: r.completion_tokens === null ? null : { promptTokens: r.prompt_tokens ?? 0, completionTokens: r.completion_tokens },
     ttftMs: r.ttft_ms, tpotMs: r.tpot_ms,
@@ -111,6 +111,6 @@ export function toAuditEntry(r: Record<string, any>) {
     eventId: r.event_id, eventType: r.event_type, userId: r.user_id, tenantId: r.tenant_id, actorId: r.actor_id, stage: r.stage, verdict: r.verdict,
     categories: r.categories ?? [], policyVersion: r.policy_version, degraded: r.degraded, correlationId: r.correlation_id,
     conversationId: r.conversation_id, generationId: r.generation_id, appealId: r.appeal_id, outcome: r.outcome,
-    contentHash: r.content_hash, occurredAt: new Date(r.occurred_at).toISOString(), position: r.position,
+    contentHash: r.content_hash, toolName: r.tool_name ?? null, latencyMs: r.latency_ms ?? null, occurredAt: new Date(r.occurred_at).toISOString(), position: r.position,
   };
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Actor, Id, Rating, SamplingParams, Text, Usage } from './common.ts';
 import { SafetySettings } from './safety.ts';
 import { AddDocumentData, ForgetMemoryData, RemoveDocumentData, SaveMemoryData } from './knowledge.ts';
-import { GenerationCompleted, GenerationRequested, SafetyChecked, TokensGenerated } from './events.ts';
+import { GenerationCompleted, GenerationRequested, SafetyChecked, TokensGenerated, ToolCallCompleted, ToolCallFailed, ToolCallRequested } from './events.ts';
 
 // Command metadata: who asks, and the id that makes a retry of the same command a no-op.
 export const CommandMetadata = z.object({
@@ -92,6 +92,13 @@ export const CancelGeneration = defineCommand(
   z.object({ generationId: Id, reason: z.string().default('cancelled by user'), usage: Usage.nullable().default(null) }),
 );
 
+// Server-side tool calls, issued by the saga on a completed generation. The decider fills in the
+// conversation, owner and tenant from the generation itself.
+const fromGeneration = { conversationId: true, ownerId: true, tenantId: true } as const;
+export const RequestToolCall = defineCommand('RequestToolCall', ToolCallRequested.shape.data.omit(fromGeneration));
+export const CompleteToolCall = defineCommand('CompleteToolCall', ToolCallCompleted.shape.data.omit(fromGeneration));
+export const FailToolCall = defineCommand('FailToolCall', ToolCallFailed.shape.data.omit(fromGeneration));
+
 export const FileAppeal = defineCommand(
   'FileAppeal',
   z.object({ appealId: Id, safetyEventId: z.uuid(), reason: Text.trim().min(1).max(2000) }),
@@ -150,6 +157,9 @@ export const GenerationCommand = z.discriminatedUnion('type', [
   FailGeneration,
   CancelGeneration,
   GiveFeedback,
+  RequestToolCall,
+  CompleteToolCall,
+  FailToolCall,
 ]);
 export type GenerationCommand = z.infer<typeof GenerationCommand>;
 // RecordSafetyCheck is routed by its stage (input: conversation, output: generation), so it is in

@@ -3,6 +3,7 @@ import { EventMetadata, FinishReason, Id, Rating, SamplingParams, Text, Usage } 
 import { knowledgeEvents } from './knowledge.ts';
 import { CategoryScore, EffectivePolicy, SafetyCategory, SafetySettings, SafetyStage, SafetyVerdict } from './safety.ts';
 import { ExperimentArmRef } from './models.ts';
+import { ToolFailureCode } from './tools.ts';
 
 // Every event: { type, version, data, metadata }. `version` is the schema version of `data`;
 // older versions are upcast on read (see upcasters.ts), never rewritten in the store.
@@ -120,6 +121,9 @@ export const GenerationRequested = defineEvent(
     // the A/B arm the user hashed to, and the model asked for when a fallback served instead.
     experiment: ExperimentArmRef.optional(),
     fallbackFrom: z.string().min(1).optional(),
+    // A continuation after a round of server-side tool calls: the generation whose calls it follows,
+    // the turn's first generation, and the round (1 … 4). Absent or null: the turn's first generation.
+    continues: z.object({ generationId: Id, rootGenerationId: Id, round: z.number().int().min(1) }).nullable().optional(),
   }),
 );
 
@@ -183,6 +187,47 @@ export const GenerationCancelled = defineEvent(
     generationId: Id,
     reason: z.string(),
     usage: Usage.nullable(),
+  }),
+);
+
+// Server-side tool calls (inference/tools/), on the stream of the generation whose text made them:
+// requested once the generation completed, then completed or failed. The owner and tenant are the
+// generation's (audit needs no join); the arguments, result and failure message are personal text,
+// encrypted with the conversation's key like message text.
+const ToolCallFields = {
+  toolCallId: Id,
+  generationId: Id,
+  conversationId: Id,
+  ownerId: Id,
+  tenantId: Id,
+  name: z.string().min(1).max(64),
+};
+export const ToolCallRequested = defineEvent(
+  'ToolCallRequested',
+  1,
+  z.object({
+    ...ToolCallFields,
+    messageId: Id,
+    round: z.number().int().min(1), // 1 for the calls of the turn's first generation
+    index: z.number().int().min(0), // the call's place among the generation's calls
+    arguments: z.string(), // JSON text of the arguments as the model wrote them; "[erased]" after erasure
+  }),
+);
+export const ToolCallCompleted = defineEvent(
+  'ToolCallCompleted',
+  1,
+  z.object({ ...ToolCallFields, result: z.string(), truncated: z.boolean(), latencyMs: z.number().min(0) }),
+);
+export const ToolCallFailed = defineEvent(
+  'ToolCallFailed',
+  1,
+  z.object({
+    ...ToolCallFields,
+    code: ToolFailureCode,
+    message: z.string(), // what the model is told
+    latencyMs: z.number().min(0),
+    // RESULT_BLOCKED: the category the injection check blocked the result for.
+    blockedCategory: SafetyCategory.nullable().default(null),
   }),
 );
 
@@ -263,6 +308,9 @@ export const ParleyEvent = z.discriminatedUnion('type', [
   GenerationCompleted,
   GenerationFailed,
   GenerationCancelled,
+  ToolCallRequested,
+  ToolCallCompleted,
+  ToolCallFailed,
   FeedbackGiven,
   ConversationRenamed,
   ConversationDeleted,

@@ -5,3 +5,4 @@ export * from './events.ts';
 export * from './commands.ts';
 export * from './upcasters.ts';
 export * from './constraint.ts';
+export * from './tools.ts';

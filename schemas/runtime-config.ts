@@ -27,6 +27,12 @@ export const RuntimeConfig = z.object({
   }),
   // Safety policy per tenant: JSON {"<tenant>": {defaults, floors, failClosed}} or the path of a JSON file.
   PARLEY_TENANT_POLICY: z.string().optional(),
+  // Server-side tools (inference/tools/): auto = offered when the model's chat template knows tool
+  // calls; on = always offered; off = never. PARLEY_TENANT_TOOLS (JSON or a file path) switches a
+  // tenant's tools off or narrows them: {"acme": {"enabled": false}, "beta": {"allow": ["calculator"]}}.
+  PARLEY_TOOLS: z.enum(['auto', 'on', 'off']).default('auto'),
+  PARLEY_TENANT_TOOLS: z.string().optional(),
+  PARLEY_TOOL_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(5_000),
   PARLEY_RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
   PARLEY_JWT_SECRET: z.string().min(32, 'PARLEY_JWT_SECRET must be at least 32 characters').optional(),
   PARLEY_MODEL: z.string().default('parley-tiny'),

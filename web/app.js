@@ -3,13 +3,14 @@ import { ApiError, createClient } from './api.js';
 import { followGeneration } from './stream.js';
 import { APPEAL_FIELDS, appealBlock, createAppealPoller } from './appeals.js';
 import { el } from './dom.js';
+import { TOOL_CALL_FIELDS, foldContinuations, toolSteps, visibleText } from './tool-calls.js';
 
 const TOKEN_KEY = 'parley.token';
 const PAGE_SIZE = 30;
 
 const MESSAGE_FIELDS = `id role content status parentId replyTo generationId siblingOf
   safetyCategories { category blocked } finishReason usage { promptTokens completionTokens } feedback { rating comment } createdAt
-  ${APPEAL_FIELDS}`;
+  ${APPEAL_FIELDS} ${TOOL_CALL_FIELDS}`;
 const Q = {
   me: `query Me { me { userId tenantId roles } }`,
   list: `query Conversations($first: Int, $after: String, $search: String, $pos: String) {
@@ -221,6 +222,8 @@ function groupAnswers() {
     if (!groups.has(m.replyTo)) groups.set(m.replyTo, []);
     groups.get(m.replyTo).push(m);
   }
+  // A turn's continuations after tool calls are part of its answer, not siblings (tool-calls.js).
+  for (const [id, answers] of groups) groups.set(id, foldContinuations(answers));
   return groups;
 }
 
@@ -308,7 +311,8 @@ function answerItem(userMessage, answers) {
 
   return el('li', { class: `msg assistant${live ? ' live' : ''}`, 'data-message-id': a.id, 'data-answers-to': userMessage.id, 'aria-busy': live ? 'true' : 'false' },
     el('div', { class: 'msg-meta' }, el('span', { class: 'who', text: 'Parley' }), siblings),
-    el('div', { class: 'content', text: a.content }),
+    toolSteps(a),
+    el('div', { class: 'content', text: visibleText(a) }),
     el('p', { class: 'answer-status', text: answerStatus(a) }),
     answerNotice(a),
     actions, form, note);
@@ -369,7 +373,10 @@ function updateAnswerText(a) {
   const item = document.querySelector(`#messages li[data-message-id="${CSS.escape(a.id)}"]`);
   if (!item) return;
   const stick = nearBottom();
-  item.querySelector('.content').textContent = a.content;
+  item.querySelector('.content').textContent = visibleText(a);
+  const steps = toolSteps(a);
+  const shown = item.querySelector('.tool-steps');
+  if (steps && shown) { steps.open = shown.open; shown.replaceWith(steps); } else if (steps) item.querySelector('.content').before(steps);
   item.querySelector('.answer-status').textContent = answerStatus(a);
   if (stick) scrollToBottom();
 }
@@ -406,6 +413,7 @@ function watch(answer, { replay = false } = {}) {
     replaceShownText: replay,
     onUpdate: (s) => {
       answer.content = s.text;
+      answer.liveToolCalls = s.toolCalls;
       answer.connection = s.connection;
       if (s.done) {
         answer.status = { stop: 'completed', length: 'completed', content_filter: 'blocked', cancelled: 'cancelled' }[s.finishReason] ?? 'failed';

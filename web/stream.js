@@ -4,10 +4,12 @@
 // drops the text shown so far.
 
 import { ApiError } from './api.js';
+import { applyToolCall } from './tool-calls.js';
 
 export const GENERATION_STREAM = `subscription GenerationStream($id: ID!, $afterIndex: Int, $attempt: Int) {
   generationStream(id: $id, afterIndex: $afterIndex, attempt: $attempt) {
     index delta done finishReason usage { promptTokens completionTokens } attempt reset category error
+    toolCall { id name arguments status result errorCode error round } continuation
   }
 }`;
 
@@ -42,8 +44,11 @@ export async function followGeneration({
   /** @type {StreamState} */
   const state = {
     id, text: '', lastIndex: -1, attempt: 0, done: false, finishReason: null, category: null, error: null, errorCode: null,
-    usage: null, reconnects: 0, connection: 'connecting', subscriptions: [],
+    usage: null, reconnects: 0, connection: 'connecting', subscriptions: [], toolCalls: [],
   };
+  // A turn that calls server-side tools goes on in a continuation (chunk.continuation): from there
+  // the indexes are the continuation's, and a reconnect resumes it rather than the first answer.
+  let current = id;
   let replaceOnFirst = replaceShownText;
   let failures = 0;
   let serverErrors = 0; // errors the server answered with (a network drop is not one): give up after a few
@@ -63,6 +68,14 @@ export async function followGeneration({
 
     const apply = (chunk) => {
       if (replaceOnFirst) { state.text = ''; state.lastIndex = -1; replaceOnFirst = false; }
+      if (chunk.toolCall) { applyToolCall(state.toolCalls, chunk.toolCall); progressed = true; onUpdate(state, chunk); return; }
+      if (chunk.continuation) {
+        current = chunk.continuation;
+        state.text += '\n\n';
+        state.lastIndex = -1; state.attempt = 0; progressed = true;
+        onUpdate(state, chunk);
+        return;
+      }
       if (chunk.reset) {
         state.text = ''; state.lastIndex = -1; state.attempt = chunk.attempt;
       } else if (state.attempt && chunk.attempt < state.attempt) {
@@ -98,7 +111,7 @@ export async function followGeneration({
       const attempt = afterIndex !== null && state.attempt > 0 ? state.attempt : null;
       state.subscriptions.push(afterIndex);
       alive();
-      await subscribe(GENERATION_STREAM, { id, afterIndex, attempt }, {
+      await subscribe(GENERATION_STREAM, { id: current, afterIndex, attempt }, {
         signal: connection.signal,
         onActivity: () => {
           alive();

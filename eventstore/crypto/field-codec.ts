@@ -14,6 +14,10 @@ export const PERSONAL_FIELDS: Record<string, readonly string[]> = {
   // The answer's text and its token ids (packed: the same text in another alphabet).
   TokensGenerated: ['text', 'tokens'],
   FeedbackGiven: ['comment'],
+  // Server-side tool calls: what the model asked and what the tool answered (and why it failed).
+  ToolCallRequested: ['arguments'],
+  ToolCallCompleted: ['result'],
+  ToolCallFailed: ['message'],
   AppealFiled: ['reason'],
   // A user's memory (one key scope for all of them) and a document (a scope per document, so
   // removing one destroys its key).

@@ -3,6 +3,7 @@ import { answerText } from '../../domain/generation-view.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
 import type { EventOf } from '../../schemas/events.ts';
 import { unpackTokenIds } from '../../schemas/prompt.ts';
+import { hasToolCallMarkup } from '../tools/index.ts';
 
 export type ChatTurnMessage = { role: 'system' | 'user' | 'assistant'; content: string };
 export type Turn = { messageId: string; user: string; assistant: string | null };
@@ -55,10 +56,23 @@ export async function loadThread(
   const turns: Turn[] = [];
   for (const m of chain) {
     const known = answerOf(m.data.generationId);
-    turns.push({ messageId: m.data.messageId, user: m.data.content, assistant: known !== undefined ? known : answerText(await readGeneration(store, m.data.generationId)) });
+    turns.push({ messageId: m.data.messageId, user: m.data.content, assistant: known !== undefined ? known : await turnAnswer(store, m.data.generationId) });
   }
   turns.push({ messageId, user: target.data.content, assistant: null });
   return { systemPrompt: started?.data.systemPrompt ?? null, turns };
+}
+
+// A turn's answer as the next turn's context sees it. A turn that called server-side tools answered
+// in its last continuation (`<generation>.t<round>`, inference/saga/tool-round.ts): the chain is
+// followed while an answer still holds <tool_call> markup.
+export async function turnAnswer(store: Pick<EventStore, 'readStream'>, generationId: string): Promise<string | null> {
+  let text = answerText(await readGeneration(store, generationId));
+  for (let round = 1; text !== null && hasToolCallMarkup(text) && round <= 8; round++) {
+    const next = await readGeneration(store, `${generationId}.t${round}`);
+    if (!next.request) break;
+    text = answerText(next);
+  }
+  return text;
 }
 
 export function renderTurns(thread: Thread, turns: Turn[]): ChatTurnMessage[] {

@@ -1,6 +1,7 @@
 import { answerText, evolveGenerationView, hasEnded, initialGenerationView, type GenerationView } from '../../domain/generation-view.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
 import type { EventType } from '../../schemas/events.ts';
+import { hasToolCallMarkup } from '../tools/index.ts';
 
 // The saga's fold of the conversations it works on: each conversation's stream (complete, from
 // revision 0) and the answers of its turns. It is updated from what the saga reads anyway (its own
@@ -29,6 +30,9 @@ type Entry = {
 export class ConversationCache {
   private readonly entries = new Map<string, Entry>();
   private readonly running = new Map<string, { conversationId: string; view: GenerationView }>();
+  // Generations followed to their end in the current batch: whether the text holds <tool_call>
+  // markup (the saga's tool step reads only those, or those it did not follow). Taken once.
+  private readonly ended = new Map<string, boolean>();
 
   constructor(
     private readonly store: Pick<EventStore, 'readStream'>,
@@ -78,7 +82,12 @@ export class ConversationCache {
     tracked.view = evolveGenerationView(tracked.view, e);
     if (!hasEnded(tracked.view)) return;
     this.running.delete(generationId);
-    this.entries.get(tracked.conversationId)?.answers.set(generationId, answerText(tracked.view));
+    const answer = answerText(tracked.view);
+    if (this.ended.size > 10_000) this.ended.clear();
+    this.ended.set(generationId, answer !== null && hasToolCallMarkup(answer));
+    // An answer that called tools continues in another generation: context assembly follows the chain.
+    if (answer !== null && hasToolCallMarkup(answer)) return;
+    this.entries.get(tracked.conversationId)?.answers.set(generationId, answer);
   }
 
   // The streams of these conversations, reading only the ones not held (one read each, together).
@@ -112,6 +121,13 @@ export class ConversationCache {
     // Followed from its request and still running: no answer yet.
     if (this.running.has(generationId)) return null;
     return undefined;
+  }
+
+  // Did this generation's text call tools? undefined: not followed here (read it to know).
+  takeEnded(generationId: string): boolean | undefined {
+    const known = this.ended.get(generationId);
+    this.ended.delete(generationId);
+    return known;
   }
 
   drop(conversationId: string): void {

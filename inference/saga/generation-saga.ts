@@ -11,6 +11,8 @@ import type { ChatModel } from './context-assembly.ts';
 import type { ModelRouter } from '../models/index.ts';
 import { ConversationCache, CONVERSATION_FOLD_TYPES } from './conversation-cache.ts';
 import { requestBatch, requestCommandId, type Message } from './request-batch.ts';
+import { runToolRounds, type ToolRoundDeps } from './tool-round.ts';
+import type { EventOf } from '../../schemas/events.ts';
 
 export type SagaOptions = {
   store: EventStore; commands: CommandHandler; jobs: JobQueue; model: ChatModel; modelName: string;
@@ -21,6 +23,9 @@ export type SagaOptions = {
   // PARLEY_MODELS: each model's tokenizer and template, and the router (experiments, fallback).
   modelFor?: (name: string) => ChatModel | undefined;
   router?: ModelRouter;
+  // Server-side tools: the ones on for a tenant (offered in the system turn, run when the model
+  // calls them; tool-round.ts). Absent: no tools.
+  tools?: Pick<ToolRoundDeps, 'toolsFor' | 'limits' | 'now'>;
 };
 
 // A platform process: its admin role reaches every tenant (domain/access.ts).
@@ -57,7 +62,13 @@ export function generationSaga(options: SagaOptions): Consumer {
     async prepare(events: RecordedEvent[]) {
       for (const e of events) cache.apply(e);
       const messages = events.filter((e) => e.type === 'MessageSubmitted') as Message[];
-      await requestBatch({ store, commands, jobs, model: options.model, modelFor: options.modelFor, router: options.router, cache, actor: SAGA_ACTOR, admission: options.admissionMany, tenantPolicies: options.tenantPolicies }, messages);
+      await requestBatch({ store, commands, jobs, model: options.model, modelFor: options.modelFor, router: options.router, cache, actor: SAGA_ACTOR, admission: options.admissionMany, tenantPolicies: options.tenantPolicies, toolsFor: options.tools?.toolsFor }, messages);
+      // A completed generation whose text calls tools: the round runs, then its continuation is requested.
+      if (options.tools) {
+        const completed = events.filter((e): e is EventOf<'GenerationCompleted'> & RecordedEvent =>
+          e.type === 'GenerationCompleted' && cache.takeEnded(e.data.generationId) !== false);
+        await runToolRounds({ store, commands, model: options.model, actor: SAGA_ACTOR, ...options.tools }, completed);
+      }
     },
     async handle(trx: Knex.Transaction, events: RecordedEvent[]) {
       for (const e of events) {

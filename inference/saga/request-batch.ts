@@ -13,6 +13,8 @@ import { ContextTooLongError, fitToContext, loadThread, type ChatModel } from '.
 import type { ConversationCache } from './conversation-cache.ts';
 import { memoryLookup, threadWithMemories } from './memory-context.ts';
 import type { ModelRouter, Route } from '../models/index.ts';
+import { withTools } from './offered-tools.ts';
+import type { Tool } from '../tools/index.ts';
 
 export type Message = EventOf<'MessageSubmitted'> & RecordedEvent;
 
@@ -30,6 +32,8 @@ export type BatchDeps = {
   // What the API's admission decided (tier priority, brownout), for many generations at once.
   admission?: (generationIds: readonly string[]) => Promise<Map<string, { priority: number; brownout: boolean }>>;
   tenantPolicies?: TenantPolicies;
+  // The server-side tools on for a tenant, offered in the system turn (none when absent).
+  toolsFor?: (tenantId: string) => readonly Tool[];
 };
 
 // The command id of the saga's own RequestGeneration for a message: deterministic, so a replay is a no-op.
@@ -127,9 +131,12 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       continue;
     }
     try {
-      const thread = threadWithMemories(
-        await loadThread(deps.store, d.conversationId, d.messageId, history, (g) => deps.cache.answerOf(d.conversationId, g)),
-        memoriesOf(started.data.tenantId, started.data.ownerId),
+      const thread = withTools(
+        threadWithMemories(
+          await loadThread(deps.store, d.conversationId, d.messageId, history, (g) => deps.cache.answerOf(d.conversationId, g)),
+          memoriesOf(started.data.tenantId, started.data.ownerId),
+        ),
+        deps.toolsFor?.(started.data.tenantId) ?? [],
       );
       const ctx = await inSpan('parley.context.assembly', spanAttributes, () => fitToContext(model, thread, d.params.maxTokens));
       // The prompt the worker runs is this one, exactly as counted here: rebuilt later, it would

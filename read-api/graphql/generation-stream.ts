@@ -10,6 +10,7 @@ import type { Actor } from '../../schemas/common.ts';
 import { requireActor, type GraphQLContext } from '../context.ts';
 import { apiError } from '../errors.ts';
 import type { AcceptedTurns } from '../accepted-turns.ts';
+import { streamTurn } from './turn-stream.ts';
 
 export type GenerationChunk = {
   index: number; delta: string; done: boolean; finishReason: string | null;
@@ -216,9 +217,10 @@ export const generationStreamResolvers = {
         if (!Number.isInteger(afterIndex) || afterIndex < -1) throw apiError('BAD_USER_INPUT', 'afterIndex must be ≥ -1', { field: 'afterIndex' });
         if (!ctx.services.bus) throw apiError('INTERNAL', 'token streaming is not configured in this process');
         await authorizeGeneration(ctx.services.store, actor, args.id, ctx.request?.signal, pendingGenerations(ctx.services.knex, args.id), ctx.services.accepted);
-        return streamGeneration(ctx.services.store, ctx.services.bus, args.id, afterIndex, args.attempt ?? null, ctx.request?.signal);
+        // The whole turn: the generation, then its tool rounds and continuations (turn-stream.ts).
+        return streamTurn(ctx.services.store, ctx.services.bus, ctx.services.knex, args.id, afterIndex, args.attempt ?? null, ctx.request?.signal);
       },
-      resolve: (chunk: GenerationChunk) => chunk,
+      resolve: (chunk: GenerationChunk & { toolCall?: unknown; continuation?: string | null }) => ({ toolCall: null, continuation: null, ...chunk }),
     },
   },
 };

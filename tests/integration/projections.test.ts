@@ -150,6 +150,25 @@ for (const encrypted of [false, true]) describe(`projections: any batching gives
           : [cmd('CompleteGeneration', { generationId: third!.g, attempt, finishReason: turn === 2 ? 'content_filter' : 'length', usage: { promptTokens: 3, completionTokens: 6 }, ttftMs: 4, tpotMs: 1, workerId: 'w' }, third!.who)],
       ]));
       ok(await handler.executeMany([], { also: [{ streamId: `generation-${first!.g}`, events: [safety('output', first!.c, null, first!.g, 'allowed')], expectedRevision: 'any' }] }));
+      if (turn % 2 === 0) {
+        // A tool round: two calls (one completes, one fails), then the continuation that answers.
+        const f = first!;
+        const call = (i: number, name: string, args: object) => cmd('RequestToolCall', { toolCallId: `${f.g}.c${i}`, generationId: f.g, messageId: f.m, round: 1, index: i, name, arguments: JSON.stringify(args) }, f.who);
+        ok(await handler.executeMany([[call(0, 'calculator', { expression: `${turn}+1` }), call(1, 'convert_units', { value: 1, from: 'mi', to: 'parsec' })]]));
+        ok(await handler.executeMany([[
+          cmd('CompleteToolCall', { toolCallId: `${f.g}.c0`, generationId: f.g, name: 'calculator', result: `{"result":"${turn + 1}"}`, truncated: false, latencyMs: 0.25 }, f.who),
+          cmd('FailToolCall', { toolCallId: `${f.g}.c1`, generationId: f.g, name: 'convert_units', code: 'TOOL_ERROR', message: 'unknown unit "parsec"', latencyMs: 0.5 }, f.who),
+        ]]));
+        const next = `${f.g}.t1`;
+        ok(await handler.executeMany([[cmd('RequestGeneration', {
+          generationId: next, conversationId: f.c, messageId: f.m, ownerId: f.who.userId, tenantId: f.who.tenantId, model: 'parley-tiny', params,
+          context: { includedMessageIds: [f.m], droppedMessageIds: [], promptTokens: 9 }, siblingOf: null, continues: { generationId: f.g, rootGenerationId: f.g, round: 1 },
+        }, f.who)]]));
+        ok(await handler.executeMany([[
+          cmd('AppendTokens', { generationId: next, attempt: 1, firstIndex: 0, tokenIds: [1, 2], text: `it is ${turn + 1}` }, f.who),
+          cmd('CompleteGeneration', { generationId: next, attempt: 1, finishReason: 'stop', usage: { promptTokens: 9, completionTokens: 2 }, ttftMs: 3, tpotMs: 1, workerId: 'w' }, f.who),
+        ]]));
+      }
       ok(await handler.executeMany([
         [cmd('GiveFeedback', { generationId: first!.g, rating: 'down', comment: 'meh' }, first!.who), cmd('GiveFeedback', { generationId: first!.g, rating: 'up', comment: turn ? null : 'good' }, first!.who)],
         [cmd('RenameConversation', { conversationId: second!.c, title: `renamed ${turn}` }, second!.who)],
@@ -180,6 +199,7 @@ for (const encrypted of [false, true]) describe(`projections: any batching gives
       await logWritten;
       const single = await applyInBatches(p, 1, 'one');
       assert.ok(Object.values(single).some((rows) => rows.length > 0), 'the log reaches this projection');
+      if (p.name === 'history') assert.equal((single.history_tool_calls ?? []).length, 4, 'the tool calls are in the read model');
       if (encrypted && (p.name === 'history' || p.name === 'rlhf')) assert.match(JSON.stringify(single), /"kid":"[^"]+"/, 'rows hold sealed text');
       assert.deepEqual(await applyInBatches(p, 7, 'seven'), single);
       assert.deepEqual(await applyInBatches(p, 100_000, 'all'), single);

@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+import type { CommandHandler } from '../../commands/command-handler.ts';
+import { foldGeneration, latestText } from '../../domain/generation-view.ts';
+import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
+import type { Actor } from '../../schemas/common.ts';
+import type { EventData, EventOf } from '../../schemas/events.ts';
+import { packTokenIds } from '../../schemas/prompt.ts';
+import { checkInput } from '../../safety/index.ts';
+import {
+  parseToolCalls, renderToolResponses, runToolCall, DEFAULT_RUN_LIMITS, type ParsedToolCall, type RunLimits, type Tool,
+} from '../tools/index.ts';
+import { loadThread, renderTurns, type ChatModel, type ChatTurnMessage } from './context-assembly.ts';
+import { withTools } from './offered-tools.ts';
+
+// A round of server-side tool calls, run by the saga as a step of the turn. When a generation
+// completes and its text holds <tool_call> blocks (and tools are on for its tenant), the saga
+//   1. records every call (RequestToolCall, on the generation's stream: the audit sees it even if
+//      the tool never returns),
+//   2. runs them (zod-checked arguments, a timeout, a capped result), passes each result through
+//      the prompt-injection check, and records the outcome (CompleteToolCall / FailToolCall),
+//   3. requests the continuation: a new generation `<root>.t<round>` whose prompt is the turn so
+//      far plus the results (RequestGeneration with `continues`), queued like a regenerated sibling.
+// At most MAX_TOOL_ROUNDS rounds per turn; a fifth is recorded as failed calls and a continuation
+// that fails at once with TOO_MANY_TOOL_ROUNDS, so the turn ends with that error.
+//
+// Crash safety: command ids are deterministic and the step reads what is recorded first, so a
+// replayed batch re-runs only calls requested but not yet ended (tools are read-only), and the
+// continuation is requested once (ALREADY_EXISTS on a replay).
+
+export const MAX_TOOL_ROUNDS = 4;
+
+export type ToolRoundDeps = {
+  store: EventStore;
+  commands: CommandHandler;
+  model: ChatModel;
+  actor: Actor;
+  // The tools on for a tenant (empty: none; its generations' text is left as the answer).
+  toolsFor: (tenantId: string) => readonly Tool[];
+  limits?: RunLimits;
+  now?: () => Date;
+};
+
+type Completed = EventOf<'GenerationCompleted'> & RecordedEvent;
+type CallEvent = EventOf<'ToolCallRequested' | 'ToolCallCompleted' | 'ToolCallFailed'>;
+
+export const continuationId = (rootGenerationId: string, round: number) => `${rootGenerationId}.t${round}`;
+// One id per call of a generation, within the 128 characters an id may have.
+export function toolCallId(generationId: string, index: number): string {
+  const id = `${generationId}.c${index}`;
+  return id.length <= 128 ? id : `tc-${createHash('sha256').update(generationId).digest('hex').slice(0, 40)}.c${index}`;
+}
+const cmd = (kind: string, id: string) => `saga:tool:${kind}:${id}`;
+
+// The generation as the tool step needs it: request, text, finish, and its tool-call events.
+async function readRound(store: Pick<EventStore, 'readStream'>, generationId: string) {
+  const events = await store.readStream(`generation-${generationId}`);
+  const view = foldGeneration(events);
+  const calls = events.filter((e): e is RecordedEvent & CallEvent => e.type.startsWith('ToolCall'));
+  return { view, text: latestText(view), calls };
+}
+
+export async function runToolRounds(deps: ToolRoundDeps, completed: readonly Completed[]): Promise<void> {
+  // One at a time: rounds of different turns are independent, and few complete with calls.
+  for (const e of completed) await toolRound(deps, e);
+}
+
+async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
+  if (e.data.finishReason === 'content_filter') return;
+  const { view, text, calls: recorded } = await readRound(deps.store, e.data.generationId);
+  const request = view.request;
+  if (!request || view.end?.type !== 'completed') return;
+  const tools = deps.toolsFor(request.tenantId);
+  if (tools.length === 0) return;
+  const parsed = parseToolCalls(text);
+  if (parsed.calls.length === 0 && parsed.invalid.length === 0) return; // a plain answer: the turn is done
+
+  const round = (request.continues?.round ?? 0) + 1;
+  const root = request.continues?.rootGenerationId ?? request.generationId;
+  const meta = (commandId: string) => ({ commandId, actor: deps.actor, correlationId: e.metadata.correlationId, causationId: e.metadata.eventId });
+  const exec = async (commands: { type: string; data: object; metadata: object }[]) => {
+    if (commands.length === 0) return;
+    const result = await deps.commands.executeAll(commands);
+    if (!result.ok && result.error.code !== 'ALREADY_EXISTS') throw new Error(`saga ${commands[0]!.type} failed: ${result.error.code} ${result.error.message}`);
+  };
+
+  // The calls as the text makes them: valid ones, then the blocks that were not valid calls.
+  const wanted: { call: ParsedToolCall; invalid?: string }[] = [
+    ...parsed.calls.map((call) => ({ call })),
+    ...parsed.invalid.map((x) => ({ call: { name: 'invalid', arguments: { text: x.text.slice(0, 500) } }, invalid: x.error })),
+  ];
+  const status = new Map<string, string>();
+  for (const c of recorded) status.set(c.data.toolCallId, c.type);
+  const ids = wanted.map((_, i) => toolCallId(request.generationId, i));
+
+  // 1. Record the calls not recorded yet.
+  await exec(wanted.flatMap((w, i) => status.has(ids[i]!) ? [] : [{
+    type: 'RequestToolCall',
+    data: { toolCallId: ids[i], generationId: request.generationId, messageId: request.messageId, round, index: i, name: w.call.name.slice(0, 64), arguments: JSON.stringify(w.call.arguments) },
+    metadata: meta(cmd('request', ids[i]!)),
+  }]));
+
+  // 2. Run the calls not ended yet, and record their outcomes together.
+  const outcomes = await Promise.all(wanted.map(async (w, i) => {
+    const id = ids[i]!;
+    const st = status.get(id);
+    if (st === 'ToolCallCompleted' || st === 'ToolCallFailed') return null;
+    const base = { toolCallId: id, generationId: request.generationId, name: w.call.name.slice(0, 64) };
+    if (round > MAX_TOOL_ROUNDS) {
+      return { type: 'FailToolCall', data: { ...base, code: 'TOO_MANY_ROUNDS', message: `the turn already used its ${MAX_TOOL_ROUNDS} tool rounds`, latencyMs: 0 } };
+    }
+    if (w.invalid) return { type: 'FailToolCall', data: { ...base, code: 'INVALID_CALL', message: `not a valid tool call: ${w.invalid}`.slice(0, 1000), latencyMs: 0 } };
+    const outcome = await runToolCall(tools, w.call, { tenantId: request.tenantId, ownerId: request.ownerId, conversationId: request.conversationId, now: (deps.now ?? (() => new Date()))() }, deps.limits ?? DEFAULT_RUN_LIMITS);
+    if (!outcome.ok) return { type: 'FailToolCall', data: { ...base, code: outcome.code, message: outcome.message, latencyMs: outcome.latencyMs } };
+    // Indirect prompt injection: a result that reads as instructions to the model is kept out.
+    const check = await checkInput(outcome.result, request.safetySettings ?? undefined);
+    const injection = check.categories.find((c) => c.category === 'prompt_injection' && c.blocked);
+    if (injection) {
+      return { type: 'FailToolCall', data: { ...base, code: 'RESULT_BLOCKED', message: 'the result was withheld: it failed the prompt-injection check', latencyMs: outcome.latencyMs, blockedCategory: 'prompt_injection' } };
+    }
+    return { type: 'CompleteToolCall', data: { ...base, result: outcome.result, truncated: outcome.truncated, latencyMs: outcome.latencyMs } };
+  }));
+  await exec(outcomes.flatMap((o, i) => (o ? [{ ...o, metadata: meta(cmd('outcome', ids[i]!)) }] : [])));
+
+  // 3. The continuation.
+  const next = continuationId(root, round);
+  const base = {
+    generationId: next, conversationId: request.conversationId, messageId: request.messageId, ownerId: request.ownerId, tenantId: request.tenantId,
+    model: request.model, params: request.params, siblingOf: null, priority: request.priority, brownout: request.brownout,
+    safetySettings: request.safetySettings, inputCheck: request.inputCheck, continues: { generationId: request.generationId, rootGenerationId: root, round },
+  };
+  const single = { includedMessageIds: [request.messageId], droppedMessageIds: [], promptTokens: 0 };
+  const requestMeta = meta(cmd('continue', next));
+  if (round > MAX_TOOL_ROUNDS) {
+    await exec([
+      { type: 'RequestGeneration', data: { ...base, context: single }, metadata: requestMeta },
+      { type: 'FailGeneration', data: { generationId: next, attempt: 0, code: 'TOO_MANY_TOOL_ROUNDS', reason: `the answer needed more than ${MAX_TOOL_ROUNDS} rounds of tool calls` }, metadata: meta(cmd('rounds', next)) },
+    ]);
+    return;
+  }
+  const messages = await turnSoFar(deps, request, tools);
+  const promptIds = deps.model.applyChatTemplate(messages);
+  const budget = deps.model.config.contextLength - request.params.maxTokens;
+  if (promptIds.length > budget) {
+    await exec([
+      { type: 'RequestGeneration', data: { ...base, context: single }, metadata: requestMeta },
+      { type: 'FailGeneration', data: { generationId: next, attempt: 0, code: 'CONTEXT_TOO_LONG', reason: `the turn with its tool results needs ${promptIds.length} prompt tokens but only ${Math.max(0, budget)} fit` }, metadata: meta(cmd('fail', next)) },
+    ]);
+    return;
+  }
+  await exec([{
+    type: 'RequestGeneration',
+    data: { ...base, context: { ...request.context, promptTokens: promptIds.length }, prompt: packTokenIds(promptIds) },
+    metadata: requestMeta,
+  }]);
+}
+
+// The turn as the model sees it for the next round: the turns the first generation included (with
+// the tools in the system turn), then each round's assistant text and its tool responses.
+async function turnSoFar(deps: ToolRoundDeps, last: EventData<'GenerationRequested'>, tools: readonly Tool[]): Promise<ChatTurnMessage[]> {
+  const root = last.continues?.rootGenerationId ?? last.generationId;
+  const rounds = last.continues?.round ?? 0;
+  const chain = [root, ...Array.from({ length: rounds }, (_, i) => continuationId(root, i + 1))];
+  const reads = await Promise.all(chain.map((id) => readRound(deps.store, id)));
+  const first = reads[0]!.view.request ?? last;
+  const thread = await loadThread(deps.store, last.conversationId, last.messageId);
+  const included = new Set(first.context.includedMessageIds);
+  const messages = renderTurns(withTools(thread, tools), thread.turns.filter((t) => included.has(t.messageId)));
+  for (const r of reads) {
+    messages.push({ role: 'assistant', content: r.text });
+    messages.push({ role: 'user', content: renderToolResponses(responsesOf(r.calls)) });
+  }
+  return messages;
+}
+
+// What the model is told for each call, in call order: the result, or the error.
+export function responsesOf(calls: readonly CallEvent[]): string[] {
+  const order = calls.filter((c) => c.type === 'ToolCallRequested').sort((a, b) => (a.data as EventData<'ToolCallRequested'>).index - (b.data as EventData<'ToolCallRequested'>).index);
+  return order.map((req) => {
+    const end = calls.find((c) => c.data.toolCallId === req.data.toolCallId && c.type !== 'ToolCallRequested');
+    if (end?.type === 'ToolCallCompleted') return end.data.result;
+    if (end?.type === 'ToolCallFailed') return JSON.stringify({ error: end.data.code, message: end.data.message });
+    return JSON.stringify({ error: 'NO_RESULT', message: 'the call has no result' });
+  });
+}

@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import { ToolName, type ToolFailureCode } from '../../schemas/tools.ts';
+import { calculate, MAX_EXPRESSION_CHARS } from './calculator.ts';
+import { currentDateTime } from './datetime.ts';
+import { ArithmeticError } from './rational.ts';
+import type { ParsedToolCall, ToolFunction } from '../../schemas/tool-call-format.ts';
+import { convert, KNOWN_UNITS } from './units.ts';
+
+// The server-side tools: each a name, a description and a zod schema for its arguments (the JSON
+// Schema the model sees is derived from it), and a function that runs it. Composition (bin/) hands
+// in what a tool needs from outside inference/ (search over the history read model).
+
+export type HistoryHit = { conversationId: string; title: string; snippet: string; updatedAt: string };
+// Search over ONE user's conversations: (tenant, owner) are the caller's, never the model's choice.
+export type SearchHistory = (q: { tenantId: string; ownerId: string; query: string; limit: number }) => Promise<HistoryHit[]>;
+
+export type ToolContext = { tenantId: string; ownerId: string; conversationId: string; now: Date; signal: AbortSignal };
+
+type Tool<A extends z.ZodType = z.ZodType> = {
+  name: ToolName;
+  description: string;
+  args: A;
+  run(args: z.infer<A>, ctx: ToolContext): unknown | Promise<unknown>;
+};
+const tool = <A extends z.ZodType>(t: Tool<A>): Tool => t as unknown as Tool;
+
+export type ToolDeps = { searchHistory?: SearchHistory };
+
+export function builtinTools(deps: ToolDeps = {}): Tool[] {
+  const tools: Tool[] = [
+    tool({
+      name: 'calculator',
+      description: 'Evaluates an arithmetic expression exactly: decimals, + - * / ^ (whole powers), % (remainder, or percent after a number), parentheses.',
+      args: z.strictObject({ expression: z.string().min(1).max(MAX_EXPRESSION_CHARS).describe('e.g. "(1.5 + 2) * 3^2 / 7"') }),
+      run: ({ expression }) => calculate(expression),
+    }),
+    tool({
+      name: 'convert_units',
+      description: `Converts a value between units of length, mass, volume, time, area, speed, data or temperature (e.g. ${KNOWN_UNITS.slice(0, 8).join(', ')}, …).`,
+      args: z.strictObject({
+        value: z.union([z.number(), z.string().max(64)]).transform(String).describe('the amount, e.g. 3.5'),
+        from: z.string().min(1).max(40).describe('the unit of the value, e.g. "mi"'),
+        to: z.string().min(1).max(40).describe('the unit wanted, e.g. "km"'),
+      }),
+      run: ({ value, from, to }) => convert(value, from, to),
+    }),
+    tool({
+      name: 'current_datetime',
+      description: 'The current date and time, in an IANA time zone (default UTC).',
+      args: z.strictObject({ timezone: z.string().min(1).max(64).optional().describe('e.g. "Europe/Paris"') }),
+      run: ({ timezone }, ctx) => currentDateTime(ctx.now, timezone),
+    }),
+  ];
+  if (deps.searchHistory) {
+    const search = deps.searchHistory;
+    tools.push(tool({
+      name: 'search_history',
+      description: "Searches the user's own earlier conversations (titles and messages) and returns the matching conversations.",
+      args: z.strictObject({
+        query: z.string().min(1).max(200).describe('words to look for'),
+        limit: z.number().int().min(1).max(10).default(5),
+      }),
+      // Scoped by the caller's (tenant, owner) from the turn, never by an argument.
+      run: async ({ query, limit }, ctx) => ({ query, results: await search({ tenantId: ctx.tenantId, ownerId: ctx.ownerId, query, limit }) }),
+    }));
+  }
+  return tools;
+}
+
+// What the model is offered: name, description, JSON Schema of the arguments.
+export const toolFunctions = (tools: readonly Tool[]): ToolFunction[] =>
+  tools.map((t) => {
+    const { $schema: _drop, ...parameters } = z.toJSONSchema(t.args, { io: 'input' }) as Record<string, unknown>;
+    return { name: t.name, description: t.description, parameters };
+  });
+
+export type ToolOutcome =
+  | { ok: true; result: string; truncated: boolean; latencyMs: number }
+  | { ok: false; code: ToolFailureCode; message: string; latencyMs: number };
+
+export type RunLimits = { timeoutMs: number; maxResultChars: number };
+export const DEFAULT_RUN_LIMITS: RunLimits = { timeoutMs: 5_000, maxResultChars: 4_000 };
+
+class ToolTimeout extends Error {}
+
+// Runs one call: the tool must be among `tools` (the tenant's), its arguments must match its
+// schema; it gets `timeoutMs` and its JSON result is cut to `maxResultChars`. Never throws: every
+// way a call can go wrong is an outcome the model is told about.
+export async function runToolCall(
+  tools: readonly Tool[], call: ParsedToolCall, ctx: Omit<ToolContext, 'signal'>, limits: RunLimits = DEFAULT_RUN_LIMITS,
+  clock: () => number = () => performance.now(),
+): Promise<ToolOutcome> {
+  const started = clock();
+  const latency = () => Math.max(0, Math.round((clock() - started) * 1000) / 1000);
+  const t = tools.find((x) => x.name === call.name);
+  if (!t) return { ok: false, code: 'UNKNOWN_TOOL', message: `no tool named "${call.name}" is available`, latencyMs: latency() };
+  const args = t.args.safeParse(call.arguments);
+  if (!args.success) {
+    return { ok: false, code: 'INVALID_ARGUMENTS', message: args.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; '), latencyMs: latency() };
+  }
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const value = await Promise.race([
+      Promise.resolve().then(() => t.run(args.data, { ...ctx, signal: abort.signal })),
+      new Promise<never>((_, reject) => { timer = setTimeout(() => { abort.abort(); reject(new ToolTimeout()); }, limits.timeoutMs); }),
+    ]);
+    let result = JSON.stringify(value);
+    const truncated = result.length > limits.maxResultChars;
+    if (truncated) result = `${result.slice(0, limits.maxResultChars)}…[truncated]`;
+    return { ok: true, result, truncated, latencyMs: latency() };
+  } catch (error) {
+    if (error instanceof ToolTimeout) return { ok: false, code: 'TIMEOUT', message: `${t.name} did not finish within ${limits.timeoutMs} ms`, latencyMs: latency() };
+    // A tool's own refusal (bad arithmetic, unknown unit) is for the model; anything else is reported by kind only.
+    const message = error instanceof ArithmeticError ? error.message : `${t.name} failed`;
+    return { ok: false, code: 'TOOL_ERROR', message, latencyMs: latency() };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export type { Tool };

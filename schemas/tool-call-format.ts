@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+// The tool-calling text format the model is trained on (Qwen2.5 / Hermes style):
+// - the tools' JSON schemas go in the system turn, inside <tools></tools>, one per line;
+// - the assistant calls a tool with `<tool_call>\n{"name": "...", "arguments": {...}}\n</tool_call>`
+//   (several blocks for several calls);
+// - each result goes back as role `tool`, rendered as a user turn holding
+//   `<tool_response>\n…\n</tool_response>` (consecutive results share one user turn).
+// Self-contained (zod only; in schemas/ so projections and exports can read tool turns too), so the
+// OpenAI route's parser and this one can be merged.
+
+export type ToolFunction = { name: string; description: string; parameters: Record<string, unknown> };
+export type ParsedToolCall = { name: string; arguments: Record<string, unknown> };
+export type ParsedOutput = {
+  content: string; // the text outside the <tool_call> blocks, trimmed
+  calls: ParsedToolCall[]; // valid calls, in order
+  invalid: { text: string; error: string }[]; // blocks that are not a valid call
+};
+
+const CallBody = z.object({
+  name: z.string().min(1).max(64),
+  arguments: z.union([z.record(z.string(), z.unknown()), z.string()]).default({}),
+});
+
+const BLOCK = /<tool_call>([\s\S]*?)(?:<\/tool_call>|$)/g;
+
+// Splits a completion into its text and its tool calls. An unterminated final block (the model
+// stopped on </tool_call> as a stop string, or ran out of tokens) is still read: its JSON decides.
+export function parseToolCalls(text: string): ParsedOutput {
+  const calls: ParsedToolCall[] = [];
+  const invalid: ParsedOutput['invalid'] = [];
+  for (const m of text.matchAll(BLOCK)) {
+    const body = m[1]!.trim();
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch (error) {
+      invalid.push({ text: body, error: `not JSON: ${(error as Error).message}` });
+      continue;
+    }
+    const parsed = CallBody.safeParse(json);
+    if (!parsed.success) {
+      invalid.push({ text: body, error: parsed.error.issues.map((i) => `${i.path.join('.') || 'call'}: ${i.message}`).join('; ') });
+      continue;
+    }
+    let args = parsed.data.arguments;
+    // Some models write arguments as a JSON string; read it when it is an object.
+    if (typeof args === 'string') {
+      try {
+        const inner: unknown = JSON.parse(args);
+        if (!inner || typeof inner !== 'object' || Array.isArray(inner)) throw new Error('not an object');
+        args = inner as Record<string, unknown>;
+      } catch {
+        invalid.push({ text: body, error: 'arguments: expected a JSON object' });
+        continue;
+      }
+    }
+    calls.push({ name: parsed.data.name, arguments: args });
+  }
+  return { content: text.replace(BLOCK, '').trim(), calls, invalid };
+}
+
+export const hasToolCallMarkup = (text: string): boolean => text.includes('<tool_call>');
+
+// The system turn's tools section, as Qwen2.5's chat template renders it, appended to the
+// conversation's own system prompt (or standing alone).
+export function renderToolsSystemPrompt(systemPrompt: string | null, tools: readonly ToolFunction[]): string {
+  const lines = tools.map((t) => JSON.stringify({ type: 'function', function: t }));
+  const section = '# Tools\n\nYou may call one or more functions to assist with the user query.\n\n'
+    + 'You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n'
+    + lines.join('\n')
+    + '\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n'
+    + '<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>';
+  return systemPrompt ? `${systemPrompt}\n\n${section}` : section;
+}
+
+// A call as the assistant writes it (for transcripts rebuilt from events).
+export const renderToolCall = (call: ParsedToolCall): string =>
+  `<tool_call>\n${JSON.stringify({ name: call.name, arguments: call.arguments })}\n</tool_call>`;
+
+// The user turn that carries one round's results back (role `tool` in the OpenAI shape).
+export const renderToolResponses = (results: readonly string[]): string =>
+  results.map((r) => `<tool_response>\n${r}\n</tool_response>`).join('\n');
