@@ -62,22 +62,39 @@ export function parseToolCalls(text: string): ParsedOutput {
 
 export const hasToolCallMarkup = (text: string): boolean => text.includes('<tool_call>');
 
-// The system turn's tools section, as Qwen2.5's chat template renders it, appended to the
-// conversation's own system prompt (or standing alone).
+/** JSON as Python's json.dumps writes it (", " and ": "), which Qwen2.5's template's `tojson` uses */
+export function pyJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(pyJson).join(', ')}]`;
+  return `{${Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).map(([k, x]) => `${JSON.stringify(k)}: ${pyJson(x)}`).join(', ')}}`;
+}
+
+/** the tools block that follows the system message's content in the system turn, byte for byte as Qwen2.5's template renders `tools` */
+export function toolsSystemBlock(tools: readonly unknown[]): string {
+  return '\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>'
+    + tools.map((t) => `\n${pyJson(t)}`).join('')
+    + '\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>';
+}
+
+/** one call as the assistant writes it */
+export function toolCallText(name: string, args: unknown): string {
+  return `<tool_call>\n{"name": ${JSON.stringify(name)}, "arguments": ${pyJson(args)}}\n</tool_call>`;
+}
+
+/** a tool's result as it goes back to the model (inside a user turn) */
+export function toolResponseText(content: string): string {
+  return `<tool_response>\n${content}\n</tool_response>`;
+}
+
+// The conversation's own system prompt followed by the tools section (the same text as the OpenAI
+// route's: one renderer for both, so a model sees one format).
 export function renderToolsSystemPrompt(systemPrompt: string | null, tools: readonly ToolFunction[]): string {
-  const lines = tools.map((t) => JSON.stringify({ type: 'function', function: t }));
-  const section = '# Tools\n\nYou may call one or more functions to assist with the user query.\n\n'
-    + 'You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n'
-    + lines.join('\n')
-    + '\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n'
-    + '<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>';
-  return systemPrompt ? `${systemPrompt}\n\n${section}` : section;
+  const block = toolsSystemBlock(tools.map((t) => ({ type: 'function', function: t })));
+  return systemPrompt ? `${systemPrompt}${block}` : block.replace(/^\n\n/, '');
 }
 
 // A call as the assistant writes it (for transcripts rebuilt from events).
-export const renderToolCall = (call: ParsedToolCall): string =>
-  `<tool_call>\n${JSON.stringify({ name: call.name, arguments: call.arguments })}\n</tool_call>`;
+export const renderToolCall = (call: ParsedToolCall): string => toolCallText(call.name, call.arguments);
 
 // The user turn that carries one round's results back (role `tool` in the OpenAI shape).
-export const renderToolResponses = (results: readonly string[]): string =>
-  results.map((r) => `<tool_response>\n${r}\n</tool_response>`).join('\n');
+export const renderToolResponses = (results: readonly string[]): string => results.map(toolResponseText).join('\n');

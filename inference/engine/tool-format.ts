@@ -5,29 +5,9 @@
 // prompt whether the block comes from here (the shipped template ignores `tools`) or from its own
 // template.
 
-/** JSON as Python's json.dumps writes it (", " and ": "), which the template's `tojson` uses */
-export function pyJson(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map(pyJson).join(', ')}]`;
-  return `{${Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).map(([k, x]) => `${JSON.stringify(k)}: ${pyJson(x)}`).join(', ')}}`;
-}
-
-/** the tools block that follows the system message's content in the system turn */
-export function toolsSystemBlock(tools: readonly unknown[]): string {
-  return '\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>'
-    + tools.map((t) => `\n${pyJson(t)}`).join('')
-    + '\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>';
-}
-
-/** one call as the assistant writes it */
-export function toolCallText(name: string, args: unknown): string {
-  return `<tool_call>\n{"name": ${JSON.stringify(name)}, "arguments": ${pyJson(args)}}\n</tool_call>`;
-}
-
-/** a tool's result as it goes back to the model (inside a user turn) */
-export function toolResponseText(content: string): string {
-  return `<tool_response>\n${content}\n</tool_response>`;
-}
+// The texts live in schemas/tool-call-format.ts (one renderer for the OpenAI route and the saga's
+// server-side tools); this module adds the OpenAI route's all-or-nothing reading of a completion.
+export { pyJson, toolsSystemBlock, toolCallText, toolResponseText } from '../../schemas/tool-call-format.ts';
 
 export interface ParsedToolCall { name: string; arguments: Record<string, unknown> }
 

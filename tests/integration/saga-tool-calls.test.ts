@@ -72,7 +72,7 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
   it('offers the tools in the system turn, runs a call, records it and requests the continuation with the result', async () => {
     const { conversationId, generationId } = await send(alice, 'what is 6 times 7?');
     const first = await requested(generationId);
-    assert.match(promptText(first), /<\|im_start\|>system\n# Tools\n[\s\S]*<tools>\n\{"type":"function","function":\{"name":"calculator"/);
+    assert.match(promptText(first), /<\|im_start\|>system\n# Tools\n[\s\S]*<tools>\n\{"type": "function", "function": \{"name": "calculator"/);
 
     await generate(generationId, `I will compute it.\n${call('calculator', { expression: '6*7' })}`);
     const next = await requested(`${generationId}.t1`);
@@ -287,8 +287,8 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
 
     const narrow = await send(nora, 'time?');
     const prompt = promptText(await requested(narrow.generationId));
-    assert.match(prompt, /"name":"current_datetime"/);
-    assert.doesNotMatch(prompt, /"name":"calculator"/);
+    assert.match(prompt, /"name": "current_datetime"/);
+    assert.doesNotMatch(prompt, /"name": "calculator"/);
     await generate(narrow.generationId, call('calculator', { expression: '1+1' }));
     await requested(`${narrow.generationId}.t1`);
     const failed = (await stream(narrow.generationId)).find((e) => e.type === 'ToolCallFailed');

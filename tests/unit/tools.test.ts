@@ -100,7 +100,7 @@ describe('<tool_call> text format (Qwen2.5/Hermes)', () => {
     const fns = toolFunctions(builtinTools());
     const system = renderToolsSystemPrompt('Be brief.', fns);
     assert.ok(system.startsWith('Be brief.\n\n# Tools\n'));
-    assert.match(system, /<tools>\n\{"type":"function","function":\{"name":"calculator"/);
+    assert.match(system, /<tools>\n\{"type": "function", "function": \{"name": "calculator"/);
     assert.match(system, /<\/tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call><\/tool_call> XML tags:\n<tool_call>\n\{"name": <function-name>, "arguments": <args-json-object>\}\n<\/tool_call>$/);
     assert.equal(renderToolResponses(['{"a":1}', 'x']), '<tool_response>\n{"a":1}\n</tool_response>\n<tool_response>\nx\n</tool_response>');
     // The parameters are JSON Schema derived from the zod schemas.
