@@ -4,7 +4,12 @@
 //      synchronous one (`checkSync`);
 //   2. the same on 1 KB with the linear classifier consulted on every check (its worst case);
 //   3. the streaming output filter: time added per streamed token (push of a ~4-char delta),
-//      p50/p95/p99 and mean, over whole answers of ~4 KB, ending with `end()`.
+//      p50/p95/p99 and mean, over whole answers of ~4 KB, ending with `end()`;
+//   4. the moderation model (the cascade's main stage): the cascade with the model on 1 KB, and the
+//      model alone (worker round trip) on one 1 KB input and on a batch of 32 prompts;
+//   5. quality on the held-out split: the table `npm run safety:train` measured on the model trained
+//      without that split (bench/results/safety-model.md), copied in, since the shipped model has
+//      also learned the held-out rows and must not be measured on them.
 // Texts are built from the labelled fixtures' benign rows plus chat-like filler, seeded, so every
 // run measures the same work. Results: bench/results/safety.{json,md}.
 import { prng } from './prng.ts';
@@ -16,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import {
   createLinearClassifier,
   createOutputFilter,
+  createModerationModel,
   createSafetyCascade,
   loadLinearModel,
   type SafetyCascade,
@@ -209,6 +215,31 @@ export async function run(): Promise<void> {
     `output filter: ${filter.tokens} tokens in ${filter.answers} answers of ~${filter.charsPerAnswer} chars; added per token p50 ${filter.perTokenP50Us} µs, p95 ${filter.perTokenP95Us} µs, p99 ${filter.perTokenP99Us} µs, mean ${filter.perTokenMeanUs} µs; safe text released unchanged: ${filter.releasedIdentical} (${filter.stoppedAnswers} answers stopped)`,
   );
 
+  // The moderation model: the cascade with it (what checkInput runs), and the model alone.
+  const model = createModerationModel();
+  await model.warm();
+  const withModel = createSafetyCascade({ model });
+  const modelRuns: LatencyRow[] = [];
+  for (let rep = 0; rep < REPS; rep++) modelRuns.push(await measureInput('check (async), rules + moderation model', withModel, t1k, Math.max(200, Math.round(2000 * SCALE)), 'async'));
+  const cascadeWithModel = [...modelRuns].sort((a, b) => a.p95Ms - b.p95Ms)[1];
+  input.push(cascadeWithModel);
+  const timeIt = async (n: number, f: () => Promise<unknown>) => {
+    for (let i = 0; i < 50; i++) await f();
+    const xs: number[] = [];
+    for (let i = 0; i < n; i++) { const t = performance.now(); await f(); xs.push(performance.now() - t); }
+    xs.sort((a, b) => a - b);
+    return { n, p50Ms: round(pct(xs, 50)), p95Ms: round(pct(xs, 95)), p99Ms: round(pct(xs, 99)) };
+  };
+  const prompts = makeTexts(160, 64, 4, corpus(), false);
+  const modelAlone = {
+    oneKb: await timeIt(Math.max(200, Math.round(2000 * SCALE)), () => model.classify(t1k[0])),
+    batch32: await timeIt(Math.max(50, Math.round(300 * SCALE)), () => model.classifyMany(prompts.slice(0, 32))),
+  };
+  await model.close();
+  console.log(`model alone: 1 KB p50 ${modelAlone.oneKb.p50Ms} ms p95 ${modelAlone.oneKb.p95Ms} ms; batch of 32 p50 ${modelAlone.batch32.p50Ms} ms p95 ${modelAlone.batch32.p95Ms} ms`);
+  const qualityFile = path.join(here, 'results', 'safety-model.md');
+  const quality = readFileSync(qualityFile, 'utf8').replace(/^# .*\n+/, '');
+
   const target = input[0];
   const result = {
     benchmark: 'safety',
@@ -219,6 +250,7 @@ export async function run(): Promise<void> {
     input,
     inputP95AllRuns: p95Spread,
     outputFilter: filter,
+    model: { id: model.id, cascadeOneKb: cascadeWithModel, alone: modelAlone, targets: { oneKbP95Ms: 5, batch32P95Ms: 40, met: cascadeWithModel.p95Ms < 5 && modelAlone.batch32.p95Ms < 40 } },
     target: { description: 'input cascade p95 < 2 ms for 1 KB without the classifier', p95Ms: target.p95Ms, met: target.p95Ms < 2 },
   };
   const dir = path.join(here, 'results');
@@ -250,6 +282,21 @@ export async function run(): Promise<void> {
     '',
     `Safe text released unchanged: ${filter.releasedIdentical} (${filter.stoppedAnswers} of ${filter.answers} answers stopped). Most pushes only append; a check runs at each sentence/line end (~${filter.checksPerAnswer} per answer), which is where the p95/p99 come from. Held-back text (at most one sentence) is a display delay, not compute, and is not in these numbers.`,
     '',
+    `## Moderation model (\`${model.id}\`)`,
+    '',
+    '| what | n | p50 ms | p95 ms | p99 ms |',
+    '|---|---:|---:|---:|---:|',
+    `| input cascade with the model, 1 KB (median of ${REPS} runs by p95) | ${cascadeWithModel.checks} | ${cascadeWithModel.p50Ms} | ${cascadeWithModel.p95Ms} | ${cascadeWithModel.p99Ms} |`,
+    `| model alone (worker round trip), one 1 KB input | ${modelAlone.oneKb.n} | ${modelAlone.oneKb.p50Ms} | ${modelAlone.oneKb.p95Ms} | ${modelAlone.oneKb.p99Ms} |`,
+    `| model alone, a batch of 32 prompts (~160 B each) | ${modelAlone.batch32.n} | ${modelAlone.batch32.p50Ms} | ${modelAlone.batch32.p95Ms} | ${modelAlone.batch32.p99Ms} |`,
+    '',
+    `Targets (p95 < 5 ms per 1 KB with the model, < 40 ms per batch of 32): **${result.model.targets.met ? 'met' : 'NOT met'}**.`,
+    '',
+    '## Quality on the held-out split (from `npm run safety:train`)',
+    '',
+    'Measured by the training run on the sibling model trained without the held-out split (whole intents held out in every language and obfuscation); copied from `bench/results/safety-model.md`. The shipped model also learned those rows, so it is not re-measured on them here.',
+    '',
+    quality,
   ].join('\n');
   writeFileSync(path.join(dir, 'safety.md'), md);
   console.log(`wrote ${path.join(dir, 'safety.json')} and safety.md`);

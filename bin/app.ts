@@ -18,6 +18,8 @@ import { createEventsNdjsonRoute } from '../read-api/http/events-ndjson.ts';
 import { createEventsResolvers } from '../read-api/graphql/events-resolvers.ts';
 import { EventStreams } from '../streams/replay.ts';
 import type { RuntimeConfig } from '../schemas/runtime-config.ts';
+import { createEngineJudge } from '../inference/guard/engine-judge.ts';
+import { setDefaultJudge } from '../safety/index.ts';
 import { CheckpointedConsumer } from '../eventstore/postgres/checkpointed-consumer.ts';
 import { keyStoreMigrations, type KeyStore } from '../eventstore/crypto/key-store.ts';
 import { createEngine, type InferenceEngine } from '../inference/engine/engine.ts';
@@ -70,6 +72,9 @@ export type App = {
 export async function startApp(config: RuntimeConfig, roles: Role[], log: (line: string) => void = () => {}): Promise<App> {
   const tenantPolicies = loadTenantPolicies(config); // a bad policy stops the start before anything opens
   tenantTools(config); // likewise a bad PARLEY_TENANT_TOOLS
+  // The optional LLM judge: loaded first, so a bad guard model folder stops the start.
+  const guard = config.SAFETY_GUARD_MODEL_DIR ? await createEngineJudge({ modelDir: config.SAFETY_GUARD_MODEL_DIR }) : null;
+  if (guard) setDefaultJudge(guard);
   const database = await openSharedDatabase(config, log);
   const knex = createKnex(database.connectionString, config.PARLEY_KNEX_POOL_SIZE);
   await runMigrations(knex, eventStoreMigrations, keyStoreMigrations, jobQueueMigrations);
@@ -165,6 +170,7 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
       modelRoles.stop();
       await Promise.all(workers.map((w) => w.stop()));
       await Promise.all(engines.map((e) => e.close()));
+      if (guard) { setDefaultJudge(undefined); await guard.close(); }
       stopRetention?.();
       await saga?.stop();
       await knowledge.stop();

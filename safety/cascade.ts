@@ -14,6 +14,7 @@ import {
 } from '../schemas/safety.ts';
 import type { SafetyClassifier, ClassifierScores } from './classifier.ts';
 import { decodings } from './decode.ts';
+import type { GuardJudge, GuardVerdict } from './guard.ts';
 import { getDefaultModel } from './model.ts';
 import { scanInjection, type InjectionScan } from './injection.ts';
 import { normalize, type NormalizedText } from './normalize.ts';
@@ -30,7 +31,7 @@ import { refusalFor, REFUSAL_PRIORITY, type Refusal } from './refusal.ts';
 import { combineScores, getDefaultRules, type RuleResults, type RuleSet } from './rules.ts';
 import { SEVERITY_FLOOR, SEVERITY_SCORE, clamp01, roundScore, severityOf } from './scoring.ts';
 
-export type CascadeStageName = 'normalize' | 'rules' | 'pii' | 'injection' | 'model' | 'classifier';
+export type CascadeStageName = 'normalize' | 'rules' | 'pii' | 'injection' | 'model' | 'classifier' | 'judge';
 
 /** Stage implementations; replaceable for tests (e.g. to inject a failure). */
 export interface CascadeStages {
@@ -119,6 +120,15 @@ export interface CascadeOptions {
   readonly model?: SafetyClassifier & { warm?(): Promise<void> };
   /** Time limit of one model call, after the model has loaded (default 2000 ms). */
   readonly modelTimeoutMs?: number;
+  /**
+   * The optional LLM judge (guard.ts): a guard model consulted only when no category is blocked
+   * and some category's score is in the uncertain band [LOW, MEDIUM); "unsafe" raises the
+   * categories it names to MEDIUM (blocked under the default policy), "safe" changes nothing.
+   * Off unless set (bin/ sets it on the default cascade when SAFETY_GUARD_MODEL_DIR is given).
+   */
+  readonly judge?: GuardJudge;
+  /** Time limit of one judge call (default 5000 ms); over it the result is degraded, not blocked. */
+  readonly judgeTimeoutMs?: number;
   /** Off (undefined) by default: see classifier.ts for its measured quality. */
   readonly classifier?: SafetyClassifier;
   readonly classifierTimeoutMs?: number;
@@ -345,17 +355,22 @@ export function createSafetyCascade(options: CascadeOptions = {}): SafetyCascade
     return finish(text, acc, stage, settings, opts.tenant ?? options.tenant, started, false);
   }
 
-  async function consult(classifier: SafetyClassifier, text: string, timeoutMs = classifierTimeoutMs): Promise<ClassifierScores> {
+  function consult(classifier: SafetyClassifier, text: string, timeoutMs = classifierTimeoutMs): Promise<ClassifierScores> {
+    return withTimeout(classifier.id, (signal) => classifier.classify(text, signal), timeoutMs);
+  }
+
+  /** Runs `f`, aborting its signal and rejecting (an error flagged `timeout`) after `timeoutMs`. */
+  async function withTimeout<T>(id: string, f: (signal: AbortSignal) => Promise<T>, timeoutMs: number): Promise<T> {
     const ctl = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         ctl.abort();
-        reject(Object.assign(new Error(`${classifier.id} timed out after ${timeoutMs} ms`), { timeout: true }));
+        reject(Object.assign(new Error(`${id} timed out after ${timeoutMs} ms`), { timeout: true }));
       }, timeoutMs);
     });
     try {
-      return await Promise.race([classifier.classify(text, ctl.signal), timeout]);
+      return await Promise.race([f(ctl.signal), timeout]);
     } finally {
       clearTimeout(timer);
     }
@@ -413,19 +428,50 @@ export function createSafetyCascade(options: CascadeOptions = {}): SafetyCascade
         }
       }
     }
+    if (options.judge && stage === 'input') await runJudge(options.judge, text, acc);
     return finish(text, acc, stage, settings, opts.tenant ?? options.tenant, started, consulted);
   }
 
-  return { policyVersion, check, checkSync };
+  /** The LLM judge, for inputs the other stages left uncertain (none at MEDIUM, some at LOW). */
+  async function runJudge(judge: GuardJudge, text: string, acc: Accumulator): Promise<void> {
+    const scores = [...acc.scores].filter(([c]) => c !== 'pii');
+    const uncertain = scores.filter(([, s]) => s >= SEVERITY_FLOOR.LOW && s < SEVERITY_FLOOR.MEDIUM).map(([c]) => c);
+    if (uncertain.length === 0 || scores.some(([, s]) => s >= SEVERITY_FLOOR.MEDIUM)) return;
+    try {
+      const verdict: GuardVerdict = await withTimeout(judge.id, (signal) => judge.judge(text, signal), options.judgeTimeoutMs ?? 5000);
+      if (verdict.safe) return;
+      // An unsafe verdict naming no category Parley has raises the uncertain ones.
+      const named = verdict.categories.length ? verdict.categories : uncertain;
+      for (const c of named) {
+        raise(acc, c, SEVERITY_FLOOR.MEDIUM);
+        addEvidence(acc, c, `judge/${judge.id}`);
+      }
+    } catch (e) {
+      fail(acc, 'judge', e, []);
+    }
+  }
+
+  return { policyVersion: policyVersion + (options.judge ? `+judge.${options.judge.id}` : ''), check, checkSync };
 }
 
 let defaultCascade: SafetyCascade | undefined;
+let defaultJudge: GuardJudge | undefined;
 /**
  * The shipped cascade: rules and the shipped moderation model (one worker per process).
- * `PARLEY_SAFETY_MODEL=off` leaves the model out (rules only).
+ * `PARLEY_SAFETY_MODEL=off` leaves the model out (rules only). With a judge set by
+ * `setDefaultJudge` (bin/, from SAFETY_GUARD_MODEL_DIR) the uncertain band goes to it.
  */
 export function getDefaultCascade(): SafetyCascade {
-  return (defaultCascade ??= createSafetyCascade(process.env.PARLEY_SAFETY_MODEL === 'off' ? {} : { model: getDefaultModel() }));
+  return (defaultCascade ??= createSafetyCascade({
+    ...(process.env.PARLEY_SAFETY_MODEL === 'off' ? {} : { model: getDefaultModel() }),
+    ...(defaultJudge ? { judge: defaultJudge } : {}),
+  }));
+}
+
+/** Sets (or clears) the default cascade's LLM judge; the cascade is rebuilt on next use. */
+export function setDefaultJudge(judge: GuardJudge | undefined): void {
+  defaultJudge = judge;
+  defaultCascade = undefined;
 }
 
 /** Checks a user message before the model sees it. */

@@ -48,6 +48,9 @@ export const RuntimeConfig = z.object({
   PARLEY_EXPERIMENTS: z.string().optional(),
   // The models a worker process loads (comma-separated; `parley serve --models a,b`); default: every chat model.
   PARLEY_WORKER_MODELS: z.string().optional(),
+  // Optional LLM judge of the input cascade's uncertain band (safety/guard.ts): a guard model folder
+  // (Llama Guard 3-style export, served by Parley's engine).
+  SAFETY_GUARD_MODEL_DIR: z.string().min(1).optional(),
   // A worker that stops renewing a job's lease for this long is presumed dead.
   PARLEY_LEASE_MS: z.coerce.number().int().min(500).default(10_000),
   PARLEY_MAX_SEQS: z.coerce.number().int().min(1).max(256).optional(),

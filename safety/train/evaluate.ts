@@ -56,6 +56,18 @@ export async function evaluateModel(test: readonly Row[], all: readonly Row[], s
     if (rs.length) out.push(`| ${lang} | ${rate(rs, 'rules')} | ${rate(rs, 'model')} | ${rate(rs, 'cascade')} |`);
   }
   out.push(`| all | ${rate(harmful, 'rules')} | ${rate(harmful, 'model')} | ${rate(harmful, 'cascade')} |`);
+  // The first model's held-out split (the intents of lexicon.ts): the same rows, comparable across trainings.
+  const firstHarmful = harmful.filter(([r]) => !r.added);
+  const firstBenign = benign.filter(([r]) => !r.added);
+  if (firstHarmful.length < harmful.length) {
+    out.push('', '| on the first model\'s held-out intents only (comparable) | rules only | model alone | cascade |', '|---|---|---|---|');
+    for (const lang of [...LANGS, 'mixed'] as const) {
+      const rs = firstHarmful.filter(([r]) => r.lang === lang);
+      if (rs.length) out.push(`| ${lang} | ${rate(rs, 'rules')} | ${rate(rs, 'model')} | ${rate(rs, 'cascade')} |`);
+    }
+    out.push(`| all harmful | ${rate(firstHarmful, 'rules')} | ${rate(firstHarmful, 'model')} | ${rate(firstHarmful, 'cascade')} |`);
+    out.push(`| benign look-alikes blocked | ${rate(firstBenign, 'rules')} | ${rate(firstBenign, 'model')} | ${rate(firstBenign, 'cascade')} |`);
+  }
   out.push('', '| harmful requests blocked, by obfuscation | rules only | cascade |', '|---|---|---|');
   for (const o of OBFUSCATIONS) {
     const rs = harmful.filter(([r]) => r.obfuscation === o);

@@ -9,6 +9,7 @@ import { prng } from '../../bench/prng.ts';
 import type { SafetyCategory } from '../../schemas/safety.ts';
 import { BENIGN, EVERYDAY, FRAMES, HARMFUL, HARMFUL_STATEMENTS, LANGS, type Intent, type Lang } from './lexicon.ts';
 import { BENIGN_THINGS, HARMFUL_THINGS, VERBS, type Thing } from './objects.ts';
+import { MORE_BENIGN, MORE_HARMFUL } from './lexicon-more.ts';
 
 export type Obfuscation = 'none' | 'typos' | 'punctuation' | 'leet' | 'repeats' | 'spaced' | 'homoglyphs' | 'upper';
 export const OBFUSCATIONS: readonly Obfuscation[] = ['none', 'typos', 'punctuation', 'leet', 'repeats', 'spaced', 'homoglyphs', 'upper'];
@@ -22,6 +23,8 @@ export interface Row {
   readonly obfuscation: Obfuscation;
   /** Rows of one group (one intent, one public row) are never split between train and test. */
   readonly group: string;
+  /** From lexicon-more.ts (second training): left out of the comparison with the first model. */
+  readonly added?: boolean;
 }
 
 const LEET: Record<string, string> = { a: '4', e: '3', i: '1', o: '0', s: '5', t: '7' };
@@ -58,11 +61,16 @@ export const MODEL_CATEGORIES: readonly SafetyCategory[] = [
   'fraud_scams', 'privacy', 'cyber', 'weapons', 'violent_extremism', 'misinformation',
 ];
 
-export function generate(seed = 16): Row[] {
+/**
+ * `moreIntents`: also the intents of lexicon-more.ts (an experiment, measured in safety/README.md:
+ * more recall, but twice the look-alikes blocked; not the shipped model's recipe).
+ */
+export function generate(seed = 16, opts: { moreIntents?: boolean } = {}): Row[] {
   const rand = prng(seed); // mulberry32 (bench/prng.ts): a seed builds the same rows
   const rows: Row[] = [];
-  const requests = (intents: Intent[], prefix: string, kind: Row['kind'], statements: boolean): void => {
+  const requests = (intents: Intent[], prefix: string, kind: Row['kind'], statements: boolean, addedFrom = Infinity): void => {
     intents.forEach((intent, n) => {
+      const added = n >= addedFrom ? { added: true } : {};
       const labels = intent.category ? [intent.category] : [];
       for (const lang of LANGS) {
         const x = intent.text[lang];
@@ -71,17 +79,19 @@ export function generate(seed = 16): Row[] {
         const frames = statements ? ['{x}', '{x}.', '{x}!!'] : ['{x}', ...FRAMES[lang]];
         for (const frame of frames) {
           const text = fill(frame, x);
-          rows.push({ text, labels, lang, source: 'generated', kind, obfuscation: 'none', group: `${prefix}/${n}` });
+          rows.push({ text, labels, lang, source: 'generated', kind, obfuscation: 'none', group: `${prefix}/${n}`, ...added });
           // Every request also appears obfuscated once, a different way each time.
           const how = OBFUSCATIONS[1 + Math.floor(rand() * (OBFUSCATIONS.length - 1))];
-          rows.push({ text: obfuscate(text, how, rand), labels, lang, source: 'generated', kind, obfuscation: how, group: `${prefix}/${n}` });
+          rows.push({ text: obfuscate(text, how, rand), labels, lang, source: 'generated', kind, obfuscation: how, group: `${prefix}/${n}`, ...added });
         }
       }
     });
   };
-  requests(HARMFUL, 'harmful', 'harmful', false);
+  // lexicon-more.ts after lexicon.ts: earlier intents keep their group numbers.
+  const more = opts.moreIntents ?? false;
+  requests([...HARMFUL, ...(more ? MORE_HARMFUL : [])], 'harmful', 'harmful', false, HARMFUL.length);
   requests(HARMFUL_STATEMENTS, 'statement', 'harmful', true);
-  requests(BENIGN, 'benign', 'benign', false);
+  requests([...BENIGN, ...(more ? MORE_BENIGN : [])], 'benign', 'benign', false, BENIGN.length);
   // Verb × thing × language, in two random frames each (one obfuscated a third of the time).
   const things = (list: Thing[], prefix: string, kind: Row['kind']): void => {
     list.forEach((thing, n) => {

@@ -1,7 +1,8 @@
 // `npm run safety:train`: generates the training set (generate.ts), computes the hashed features
 // (the same code the server runs), trains and exports the model with Debian's python3-torch
 // (train.py), then measures it on the held-out split with onnxruntime-node, the way the server
-// runs it, and writes the model card's numbers. Seeded: `--seed N` (default 16).
+// runs it, and writes the model card's numbers. Seeded: `--seed N` (default 16); `--more-intents`
+// adds the lexicon-more.ts experiment's intents.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,8 +18,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const modelsDir = path.join(here, '..', 'models');
 const seedArg = process.argv.indexOf('--seed');
 const seed = seedArg > 0 ? Number(process.argv[seedArg + 1]) : 16;
+// --more-intents: the lexicon-more.ts experiment (see the model card); not the shipped recipe.
+const moreIntents = process.argv.includes('--more-intents');
 
-const rows = generate(seed);
+const rows = generate(seed, { moreIntents });
 const split = (group: string): 'train' | 'val' | 'test' => (isTest(group) ? 'test' : isTest(`val:${group}`, 0.12) ? 'val' : 'train');
 const work = path.join(os.tmpdir(), `parley-safety-train-${process.pid}`);
 mkdirSync(work, { recursive: true });
