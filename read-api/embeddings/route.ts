@@ -3,10 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Embedder } from '../../inference/embeddings/index.ts';
 import { authenticate } from '../auth.ts';
-import { answerUnreadBody, readBody } from '../http/body.ts';
+import { answerUnreadBody } from '../http/body.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Admission } from '../rate-limit/admission.ts';
 import type { HttpRoute } from '../server.ts';
+import { readJsonBody } from '../openai/json-body.ts';
 import { invalidRequest, notFound, OpenAiError, overloaded, refusal, sendOpenAiError, unauthorized } from '../openai/errors.ts';
 
 // POST /v1/embeddings, OpenAI's shape (the `openai` client's embeddings.create): `input` is a string
@@ -105,16 +106,7 @@ function toBase64(v: Float32Array): string {
 }
 
 async function readRequest(req: IncomingMessage) {
-  const type = req.headers['content-type'] ?? '';
-  if (type && !/^application\/json\b/i.test(type)) throw invalidRequest('the body must be JSON (content-type: application/json)', null, 'invalid_content_type');
-  const read = await readBody(req, MAX_EMBEDDINGS_BODY);
-  if (!read.ok) throw new OpenAiError(413, `the request body is larger than ${read.limit} bytes`, 'invalid_request_error', 'request_too_large');
-  let json: unknown;
-  try {
-    json = JSON.parse(read.body.toString('utf8'));
-  } catch {
-    throw invalidRequest('We could not parse the JSON body of your request.', null, 'invalid_json');
-  }
+  const json = await readJsonBody(req, MAX_EMBEDDINGS_BODY);
   const parsed = Request.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -6,13 +6,13 @@ import type { CommandError } from '../../commands/command-result.ts';
 import { Id, type Actor } from '../../schemas/common.ts';
 import { authenticate } from '../auth.ts';
 import type { Services } from '../context.ts';
-import { MAX_BODY_BYTES, readBody } from '../http/body.ts';
 import type { Metrics } from '../http/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { inSpan } from '../observability/tracing.ts';
 import type { Admission, Admitted } from '../rate-limit/admission.ts';
 import { newTurn, submitTurn } from '../submit-turn.ts';
 import { parseSafetySettings } from '../safety-settings.ts';
+import { readJsonBody } from './json-body.ts';
 import { invalidRequest, notFound, OpenAiError, overloaded, refusal, unauthorized } from './errors.ts';
 import type { PromptBudget, PromptMessages } from './prompt-budget.ts';
 import { parseRequest, toTurn, type ChatTurn } from './request.ts';
@@ -81,7 +81,7 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
   if (!auth.actor) throw unauthorized(auth.error ?? 'missing API key: send Authorization: Bearer <token>');
   const actor = auth.actor;
   Object.assign(summary, { userId: actor.userId, tenantId: actor.tenantId });
-  const asked = await parse(await readJson(req), actor, req);
+  const asked = await parse(await readJsonBody(req), actor, req);
   const { turn, model, continuing } = asked;
   const stream = turn.stream;
   summary.stream = stream;
@@ -145,18 +145,6 @@ function requestedSafetySettings(o: GatewayOptions, tenantId: string, input: unk
 // The text the gateway counts: a continued conversation's stored history is the saga's to fit.
 function promptMessages(turn: ChatTurn, continuing: boolean): PromptMessages {
   return [...(!continuing && turn.systemPrompt ? [{ role: 'system' as const, content: turn.systemPrompt }] : []), { role: 'user' as const, content: turn.content }];
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const type = req.headers['content-type'] ?? '';
-  if (type && !/^application\/json\b/i.test(type)) throw invalidRequest('the body must be JSON (content-type: application/json)', null, 'invalid_content_type');
-  const read = await readBody(req, MAX_BODY_BYTES);
-  if (!read.ok) throw new OpenAiError(413, `the request body is larger than ${read.limit} bytes`, 'invalid_request_error', 'request_too_large');
-  try {
-    return JSON.parse(read.body.toString('utf8'));
-  } catch {
-    throw invalidRequest('We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly.)', null, 'invalid_json');
-  }
 }
 
 function fromCommandError(e: CommandError): OpenAiError {

@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { moderate } from '../../safety/index.ts';
 import { authenticate } from '../auth.ts';
-import { answerUnreadBody, readBody } from '../http/body.ts';
+import { answerUnreadBody } from '../http/body.ts';
+import { readJsonBody } from './json-body.ts';
 import { invalidRequest, OpenAiError, overloaded, refusal, sendOpenAiError, unauthorized } from './errors.ts';
 import type { GatewayOptions } from './intake.ts';
 
@@ -57,16 +58,7 @@ export async function handleModeration(o: GatewayOptions, req: IncomingMessage, 
 }
 
 async function readRequest(req: IncomingMessage): Promise<string[]> {
-  const type = req.headers['content-type'] ?? '';
-  if (type && !/^application\/json\b/i.test(type)) throw invalidRequest('the body must be JSON (content-type: application/json)', null, 'invalid_content_type');
-  const read = await readBody(req, MAX_MODERATION_BODY);
-  if (!read.ok) throw new OpenAiError(413, `the request body is larger than ${read.limit} bytes`, 'invalid_request_error', 'request_too_large');
-  let json: unknown;
-  try {
-    json = JSON.parse(read.body.toString('utf8'));
-  } catch {
-    throw invalidRequest('We could not parse the JSON body of your request.', null, 'invalid_json');
-  }
+  const json = await readJsonBody(req, MAX_MODERATION_BODY);
   const parsed = Request.safeParse(json);
   const input = parsed.success ? parsed.data.input : undefined;
   const inputs = Inputs.safeParse(typeof input === 'string' ? [input] : input);

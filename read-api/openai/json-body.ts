@@ -1,0 +1,18 @@
+// The body of an OpenAI-compatible request: JSON, within a size limit, or an error in OpenAI's
+// shape (400 invalid_content_type / invalid_json, 413 request_too_large). One reader for
+// /v1/chat/completions, /v1/responses, /v1/moderations and /v1/embeddings.
+import type { IncomingMessage } from 'node:http';
+import { MAX_BODY_BYTES, readBody } from '../http/body.ts';
+import { invalidRequest, OpenAiError } from './errors.ts';
+
+export async function readJsonBody(req: IncomingMessage, limit: number = MAX_BODY_BYTES): Promise<unknown> {
+  const type = req.headers['content-type'] ?? '';
+  if (type && !/^application\/json\b/i.test(type)) throw invalidRequest('the body must be JSON (content-type: application/json)', null, 'invalid_content_type');
+  const read = await readBody(req, limit);
+  if (!read.ok) throw new OpenAiError(413, `the request body is larger than ${read.limit} bytes`, 'invalid_request_error', 'request_too_large');
+  try {
+    return JSON.parse(read.body.toString('utf8'));
+  } catch {
+    throw invalidRequest('We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly.)', null, 'invalid_json');
+  }
+}
