@@ -85,11 +85,11 @@ test('/metrics exports the engineâ€™s speculative-decoding counters under vLLMâ€
   const counters: Record<string, number> = {
     'vllm:spec_decode_num_drafts_total': 3, 'vllm:spec_decode_num_draft_tokens_total': 20, 'vllm:spec_decode_num_accepted_tokens_total': 11,
   };
-  m.addEngine({ metrics: () => counters, stats: () => ({ running: 0, waiting: 0, kvUsage: 0, capacity: 1 }) });
+  m.addEngine({ metrics: () => counters, stats: () => ({ running: 0, waiting: 0, kvUsage: 0, capacity: 1 }) }, 'parley-tiny');
   const text = await m.registry.metrics();
   for (const [name, v] of Object.entries(counters)) {
     assert.match(text, new RegExp(`# TYPE ${name} counter`));
-    assert.match(text, new RegExp(`^${name} ${v}$`, 'm'));
+    assert.match(text, new RegExp(`^${name}\\{model_name="parley-tiny"\\} ${v}$`, 'm'), 'labelled with the model, as vLLM does');
   }
 });
 
