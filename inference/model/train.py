@@ -218,7 +218,7 @@ class BPETokenizer:
         for chunk in self.special_re.split(text):
             if not chunk:
                 continue
-            if chunk in ALL_ADDED:
+            if chunk in ALL_ADDED and chunk in self.vocab:  # a v1 tokenizer (--tokenizer-from) lacks the v2 added tokens
                 ids.append(self.vocab[chunk])
             else:
                 for w in pretokenize(chunk):
@@ -254,6 +254,7 @@ def tokenizer_json(vocab: dict[str, int], merges: list[tuple[str, str]]) -> dict
                 "special": s in SPECIAL_TOKENS,
             }
             for s in ALL_ADDED
+            if s in vocab
         ],
         "normalizer": None,
         "pre_tokenizer": {
@@ -1055,6 +1056,7 @@ def export(m: Llama, c: Cfg, tok_vocab, tok_merges, out: str, opset: int, extra_
             str(tok_vocab[s]): {"content": s, "lstrip": False, "normalized": False, "rstrip": False,
                                 "single_word": False, "special": s in SPECIAL_TOKENS}
             for s in ALL_ADDED
+            if s in tok_vocab
         },
         "additional_special_tokens": ["<|im_start|>", "<|im_end|>"],
         "bos_token": "<|im_start|>",
