@@ -1243,6 +1243,9 @@ def main():
     ap.add_argument("--steps", type=int, default=381)  # the shipped stage 1 (measured with --time-budget 1560)
     ap.add_argument("--time-budget", type=float, default=0,
                     help="seconds: after 25 steps, set --steps so that training fits (the log and config.json record the count)")
+    ap.add_argument("--budget-steps", type=int, default=0,
+                    help="replay a --time-budget run: at step 24 set --steps to this count (the one that run chose), "
+                         "so the first steps' learning rate matches too; start with that run's --steps")
     ap.add_argument("--batch", type=int, default=24)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--warmup", type=int, default=20)
@@ -1357,6 +1360,9 @@ def main():
                 bar.total = args.steps
                 print(f"\n[train] {per_step:.2f} s/step -> {args.steps} steps for a {args.time_budget} s budget",
                       file=sys.stderr)
+            if args.budget_steps and step == 24:
+                args.steps = max(step + 1, args.budget_steps)
+                bar.total = args.steps
             if step == 4:
                 t_mark = time.time()
             bar.update(1, f"loss {ema:.4f}")
