@@ -70,6 +70,9 @@ export const SamplingParams = z.object({
   /** false: no prompt-lookup speculative decoding for this generation (the engine's default is on;
    *  the output is the same either way, only its speed changes) */
   speculative: z.boolean().optional(),
+  /** the names of tools the CLIENT runs (OpenAI `tools`): their calls are the client's, so the saga
+   *  runs no server-side round for this generation (optional: older events have none) */
+  clientTools: z.array(z.string().min(1).max(64)).max(128).optional(),
 });
 export type SamplingParams = z.infer<typeof SamplingParams>;
 

@@ -8,6 +8,7 @@ import { chatCompletionTurn, intake, type Call, type GatewayOptions, type ParseT
 import { abandon, renewWhileRunning, settle, type End, type Finished } from './settlement.ts';
 import { respondStream } from './sse-writer.ts';
 import { answerMessage } from './tool-call-stream.ts';
+import { recordClientToolCalls } from './client-tool-calls.ts';
 
 // POST /v1/chat/completions, in three parts: the intake (intake.ts: authenticate, validate, admit,
 // append the turn through the intake GraphQL's sendMessage uses), the answer (sse-writer.ts for
@@ -127,6 +128,7 @@ async function respondJson(call: Call, res: ServerResponse, headers: Record<stri
   if (!answer) return;
   const { usage, text } = answer;
   const message = answerMessage(call.turn.tools, call.generationId, text);
+  await recordClientToolCalls(call, message.tool_calls ?? []);
   const finish = message.tool_calls && answer.finish === 'stop' ? 'tool_calls' : answer.finish;
   sendJsonBody(res, 200, {
     id: `chatcmpl-${call.generationId}`,

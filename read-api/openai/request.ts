@@ -58,7 +58,7 @@ export type ChatTurn = {
   content: string;
   /** earlier turns sent in the request (ignored when continuing a stored conversation) */
   history: number;
-  params: { temperature: number; topP: number; maxTokens: number; seed: number | null; stop: string[]; constraint?: Constraint };
+  params: { temperature: number; topP: number; maxTokens: number; seed: number | null; stop: string[]; constraint?: Constraint; clientTools?: string[] };
   stream: boolean;
   includeUsage: boolean;
   /** tools offered and how the answer is read (absent: no tools) */
@@ -138,6 +138,8 @@ export function toTurn(r: ChatCompletionRequest): ChatTurn {
       seed: r.seed ?? null,
       stop,
       ...(tools.constraint ? { constraint: tools.constraint } : {}),
+      // the client runs these itself: the saga leaves their calls alone (no server-side round)
+      ...(tools.mode === 'none' ? {} : { clientTools: tools.names }),
     },
     stream: r.stream === true,
     includeUsage: r.stream === true && r.stream_options?.include_usage === true,

@@ -5,6 +5,7 @@ import { OpenAiError } from './errors.ts';
 import type { Call } from './intake.ts';
 import { abandon, renewWhileRunning, settle, type End } from './settlement.ts';
 import { ToolCallStream, type Delta } from './tool-call-stream.ts';
+import { recordClientToolCalls } from './client-tool-calls.ts';
 
 // A streamed chat completion: `chat.completion.chunk` frames over Server-Sent Events, as OpenAI
 // sends them — the role first, the text as it is released, the finish reason, the usage when asked,
@@ -121,6 +122,7 @@ export async function respondStream(call: Call, res: ServerResponse, headers: Re
       }
       const { usage } = settled;
       if (tools) await send(tools.end());
+      if (tools) await recordClientToolCalls(call, tools.calls);
       const finish = tools && tools.calls.length > 0 && settled.finish === 'stop' ? 'tool_calls' : settled.finish;
       // The final chunk names where the generation ended in the event log, for read-your-writes.
       await frame({ ...chunk({}, finish), ...(step.end.position ? { x_parley_position: step.end.position } : {}) });

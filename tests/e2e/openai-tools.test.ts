@@ -4,7 +4,7 @@ import OpenAI from 'openai';
 import { z } from 'zod';
 import { signToken } from '../../read-api/auth.ts';
 import { alice } from '../support/events.ts';
-import { RANDOM_MODEL_DIR, startTestServer, type TestServer } from '../support/server.ts';
+import { graphqlClient, RANDOM_MODEL_DIR, startTestServer, type TestServer } from '../support/server.ts';
 
 // Tools and structured outputs through the official `openai` client, unmodified, on the
 // random-weight model at temperature 1: whatever it samples, constrained answers are valid calls
@@ -86,6 +86,29 @@ describe('OpenAI tools and response_format', () => {
       assert.ok(requested.type === 'GenerationRequested');
       assert.deepEqual(requested.data.params.constraint, { type: 'tool_calls', tools: [{ name: 'add', parameters: addParams, strict: false }], parallel: false });
     }
+  });
+
+  it('the client\'s calls are recorded: in history (Message.toolCalls, requested) and in the audit; the saga runs no server round for them', async () => {
+    const raw = await client.chat.completions.create({ model, messages, tools, tool_choice: 'required', temperature: 1, seed: 5, max_tokens: 160 }).withResponse();
+    const calls = raw.data.choices[0]!.message.tool_calls!.filter((c) => c.type === 'function');
+    const conversationId = raw.response.headers.get('x-parley-conversation')!;
+    const generationId = raw.response.headers.get('x-parley-generation')!;
+    const gql = graphqlClient(server.url);
+    const token = await server.token(alice);
+    let seen: { id: string; name: string; arguments: string; status: string }[] = [];
+    for (let i = 0; i < 100 && seen.length < calls.length; i++) {
+      const r = await gql(token, `query($id: ID!) { conversation(id: $id) { messages { role toolCalls { id name arguments status } } } }`, { id: conversationId });
+      seen = (r.data?.conversation?.messages ?? []).flatMap((m: { toolCalls: typeof seen }) => m.toolCalls);
+      if (seen.length < calls.length) await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.deepEqual(seen.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments, status: c.status })),
+      calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments, status: 'requested' })), 'every call, as the client received it');
+    const audit = await server.app.knex('audit_log').where({ event_type: 'ToolCallRequested', generation_id: generationId }).select('tool_name', 'user_id');
+    assert.deepEqual(audit.map((r) => r.tool_name).sort(), calls.map((c) => c.function.name).sort(), 'an audit row per call, with its tool');
+    assert.ok(audit.every((r) => r.user_id === alice.userId), 'attributed to the caller');
+    const events = await server.app.store.readStream(`generation-${generationId}`);
+    assert.equal(events.filter((e) => e.type === 'ToolCallRequested').length, calls.length);
+    assert.ok(!events.some((e) => e.type === 'ToolCallFailed'), 'no server-side round ran on the client\'s calls');
   });
 
   it('streamed: delta.tool_calls assemble (chat.completions.stream helper and by hand) into the same valid calls', async () => {
