@@ -2,6 +2,7 @@
 // the normalized text. Character n-grams carry across languages and survive typos and odd
 // spellings; hashing keeps the model a fixed size with no vocabulary file. The trainer
 // (safety/train/) computes features with this same function, so training and serving agree.
+import { conceptsOfPhrases, conceptsOfWord } from './concepts.ts';
 import { normalize } from './normalize.ts';
 
 /** Hash buckets; id 0 is padding (its embedding row is zero). */
@@ -31,7 +32,19 @@ export function featureIdsOfNormalized(text: string): number[] {
     const w = ` ${words[i]} `;
     for (let n = 3; n <= 5; n++) for (let k = 0; k + n <= w.length; k++) ids.push(bucket(w.slice(k, k + n)));
   }
-  return ids.length > MAX_FEATURES ? ids.slice(0, MAX_FEATURES) : ids;
+  // Concepts of the shared six-language lexicon (concepts.ts), and each pair of them: "kill" with
+  // "secret" is the same signal in every language, and in requests the model never saw.
+  const concepts = new Set(conceptsOfPhrases(words.join(' ')));
+  for (const w of words) for (const c of conceptsOfWord(w)) concepts.add(c);
+  const sorted = [...concepts].sort();
+  const conceptIds: number[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    conceptIds.push(bucket(`k:${sorted[i]}`));
+    for (let j = i + 1; j < sorted.length; j++) conceptIds.push(bucket(`kk:${sorted[i]}+${sorted[j]}`));
+  }
+  // Concept features come first so a long text's truncation never drops them.
+  const all = [...conceptIds.slice(0, MAX_FEATURES / 4), ...ids];
+  return all.length > MAX_FEATURES ? all.slice(0, MAX_FEATURES) : all;
 }
 
 /** Feature ids of raw text (normalized first, primary reading). */

@@ -4,6 +4,7 @@ export {
   checkOutput,
   createSafetyCascade,
   getDefaultCascade,
+  setDefaultJudge,
   toSafetyCheckedData,
   contentHashOf,
   OUTPUT_CATEGORIES,
@@ -19,7 +20,9 @@ export {
 } from './cascade.ts';
 export {
   createOutputFilter,
+  createDefaultOutputFilter,
   filterText,
+  filterTextAsync,
   type FilterStep,
   type FilterStop,
   type OutputFilter,
@@ -71,3 +74,4 @@ export function policyVersion(): string {
 export const POLICY_VERSION: string = policyVersion();
 export { moderate, toModerationResult, OPENAI_CATEGORIES, type ModerationResult } from './moderation.ts';
 export { createModerationModel, getDefaultModel, loadModelCard, type ModerationModel, type ModerationModelCard } from './model.ts';
+export { guardPrompt, parseGuardOutput, GUARD_CATEGORIES, type GuardJudge, type GuardVerdict } from './guard.ts';

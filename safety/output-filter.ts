@@ -11,6 +11,12 @@
 // - Personal data in released text is replaced by `[REDACTED:<KIND>]`.
 // - On a violation the stream stops: nothing more is released (the offending sentence never is),
 //   and the step reports the category, a policy notice and finish reason `content_filter`.
+// - With `model` (the moderation model, safety/model.ts), every segment that passed the rules is
+//   also scored by the model (in its worker thread, off the event loop) before it is released: it
+//   waits in `awaiting` until its verdict is in, and `push` releases the segments whose verdicts
+//   have arrived, in order. `finish()` waits for the outstanding verdicts; `end()` alone returns
+//   only what is already cleared. A model error or timeout releases the segment (the rules passed
+//   it) and marks the result degraded, as on the input path.
 import { performance } from 'node:perf_hooks';
 import type { CategoryScore, SafetyCategory, SafetySettings, SafetyVerdict } from '../schemas/safety.ts';
 import {
@@ -22,8 +28,10 @@ import {
   type StageFailure,
   type Finding,
 } from './cascade.ts';
+import type { ClassifierScores, SafetyClassifier } from './classifier.ts';
+import { getDefaultModel } from './model.ts';
 import type { PiiMatch } from './pii.ts';
-import type { TenantSafetyPolicy } from './policy.ts';
+import { blocks, resolveSettings, type TenantSafetyPolicy } from './policy.ts';
 import { outputPolicyNotice, REFUSAL_PRIORITY, type RefusalReason } from './refusal.ts';
 import { roundScore, severityOf } from './scoring.ts';
 
@@ -40,7 +48,21 @@ export interface OutputFilterOptions {
   readonly contextChars?: number;
   /** Replace personal data in released text (default true). */
   readonly scrubPii?: boolean;
+  /** The moderation model, consulted for each segment the rules passed (default: none). */
+  readonly model?: SafetyClassifier;
+  /** Time limit of one model call (default 2000 ms); over it the segment is released, degraded. */
+  readonly modelTimeoutMs?: number;
 }
+
+/** A segment the model has been asked about: released once `verdict` is in. */
+interface Awaiting {
+  readonly text: string;
+  verdict?: ClassifierScores | Error;
+  readonly done: Promise<void>;
+}
+
+/** The model judges windows of at least this many words (as on the input path). */
+const MIN_MODEL_WORDS = 5;
 
 export interface FilterStop {
   readonly category: SafetyCategory;
@@ -61,6 +83,8 @@ export interface OutputFilter {
   push(delta: string): FilterStep;
   /** Flushes what is held back (checking it first). Call once when the model has finished. */
   end(): FilterStep;
+  /** end(), then waits for the model's outstanding verdicts: what the client may still show. */
+  finish(): Promise<FilterStep>;
   readonly stopped: FilterStop | undefined;
   /** Characters received but not yet released. */
   readonly heldChars: number;
@@ -108,6 +132,55 @@ export function createOutputFilter(options: OutputFilterOptions = {}): OutputFil
   const failures: StageFailure[] = [];
   const piiFound: PiiMatch[] = [];
   let released = 0;
+  const model = options.model;
+  const thresholds = resolveSettings(options.settings, options.tenant).thresholds;
+  const awaiting: Awaiting[] = [];
+
+  /** Asks the model about `window`; the segment's text waits until the answer is in. */
+  function consultModel(window: string, text: string): void {
+    const timeoutMs = options.modelTimeoutMs ?? 2000;
+    const entry: { text: string; verdict?: ClassifierScores | Error; done: Promise<void> } = { text, done: Promise.resolve() };
+    const t0 = performance.now();
+    const signal = AbortSignal.timeout(timeoutMs);
+    entry.done = model!.classify(window, signal).then(
+      (scores) => { entry.verdict = scores; },
+      (e: unknown) => { entry.verdict = e instanceof Error ? e : new Error(String(e)); },
+    ).finally(() => { checkMs += performance.now() - t0; });
+    awaiting.push(entry);
+  }
+
+  /** Releases, in order, the segments whose verdicts are in; stops on a blocking one. */
+  function releaseJudged(): string {
+    let out = '';
+    while (awaiting.length && awaiting[0].verdict && !stopped) {
+      const { verdict, text } = awaiting.shift()!;
+      if (verdict instanceof Error) {
+        const timedOut = verdict.name === 'TimeoutError' || verdict.name === 'AbortError';
+        failures.push({ stage: 'model', reason: timedOut ? 'timeout' : 'error', message: verdict.message, categories: [] });
+        out += text;
+        continue;
+      }
+      let worst: SafetyCategory | undefined;
+      for (const c of OUTPUT_CATEGORIES) {
+        const score = verdict![c];
+        if (score === undefined) continue;
+        maxScore.set(c, Math.max(maxScore.get(c) ?? 0, score));
+        if (blocks(severityOf(score), thresholds[c])) {
+          let e = evidence.get(c);
+          if (!e) evidence.set(c, (e = new Set()));
+          e.add(`model/${model!.id}`);
+          if (!worst || REFUSAL_PRIORITY.indexOf(c) < REFUSAL_PRIORITY.indexOf(worst)) worst = c;
+        }
+      }
+      if (worst) {
+        stopped = { category: worst, reason: 'violation', notice: outputPolicyNotice(worst, 'violation'), finishReason: 'content_filter' };
+        awaiting.length = 0;
+        break;
+      }
+      out += text;
+    }
+    return out;
+  }
 
   /** Checks `segment` (with context); returns its releasable text or undefined after a stop. */
   function checkAndRelease(segment: string, candidateCut?: number): { text: string; cut: number } | undefined {
@@ -161,6 +234,14 @@ export function createOutputFilter(options: OutputFilterOptions = {}): OutputFil
     }
     released += part.length;
     checkMs += performance.now() - t0;
+    // The model reads the window (context + the released part), when it has words enough; what
+    // it has not cleared yet waits behind it, in order.
+    const judged = window.slice(0, offset + cut);
+    if (model && (awaiting.length || judged.split(/\s+/).filter(Boolean).length >= MIN_MODEL_WORDS)) {
+      if (judged.split(/\s+/).filter(Boolean).length >= MIN_MODEL_WORDS) consultModel(judged, out);
+      else awaiting.push({ text: out, verdict: {}, done: Promise.resolve() });
+      return { text: '', cut };
+    }
     return { text: out, cut };
   }
 
@@ -208,6 +289,13 @@ export function createOutputFilter(options: OutputFilterOptions = {}): OutputFil
     }
   }
 
+  /** A step's text followed by whatever the model has cleared since; a model stop wins. */
+  function withJudged(step: FilterStep): FilterStep {
+    if (step.stopped) return step;
+    const judged = releaseJudged();
+    return stopped ? { emit: step.emit + judged, stopped } : { emit: step.emit + judged };
+  }
+
   let ended = false;
   return {
     push(delta: string): FilterStep {
@@ -216,19 +304,31 @@ export function createOutputFilter(options: OutputFilterOptions = {}): OutputFil
       if (!delta) return { emit: '' };
       seen += delta;
       pending += delta;
-      return drain(false);
+      return withJudged(drain(false));
     },
     end(): FilterStep {
       if (stopped) return { emit: '', stopped };
-      if (ended) return { emit: '' };
+      if (ended) return withJudged({ emit: '' });
       ended = true;
-      return drain(true);
+      return withJudged(drain(true));
+    },
+    async finish(): Promise<FilterStep> {
+      const first = this.end();
+      if (first.stopped) return first;
+      let emitted = first.emit;
+      while (awaiting.length && !stopped) {
+        await Promise.all(awaiting.map((a) => a.done));
+        const more = withJudged({ emit: '' });
+        if (more.stopped) return { emit: emitted + more.emit, stopped: more.stopped };
+        emitted += more.emit;
+      }
+      return { emit: emitted };
     },
     get stopped() {
       return stopped;
     },
     get heldChars() {
-      return pending.length;
+      return pending.length + awaiting.reduce((n, a) => n + a.text.length, 0);
     },
     result(): SafetyCheckResult {
       const categories: CategoryScore[] = OUTPUT_CATEGORIES.map((c) => {
@@ -262,9 +362,27 @@ export function createOutputFilter(options: OutputFilterOptions = {}): OutputFil
 
 /** Convenience for a whole text: the released text and the stop, as a streamed answer would get. */
 export function filterText(text: string, options?: OutputFilterOptions): { text: string; stopped?: FilterStop } {
+  if (options?.model) throw new Error('filterText is synchronous: with a model, use filterTextAsync');
   const f = createOutputFilter(options);
   const a = f.push(text);
   if (a.stopped) return { text: a.emit, stopped: a.stopped };
   const b = f.end();
+  return { text: a.emit + b.emit, stopped: b.stopped };
+}
+
+/**
+ * The output filter the chat path runs: rules, PII and the shipped moderation model at sentence
+ * boundaries (the same model as the input cascade; `PARLEY_SAFETY_MODEL=off` leaves it out).
+ */
+export function createDefaultOutputFilter(options: Omit<OutputFilterOptions, 'model'> = {}): OutputFilter {
+  return createOutputFilter(process.env.PARLEY_SAFETY_MODEL === 'off' ? options : { ...options, model: getDefaultModel() });
+}
+
+/** filterText with the model lane: waits for the model's verdicts. */
+export async function filterTextAsync(text: string, options?: OutputFilterOptions): Promise<{ text: string; stopped?: FilterStop }> {
+  const f = createOutputFilter(options);
+  const a = f.push(text);
+  if (a.stopped) return { text: a.emit, stopped: a.stopped };
+  const b = await f.finish();
   return { text: a.emit + b.emit, stopped: b.stopped };
 }

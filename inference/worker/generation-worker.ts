@@ -5,7 +5,7 @@ import type { EventStore, Position, RecordedEvent } from '../../eventstore/port.
 import type { WakeSource } from '../../eventstore/postgres/checkpointed-consumer.ts';
 import { withoutNul, type Actor } from '../../schemas/common.ts';
 import type { EventOf } from '../../schemas/events.ts';
-import { createOutputFilter, resolveSettings, toSafetyCheckedData } from '../../safety/index.ts';
+import { createDefaultOutputFilter, resolveSettings, toSafetyCheckedData } from '../../safety/index.ts';
 import type { InferenceEngine } from '../engine/engine.ts';
 import { foldGeneration, hasEnded } from '../../domain/generation-view.ts';
 import { promptFor } from '../saga/context-assembly.ts';
@@ -225,7 +225,8 @@ export class GenerationWorker {
       tenant: request.data.tenantId,
     }, { signal: controller.signal });
 
-    const filter = createOutputFilter({ settings });
+    // Rules, PII and the moderation model at sentence boundaries (the model in its worker thread).
+    const filter = createDefaultOutputFilter({ settings });
     const eos = this.o.engine.model.config.eosTokenIds[0] ?? 0;
     const chunk = { firstIndex: 0, ids: [] as number[], text: '', offsets: [] as number[], since: 0 };
     let next = 0; // index of the next token
@@ -274,8 +275,15 @@ export class GenerationWorker {
     if (this.controller.signal.aborted && !stopped) return; // shutting down: the lease goes back, another attempt follows
     if (appendFailed) return;
 
-    // Text the filter still holds (or the policy notice) rides on a final end-of-sequence token.
-    const tail = stopped ? `\n\n${stopped.notice}` : filter.end().emit;
+    // Text the filter still holds (or the policy notice) rides on a final end-of-sequence token;
+    // finish() waits for the model's last verdicts, which may still stop the answer.
+    let tail = '';
+    if (!stopped) {
+      const last = await filter.finish();
+      stopped = last.stopped;
+      tail = last.emit;
+    }
+    if (stopped) tail += `\n\n${stopped.notice}`;
     if (tail) emit(eos, tail);
     const check = filter.result();
     const finishReason = stopped ? 'content_filter' : result?.finishReason === 'length' ? 'length' : 'stop';

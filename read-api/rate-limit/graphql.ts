@@ -57,3 +57,25 @@ export async function admitTurn(
     },
   };
 }
+
+/**
+ * Admission for a GraphQL request that is not a turn (Query.moderate): the same shedding, rpm and
+ * tpm as POST /v1/moderations (one request, its input's estimated tokens, nothing generated).
+ * Refused: RATE_LIMITED (or UNAVAILABLE) with retryAfter, before any work. Returns `settle`, to be
+ * called once the work is done (it charges the estimate; a failure refunds it).
+ */
+export async function admitRequest(
+  ctx: GraphQLContext & { request?: Request },
+  actor: Actor,
+  promptText: string,
+): Promise<{ settle(ok: boolean): Promise<void> }> {
+  const admission = admissionOf(ctx.services);
+  if (!admission) return { settle: async () => {} };
+  const promptTokens = admission.estimateTokens(promptText);
+  const a = await admission.admit({ actor, tier: admission.tierOf(ctx.request?.headers.get('authorization')), maxTokens: 0, promptTokens, stream: false });
+  if (!a.ok) {
+    if (a.kind === 'unavailable') throw apiError('UNAVAILABLE', a.message, { retryAfter: a.retryAfterS });
+    throw apiError('RATE_LIMITED', a.message, { retryAfter: a.retryAfterS, reason: a.kind === 'overloaded' ? 'OVERLOADED' : 'QUOTA', ...(a.limit ? { limit: a.limit, scope: a.scope } : {}) });
+  }
+  return { settle: (ok) => admission.settle(a.ticket, ok ? promptTokens : 0) };
+}

@@ -65,7 +65,8 @@ def main():
     ap.add_argument('--epochs', type=int, default=6)
     ap.add_argument('--dim', type=int, default=32)
     ap.add_argument('--hidden', type=int, default=64)
-    ap.add_argument('--benign-fp', type=float, default=0.002)
+    ap.add_argument('--benign-fp', type=float, default=0.01)
+    ap.add_argument('--min-threshold', type=float, default=0.5)
     ap.add_argument('--final', action='store_true')
     a = ap.parse_args()
     random.seed(a.seed)
@@ -147,7 +148,7 @@ def main():
     print('calibration (scale, shift): ' + ', '.join(f'{c} {s:.2f},{b:.2f}' for c, s, b in zip(cats, model.scale.tolist(), model.shift.tolist())))
 
     # The probability at which a category's finding starts to count (MEDIUM on the cascade's
-    # scale): the lowest that flags at most --benign-fp of the benign validation rows, and >= 0.7.
+    # scale): the lowest that flags at most --benign-fp of the benign validation rows, and >= --min-threshold.
     # Validation intents are unseen in training, so this is set on look-alikes the model never saw.
     with torch.no_grad():
         pval = torch.sigmoid(zval * model.scale + model.shift)
@@ -157,7 +158,7 @@ def main():
         b = sorted(pval[benign, j].tolist(), reverse=True)
         allowed = int(a.benign_fp * len(b))
         t = b[allowed] + 1e-4 if allowed < len(b) else 0.5
-        thresholds[c] = round(min(0.99, max(0.7, t)), 4)
+        thresholds[c] = round(min(0.99, max(a.min_threshold, t)), 4)
     print('thresholds: ' + ', '.join(f'{c} {t}' for c, t in thresholds.items()))
     with open(a.out + '.thresholds.json', 'w') as f:
         json.dump(thresholds, f)

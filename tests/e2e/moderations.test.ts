@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
-import { alice } from '../support/events.ts';
+import { alice, bob } from '../support/events.ts';
 import { graphqlClient, startTestServer, type TestServer } from '../support/server.ts';
 
 // POST /v1/moderations with the official `openai` client, unmodified; bad input with raw fetch.
@@ -105,5 +105,25 @@ describe('POST /v1/moderations (OpenAI-compatible)', () => {
     assert.ok(limited, 'a 429 within 8 requests at rpm 6');
     assert.ok(Number(limited.headers.get('retry-after')) >= 1);
     assert.equal(((await limited.json()) as { error: { code: string } }).error.code, 'rate_limit_exceeded');
+  });
+
+  it('GraphQL moderate is rate-limited by the same tier (RATE_LIMITED with retryAfter)', async () => {
+    // The REST test above spent alice's rpm; bob starts fresh and spends his through GraphQL.
+    const bobToken = await server.token(bob);
+    const gql = graphqlClient(server.url);
+    const q = 'query($t: [String!]!) { moderate(texts: $t) { flagged } }';
+    let limited: { errors?: { extensions?: Record<string, unknown> }[] } | undefined;
+    let served = 0;
+    for (let k = 0; k < 8 && !limited; k++) {
+      const r = await gql(bobToken, q, { t: ['hello there'] });
+      if (r.errors) limited = r;
+      else served++;
+    }
+    assert.equal(served, 6, 'rpm 6: six answered before the refusal');
+    assert.equal(limited?.errors?.[0]?.extensions?.code, 'RATE_LIMITED', JSON.stringify(limited?.errors));
+    assert.ok(Number(limited?.errors?.[0]?.extensions?.retryAfter) >= 1);
+    // The REST endpoint shares the budget: bob is refused there too.
+    const rest = await post({ input: 'hello' }, `Bearer ${bobToken}`);
+    assert.equal(rest.status, 429);
   });
 });
