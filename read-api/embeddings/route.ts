@@ -3,11 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Embedder } from '../../inference/embeddings/index.ts';
 import { authenticate } from '../auth.ts';
-import { answerUnreadBody } from '../http/body.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Admission } from '../rate-limit/admission.ts';
 import type { HttpRoute } from '../server.ts';
-import { readJsonBody } from '../openai/json-body.ts';
+import { answerOpenAiError, readJsonBody } from '../openai/json-body.ts';
 import { invalidRequest, notFound, OpenAiError, overloaded, refusal, sendOpenAiError, unauthorized } from '../openai/errors.ts';
 
 // POST /v1/embeddings, OpenAI's shape (the `openai` client's embeddings.create): `input` is a string
@@ -90,8 +89,7 @@ async function handleEmbeddings(o: EmbeddingsRouteOptions, req: IncomingMessage,
     res.end(body);
   } catch (error) {
     if (error instanceof OpenAiError) {
-      if (error.status === 413) answerUnreadBody(req, res, 413, JSON.stringify(error.body()), { ...error.headers, ...headers });
-      else sendOpenAiError(res, error, headers);
+      answerOpenAiError(req, res, error, headers);
       return;
     }
     o.logger.error({ err: error, ...headers }, 'embeddings failed');

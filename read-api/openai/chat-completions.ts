@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { streamGeneration } from '../graphql/generation-stream.ts';
-import { answerUnreadBody, ClientGoneError } from '../http/body.ts';
+import { ClientGoneError } from '../http/body.ts';
 import { inSpan } from '../observability/tracing.ts';
 import { OpenAiError, sendOpenAiError } from './errors.ts';
 import { chatCompletionTurn, intake, type Call, type GatewayOptions, type ParseTurn } from './intake.ts';
@@ -9,6 +9,7 @@ import { abandon, renewWhileRunning, settle, type End, type Finished } from './s
 import { respondStream } from './sse-writer.ts';
 import { answerMessage } from './tool-call-stream.ts';
 import { recordClientToolCalls } from './client-tool-calls.ts';
+import { answerOpenAiError } from './json-body.ts';
 
 // POST /v1/chat/completions, in three parts: the intake (intake.ts: authenticate, validate, admit,
 // append the turn through the intake GraphQL's sendMessage uses), the answer (sse-writer.ts for
@@ -79,9 +80,7 @@ export async function handleTurnCall(o: GatewayOptions, req: IncomingMessage, re
     } else if (error instanceof OpenAiError) {
       summary.status = error.status;
       summary.error = error.code ?? error.type;
-      // The body was not read to its end: answered so that the client still receives it.
-      if (error.status === 413) answerUnreadBody(req, res, 413, JSON.stringify(error.body()), { ...error.headers, ...headers });
-      else sendOpenAiError(res, error, headers);
+      answerOpenAiError(req, res, error, headers);
     } else {
       summary.status = 500;
       o.logger.error({ ...summary, err: error }, `${endpoint.name} failed`);

@@ -1,9 +1,9 @@
 // The body of an OpenAI-compatible request: JSON, within a size limit, or an error in OpenAI's
 // shape (400 invalid_content_type / invalid_json, 413 request_too_large). One reader for
 // /v1/chat/completions, /v1/responses, /v1/moderations and /v1/embeddings.
-import type { IncomingMessage } from 'node:http';
-import { MAX_BODY_BYTES, readBody } from '../http/body.ts';
-import { invalidRequest, OpenAiError } from './errors.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { answerUnreadBody, MAX_BODY_BYTES, readBody } from '../http/body.ts';
+import { invalidRequest, OpenAiError, sendOpenAiError } from './errors.ts';
 
 export async function readJsonBody(req: IncomingMessage, limit: number = MAX_BODY_BYTES): Promise<unknown> {
   const type = req.headers['content-type'] ?? '';
@@ -15,4 +15,11 @@ export async function readJsonBody(req: IncomingMessage, limit: number = MAX_BOD
   } catch {
     throw invalidRequest('We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly.)', null, 'invalid_json');
   }
+}
+
+/** Answers an OpenAI-shaped error; a 413 is answered without reading the rest of the body (which
+ *  was not read to its end), so that the client still receives it. */
+export function answerOpenAiError(req: IncomingMessage, res: ServerResponse, error: OpenAiError, headers: Record<string, string>): void {
+  if (error.status === 413) answerUnreadBody(req, res, 413, JSON.stringify(error.body()), { ...error.headers, ...headers });
+  else sendOpenAiError(res, error, headers);
 }

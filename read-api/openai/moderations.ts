@@ -3,8 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { moderate } from '../../safety/index.ts';
 import { authenticate } from '../auth.ts';
-import { answerUnreadBody } from '../http/body.ts';
-import { readJsonBody } from './json-body.ts';
+import { answerOpenAiError, readJsonBody } from './json-body.ts';
 import { invalidRequest, OpenAiError, overloaded, refusal, sendOpenAiError, unauthorized } from './errors.ts';
 import type { GatewayOptions } from './intake.ts';
 
@@ -48,8 +47,7 @@ export async function handleModeration(o: GatewayOptions, req: IncomingMessage, 
     res.end(body);
   } catch (error) {
     if (error instanceof OpenAiError) {
-      if (error.status === 413) answerUnreadBody(req, res, 413, JSON.stringify(error.body()), { ...error.headers, ...headers });
-      else sendOpenAiError(res, error, headers);
+      answerOpenAiError(req, res, error, headers);
       return;
     }
     o.logger.error({ err: error, ...headers }, 'moderation failed');
