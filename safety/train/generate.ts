@@ -11,6 +11,16 @@ import { BENIGN, EVERYDAY, FRAMES, HARMFUL, HARMFUL_STATEMENTS, LANGS, type Inte
 import { BENIGN_THINGS, HARMFUL_THINGS, VERBS, type Thing } from './objects.ts';
 import { MORE_BENIGN, MORE_HARMFUL } from './lexicon-more.ts';
 
+/** The public red-team sets in safety/data/public/ (SOURCES.md), file by file. */
+export const PUBLIC_FILES = {
+  catqa: 'catqa_english.jsonl',
+  navirocker: 'navirocker_redteam.jsonl',
+  ailuminate: 'ailuminate_demo.jsonl',
+  multijail: 'multijail_en_it.jsonl',
+  xsafety: 'xsafety_en_fr_es_de.jsonl',
+} as const;
+export type PublicSource = keyof typeof PUBLIC_FILES;
+
 export type Obfuscation = 'none' | 'typos' | 'punctuation' | 'leet' | 'repeats' | 'spaced' | 'homoglyphs' | 'upper';
 export const OBFUSCATIONS: readonly Obfuscation[] = ['none', 'typos', 'punctuation', 'leet', 'repeats', 'spaced', 'homoglyphs', 'upper'];
 
@@ -18,7 +28,7 @@ export interface Row {
   readonly text: string;
   readonly labels: readonly SafetyCategory[];
   readonly lang: Lang | 'mixed';
-  readonly source: 'generated' | 'catqa' | 'navirocker' | 'fixtures';
+  readonly source: 'generated' | PublicSource | 'fixtures';
   readonly kind: 'harmful' | 'benign';
   readonly obfuscation: Obfuscation;
   /** Rows of one group (one intent, one public row) are never split between train and test. */
@@ -65,7 +75,7 @@ export const MODEL_CATEGORIES: readonly SafetyCategory[] = [
  * `moreIntents`: also the intents of lexicon-more.ts (an experiment, measured in safety/README.md:
  * more recall, but twice the look-alikes blocked; not the shipped model's recipe).
  */
-export function generate(seed = 16, opts: { moreIntents?: boolean } = {}): Row[] {
+export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources?: readonly PublicSource[] } = {}): Row[] {
   const rand = prng(seed); // mulberry32 (bench/prng.ts): a seed builds the same rows
   const rows: Row[] = [];
   const requests = (intents: Intent[], prefix: string, kind: Row['kind'], statements: boolean, addedFrom = Infinity): void => {
@@ -143,9 +153,11 @@ export function generate(seed = 16, opts: { moreIntents?: boolean } = {}): Row[]
     if (rand() < 0.5) text += pick(['.', '?', '!']);
     rows.push({ text, labels: [], lang: 'mixed', source: 'generated', kind: 'benign', obfuscation: 'none', group: `short/${k % 200}` });
   }
-  for (const file of ['catqa_english.jsonl', 'navirocker_redteam.jsonl']) {
+  for (const [source, file] of Object.entries(PUBLIC_FILES) as [PublicSource, string][]) {
+    if (opts.publicSources && !opts.publicSources.includes(source)) continue;
     for (const r of readJsonl(path.join(here, '..', 'data', 'public', file))) {
-      rows.push({ text: String(r.text), labels: r.labels as SafetyCategory[], lang: 'en', source: r.source as Row['source'], kind: 'harmful', obfuscation: 'none', group: String(r.group) });
+      const lang = (r.lang as Lang | undefined) ?? 'en';
+      rows.push({ text: String(r.text), labels: r.labels as SafetyCategory[], lang, source, kind: 'harmful', obfuscation: 'none', group: String(r.group) });
     }
   }
   const fixtures = path.join(here, '..', '..', 'tests', 'fixtures', 'safety', 'labelled.jsonl');
