@@ -72,6 +72,10 @@ XSAFETY = {
     'Insult': 'harassment', 'Privacy_And_Property': 'privacy',
 }
 XSAFETY_LANGS = {'en': 'en', 'fr': 'fr', 'sp': 'es', 'de': 'de'}
+# ... and four files whose rows are, under Parley's policy, fine to answer (health statements and
+# questions, feelings, ethics questions, "which choice is unsafe" quizzes), kept as benign rows: the
+# same translations in the same style, so the model cannot learn "translated French = harmful".
+XSAFETY_BENIGN = ('Physical_Harm', 'Mental_Health', 'Ethics_And_Morality', 'commonsense')
 
 
 def xsafety_file(root, lang, name):
@@ -142,6 +146,15 @@ def main():
                         if len(text.split()) >= 3:
                             rows.append({'text': text, 'labels': [cat], 'lang': lang, 'source': 'xsafety', 'group': f'xsafety/{name}/{i}'})
         write('xsafety_en_fr_es_de.jsonl', rows)
+        rows = []
+        for name in XSAFETY_BENIGN:
+            for src_lang, lang in XSAFETY_LANGS.items():
+                with open(xsafety_file(a.xsafety, src_lang, name), encoding='utf-8-sig') as f:
+                    for i, line in enumerate(csv.reader(f)):
+                        text = ' '.join(line).strip().strip('"').strip()
+                        if len(text.split()) >= 3:
+                            rows.append({'text': text, 'labels': [], 'lang': lang, 'source': 'xsafety', 'group': f'xsafety/{name}/{i}'})
+        write('xsafety_benign_en_fr_es_de.jsonl', rows)
 
 
 main()

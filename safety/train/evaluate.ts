@@ -82,7 +82,9 @@ export async function evaluateModel(test: readonly Row[], all: readonly Row[], s
   const harmful = test.map((r, i) => [r, i] as const).filter(([r]) => r.kind === 'harmful');
   // Benign requests wrapped in the jailbreak frame are left out: the rules block those as prompt
   // injection, rightly.
-  const benign = test.map((r, i) => [r, i] as const).filter(([r]) => r.kind === 'benign' && !/no rules/i.test(r.text));
+  const benign = test.map((r, i) => [r, i] as const).filter(([r]) => r.kind === 'benign' && !/no rules/i.test(r.text) && (r.source === 'generated' || r.source === 'fixtures'));
+  // Benign rows of public sets (XSafety's health, feelings, ethics and quiz files): reported on their own.
+  const publicBenign = test.map((r, i) => [r, i] as const).filter(([r]) => r.kind === 'benign' && r.source !== 'generated' && r.source !== 'fixtures');
   const rate = (rs: (readonly [Row, number])[], which: 'model' | 'cascade' | 'rules'): string =>
     pct(rs.filter(([, i]) => (which === 'model' ? modelBlocked[i].size > 0 : which === 'cascade' ? cascadeBlocked[i].size > 0 : rulesBlocked[i])).length, rs.length);
   out.push('', '| harmful requests blocked, by language | rules only | model alone | cascade (rules + model) |', '|---|---|---|---|');
@@ -123,6 +125,7 @@ export async function evaluateModel(test: readonly Row[], all: readonly Row[], s
     if (rs.length) out.push(`| ${src} | ${rate(rs, 'rules')} | ${rate(rs, 'cascade')} |`);
   }
   out.push('', `Benign look-alikes blocked (false positives): rules only ${rate(benign, 'rules')}, model alone ${rate(benign, 'model')}, cascade ${rate(benign, 'cascade')}.`);
+  if (publicBenign.length) out.push('', `Benign rows of the public sets blocked (XSafety health, feelings, ethics, quizzes; held out): rules only ${rate(publicBenign, 'rules')}, model alone ${rate(publicBenign, 'model')}, cascade ${rate(publicBenign, 'cascade')}.`);
   out.push('', ...(await everydayReport(cascade, rulesOnly, model)));
   const fpExamples = benign.filter(([, i]) => cascadeBlocked[i].size).slice(0, 8).map(([r, i]) => `- ${[...cascadeBlocked[i]].join(',')}: ${r.text}`);
   if (fpExamples.length) out.push('', 'Benign test rows the cascade blocked (first 8):', ...fpExamples);

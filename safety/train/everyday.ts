@@ -20,14 +20,15 @@ export function everydayPrompts(): EverydayRow[] {
 const walk = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
 
-// A string literal under a key a chat request carries its text in; template strings with ${…} are skipped.
-const PROMPT = /(?:content|text|input|prompt|message|question)"?:\s*(['"`])([^'"`$\n]{3,400})\1/g;
+// A string literal under a key a chat request carries its text in, or the first argument of a test's
+// send/ask helper (`send('Count slowly to one hundred', …)`); template strings with ${…} are skipped.
+const PROMPT = /(?:(?:content|text|input|prompt|message|question)"?:\s*|\b(?:send|sendMessage|ask|chat|post)\(\s*)(['"`])([^'"`$\n]{3,400})\1/g;
 
 export function testPrompts(): string[] {
   const found = new Set<string>();
   for (const dir of ['e2e', 'integration']) {
     for (const file of walk(path.join(root, 'tests', dir))) {
-      for (const m of readFileSync(file, 'utf8').matchAll(PROMPT)) found.add(m[2]);
+      for (const m of readFileSync(file, 'utf8').matchAll(PROMPT)) if (!m[2].startsWith('/')) found.add(m[2]);
     }
   }
   return [...found].sort();

@@ -10,6 +10,7 @@ import type { SafetyCategory } from '../../schemas/safety.ts';
 import { BENIGN, EVERYDAY, FRAMES, HARMFUL, HARMFUL_STATEMENTS, LANGS, type Intent, type Lang } from './lexicon.ts';
 import { BENIGN_THINGS, HARMFUL_THINGS, VERBS, type Thing } from './objects.ts';
 import { MORE_BENIGN, MORE_HARMFUL } from './lexicon-more.ts';
+import { EVERYDAY_INTENTS, EVERYDAY_STATEMENTS } from './everyday-train.ts';
 
 /** The public red-team sets in safety/data/public/ (SOURCES.md), file by file. */
 export const PUBLIC_FILES = {
@@ -18,6 +19,7 @@ export const PUBLIC_FILES = {
   ailuminate: 'ailuminate_demo.jsonl',
   multijail: 'multijail_en_it.jsonl',
   xsafety: 'xsafety_en_fr_es_de.jsonl',
+  xsafety_benign: 'xsafety_benign_en_fr_es_de.jsonl',
 } as const;
 export type PublicSource = keyof typeof PUBLIC_FILES;
 
@@ -75,9 +77,9 @@ export const MODEL_CATEGORIES: readonly SafetyCategory[] = [
  * `moreIntents`: also the intents of lexicon-more.ts (an experiment, measured in safety/README.md:
  * more recall, but twice the look-alikes blocked; not the shipped model's recipe).
  */
-export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources?: readonly PublicSource[] } = {}): Row[] {
-  const rand = prng(seed); // mulberry32 (bench/prng.ts): a seed builds the same rows
+export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources?: readonly PublicSource[]; everydayIntents?: boolean } = {}): Row[] {
   const rows: Row[] = [];
+  let rand = prng(seed); // mulberry32 (bench/prng.ts): a seed builds the same rows
   const requests = (intents: Intent[], prefix: string, kind: Row['kind'], statements: boolean, addedFrom = Infinity): void => {
     intents.forEach((intent, n) => {
       const added = n >= addedFrom ? { added: true } : {};
@@ -153,11 +155,19 @@ export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources
     if (rand() < 0.5) text += pick(['.', '?', '!']);
     rows.push({ text, labels: [], lang: 'mixed', source: 'generated', kind: 'benign', obfuscation: 'none', group: `short/${k % 200}` });
   }
+  // Everyday requests (everyday-train.ts) in the request frames, with their own random stream so the
+  // rows above stay what they were without them.
+  if (opts.everydayIntents ?? true) {
+    rand = prng(seed + 1);
+    requests(EVERYDAY_INTENTS, 'everyday-intent', 'benign', false);
+    requests(EVERYDAY_STATEMENTS, 'everyday-statement', 'benign', true);
+  }
   for (const [source, file] of Object.entries(PUBLIC_FILES) as [PublicSource, string][]) {
     if (opts.publicSources && !opts.publicSources.includes(source)) continue;
     for (const r of readJsonl(path.join(here, '..', 'data', 'public', file))) {
       const lang = (r.lang as Lang | undefined) ?? 'en';
-      rows.push({ text: String(r.text), labels: r.labels as SafetyCategory[], lang, source, kind: 'harmful', obfuscation: 'none', group: String(r.group) });
+      const labels = r.labels as SafetyCategory[];
+      rows.push({ text: String(r.text), labels, lang, source, kind: labels.length ? 'harmful' : 'benign', obfuscation: 'none', group: String(r.group) });
     }
   }
   const fixtures = path.join(here, '..', '..', 'tests', 'fixtures', 'safety', 'labelled.jsonl');
