@@ -28,7 +28,12 @@ const pyArg = process.argv.indexOf('--py');
 const pyExtra = pyArg > 0 ? process.argv[pyArg + 1].split(' ').filter(Boolean) : [];
 
 const rows = generate(seed, { moreIntents });
-const split = (group: string): 'train' | 'val' | 'test' => (isTest(group) ? 'test' : isTest(`val:${group}`, 0.12) ? 'val' : 'train');
+// --hold-out-source <name>: every row of that public set is test (with --experiment: how the model
+// does on a source it never saw any row of, e.g. ailuminate).
+const holdArg = process.argv.indexOf('--hold-out-source');
+const heldSource = holdArg > 0 ? `${process.argv[holdArg + 1]}/` : null;
+const split = (group: string): 'train' | 'val' | 'test' =>
+  (isTest(group) || (heldSource !== null && group.startsWith(heldSource)) ? 'test' : isTest(`val:${group}`, 0.12) ? 'val' : 'train');
 const work = path.join(os.tmpdir(), `parley-safety-train-${process.pid}`);
 mkdirSync(work, { recursive: true });
 const dataFile = path.join(work, 'features.jsonl');
