@@ -200,7 +200,9 @@ export class CommandHandler {
       case 'SaveMemory':
       case 'ForgetMemory':
         return {
-          streamId: memoryStreamOf(command.metadata.actor.tenantId, command.metadata.actor.userId),
+          streamId: command.type === 'ForgetMemory'
+            ? memoryStreamOf(command.data.tenantId ?? command.metadata.actor.tenantId, command.data.userId ?? command.metadata.actor.userId)
+            : memoryStreamOf(command.metadata.actor.tenantId, command.metadata.actor.userId),
           decide: (h) => decideMemory(command, h.reduce(evolveMemory, initialMemoryState())),
         };
       case 'AddDocument':
