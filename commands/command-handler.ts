@@ -7,6 +7,7 @@ import { subjectOf } from '../domain/access.ts';
 import { decideUser, erasureTenant, evolveUser, initialUserState } from '../domain/user.ts';
 import { decideMemory, evolveMemory, initialMemoryState, memoryStreamOf } from '../domain/memory.ts';
 import { decideDocument, evolveDocument, initialDocumentState } from '../domain/document.ts';
+import { decideSummary, evolveSummary, initialSummaryState } from '../domain/summary.ts';
 import { ErasedSubjectError } from '../eventstore/crypto/key-store.ts';
 import { ConcurrencyError, type EventStore } from '../eventstore/port.ts';
 import { ParleyCommand } from '../schemas/commands.ts';
@@ -210,6 +211,11 @@ export class CommandHandler {
         return {
           streamId: `document-${command.data.documentId}`,
           decide: (h) => decideDocument(command, h.reduce(evolveDocument, initialDocumentState())),
+        };
+      case 'SummarizeConversation':
+        return {
+          streamId: `conversation-${command.data.conversationId}`,
+          decide: (h) => decideSummary(command, h.reduce(evolveSummary, initialSummaryState())),
         };
       case 'PromoteModel':
         return { streamId: 'models', decide: (h) => decideModelPromotion(command, h.reduce(evolveModelPromotion, initialModelPromotionState())) };

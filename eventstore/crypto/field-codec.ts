@@ -23,6 +23,8 @@ export const PERSONAL_FIELDS: Record<string, readonly string[]> = {
   // (document-<id>), so forgetting, removing or a retention period destroys that one key. Facts
   // saved before per-fact scopes share the scope 'memory' (shredded with the user only).
   MemorySaved: ['text'],
+  // A rolling summary: on the conversation's stream, under the conversation's key.
+  ConversationSummarized: ['text'],
   DocumentAdded: ['title', 'text'],
 };
 

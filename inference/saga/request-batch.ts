@@ -9,7 +9,8 @@ import type { EventOf, InputCheck } from '../../schemas/events.ts';
 import { packTokenIds } from '../../schemas/prompt.ts';
 import { checkInput, refusalFor, resolveSettings, toSafetyCheckedData } from '../../safety/index.ts';
 import type { JobQueue } from '../worker/job-queue.ts';
-import { ContextTooLongError, fitToContext, loadThread, type ChatModel } from './context-assembly.ts';
+import { ContextTooLongError, loadThread, type ChatModel } from './context-assembly.ts';
+import { fitWithSummary, summaryRequestData, type PendingSummaries } from './summary-context.ts';
 import type { ConversationCache } from './conversation-cache.ts';
 import { memoryLookup, threadWithMemories } from './memory-context.ts';
 import type { ModelRouter, Route } from '../models/index.ts';
@@ -34,6 +35,9 @@ export type BatchDeps = {
   tenantPolicies?: TenantPolicies;
   // The server-side tools on for a tenant, offered in the system turn (none when absent).
   toolsFor?: (tenantId: string) => readonly Tool[];
+  // Rolling summaries (summary-context.ts): the conversations with a summary generation under way.
+  // Absent: recorded summaries are still used, none is asked for.
+  summaries?: PendingSummaries;
 };
 
 // The command id of the saga's own RequestGeneration for a message: deterministic, so a replay is a no-op.
@@ -138,13 +142,24 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
         ),
         deps.toolsFor?.(started.data.tenantId) ?? [],
       );
-      const ctx = await inSpan('parley.context.assembly', spanAttributes, () => fitToContext(model, thread, d.params.maxTokens));
+      const ctx = await inSpan('parley.context.assembly', spanAttributes, () => fitWithSummary(model, thread, d.params.maxTokens, history));
       // The prompt the worker runs is this one, exactly as counted here: rebuilt later, it would
       // take in answers that finished in between and could overflow the context.
       groups.push([request({
-        context: { includedMessageIds: ctx.includedMessageIds, droppedMessageIds: ctx.droppedMessageIds, promptTokens: ctx.promptTokens },
+        context: { includedMessageIds: ctx.includedMessageIds, droppedMessageIds: ctx.droppedMessageIds, promptTokens: ctx.promptTokens, ...(ctx.summary ? { summaryId: ctx.summary.summaryId } : {}) },
         prompt: packTokenIds(ctx.promptIds),
       })]);
+      // Turns dropped that no summary covers: ask for one (one under way per conversation at a time).
+      if (deps.summaries && ctx.unsummarized.length > 0 && !deps.summaries.has(d.conversationId)) {
+        const data = summaryRequestData(model, {
+          conversationId: d.conversationId, ownerId: started.data.ownerId, tenantId: started.data.tenantId, model: route.model,
+          safetySettings: settings, previous: ctx.summary, turns: ctx.unsummarized,
+        });
+        if (data) {
+          groups.push([{ type: 'RequestGeneration', data, metadata: metadata(`saga:summary-request:${data.generationId as string}`) }]);
+          deps.summaries.start(d.conversationId, data.generationId as string);
+        }
+      }
       queue.push({ generationId: d.generationId, priority: hints.get(d.generationId)?.priority ?? 0, model: route.model });
     } catch (error) {
       if (!(error instanceof ContextTooLongError)) throw error;
