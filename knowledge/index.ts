@@ -11,6 +11,7 @@ export { HybridSearch, RRF_K, type Passage, type SearchOptions } from './hybrid-
 export { createDocumentTables, dropDocumentTables, INDEXER_NAME, CHUNKS, DOCUMENTS } from './tables.ts';
 export { chunkWords, createChunker, type Chunk, type Chunker } from './chunker.ts';
 export { documentIndexer } from './indexer.ts';
+export { pdfText, PdfTextError, type PdfText } from './pdf-text.ts';
 
 export type Knowledge = {
   /** the embedder, started on first use (one worker thread per process) */

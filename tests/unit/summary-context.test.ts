@@ -104,7 +104,7 @@ test('merge, cap and the pending set', () => {
 });
 
 test('decider: a summary covers messages of the conversation, is recorded once, never on a deleted one', () => {
-  const ev = (e: object) => ({ ...e, metadata: meta }) as ParleyEvent;
+  const ev = (e: object) => ({ ...e, metadata: meta }) as unknown as ParleyEvent;
   let state = [
     ev({ type: 'ConversationStarted', version: 1, data: { conversationId: 'c1', ownerId: 'u', tenantId: 't', title: '', systemPrompt: null, model: 'x', safetySettings: {} } }),
     ev({ type: 'MessageSubmitted', version: 1, data: { messageId: 'm1' } }),
@@ -113,7 +113,7 @@ test('decider: a summary covers messages of the conversation, is recorded once, 
   const cmd = (data: object) => ({ type: 'SummarizeConversation' as const, data: { conversationId: 'c1', summaryId: 's1', messageIds: ['m1'], previousSummaryId: null, text: 'Summary:', ...data }, metadata: { commandId: 'c', actor: meta.actor } });
   const ok = decideSummary(cmd({}), state);
   assert.ok(ok.ok);
-  state = ok.events.map((e) => ({ ...e, metadata: meta }) as ParleyEvent).reduce(evolveSummary, state);
+  state = ok.events.map((e) => ({ ...e, metadata: meta }) as unknown as ParleyEvent).reduce(evolveSummary, state);
   assert.equal((decideSummary(cmd({}), state) as any).error.code, 'ALREADY_EXISTS');
   assert.equal((decideSummary(cmd({ summaryId: 's2', messageIds: ['m9'] }), state) as any).error.field, 'messageIds');
   assert.equal((decideSummary(cmd({ summaryId: 's2', previousSummaryId: 'nope' }), state) as any).error.field, 'previousSummaryId');
