@@ -17,11 +17,12 @@ export type ExportRecord =
   | { kind: 'appeal'; appealId: string; safetyEventId: string | null; reason: string | null; filedAt: string; outcome: string | null; note: string | null; resolvedAt: string | null }
   | { kind: 'safety_decision'; eventId: string; stage: string | null; verdict: string | null; categories: unknown; policyVersion: string | null; conversationId: string | null; generationId: string | null; occurredAt: string }
   | { kind: 'usage'; day: string; requests: number; promptTokens: number; completionTokens: number }
+  | { kind: 'summary'; id: string; conversationId: string; messageIds: string[]; text: string; createdAt: string }
   | { kind: 'memory'; id: string; text: string; savedAt: string }
   | { kind: 'document'; id: string; collection: string; visibility: string; title: string; text: string; chunks: number; addedAt: string };
 
 export type ExportKind = ExportRecord['kind'];
-export const EXPORT_KINDS: ExportKind[] = ['conversation', 'message', 'answer', 'feedback', 'appeal', 'safety_decision', 'usage', 'memory', 'document'];
+export const EXPORT_KINDS: ExportKind[] = ['conversation', 'message', 'answer', 'feedback', 'appeal', 'safety_decision', 'usage', 'summary', 'memory', 'document'];
 
 export type ExportSources = { knex: Knex; store: EventStore; keys?: KeyStore | null };
 export type Subject = { tenantId: string; userId: string };
@@ -79,6 +80,8 @@ async function* conversationsAndMessages(src: ExportSources, s: Subject): AsyncG
     after = page.at(-1)!.id;
     const messages: MessageRow[] = await openMessages(src.keys, await src.knex('history_messages')
       .whereIn('conversation_id', page.map((c) => c.id)).orderBy([{ column: 'conversation_id' }, { column: 'seq' }]));
+    // Rolling summaries are in no read model: read from the conversations' streams (decrypted).
+    const streams = await src.store.readStreams(page.map((c) => `conversation-${c.id}`));
     for (const c of page) {
       yield {
         kind: 'conversation', id: c.id, title: c.title, systemPrompt: c.system_prompt, model: c.model, deleted: c.deleted,
@@ -91,6 +94,10 @@ async function* conversationsAndMessages(src: ExportSources, s: Subject): AsyncG
           promptTokens: m.prompt_tokens, completionTokens: m.completion_tokens, createdAt: iso(m.created_at),
         };
         if (m.feedback_rating) yield { kind: 'feedback', generationId: m.id, conversationId: m.conversation_id, rating: m.feedback_rating, comment: m.feedback_comment };
+      }
+      for (const e of streams.get(`conversation-${c.id}`) ?? []) {
+        if (e.type !== 'ConversationSummarized') continue;
+        yield { kind: 'summary', id: e.data.summaryId, conversationId: c.id, messageIds: e.data.messageIds, text: e.data.text, createdAt: iso(e.metadata.occurredAt) };
       }
     }
   }

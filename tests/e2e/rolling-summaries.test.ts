@@ -146,6 +146,13 @@ test('the dropped part grows: a refresh extends the previous summary; erasure ma
   const refreshReq = requests.find((r) => r.data.generationId === newer.data.summaryId)!;
   assert.ok(!decode(refreshReq.data.prompt).includes(codeword), 'a refresh reads only the newly dropped turns');
 
+  // The user's subject-access export holds the summaries, decrypted.
+  const exported = await gql(token, 'mutation { exportUserData(userId: "sam") { jsonl } }');
+  assert.equal(exported.errors, undefined, JSON.stringify(exported.errors));
+  const records = (exported.data.exportUserData.jsonl as string).trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.kind === 'summary');
+  const recorded = await summaries();
+  assert.deepEqual(records.map((r) => [r.id, r.conversationId, r.text]), recorded.map((x) => [x.data.summaryId, conversationId, x.data.text]));
+
   const erased = await gql(token, 'mutation { eraseUserData(userId: "sam") }');
   assert.equal(erased.errors, undefined);
   for (const s of await summaries()) assert.equal(s.data.text, ERASED);
