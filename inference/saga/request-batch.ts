@@ -69,6 +69,8 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
   const known = new Map<string, RecordedEvent[]>();
   const queue: { generationId: string; priority: number; model: string }[] = [];
   const routes = await routeBatch(deps, messages, conversations);
+  // Summary requests by group index: marked pending when asked, unmarked unless newly recorded.
+  const summaryGroups = new Map<number, string>();
 
   for (const e of messages) {
     const d = e.data;
@@ -156,6 +158,7 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
           safetySettings: settings, previous: ctx.summary, turns: ctx.unsummarized,
         });
         if (data) {
+          summaryGroups.set(groups.length, data.generationId as string);
           groups.push([{ type: 'RequestGeneration', data, metadata: metadata(`saga:summary-request:${data.generationId as string}`) }]);
           deps.summaries.start(d.conversationId, data.generationId as string);
         }
@@ -178,6 +181,9 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       throw new Error(`saga ${types} failed: ${result.error.code} ${result.error.message}`);
     }
     if (result.ok && !result.duplicate) for (const event of recordedEvents(result)) deps.cache.apply(event);
+    // A summary asked for before (it exists, maybe ended): nothing is under way because of this batch.
+    const summary = summaryGroups.get(i);
+    if (summary && !(result.ok && !result.duplicate)) deps.summaries?.end(summary);
     // A replayed batch may route differently (queues moved): the job follows the recorded request.
     const recorded = result.ok ? result.events.find((e) => e.type === 'GenerationRequested') : undefined;
     const job = recorded?.type === 'GenerationRequested' ? queue.find((q) => q.generationId === recorded.data.generationId) : undefined;
