@@ -6,11 +6,11 @@ import { createChunker, type Chunker } from './chunker.ts';
 import { HybridSearch } from './hybrid-search.ts';
 import { documentIndexer } from './indexer.ts';
 
-export { addDocument, removeDocument, listDocuments, type DocumentInput, type DocumentRow } from './documents.ts';
+export { addDocument, removeDocument, listDocuments, readableCollections, type DocumentInput, type DocumentRow } from './documents.ts';
 export { HybridSearch, RRF_K, type Passage, type SearchOptions } from './hybrid-search.ts';
 export { createDocumentTables, dropDocumentTables, INDEXER_NAME, CHUNKS, DOCUMENTS } from './tables.ts';
 export { chunkWords, createChunker, type Chunk, type Chunker } from './chunker.ts';
-export { documentIndexer } from './indexer.ts';
+export { documentIndexer, passageOf } from './indexer.ts';
 
 export type Knowledge = {
   /** the embedder, started on first use (one worker thread per process) */

@@ -12,6 +12,7 @@ import type { ModelRouter } from '../models/index.ts';
 import { ConversationCache, CONVERSATION_FOLD_TYPES } from './conversation-cache.ts';
 import { requestBatch, requestCommandId, type Message } from './request-batch.ts';
 import { runToolRounds, type ToolRoundDeps } from './tool-round.ts';
+import type { SearchDocuments } from './retrieval-context.ts';
 import type { EventOf } from '../../schemas/events.ts';
 
 export type SagaOptions = {
@@ -26,6 +27,8 @@ export type SagaOptions = {
   // Server-side tools: the ones on for a tenant (offered in the system turn, run when the model
   // calls them; tool-round.ts). Absent: no tools.
   tools?: Pick<ToolRoundDeps, 'toolsFor' | 'limits' | 'now'>;
+  // Retrieval in the turn: the documents search (retrieval-context.ts). Absent: no sources.
+  searchDocuments?: SearchDocuments;
 };
 
 // A platform process: its admin role reaches every tenant (domain/access.ts).
@@ -62,7 +65,7 @@ export function generationSaga(options: SagaOptions): Consumer {
     async prepare(events: RecordedEvent[]) {
       for (const e of events) cache.apply(e);
       const messages = events.filter((e) => e.type === 'MessageSubmitted') as Message[];
-      await requestBatch({ store, commands, jobs, model: options.model, modelFor: options.modelFor, router: options.router, cache, actor: SAGA_ACTOR, admission: options.admissionMany, tenantPolicies: options.tenantPolicies, toolsFor: options.tools?.toolsFor }, messages);
+      await requestBatch({ store, commands, jobs, model: options.model, modelFor: options.modelFor, router: options.router, cache, actor: SAGA_ACTOR, admission: options.admissionMany, tenantPolicies: options.tenantPolicies, toolsFor: options.tools?.toolsFor, searchDocuments: options.searchDocuments }, messages);
       // A completed generation whose text calls tools: the round runs, then its continuation is requested.
       if (options.tools) {
         const completed = events.filter((e): e is EventOf<'GenerationCompleted'> & RecordedEvent =>

@@ -14,6 +14,7 @@ import type { ConversationCache } from './conversation-cache.ts';
 import { memoryLookup, threadWithMemories } from './memory-context.ts';
 import type { ModelRouter, Route } from '../models/index.ts';
 import { withTools } from './offered-tools.ts';
+import { assembleWithSources, retrievalSettingOf, startRetrieval, type SearchDocuments } from './retrieval-context.ts';
 import type { Tool } from '../tools/index.ts';
 
 export type Message = EventOf<'MessageSubmitted'> & RecordedEvent;
@@ -34,6 +35,9 @@ export type BatchDeps = {
   tenantPolicies?: TenantPolicies;
   // The server-side tools on for a tenant, offered in the system turn (none when absent).
   toolsFor?: (tenantId: string) => readonly Tool[];
+  // Retrieval in the turn (retrieval-context.ts): the documents search, scoped to the conversation's
+  // owner. Absent: turns that name collections are answered without sources.
+  searchDocuments?: SearchDocuments;
 };
 
 // The command id of the saga's own RequestGeneration for a message: deterministic, so a replay is a no-op.
@@ -65,6 +69,13 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
   const known = new Map<string, RecordedEvent[]>();
   const queue: { generationId: string; priority: number; model: string }[] = [];
   const routes = await routeBatch(deps, messages, conversations);
+  // The burst's document searches, started together; each turn awaits its own when it is assembled.
+  const retrievals = startRetrieval(deps.searchDocuments, messages.flatMap((e) => {
+    const history = conversations.get(e.data.conversationId) ?? [];
+    const started = history[0];
+    if (started?.type !== 'ConversationStarted') return [];
+    return [{ generationId: e.data.generationId, tenantId: started.data.tenantId, ownerId: started.data.ownerId, query: e.data.content, setting: retrievalSettingOf(history, e.data.messageId) }];
+  }));
 
   for (const e of messages) {
     const d = e.data;
@@ -131,19 +142,21 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       continue;
     }
     try {
-      const thread = withTools(
-        threadWithMemories(
-          await loadThread(deps.store, d.conversationId, d.messageId, history, (g) => deps.cache.answerOf(d.conversationId, g)),
-          memoriesOf(started.data.tenantId, started.data.ownerId),
-        ),
-        deps.toolsFor?.(started.data.tenantId) ?? [],
+      const thread = threadWithMemories(
+        await loadThread(deps.store, d.conversationId, d.messageId, history, (g) => deps.cache.answerOf(d.conversationId, g)),
+        memoriesOf(started.data.tenantId, started.data.ownerId),
       );
-      const ctx = await inSpan('parley.context.assembly', spanAttributes, () => fitToContext(model, thread, d.params.maxTokens));
+      const tools = deps.toolsFor?.(started.data.tenantId) ?? [];
+      const retrieved = await retrievals.get(d.generationId);
+      // Sources (when the turn asked for retrieval) after the memories, then the tools' section.
+      const { context: ctx, retrieval } = await inSpan('parley.context.assembly', spanAttributes,
+        () => assembleWithSources(thread, retrieved, (t) => fitToContext(model, withTools(t, tools), d.params.maxTokens)));
       // The prompt the worker runs is this one, exactly as counted here: rebuilt later, it would
       // take in answers that finished in between and could overflow the context.
       groups.push([request({
         context: { includedMessageIds: ctx.includedMessageIds, droppedMessageIds: ctx.droppedMessageIds, promptTokens: ctx.promptTokens },
         prompt: packTokenIds(ctx.promptIds),
+        ...(retrieval ? { retrieval } : {}),
       })]);
       queue.push({ generationId: d.generationId, priority: hints.get(d.generationId)?.priority ?? 0, model: route.model });
     } catch (error) {

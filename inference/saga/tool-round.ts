@@ -100,6 +100,10 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
     metadata: meta(cmd('request', ids[i]!)),
   }]));
 
+  // search_documents searches the collections the turn retrieves from (recorded on its first request).
+  const rootRequest = request.continues && wanted.some((w) => w.call.name === 'search_documents') ? (await readRound(deps.store, root)).view.request : request;
+  const collections = rootRequest?.retrieval?.collections;
+
   // 2. Run the calls not ended yet, and record their outcomes together.
   const outcomes = await Promise.all(wanted.map(async (w, i) => {
     const id = ids[i]!;
@@ -110,7 +114,7 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
       return { type: 'FailToolCall', data: { ...base, code: 'TOO_MANY_ROUNDS', message: `the turn already used its ${MAX_TOOL_ROUNDS} tool rounds`, latencyMs: 0 } };
     }
     if (w.invalid) return { type: 'FailToolCall', data: { ...base, code: 'INVALID_CALL', message: `not a valid tool call: ${w.invalid}`.slice(0, 1000), latencyMs: 0 } };
-    const outcome = await runToolCall(tools, w.call, { tenantId: request.tenantId, ownerId: request.ownerId, conversationId: request.conversationId, now: (deps.now ?? (() => new Date()))() }, deps.limits ?? DEFAULT_RUN_LIMITS);
+    const outcome = await runToolCall(tools, w.call, { tenantId: request.tenantId, ownerId: request.ownerId, conversationId: request.conversationId, now: (deps.now ?? (() => new Date()))(), ...(collections?.length ? { collections } : {}) }, deps.limits ?? DEFAULT_RUN_LIMITS);
     if (!outcome.ok) return { type: 'FailToolCall', data: { ...base, code: outcome.code, message: outcome.message, latencyMs: outcome.latencyMs } };
     // Indirect prompt injection: a result that reads as instructions to the model is kept out.
     const check = await checkInput(outcome.result, request.safetySettings ?? undefined);
@@ -118,7 +122,7 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
     if (injection) {
       return { type: 'FailToolCall', data: { ...base, code: 'RESULT_BLOCKED', message: 'the result was withheld: it failed the prompt-injection check', latencyMs: outcome.latencyMs, blockedCategory: 'prompt_injection' } };
     }
-    return { type: 'CompleteToolCall', data: { ...base, result: outcome.result, truncated: outcome.truncated, latencyMs: outcome.latencyMs } };
+    return { type: 'CompleteToolCall', data: { ...base, result: outcome.result, truncated: outcome.truncated, latencyMs: outcome.latencyMs, ...(outcome.sources ? { sources: outcome.sources } : {}) } };
   }));
   await exec(outcomes.flatMap((o, i) => (o ? [{ ...o, metadata: meta(cmd('outcome', ids[i]!)) }] : [])));
 
