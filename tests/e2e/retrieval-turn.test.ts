@@ -113,6 +113,16 @@ describe('retrieval in the turn', () => {
     assert.match(prompt, /<\|im_start\|>user\nWhen was the Zorvan Bridge built\?<\|im_end\|>\n<\|im_start\|>assistant\n$/);
     assert.equal(request.data.context.promptTokens, (await promptFor(server.app.store, model, request.data)).length);
     first = { ...sent, request };
+
+    // The audit (compliance role) shows which sources the answer used: ids and scores, no text.
+    const compliance = await server.token({ userId: 'cora', tenantId: 'acme', roles: ['compliance'] });
+    const entry = await until('the audit row', async () => {
+      const r = await gql(compliance, `{ auditLog(filter: { eventType: "GenerationRequested", userId: "alice" }) { edges { node { generationId verdict sources { index documentId chunkId collection score } } } } }`);
+      assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+      return r.data.auditLog.edges.map((e: { node: unknown }) => e.node).find((n: { generationId: string }) => n.generationId === sent.generationId);
+    });
+    assert.equal(entry.verdict, 'ok');
+    assert.deepEqual(entry.sources, retrieval.sources.map(({ index, documentId, chunkId, collection, score }) => ({ index, documentId, chunkId, collection, score })));
   });
 
   it('never retrieves another tenant\'s document or another user\'s private one', async () => {
