@@ -8,6 +8,7 @@
 // completion) with text that cites [1], since the shipped model does not cite yet.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import OpenAI from 'openai';
 import { loadModel } from '../../inference/engine/model.ts';
 import { promptFor } from '../../inference/saga/context-assembly.ts';
 import type { RecordedEvent } from '../../eventstore/port.ts';
@@ -207,6 +208,25 @@ describe('retrieval in the turn', () => {
     assert.equal(r.citations[0].documentId, docs.bobPrivate);
     assert.equal(r.citations[0].title, 'Bob notes');
     assert.equal(r.citations[0].passage, 'The Zorvan Bridge toll for Bob is 9 coins.');
+  });
+
+  it('the OpenAI endpoint takes retrieval as the parley_retrieval extension (a 400 naming the field when bad)', async () => {
+    const openai = new OpenAI({ apiKey: token.carol!, baseURL: `${server.url}/v1`, maxRetries: 0 });
+    const ask = (parley_retrieval: unknown) => openai.chat.completions.create({
+      model: 'parley-tiny', messages: [{ role: 'user', content: 'When was the Zorvan Bridge built?' }], max_tokens: 16, parley_retrieval,
+    } as never) as unknown as Promise<OpenAI.ChatCompletion>;
+    await assert.rejects(ask({ collections: ['places'], topK: 99 }), (e: any) => e.status === 400 && e.param === 'parley_retrieval.topK' && e.type === 'invalid_request_error');
+    await assert.rejects(ask({ collections: 'places' }), (e: any) => e.status === 400 && e.param === 'parley_retrieval.collections');
+    const before = await server.app.knex('parley_events').where({ type: 'GenerationRequested' }).whereRaw(`data->>'ownerId' = 'carol'`).count({ n: '*' });
+    const pending = ask({ collections: ['places'], topK: 2 });
+    const generationId = await until('carol\'s request', async () => {
+      const rows = await server.app.knex('parley_events').where({ type: 'GenerationRequested' }).whereRaw(`data->>'ownerId' = 'carol'`).orderBy('position', 'desc').select('stream_id');
+      return rows.length > Number(before[0]!.n) ? (rows[0].stream_id as string).slice('generation-'.length) : null;
+    });
+    const request = await requested(generationId);
+    assert.deepEqual(sourcesOf(request), [docs.globex]);
+    await generate(generationId, 'The Zorvan Bridge was built in 1990 [1].');
+    assert.equal((await pending).choices[0]!.message.content, 'The Zorvan Bridge was built in 1990 [1].');
   });
 
   it('bad retrieval input is BAD_USER_INPUT naming the field, and records nothing', async () => {
