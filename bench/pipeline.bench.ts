@@ -331,6 +331,14 @@ async function measureModel(opts: Options, model: 'shipped' | 'null', clients: C
       levels.push(level);
       console.log(`  ${opts.label}/${model} ${users} users: ${n} turns, ${level.turnsPerSec} turns/s, TTFT p50 ${level.ttftP50} p95 ${level.ttftP95} ms, ${level.queriesPerTurn} queries/turn, ${level.cpuMsPerTurn} CPU ms/turn (node ${level.nodeCpuMsPerTurn}, postgres ${level.postgresCpuMsPerTurn}), errors ${level.errors}`);
     }
+    if (retrieval) {
+      // That the turns did retrieve: the sources of bench-user-0's latest answer (history read model).
+      const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[0]}` },
+        body: JSON.stringify({ query: '{ conversations(first: 1) { edges { node { messages { role sources { index } } } } } }' }) });
+      const body = (await res.json()) as { data?: { conversations: { edges: { node: { messages: { role: string; sources: unknown[] }[] } }[] } } };
+      const answer = body.data?.conversations.edges[0]?.node.messages.find((m) => m.role === 'assistant');
+      console.log(`  retrieval check: the latest answer's prompt held ${answer?.sources.length ?? 'no'} sources`);
+    }
     const errorLines = server.output().split('\n').filter((l) => /"level":(50|60)|"level":"(error|fatal)"/.test(l));
     return { label: opts.label, model, tree: opts.tree, commit: commitOf(opts.tree), env: { ...opts.env, ...(opts.retrieval ? { retrievalPassages: String(opts.retrieval), retrievalTopK: '4' } : {}) }, startedAt, finishedAt: new Date().toISOString(), idle, levels, serverErrorLines: errorLines.length, firstServerError: errorLines[0]?.slice(0, 300) ?? null };
   } finally {
