@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
 import { CheckpointedConsumer } from '../eventstore/postgres/checkpointed-consumer.ts';
 import type { ConfiguredEventStore } from '../eventstore/esdb/select.ts';
+import type { PassageLookup } from '../inference/saga/retrieval-context.ts';
 import type { SearchDocuments } from '../inference/tools/index.ts';
-import { createDocumentTables, createKnowledge, passageOf, readableCollections, type Knowledge } from '../knowledge/index.ts';
+import { CHUNKS, createDocumentTables, createKnowledge, DOCUMENTS, passageOf, readableCollections, type Knowledge } from '../knowledge/index.ts';
 import { createEmbeddingsRoute } from '../read-api/embeddings/route.ts';
 import type { Operations } from '../read-api/observability/operations.ts';
 import type { HttpRoute } from '../read-api/server.ts';
@@ -15,6 +16,8 @@ export type KnowledgeParts = {
   knowledge: Knowledge;
   /** retrieval in the turn and the search_documents tool (inference/saga/retrieval-context.ts) */
   searchDocuments: SearchDocuments;
+  /** the text of recorded passages, for a turn's continuations after tool calls */
+  passages: PassageLookup;
   routes: (o: { secret: string }) => HttpRoute[];
   stop: () => Promise<void>;
 };
@@ -30,6 +33,7 @@ export async function startKnowledge(config: RuntimeConfig, roles: readonly stri
   return {
     knowledge,
     searchDocuments: documentSearch(knex, knowledge),
+    passages: passageLookup(knex),
     routes: ({ secret }) => [createEmbeddingsRoute({
       jwtSecret: secret, embedder: knowledge.embedder, logger: ops.logger, ...ops.gate(),
     })],
@@ -50,5 +54,16 @@ export function documentSearch(knex: Knex, knowledge: Pick<Knowledge, 'search'>)
     if (names.length === 0 || !query.trim()) return [];
     const found = await knowledge.search.search(actor, { collections: [...names], query: query.slice(0, 2000), topK });
     return found.map((p) => ({ ...p, text: passageOf(p.title, p.text) }));
+  };
+}
+
+// The passages a request recorded, read again by chunk id within its tenant (as shown in a prompt:
+// without the title the indexer put before a document's first passage).
+export function passageLookup(knex: Knex): PassageLookup {
+  return async (tenantId, chunkIds) => {
+    if (chunkIds.length === 0) return new Map();
+    const rows = await knex(`${CHUNKS} as c`).join(`${DOCUMENTS} as d`, 'd.id', 'c.document_id')
+      .where('c.tenant_id', tenantId).whereIn('c.id', [...chunkIds]).select('c.id', 'c.text', 'd.title') as { id: string; text: string; title: string }[];
+    return new Map(rows.map((r) => [r.id, passageOf(r.title, r.text)]));
   };
 }

@@ -26,7 +26,7 @@ export type SagaOptions = {
   router?: ModelRouter;
   // Server-side tools: the ones on for a tenant (offered in the system turn, run when the model
   // calls them; tool-round.ts). Absent: no tools.
-  tools?: Pick<ToolRoundDeps, 'toolsFor' | 'limits' | 'now'>;
+  tools?: Pick<ToolRoundDeps, 'toolsFor' | 'limits' | 'now' | 'passages'>;
   // Retrieval in the turn: the documents search (retrieval-context.ts). Absent: no sources.
   searchDocuments?: SearchDocuments;
 };

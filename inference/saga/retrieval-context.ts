@@ -33,12 +33,15 @@ export type Retrieved = { setting: RetrievalSetting; passages: RetrievedPassage[
 /** One line per passage: the format has no room for line breaks inside a source. */
 export const passageLine = (text: string): string => text.replace(/\s+/g, ' ').trim();
 
-export function renderSources(passages: readonly Pick<RetrievedPassage, 'text'>[]): string {
-  return [SOURCES_HEADER, ...passages.map((p, i) => `[${i + 1}] ${passageLine(p.text)}`)].join('\n');
+// A passage as a source: its text, and the number it had when recorded (default: its place in the list).
+type Source = { text: string; index?: number };
+
+export function renderSources(passages: readonly Source[]): string {
+  return [SOURCES_HEADER, ...passages.map((p, i) => `[${p.index ?? i + 1}] ${passageLine(p.text)}`)].join('\n');
 }
 
 /** The system turn with the sources after what it already holds (system prompt, memories). */
-export function withSources(thread: Thread, passages: readonly Pick<RetrievedPassage, 'text'>[]): Thread {
+export function withSources(thread: Thread, passages: readonly Source[]): Thread {
   if (passages.length === 0) return thread;
   const block = renderSources(passages);
   return { ...thread, systemPrompt: thread.systemPrompt ? `${thread.systemPrompt}\n\n${block}` : block };
@@ -96,4 +99,16 @@ export function assembleWithSources(
       if (!(error instanceof ContextTooLongError) || n === 0) throw error;
     }
   }
+}
+
+/** The text of recorded passages by chunk id, within a tenant (the documents read model); absent: removed since. */
+export type PassageLookup = (tenantId: string, chunkIds: readonly string[]) => Promise<Map<string, string>>;
+
+// The sources a request recorded, read again for a later prompt of the same turn (a continuation
+// after tool calls shows the model the same system turn). A passage removed since is left out; the
+// others keep their numbers, so the record still says what [n] is.
+export async function recordedSources(lookup: PassageLookup | undefined, tenantId: string, record: RetrievalRecord | undefined | null): Promise<Source[]> {
+  if (!lookup || !record || record.sources.length === 0) return [];
+  const texts = await lookup(tenantId, record.sources.map((s) => s.chunkId));
+  return record.sources.flatMap((s) => (texts.has(s.chunkId) ? [{ index: s.index, text: texts.get(s.chunkId)! }] : []));
 }

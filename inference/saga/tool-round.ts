@@ -11,6 +11,7 @@ import {
 } from '../tools/index.ts';
 import { loadThread, renderTurns, type ChatModel, type ChatTurnMessage } from './context-assembly.ts';
 import { withTools } from './offered-tools.ts';
+import { recordedSources, withSources, type PassageLookup } from './retrieval-context.ts';
 
 // A round of server-side tool calls, run by the saga as a step of the turn. When a generation
 // completes and its text holds <tool_call> blocks (and tools are on for its tenant), the saga
@@ -38,6 +39,8 @@ export type ToolRoundDeps = {
   toolsFor: (tenantId: string) => readonly Tool[];
   limits?: RunLimits;
   now?: () => Date;
+  // The text of the passages a turn retrieved (retrieval-context.ts): its continuations show them again.
+  passages?: PassageLookup;
 };
 
 type Completed = EventOf<'GenerationCompleted'> & RecordedEvent;
@@ -100,9 +103,8 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
     metadata: meta(cmd('request', ids[i]!)),
   }]));
 
-  // search_documents searches the collections the turn retrieves from (recorded on its first request).
-  const rootRequest = request.continues && wanted.some((w) => w.call.name === 'search_documents') ? (await readRound(deps.store, root)).view.request : request;
-  const collections = rootRequest?.retrieval?.collections;
+  // search_documents searches the collections the turn retrieves from (its continuations carry them).
+  const collections = request.retrieval?.collections;
 
   // 2. Run the calls not ended yet, and record their outcomes together.
   const outcomes = await Promise.all(wanted.map(async (w, i) => {
@@ -132,6 +134,8 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
     generationId: next, conversationId: request.conversationId, messageId: request.messageId, ownerId: request.ownerId, tenantId: request.tenantId,
     model: request.model, params: request.params, siblingOf: null, priority: request.priority, brownout: request.brownout,
     safetySettings: request.safetySettings, inputCheck: request.inputCheck, continues: { generationId: request.generationId, rootGenerationId: root, round },
+    // the turn's sources, shown again in the continuation's system turn (turnSoFar)
+    ...(request.retrieval ? { retrieval: request.retrieval } : {}),
   };
   const single = { includedMessageIds: [request.messageId], droppedMessageIds: [], promptTokens: 0 };
   const requestMeta = meta(cmd('continue', next));
@@ -167,7 +171,7 @@ async function turnSoFar(deps: ToolRoundDeps, last: EventData<'GenerationRequest
   const chain = [root, ...Array.from({ length: rounds }, (_, i) => continuationId(root, i + 1))];
   const reads = await Promise.all(chain.map((id) => readRound(deps.store, id)));
   const first = reads[0]!.view.request ?? last;
-  const thread = await loadThread(deps.store, last.conversationId, last.messageId);
+  const thread = withSources(await loadThread(deps.store, last.conversationId, last.messageId), await recordedSources(deps.passages, first.tenantId, first.retrieval));
   const included = new Set(first.context.includedMessageIds);
   const messages = renderTurns(withTools(thread, tools), thread.turns.filter((t) => included.has(t.messageId)));
   for (const r of reads) {

@@ -7,8 +7,8 @@ import type { GraphQLContext } from '../context.ts';
 // Message.citations / Message.sources: an answer's `[n]` markers resolved to the sources its prompt
 // held. Where those come from:
 //   - retrieval in the turn: the answer's own GenerationRequested.retrieval (inference/saga/retrieval-context.ts);
-//   - search_documents: an answer that continues after a round of tool calls cites the numbered
-//     passages of the last search_documents result before it (ToolCallCompleted.sources).
+//   - search_documents: an answer that continues right after a search_documents call cites that
+//     call's numbered result (ToolCallCompleted.sources), the numbers the model read last.
 // Ids and scores come from the log; title and passage from the documents read model. A document
 // removed (or its owner erased) since then reads as REMOVED with its ids, never as an error. The
 // message was authorized by whatever resolved it; passages are read within the generation's tenant.
@@ -29,14 +29,17 @@ export function citedIndexes(text: string): number[] {
   return out;
 }
 
+// A continuation that follows a search_documents call cites the call's numbered result (the nearest
+// numbers the model read); otherwise an answer cites the sources its own request recorded.
 async function sourcesOf(store: Pick<EventStore, 'readStream'>, message: MessageLike): Promise<Sources | null> {
+  if (message.continues) {
+    const before = await store.readStream(`generation-${message.continues}`);
+    const search = before.filter((e) => e.type === 'ToolCallCompleted' && e.data.name === 'search_documents' && e.data.sources).at(-1);
+    if (search?.type === 'ToolCallCompleted') return { tenantId: search.data.tenantId, sources: search.data.sources ?? [] };
+  }
   const [request] = await store.readStream(`generation-${message.id}`, { limit: 1 });
-  if (request?.type !== 'GenerationRequested') return null;
-  if (request.data.retrieval) return { tenantId: request.data.tenantId, sources: request.data.retrieval.sources };
-  if (!message.continues) return null;
-  const before = await store.readStream(`generation-${message.continues}`);
-  const search = before.filter((e) => e.type === 'ToolCallCompleted' && e.data.name === 'search_documents' && e.data.sources).at(-1);
-  return search?.type === 'ToolCallCompleted' ? { tenantId: search.data.tenantId, sources: search.data.sources ?? [] } : null;
+  if (request?.type !== 'GenerationRequested' || !request.data.retrieval) return null;
+  return { tenantId: request.data.tenantId, sources: request.data.retrieval.sources };
 }
 
 async function resolve(ctx: GraphQLContext, found: Sources | null): Promise<Citation[]> {

@@ -210,6 +210,28 @@ describe('retrieval in the turn', () => {
     assert.equal(r.citations[0].passage, 'The Zorvan Bridge toll for Bob is 9 coins.');
   });
 
+  it('a continuation after tool calls shows the turn\'s sources again and records them', async () => {
+    const { generationId } = await send('alice', { content: 'How tall is the Kelmir Tower?', retrieval: { collections: ['places'], topK: 2 } });
+    const root = await requested(generationId);
+    assert.equal(root.data.retrieval?.sources[0]?.documentId, docs.tower);
+    const systemTurn = (prompt: string) => prompt.slice(0, prompt.indexOf('\n\n# Tools'));
+    await generate(generationId, '<tool_call>\n{"name": "search_documents", "arguments": {"query": "Kelmir Tower"}}\n</tool_call>');
+    const next = await requested(`${generationId}.t1`);
+    assert.equal(systemTurn(await workerPrompt(next)), systemTurn(await workerPrompt(root)), 'the same system turn, sources included');
+    assert.deepEqual(next.data.retrieval, root.data.retrieval);
+    // The continuation read the search's numbered result last: its [1] is the search's first hit.
+    await generate(`${generationId}.t1`, 'Kelmir Tower: The Kelmir Tower is 312 meters tall [1].');
+    const calls = (await server.app.store.readStream(`generation-${generationId}`)).filter((e) => e.type === 'ToolCallCompleted');
+    const firstHit = calls[0]?.type === 'ToolCallCompleted' ? calls[0].data.sources?.[0]?.documentId : undefined;
+    assert.equal(firstHit, docs.tower);
+    const m = await until('the continuation\'s citations', async () => {
+      const conv = await gql(token.alice!, CITATIONS, { id: root.data.conversationId });
+      const a = conv.data?.conversation?.messages.find((x: { id: string }) => x.id === `${generationId}.t1`);
+      return a?.citations?.length ? a : null;
+    });
+    assert.equal(m.citations[0].documentId, docs.tower);
+  });
+
   it('the OpenAI endpoint takes retrieval as the parley_retrieval extension (a 400 naming the field when bad)', async () => {
     const openai = new OpenAI({ apiKey: token.carol!, baseURL: `${server.url}/v1`, maxRetries: 0 });
     const ask = (parley_retrieval: unknown) => openai.chat.completions.create({

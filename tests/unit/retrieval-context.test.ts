@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { RecordedEvent } from '../../eventstore/port.ts';
 import { ContextTooLongError, type AssembledContext, type Thread } from '../../inference/saga/context-assembly.ts';
 import {
-  assembleWithSources, renderSources, retrievalSettingOf, startRetrieval, withSources, type RetrievedPassage,
+  assembleWithSources, recordedSources, renderSources, retrievalSettingOf, startRetrieval, withSources, type RetrievedPassage,
 } from '../../inference/saga/retrieval-context.ts';
 import { builtinTools, renderDocumentHits, runToolCall, type SearchDocuments } from '../../inference/tools/index.ts';
 import { passageOf } from '../../knowledge/index.ts';
@@ -26,6 +26,16 @@ describe('retrieval in the turn: the system turn', () => {
     assert.equal(withSources(thread(null), p).systemPrompt, 'Use these sources to answer. Cite them like [1].\n[1] A.');
     assert.equal(withSources(thread('Be brief.'), p).systemPrompt, 'Be brief.\n\nUse these sources to answer. Cite them like [1].\n[1] A.');
     assert.equal(withSources(thread('Be brief.'), []).systemPrompt, 'Be brief.');
+  });
+  it('a continuation shows the recorded sources again; one removed since is left out and the others keep their numbers', async () => {
+    const record = { collections: ['places'], topK: 3, status: 'ok' as const, sources: [1, 2, 3].map((n) => ({ index: n, chunkId: `d${n}:0`, documentId: `d${n}`, collection: 'places', score: 0.1, textRank: n, vectorRank: n })) };
+    const lookup = async (tenantId: string, ids: readonly string[]) => {
+      assert.equal(tenantId, 'acme');
+      return new Map(ids.filter((id) => id !== 'd2:0').map((id) => [id, `text of ${id}`]));
+    };
+    const sources = await recordedSources(lookup, 'acme', record);
+    assert.equal(renderSources(sources), 'Use these sources to answer. Cite them like [1].\n[1] text of d1:0\n[3] text of d3:0');
+    assert.deepEqual(await recordedSources(lookup, 'acme', undefined), []);
   });
   it('leaves out the weakest passages only when the message alone does not fit with them', () => {
     const passages = [passage(1, 'one'), passage(2, 'two'), passage(3, 'three')];
