@@ -12,6 +12,8 @@ import type { GraphQLContext } from '../context.ts';
 // Ids and scores come from the log; title and passage from the documents read model. A document
 // removed (or its owner erased) since then reads as REMOVED with its ids, never as an error. The
 // message was authorized by whatever resolved it; passages are read within the generation's tenant.
+// Cost: an answer whose text cites nothing reads nothing; one that does reads its request's first
+// event (and, for a continuation, the generation before it) and one query for its passages.
 
 type MessageLike = { id: string; role: string; content: string; continues?: string | null };
 type Sources = { tenantId: string; sources: RetrievedSource[] };
@@ -76,8 +78,11 @@ export const citationResolvers = {
     sources,
     citations: async (m: MessageLike, _: unknown, ctx: GraphQLContext): Promise<Citation[]> => {
       if (m.role !== 'assistant') return [];
+      // An answer without a marker costs nothing (most answers: no read of its request).
+      const cited = citedIndexes(m.content ?? '');
+      if (cited.length === 0) return [];
       const all = await loaderOf(ctx).load(m);
-      return citedIndexes(m.content ?? '').flatMap((n) => all.filter((c) => c.index === n));
+      return cited.flatMap((n) => all.filter((c) => c.index === n));
     },
   },
 };
