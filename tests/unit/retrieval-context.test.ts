@@ -103,3 +103,29 @@ describe('citations and search_documents', () => {
     assert.equal(renderDocumentHits([]), 'No results.');
   });
 });
+
+describe('retrieval in the schemas (commands and events, zod)', async () => {
+  const { SubmitMessage, RequestGeneration } = await import('../../schemas/commands.ts');
+  const { GenerationRequested } = await import('../../schemas/events.ts');
+  const submit = (retrieval: unknown) => SubmitMessage.shape.data.safeParse({ conversationId: 'c', messageId: 'm', generationId: 'g', content: 'hi', retrieval });
+  it('SubmitMessage carries a checked setting (default topK 4) or none', () => {
+    const ok = submit({ collections: ['handbook'] });
+    assert.ok(ok.success && ok.data.retrieval?.topK === 4);
+    assert.ok(!submit({ collections: ['handbook'], topK: 0 }).success);
+    assert.ok(!submit({ collections: ['no spaces'] }).success);
+    const none = submit(undefined);
+    assert.ok(none.success && none.data.retrieval === undefined);
+  });
+  it('RequestGeneration / GenerationRequested record sources (ids and scores) and refuse malformed ones', () => {
+    const data = {
+      generationId: 'g', conversationId: 'c', messageId: 'm', ownerId: 'u', tenantId: 't', model: 'parley-tiny', params: {},
+      context: { includedMessageIds: ['m'], droppedMessageIds: [], promptTokens: 9 },
+    };
+    const source = { index: 1, chunkId: 'd1:0', documentId: 'd1', collection: 'handbook', score: 0.03, textRank: 1, vectorRank: null };
+    const cmd = RequestGeneration.shape.data.safeParse({ ...data, retrieval: { collections: ['handbook'], topK: 4, sources: [source] } });
+    assert.ok(cmd.success, JSON.stringify(!cmd.success && cmd.error.issues));
+    assert.equal(cmd.data.retrieval?.status, 'ok');
+    assert.ok(GenerationRequested.shape.data.safeParse({ ...cmd.data }).success);
+    assert.ok(!RequestGeneration.shape.data.safeParse({ ...data, retrieval: { collections: ['handbook'], topK: 4, sources: [{ ...source, index: 0 }] } }).success);
+  });
+});
