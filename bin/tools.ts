@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import type { KeyStore } from '../eventstore/crypto/key-store.ts';
-import type { PassageLookup } from '../inference/saga/retrieval-context.ts';
+import { screenPassage, type PassageLookup } from '../inference/saga/retrieval-context.ts';
 import { builtinTools, DEFAULT_RUN_LIMITS, type SearchDocuments, type SearchHistory, type Tool } from '../inference/tools/index.ts';
 import { listConversations, messagesByConversation } from '../read-api/read-models.ts';
 import type { RuntimeConfig } from '../schemas/runtime-config.ts';
@@ -55,7 +55,7 @@ export function historySearch(knex: Knex, keys: KeyStore | null): SearchHistory 
 export function sagaTools(config: RuntimeConfig, modelDir: string, knex: Knex, keys: KeyStore | null, documents?: { searchDocuments: SearchDocuments; passages: PassageLookup }) {
   if (config.PARLEY_TOOLS === 'off' || (config.PARLEY_TOOLS === 'auto' && !modelKnowsTools(modelDir))) return undefined;
   const policies = tenantTools(config);
-  const all: Tool[] = builtinTools({ searchHistory: historySearch(knex, keys), ...(documents ? { searchDocuments: documents.searchDocuments } : {}) });
+  const all: Tool[] = builtinTools({ searchHistory: historySearch(knex, keys), ...(documents ? { searchDocuments: documents.searchDocuments, screenPassage } : {}) });
   const byTenant = new Map<string, Tool[]>();
   return {
     toolsFor: (tenantId: string) => {

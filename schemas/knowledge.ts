@@ -82,5 +82,8 @@ export const RetrievalRecord = z.object({
   // how the search went: ok, or failed (the turn was answered without sources; the reason is kept)
   status: z.enum(['ok', 'failed']).default('ok'),
   error: z.string().max(500).optional(),
+  // passages found but kept out of the prompt: they failed the prompt-injection check (indirect
+  // prompt injection through a shared document), as a tool result would
+  withheld: z.array(z.object({ chunkId: z.string().min(1).max(200), documentId: Id, category: z.string().min(1).max(64) })).optional(),
 });
 export type RetrievalRecord = z.infer<typeof RetrievalRecord>;

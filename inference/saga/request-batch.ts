@@ -14,7 +14,7 @@ import type { ConversationCache } from './conversation-cache.ts';
 import { memoryLookup, threadWithMemories } from './memory-context.ts';
 import type { ModelRouter, Route } from '../models/index.ts';
 import { withTools } from './offered-tools.ts';
-import { assembleWithSources, retrievalSettingOf, startRetrieval, type SearchDocuments } from './retrieval-context.ts';
+import { assembleWithSources, retrievalSettingOf, screenPassage, startRetrieval, type SearchDocuments } from './retrieval-context.ts';
 import type { Tool } from '../tools/index.ts';
 
 export type Message = EventOf<'MessageSubmitted'> & RecordedEvent;
@@ -75,7 +75,7 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
     const started = history[0];
     if (started?.type !== 'ConversationStarted') return [];
     return [{ generationId: e.data.generationId, tenantId: started.data.tenantId, ownerId: started.data.ownerId, query: e.data.content, setting: retrievalSettingOf(history, e.data.messageId) }];
-  }));
+  }), screenPassage);
 
   for (const e of messages) {
     const d = e.data;

@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '../../eventstore/port.ts';
 import type { RetrievalRecord, RetrievalSetting, RetrievedSource } from '../../schemas/knowledge.ts';
+import { checkInput } from '../../safety/index.ts';
 import type { DocumentHit, SearchDocuments } from '../tools/index.ts';
 import { ContextTooLongError, type AssembledContext, type Thread } from './context-assembly.ts';
 
@@ -28,7 +29,19 @@ export const SOURCES_HEADER = 'Use these sources to answer. Cite them like [1].'
 export type RetrievedPassage = DocumentHit;
 export type { SearchDocuments };
 
-export type Retrieved = { setting: RetrievalSetting; passages: RetrievedPassage[]; error?: string };
+export type Retrieved = { setting: RetrievalSetting; passages: RetrievedPassage[]; error?: string; withheld?: { chunkId: string; documentId: string; category: string }[] };
+
+/** The category a passage is blocked for (prompt injection), or null: passages are screened like tool results. */
+export type ScreenPassage = (text: string) => Promise<string | null>;
+
+// The input cascade's prompt-injection verdict on a passage (the check tool results get, tool-round.ts).
+// Only a detection withholds it: a stage that failed under load (a fail-closed, unverified block) does
+// not, or every source of every turn would vanish while the machine is busy; the rules always run.
+export const screenPassage: ScreenPassage = async (text) => {
+  const check = await checkInput(text);
+  const blocked = check.categories.some((c) => c.category === 'prompt_injection' && c.blocked) && !check.failClosed.includes('prompt_injection');
+  return blocked ? 'prompt_injection' : null;
+};
 
 /** One line per passage: the format has no room for line breaks inside a source. */
 export const passageLine = (text: string): string => text.replace(/\s+/g, ' ').trim();
@@ -61,9 +74,12 @@ export function retrievalSettingOf(history: readonly RecordedEvent[], messageId:
 
 // Starts the searches of a burst's messages together (each is awaited when its turn is assembled). A
 // failed search does not fail the turn: it is answered without sources, and the record says why.
+// A passage is a document's text, written by anyone in the tenant: like a tool's result it goes
+// through the prompt-injection check, and one that fails is kept out and recorded as withheld.
 export function startRetrieval(
   search: SearchDocuments | undefined,
   asks: readonly { generationId: string; tenantId: string; ownerId: string; query: string; setting: RetrievalSetting | null }[],
+  screen?: ScreenPassage,
 ): Map<string, Promise<Retrieved>> {
   const out = new Map<string, Promise<Retrieved>>();
   if (!search) return out;
@@ -71,7 +87,12 @@ export function startRetrieval(
     if (!a.setting) continue;
     const setting = a.setting;
     out.set(a.generationId, search({ tenantId: a.tenantId, ownerId: a.ownerId, collections: setting.collections, query: a.query, topK: setting.topK })
-      .then((passages) => ({ setting, passages: passages.slice(0, setting.topK) }))
+      .then(async (found) => {
+        const passages = found.slice(0, setting.topK);
+        const verdicts = screen ? await Promise.all(passages.map((p) => screen(p.text))) : passages.map(() => null);
+        const withheld = passages.flatMap((p, i) => (verdicts[i] ? [{ chunkId: p.chunkId, documentId: p.documentId, category: verdicts[i]! }] : []));
+        return { setting, passages: passages.filter((_, i) => !verdicts[i]), ...(withheld.length ? { withheld } : {}) };
+      })
       .catch((e: unknown) => ({ setting, passages: [], error: `search failed: ${(e as Error)?.message ?? String(e)}`.slice(0, 500) })));
   }
   return out;
@@ -81,7 +102,10 @@ export function retrievalRecord(r: Retrieved, used: readonly RetrievedPassage[])
   const sources: RetrievedSource[] = used.map((p, i) => ({
     index: i + 1, chunkId: p.chunkId, documentId: p.documentId, collection: p.collection, score: p.score, textRank: p.textRank, vectorRank: p.vectorRank,
   }));
-  return { collections: [...r.setting.collections], topK: r.setting.topK, sources, status: r.error ? 'failed' : 'ok', ...(r.error ? { error: r.error } : {}) };
+  return {
+    collections: [...r.setting.collections], topK: r.setting.topK, sources, status: r.error ? 'failed' : 'ok',
+    ...(r.error ? { error: r.error } : {}), ...(r.withheld ? { withheld: r.withheld } : {}),
+  };
 }
 
 // The context with as many of the passages as fit: `assemble` is the rest of context assembly (tools,

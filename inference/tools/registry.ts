@@ -38,7 +38,9 @@ type Tool<A extends z.ZodType = z.ZodType> = {
 };
 const tool = <A extends z.ZodType>(t: Tool<A>): Tool => t as unknown as Tool;
 
-export type ToolDeps = { searchHistory?: SearchHistory; searchDocuments?: SearchDocuments };
+// screenPassage: the prompt-injection check of a passage (the category, or null); search_documents
+// leaves out the hits that fail it, so one bad document does not withhold the whole result.
+export type ToolDeps = { searchHistory?: SearchHistory; searchDocuments?: SearchDocuments; screenPassage?: (text: string) => Promise<string | null> };
 
 export function builtinTools(deps: ToolDeps = {}): Tool[] {
   const tools: Tool[] = [
@@ -88,9 +90,11 @@ export function builtinTools(deps: ToolDeps = {}): Tool[] {
         limit: z.number().int().min(1).max(10).default(3),
       }),
       // Scoped exactly like retrieval in the turn: the caller's (tenant, owner), the turn's collections.
-      run: async ({ query, limit }, ctx) => ({
-        query, results: await search({ tenantId: ctx.tenantId, ownerId: ctx.ownerId, ...(ctx.collections?.length ? { collections: ctx.collections } : {}), query, topK: limit }),
-      }),
+      run: async ({ query, limit }, ctx) => {
+        const hits = await search({ tenantId: ctx.tenantId, ownerId: ctx.ownerId, ...(ctx.collections?.length ? { collections: ctx.collections } : {}), query, topK: limit });
+        const blocked = deps.screenPassage ? await Promise.all(hits.map((h) => deps.screenPassage!(h.text))) : [];
+        return { query, results: hits.filter((_, i) => !blocked[i]) };
+      },
       render: (value) => renderDocumentHits((value as { results: DocumentHit[] }).results),
       sourcesOf: (value) => (value as { results: DocumentHit[] }).results.map((h, i) => ({
         index: i + 1, chunkId: h.chunkId, documentId: h.documentId, collection: h.collection, score: h.score, textRank: h.textRank, vectorRank: h.vectorRank,

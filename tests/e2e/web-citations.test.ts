@@ -46,7 +46,10 @@ describe('chat page: citations of a grounded answer in a real browser', () => {
     const token = (await page.evaluate(() => localStorage.getItem('parley.token')))!;
     const added = await gql(token, 'mutation { addDocument(input: {collection: "places", title: "Zorvan Bridge", text: "The Zorvan Bridge was built in 1887."}) { position } }');
     assert.equal(added.errors, undefined, JSON.stringify(added.errors));
-    await gql(token, 'query($p: String) { documents(collection: "places", consistentWith: $p) { id } }', { p: added.data.addDocument.position });
+    await eventually(async () => {
+      const r = await gql(token, 'query($p: String) { documents(collection: "places", consistentWith: $p) { chunks } }', { p: added.data.addDocument.position });
+      assert.deepEqual(r.data?.documents, [{ chunks: 1 }], 'indexed');
+    }, { timeout: 60_000 });
 
     await page.getByText('Options').click();
     await page.getByLabel('Answer from collections').fill('places');
