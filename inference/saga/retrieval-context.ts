@@ -111,9 +111,10 @@ export function retrievalRecord(r: Retrieved, used: readonly RetrievedPassage[])
 // The context with as many of the passages as fit: `assemble` is the rest of context assembly (tools,
 // the token budget). Older turns give way first, as they do for a long message; only when the message
 // alone does not fit with its sources are the weakest passages left out (down to none).
-export function assembleWithSources(
-  thread: Thread, retrieved: Retrieved | undefined, assemble: (thread: Thread) => AssembledContext,
-): { context: AssembledContext; retrieval?: RetrievalRecord } {
+// Generic in the context type, so a richer assembly (a summary's fields) passes through unchanged.
+export function assembleWithSources<C extends AssembledContext>(
+  thread: Thread, retrieved: Retrieved | undefined, assemble: (thread: Thread) => C,
+): { context: C; retrieval?: RetrievalRecord } {
   if (!retrieved) return { context: assemble(thread) };
   for (let n = retrieved.passages.length; ; n--) {
     const used = retrieved.passages.slice(0, n);
