@@ -1,5 +1,5 @@
 // `npm run bench:pipeline [-- --tree <dir>] [--label <name>] [--models shipped,null] [--users 1,16,64,256]
-//   [--env KEY=VALUE ...] [--out pipeline] [--cpu-prof <dir>]`
+//   [--env KEY=VALUE ...] [--out pipeline] [--cpu-prof <dir>] [--retrieval <passages>]`
 // The pipeline benchmark of issue 15: what a turn costs Parley itself, measured from outside.
 //
 // For each model ((a) the shipped model, (b) the NULL MODEL — PARLEY_NULL_MODEL=1, a benchmark
@@ -26,6 +26,11 @@
 // node_modules symlinked) so before and after are measured in one run window; --label names the
 // run. Results merge into bench/results/pipeline.json (runs with the same label are replaced) and
 // bench/results/pipeline.{md,svg} are redrawn from every run there (bench/pipeline-report.ts).
+//
+// --retrieval <passages> (issue 19): before the levels, <passages> one-sentence documents go into a
+// shared collection of the users' tenant (GraphQL addDocument, waited for until indexed), and every
+// turn sends `retrieval: {collections: [that one], topK: 4}`: the saga searches (hybrid: full text
+// + the query's embedding) and the prompt holds 4 passages. Compare with a run without it.
 import { fork, spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -45,7 +50,7 @@ const PROMPTS = [
   'Hello!', 'Good morning, how are you?', 'How many grams are in a kilogram?', 'How many minutes are in an hour?',
 ];
 
-type Options = { tree: string; label: string; models: ('shipped' | 'null')[]; users: number[]; env: Record<string, string>; out: string; cpuProf: string | null };
+type Options = { tree: string; label: string; models: ('shipped' | 'null')[]; users: number[]; env: Record<string, string>; out: string; cpuProf: string | null; retrieval: number };
 
 function parseArgs(argv: string[]): Options {
   const get = (name: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
@@ -68,24 +73,26 @@ function parseArgs(argv: string[]): Options {
   // --cpu-prof <dir>: the server runs under `node --cpu-prof` (profiles written when it exits;
   // read them with `node --import tsx bench/cpu-profile-groups.ts <file> <from s> <to s>`).
   const cpuProf = get('cpu-prof') ? path.resolve(get('cpu-prof')!) : null;
-  return { tree, label: get('label') ?? 'after', models, users, env, out, cpuProf };
+  const retrieval = Number(get('retrieval') ?? 0);
+  if (!Number.isInteger(retrieval) || retrieval < 0) throw new Error(`--retrieval: a number of passages, got ${get('retrieval')}`);
+  return { tree, label: get('label') ?? 'after', models, users, env, out, cpuProf, retrieval };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Client process: the simulated users.
 
 export type TurnResult = { user: number; sendAt: number; firstAt: number | null; doneAt: number | null; completionTokens: number | null; deliveries: number[]; liveChunks: number; error: string | null };
-export type ClientRequest = { url: string; tokens: string[]; turnsPerUser: number; maxTokens: number; promptOffset: number };
+export type ClientRequest = { url: string; tokens: string[]; turnsPerUser: number; maxTokens: number; promptOffset: number; retrieval?: { collections: string[]; topK: number } };
 
 async function clientMain(): Promise<void> {
   const { streamChunks } = await import('../tests/support/sse.ts');
   const MUTATION = 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { generation { id } } }';
-  async function turn(url: string, token: string, user: number, prompt: string, maxTokens: number): Promise<TurnResult> {
+  async function turn(url: string, token: string, user: number, prompt: string, maxTokens: number, retrieval?: ClientRequest['retrieval']): Promise<TurnResult> {
     const r: TurnResult = { user, sendAt: Date.now(), firstAt: null, doneAt: null, completionTokens: null, deliveries: [], liveChunks: 0, error: null };
     try {
       const res = await fetch(`${url}/graphql`, {
         method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query: MUTATION, variables: { input: { content: prompt, params: { temperature: 0, maxTokens } } } }),
+        body: JSON.stringify({ query: MUTATION, variables: { input: { content: prompt, params: { temperature: 0, maxTokens }, ...(retrieval ? { retrieval } : {}) } } }),
       });
       const body = (await res.json()) as { data?: { sendMessage?: { generation: { id: string } } }; errors?: unknown[] };
       if (body.errors || !body.data?.sendMessage) throw new Error(`sendMessage: HTTP ${res.status} ${JSON.stringify(body.errors ?? body).slice(0, 300)}`);
@@ -112,7 +119,7 @@ async function clientMain(): Promise<void> {
     const cpu = process.cpuUsage();
     Promise.all(req.tokens.map(async (token, user) => {
       const out: TurnResult[] = [];
-      for (let k = 0; k < req.turnsPerUser; k++) out.push(await turn(req.url, token, user, PROMPTS[(user + k + req.promptOffset) % PROMPTS.length]!, req.maxTokens));
+      for (let k = 0; k < req.turnsPerUser; k++) out.push(await turn(req.url, token, user, PROMPTS[(user + k + req.promptOffset) % PROMPTS.length]!, req.maxTokens, req.retrieval));
       return out;
     })).then(
       (rs) => { const c = process.cpuUsage(cpu); process.send!({ ok: true, turns: rs.flat(), cpuMs: (c.user + c.system) / 1000 }); },
@@ -270,8 +277,9 @@ async function measureModel(opts: Options, model: 'shipped' | 'null', clients: C
       }
       throw new Error('the server did not settle within 30 s');
     };
+    const retrieval = opts.retrieval > 0 ? await addPassages(server.url, tokens[0]!, opts.retrieval) : undefined;
     // Warm-up (JIT, pools, model), then the idle cost: pollers, and one scrape's own round trips.
-    await clients.run({ url: server.url, tokens: tokens.slice(0, 8), turnsPerUser: 1, maxTokens: MAX_TOKENS, promptOffset: 3 });
+    await clients.run({ url: server.url, tokens: tokens.slice(0, 8), turnsPerUser: 1, maxTokens: MAX_TOKENS, promptOffset: 3, retrieval });
     await settle();
     await sleep(1000);
     const idleWindowMs = 5000;
@@ -298,7 +306,7 @@ async function measureModel(opts: Options, model: 'shipped' | 'null', clients: C
       const cpu0 = treeCpuMs(pid);
       const t0 = Date.now();
       const load = os.loadavg()[0]!;
-      const { turns, cpuMs: clientCpuMs } = await clients.run({ url: server.url, tokens: tokens.slice(0, users), turnsPerUser, maxTokens: MAX_TOKENS, promptOffset: promptOffset++ });
+      const { turns, cpuMs: clientCpuMs } = await clients.run({ url: server.url, tokens: tokens.slice(0, users), turnsPerUser, maxTokens: MAX_TOKENS, promptOffset: promptOffset++, retrieval });
       const wallMs = Math.max(...turns.map((t) => t.doneAt ?? Date.now())) - Math.min(...turns.map((t) => t.sendAt));
       const { scrape: after, scrapes } = await settle();
       const cpu1 = treeCpuMs(pid);
@@ -323,11 +331,42 @@ async function measureModel(opts: Options, model: 'shipped' | 'null', clients: C
       levels.push(level);
       console.log(`  ${opts.label}/${model} ${users} users: ${n} turns, ${level.turnsPerSec} turns/s, TTFT p50 ${level.ttftP50} p95 ${level.ttftP95} ms, ${level.queriesPerTurn} queries/turn, ${level.cpuMsPerTurn} CPU ms/turn (node ${level.nodeCpuMsPerTurn}, postgres ${level.postgresCpuMsPerTurn}), errors ${level.errors}`);
     }
+    if (retrieval) {
+      // That the turns did retrieve: the sources of bench-user-0's latest answer (history read model).
+      const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[0]}` },
+        body: JSON.stringify({ query: '{ conversations(first: 1) { edges { node { messages { role sources { index } } } } } }' }) });
+      const body = (await res.json()) as { data?: { conversations: { edges: { node: { messages: { role: string; sources: unknown[] }[] } }[] } } };
+      const answer = body.data?.conversations.edges[0]?.node.messages.find((m) => m.role === 'assistant');
+      console.log(`  retrieval check: the latest answer's prompt held ${answer?.sources.length ?? 'no'} sources`);
+    }
     const errorLines = server.output().split('\n').filter((l) => /"level":(50|60)|"level":"(error|fatal)"/.test(l));
-    return { label: opts.label, model, tree: opts.tree, commit: commitOf(opts.tree), env: opts.env, startedAt, finishedAt: new Date().toISOString(), idle, levels, serverErrorLines: errorLines.length, firstServerError: errorLines[0]?.slice(0, 300) ?? null };
+    return { label: opts.label, model, tree: opts.tree, commit: commitOf(opts.tree), env: { ...opts.env, ...(opts.retrieval ? { retrievalPassages: String(opts.retrieval), retrievalTopK: '4' } : {}) }, startedAt, finishedAt: new Date().toISOString(), idle, levels, serverErrorLines: errorLines.length, firstServerError: errorLines[0]?.slice(0, 300) ?? null };
   } finally {
     await stopServer(server);
   }
+}
+
+// --retrieval: one-sentence facts (capitals, units and numbers, as the prompts ask about, and filler
+// about made-up places) in one shared collection, added one document each and waited for until the
+// indexer has them all.
+async function addPassages(url: string, token: string, n: number): Promise<{ collections: string[]; topK: number }> {
+  const facts = ['The capital of France is Paris.', 'The capital of Japan is Tokyo.', 'A kilogram has 1000 grams.', 'An hour has 60 minutes.', '7 times 8 is 56.', '2 + 3 is 5.'];
+  const gql = async (query: string, variables: object) => {
+    const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+    const body = (await res.json()) as { data?: any; errors?: unknown[] };
+    if (body.errors) throw new Error(`--retrieval: ${JSON.stringify(body.errors).slice(0, 300)}`);
+    return body.data;
+  };
+  let position = '';
+  for (let i = 0; i < n; i++) {
+    const text = i < facts.length ? facts[i]! : `The town of Vel${i} has ${100 + i} bridges and a market on day ${1 + (i % 28)}.`;
+    position = (await gql('mutation($i: AddDocumentInput!) { addDocument(input: $i) { position } }', { i: { collection: 'bench', title: `Fact ${i}`, text } })).addDocument.position;
+  }
+  for (let t = 0; t < 60; t++) {
+    const docs = (await gql('query($p: String) { documents(collection: "bench", consistentWith: $p) { chunks } }', { p: position })).documents as { chunks: number | null }[];
+    if (docs.length === n && docs.every((d) => d.chunks !== null)) return { collections: ['bench'], topK: 4 };
+  }
+  throw new Error('--retrieval: the documents were not indexed in time');
 }
 
 export function commitOf(tree: string): string {

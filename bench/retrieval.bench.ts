@@ -98,7 +98,7 @@ export async function run(): Promise<void> {
       'text: PostgreSQL full text (GIN index, ts_rank_cd); vector: exact dot products in process over the cached Float32Arrays (the query embedding included); hybrid: both, fused by reciprocal rank, plus the read of the passages. Cold: the first query, which loads the vectors of the collections.', '',
       '| passages | path | p50 | p95 | cold |', '|---|---|---|---|---|',
       ...Object.entries(latency).flatMap(([size, byMode]) => modes.map((m) => `| ${size} | ${m} | ${f(byMode[m]!.p50)} | ${f(byMode[m]!.p95)} | ${f(byMode[m]!.coldMs)} |`)), '',
-      'Not measured: the end-to-end TTFT cost of retrieval at 16 users — retrieval inside the turn (issue 19 item 5) is not built yet (it waits for the chat model v2 that cites passages).', '',
+      'The end-to-end TTFT cost of retrieval in the turn at 16 users is measured by the pipeline bench (`npm run bench:pipeline -- --models shipped --users 16 --out pipeline-retrieval --retrieval 200`, with and without): bench/results/pipeline-retrieval.md.', '',
     ].join('\n');
     writeFileSync(path.join(here, 'results', 'retrieval.md'), md);
     console.log(md);

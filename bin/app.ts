@@ -105,7 +105,7 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
   let saga: CheckpointedConsumer | null = null;
   if (roles.includes('saga')) {
     const model = loadModel(modelDir);
-    saga = new CheckpointedConsumer(knex, store, generationSaga({ store: ops.observed(store), commands, jobs, model, modelName: config.PARLEY_MODEL, admissionMany: ops.admissionHints, tenantPolicies, ...modelRoles.saga, tools: sagaTools(config, modelDir, knex, keys) }), {
+    saga = new CheckpointedConsumer(knex, store, generationSaga({ store: ops.observed(store), commands, jobs, model, modelName: config.PARLEY_MODEL, admissionMany: ops.admissionHints, tenantPolicies, ...modelRoles.saga, tools: sagaTools(config, modelDir, knex, keys, knowledge), searchDocuments: knowledge.searchDocuments }), {
       batchSize: 128, onError: ops.onError('saga'),
     });
     saga.start();

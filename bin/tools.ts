@@ -2,13 +2,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import type { KeyStore } from '../eventstore/crypto/key-store.ts';
-import { builtinTools, DEFAULT_RUN_LIMITS, type SearchHistory, type Tool } from '../inference/tools/index.ts';
+import { screenPassage, type PassageLookup } from '../inference/saga/retrieval-context.ts';
+import { builtinTools, DEFAULT_RUN_LIMITS, type SearchDocuments, type SearchHistory, type Tool } from '../inference/tools/index.ts';
 import { listConversations, messagesByConversation } from '../read-api/read-models.ts';
 import type { RuntimeConfig } from '../schemas/runtime-config.ts';
 import { TenantToolPolicies, toolsForTenant } from '../schemas/tools.ts';
 
 // Composition of the server-side tools: which are on for a tenant (PARLEY_TOOLS,
-// PARLEY_TENANT_TOOLS), and search_history over the history read model.
+// PARLEY_TENANT_TOOLS), search_history over the history read model and search_documents over the
+// documents read model (bin/knowledge.ts).
 
 // PARLEY_TENANT_TOOLS: JSON, or the path of a JSON file; checked whole at start (like PARLEY_TENANT_POLICY).
 export function tenantTools(config: RuntimeConfig): TenantToolPolicies {
@@ -50,10 +52,10 @@ export function historySearch(knex: Knex, keys: KeyStore | null): SearchHistory 
 }
 
 // The saga's tools option, or undefined when tools are off.
-export function sagaTools(config: RuntimeConfig, modelDir: string, knex: Knex, keys: KeyStore | null) {
+export function sagaTools(config: RuntimeConfig, modelDir: string, knex: Knex, keys: KeyStore | null, documents?: { searchDocuments: SearchDocuments; passages: PassageLookup }) {
   if (config.PARLEY_TOOLS === 'off' || (config.PARLEY_TOOLS === 'auto' && !modelKnowsTools(modelDir))) return undefined;
   const policies = tenantTools(config);
-  const all: Tool[] = builtinTools({ searchHistory: historySearch(knex, keys) });
+  const all: Tool[] = builtinTools({ searchHistory: historySearch(knex, keys), ...(documents ? { searchDocuments: documents.searchDocuments, screenPassage } : {}) });
   const byTenant = new Map<string, Tool[]>();
   return {
     toolsFor: (tenantId: string) => {
@@ -66,5 +68,7 @@ export function sagaTools(config: RuntimeConfig, modelDir: string, knex: Knex, k
       return tools;
     },
     limits: { ...DEFAULT_RUN_LIMITS, timeoutMs: config.PARLEY_TOOL_TIMEOUT_MS },
+    // a continuation shows the turn's retrieved passages again
+    ...(documents ? { passages: documents.passages } : {}),
   };
 }

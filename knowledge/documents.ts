@@ -43,3 +43,15 @@ export async function listDocuments(knex: Knex, actor: Actor, collection: string
     .orderBy([{ column: 'added_at', order: 'desc' }, { column: 'id' }])
     .limit(1000);
 }
+
+/** The collections of the caller's tenant holding a document they may read (at most 100, by name). */
+export async function readableCollections(knex: Knex, actor: Actor): Promise<string[]> {
+  const rows = await knex(DOCUMENTS).distinct('collection')
+    .where({ tenant_id: actor.tenantId })
+    .andWhere((q) => {
+      q.where('visibility', 'shared').orWhere('owner_id', actor.userId);
+      if (actor.roles.includes('admin')) q.orWhereRaw('true');
+    })
+    .orderBy('collection').limit(100) as { collection: string }[];
+  return rows.map((r) => r.collection);
+}

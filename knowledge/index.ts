@@ -7,11 +7,11 @@ import { HybridSearch } from './hybrid-search.ts';
 import { documentIndexer } from './indexer.ts';
 import { prepareVectorIndex, type VectorPath } from './vector-index.ts';
 
-export { addDocument, removeDocument, listDocuments, type DocumentInput, type DocumentRow } from './documents.ts';
+export { addDocument, removeDocument, listDocuments, readableCollections, type DocumentInput, type DocumentRow } from './documents.ts';
 export { HybridSearch, RRF_K, type Passage, type SearchOptions } from './hybrid-search.ts';
 export { createDocumentTables, dropDocumentTables, INDEXER_NAME, CHUNKS, DOCUMENTS } from './tables.ts';
 export { chunkWords, createChunker, type Chunk, type Chunker } from './chunker.ts';
-export { documentIndexer } from './indexer.ts';
+export { documentIndexer, passageOf } from './indexer.ts';
 export { pdfText, PdfTextError, type PdfText } from './pdf-text.ts';
 export { detectPgvector, prepareVectorIndex, VECTOR_COLUMN, type VectorPath } from './vector-index.ts';
 

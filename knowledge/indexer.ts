@@ -47,6 +47,13 @@ export function documentIndexer(deps: { embedder: () => Promise<Embedder>; chunk
   };
 }
 
+// A document's first passage begins with its title (the indexer chunks `title\n\ntext`, so search
+// finds a document by its title too). Shown as a source or a citation, the passage is the text alone.
+export function passageOf(title: string, chunkText: string): string {
+  const head = title.split(/\s+/).filter(Boolean).join(' ');
+  return head && chunkText.startsWith(`${head} `) ? chunkText.slice(head.length + 1) : chunkText;
+}
+
 async function add(trx: Knex.Transaction, e: Added, p: Prepared | undefined, vectorColumn: boolean): Promise<void> {
   // An erased document (its key destroyed before this replay) is not indexed.
   if (!p) return;

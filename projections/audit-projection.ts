@@ -7,14 +7,16 @@ type T = 'audit_log' | 'audit_conversations';
 // One row per safety decision and per moderation-relevant event, for compliance.
 // Holds ids, verdicts, scores and a content hash, never the content itself. Every server-side tool
 // call has its rows too (requested, then completed or failed): the tool, the user it ran for, its
-// status (verdict), failure code (outcome) and latency — never its arguments or result.
+// status (verdict), failure code (outcome) and latency — never its arguments or result. A generation
+// whose prompt held retrieved passages (retrieval in the turn) has a row with their ids and scores
+// (sources) — never their text.
 export const auditProjection: Projection<T> = {
   name: 'audit',
-  version: 2, // 2: tool calls (tool_name, latency_ms)
+  version: 3, // 2: tool calls (tool_name, latency_ms); 3: retrieval sources (GenerationRequested rows, sources)
   tables: ['audit_log', 'audit_conversations'],
   types: [
     'ConversationStarted', 'SafetyChecked', 'AppealFiled', 'AppealResolved', 'ConversationDeleted', 'UserDataErased', 'UserDataExported', 'ConversationErased',
-    'ToolCallRequested', 'ToolCallCompleted', 'ToolCallFailed',
+    'ToolCallRequested', 'ToolCallCompleted', 'ToolCallFailed', 'GenerationRequested',
   ],
 
   async createTables(knex, n) {
@@ -44,6 +46,7 @@ export const auditProjection: Projection<T> = {
         content_hash text,
         tool_name text,
         latency_ms double precision,
+        sources jsonb,
         occurred_at timestamptz not null
       );
       create index if not exists ${n.audit_log}_time on ${n.audit_log} (occurred_at desc, seq desc);
@@ -122,6 +125,16 @@ function auditRow(e: RecordedEvent): Record<string, unknown> | null {
         ...base, user_id: d.ownerId, tenant_id: d.tenantId, conversation_id: d.conversationId, generation_id: d.generationId,
         tool_name: d.name, verdict: status, outcome: e.type === 'ToolCallFailed' ? e.data.code : null,
         latency_ms: e.type === 'ToolCallRequested' ? null : e.data.latencyMs,
+      };
+    }
+    case 'GenerationRequested': {
+      // Only a request that retrieved: which passages its prompt held (verdict: the search's status).
+      const r = e.data.retrieval;
+      if (!r) return null;
+      return {
+        ...base, user_id: e.data.ownerId, tenant_id: e.data.tenantId, conversation_id: e.data.conversationId, generation_id: e.data.generationId,
+        verdict: r.status, outcome: r.error ?? null,
+        sources: JSON.stringify(r.sources.map((x) => ({ index: x.index, documentId: x.documentId, chunkId: x.chunkId, collection: x.collection, score: x.score }))),
       };
     }
     default:

@@ -111,6 +111,6 @@ export function toAuditEntry(r: Record<string, any>) {
     eventId: r.event_id, eventType: r.event_type, userId: r.user_id, tenantId: r.tenant_id, actorId: r.actor_id, stage: r.stage, verdict: r.verdict,
     categories: r.categories ?? [], policyVersion: r.policy_version, degraded: r.degraded, correlationId: r.correlation_id,
     conversationId: r.conversation_id, generationId: r.generation_id, appealId: r.appeal_id, outcome: r.outcome,
-    contentHash: r.content_hash, toolName: r.tool_name ?? null, latencyMs: r.latency_ms ?? null, occurredAt: new Date(r.occurred_at).toISOString(), position: r.position,
+    contentHash: r.content_hash, toolName: r.tool_name ?? null, latencyMs: r.latency_ms ?? null, sources: r.sources ?? null, occurredAt: new Date(r.occurred_at).toISOString(), position: r.position,
   };
 }

@@ -1,5 +1,6 @@
 import type { CommandResult } from '../commands/command-result.ts';
 import type { Actor } from '../schemas/common.ts';
+import type { RetrievalSetting } from '../schemas/knowledge.ts';
 import type { SafetySettings } from '../schemas/safety.ts';
 import type { Services } from './context.ts';
 
@@ -34,6 +35,8 @@ export type TurnInput = {
   messageModel?: string;
   /** for a conversation the turn opens: its safety settings (already checked against the floors) */
   safetySettings?: SafetySettings;
+  /** retrieval for this turn and the conversation's next ones (recorded on MessageSubmitted; already checked) */
+  retrieval?: RetrievalSetting;
 };
 
 /** ids for a turn in `conversationId`, or in a new conversation when it is null */
@@ -46,7 +49,7 @@ export async function submitTurn(services: Pick<Services, 'commands' | 'newId' |
   const metadata = () => ({ commandId: services.newId(), actor: input.actor, correlationId: input.correlationId });
   const submit = {
     type: 'SubmitMessage',
-    data: { conversationId: turn.conversationId, messageId: turn.messageId, generationId: turn.generationId, content: input.content, parentMessageId: input.parentMessageId ?? null, params: input.params, ...(input.messageModel ? { model: input.messageModel } : {}) },
+    data: { conversationId: turn.conversationId, messageId: turn.messageId, generationId: turn.generationId, content: input.content, parentMessageId: input.parentMessageId ?? null, params: input.params, ...(input.messageModel ? { model: input.messageModel } : {}), ...(input.retrieval ? { retrieval: input.retrieval } : {}) },
     metadata: metadata(),
   };
   const start = {

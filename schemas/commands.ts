@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Actor, Id, Rating, SamplingParams, Text, Usage } from './common.ts';
 import { SafetySettings } from './safety.ts';
 import { SummarizeConversationData } from './summary.ts';
-import { AddDocumentData, ForgetMemoryData, RemoveDocumentData, SaveMemoryData } from './knowledge.ts';
+import { AddDocumentData, ForgetMemoryData, RemoveDocumentData, RetrievalSetting, SaveMemoryData } from './knowledge.ts';
 import { GenerationCompleted, GenerationRequested, SafetyChecked, TokensGenerated, ToolCallCompleted, ToolCallFailed, ToolCallRequested } from './events.ts';
 
 // Command metadata: who asks, and the id that makes a retry of the same command a no-op.
@@ -40,6 +40,8 @@ export const SubmitMessage = defineCommand(
     params: SamplingParams.default(SamplingParams.parse({})),
     // a per-message model override (checked against the registry by the API before it gets here)
     model: z.string().min(1).optional(),
+    // retrieval for this turn and the conversation's next ones (schemas/knowledge.ts)
+    retrieval: RetrievalSetting.optional(),
   }),
 );
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EventMetadata, FinishReason, Id, Rating, SamplingParams, Text, Usage } from './common.ts';
-import { knowledgeEvents } from './knowledge.ts';
+import { knowledgeEvents, RetrievalRecord, RetrievalSetting, RetrievedSource } from './knowledge.ts';
 import { ConversationSummarized, SummaryRequest } from './summary.ts';
 import { CategoryScore, EffectivePolicy, SafetyCategory, SafetySettings, SafetyStage, SafetyVerdict } from './safety.ts';
 import { ExperimentArmRef } from './models.ts';
@@ -47,6 +47,9 @@ export const MessageSubmitted = defineEvent(
     // The model this turn asked for, over the conversation's (a per-message override; the OpenAI
     // endpoint always names one). Absent: the conversation's model. Added without a new version.
     model: z.string().min(1).optional(),
+    // Retrieval from the tenant's documents for this turn and, until another message names one, the
+    // conversation's later turns (`collections: []` switches it off). Added without a new version.
+    retrieval: RetrievalSetting.optional(),
   }),
 );
 export const MessageSubmittedV1Data = z.object({
@@ -130,6 +133,9 @@ export const GenerationRequested = defineEvent(
     // A rolling summary's generation (schemas/summary.ts), not an answer: the turns it summarises.
     // Absent or null: an answer. Read models of answers (history, rlhf) leave these out.
     summarizes: SummaryRequest.nullable().optional(),
+    // The passages retrieved into the system turn (ids and scores, in prompt order), when the turn
+    // asked for retrieval. Absent: none asked. Added without a new version.
+    retrieval: RetrievalRecord.optional(),
   }),
 );
 
@@ -222,7 +228,12 @@ export const ToolCallRequested = defineEvent(
 export const ToolCallCompleted = defineEvent(
   'ToolCallCompleted',
   1,
-  z.object({ ...ToolCallFields, result: z.string(), truncated: z.boolean(), latencyMs: z.number().min(0) }),
+  z.object({
+    ...ToolCallFields, result: z.string(), truncated: z.boolean(), latencyMs: z.number().min(0),
+    // search_documents: the passages its result numbers [1], [2], … (ids and scores), so an answer
+    // citing them resolves (Message.citations). Added without a new version.
+    sources: z.array(RetrievedSource).optional(),
+  }),
 );
 export const ToolCallFailed = defineEvent(
   'ToolCallFailed',

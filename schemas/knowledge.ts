@@ -50,3 +50,43 @@ export const AddDocumentData = z.object({
   text: Text.min(1, 'must not be empty').max(DOCUMENT_MAX_CHARS, `must be at most ${DOCUMENT_MAX_CHARS} characters`),
 });
 export const RemoveDocumentData = z.object({ documentId: Id });
+
+// --- retrieval in the turn (inference/saga/retrieval-context.ts) ---
+// What a turn (or, from then on, its conversation) asks to retrieve from: collections of the
+// caller's tenant and how many passages. `collections: []` switches a conversation's retrieval off.
+export const RETRIEVAL_MAX_COLLECTIONS = 8;
+export const RETRIEVAL_MAX_TOP_K = 10;
+export const RETRIEVAL_DEFAULT_TOP_K = 4;
+export const RetrievalSetting = z.strictObject({
+  collections: z.array(CollectionName).max(RETRIEVAL_MAX_COLLECTIONS, `name at most ${RETRIEVAL_MAX_COLLECTIONS} collections`)
+    .refine((c) => new Set(c).size === c.length, 'names a collection twice'),
+  topK: z.number().int().min(1, 'must be at least 1').max(RETRIEVAL_MAX_TOP_K, `must be at most ${RETRIEVAL_MAX_TOP_K}`).default(RETRIEVAL_DEFAULT_TOP_K),
+});
+export type RetrievalSetting = z.infer<typeof RetrievalSetting>;
+
+// A passage a generation's prompt held, as `[index]` in its system turn: ids and scores only (the
+// passage's text stays in the documents read model and, sealed, in the recorded prompt), so the
+// audit shows which sources an answer used and Message.citations resolves `[n]` to them.
+export const RetrievedSource = z.object({
+  index: z.number().int().min(1),
+  chunkId: z.string().min(1).max(200),
+  documentId: Id,
+  collection: CollectionName,
+  // reciprocal-rank-fusion score, and the rank in each search path (null: that path missed it)
+  score: z.number(),
+  textRank: z.number().int().min(1).nullable(),
+  vectorRank: z.number().int().min(1).nullable(),
+});
+export type RetrievedSource = z.infer<typeof RetrievedSource>;
+export const RetrievalRecord = z.object({
+  collections: z.array(CollectionName),
+  topK: z.number().int().min(1),
+  sources: z.array(RetrievedSource),
+  // how the search went: ok, or failed (the turn was answered without sources; the reason is kept)
+  status: z.enum(['ok', 'failed']).default('ok'),
+  error: z.string().max(500).optional(),
+  // passages found but kept out of the prompt: they failed the prompt-injection check (indirect
+  // prompt injection through a shared document), as a tool result would
+  withheld: z.array(z.object({ chunkId: z.string().min(1).max(200), documentId: Id, category: z.string().min(1).max(64) })).optional(),
+});
+export type RetrievalRecord = z.infer<typeof RetrievalRecord>;

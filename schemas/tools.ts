@@ -1,11 +1,15 @@
 import { z } from 'zod';
 
 // Server-side tools Parley runs itself (inference/tools/), by name.
-export const ToolName = z.enum(['calculator', 'convert_units', 'current_datetime', 'search_history']);
+export const ToolName = z.enum(['calculator', 'convert_units', 'current_datetime', 'search_history', 'search_documents']);
 export type ToolName = z.infer<typeof ToolName>;
+// The tools a tenant gets unless its policy names others. search_documents is opt-in (`allow`): its
+// schema adds ~350 tokens to every system turn, and the shipped model's whole context is 2048.
+export const DEFAULT_TOOLS: readonly ToolName[] = ToolName.options.filter((n) => n !== 'search_documents');
 
 // PARLEY_TENANT_TOOLS: {"<tenant>": {"enabled": false}} switches a tenant's tools off;
-// {"<tenant>": {"allow": ["calculator"]}} narrows them. A tenant not named gets every tool.
+// {"<tenant>": {"allow": ["calculator"]}} names them. A tenant not named (or without `allow`) gets
+// DEFAULT_TOOLS; search_documents only when `allow` names it.
 export const TenantToolPolicy = z.strictObject({
   enabled: z.boolean().optional(),
   allow: z.array(ToolName).optional(),
@@ -26,10 +30,10 @@ export const ToolFailureCode = z.enum([
 ]);
 export type ToolFailureCode = z.infer<typeof ToolFailureCode>;
 
-// The tools on for a tenant: every tool unless its policy switches them off or narrows them.
-export function toolsForTenant(policies: TenantToolPolicies | undefined, tenantId: string, all: readonly ToolName[] = ToolName.options): ToolName[] {
+// The tools on for a tenant: the default ones unless its policy switches them off or names them.
+export function toolsForTenant(policies: TenantToolPolicies | undefined, tenantId: string, defaults: readonly ToolName[] = DEFAULT_TOOLS): ToolName[] {
   const p = policies?.[tenantId];
-  if (!p) return [...all];
+  if (!p) return [...defaults];
   if (p.enabled === false) return [];
-  return p.allow ? all.filter((n) => p.allow!.includes(n)) : [...all];
+  return p.allow ? ToolName.options.filter((n) => p.allow!.includes(n)) : [...defaults];
 }

@@ -4,13 +4,14 @@ import { followGeneration } from './stream.js';
 import { APPEAL_FIELDS, appealBlock, createAppealPoller } from './appeals.js';
 import { el } from './dom.js';
 import { TOOL_CALL_FIELDS, foldContinuations, toolSteps, visibleText } from './tool-calls.js';
+import { CITATION_FIELDS, citationList, hasCitationMarker } from './citations.js';
 
 const TOKEN_KEY = 'parley.token';
 const PAGE_SIZE = 30;
 
 const MESSAGE_FIELDS = `id role content status parentId replyTo generationId siblingOf
   safetyCategories { category blocked } finishReason usage { promptTokens completionTokens } feedback { rating comment } createdAt
-  ${APPEAL_FIELDS} ${TOOL_CALL_FIELDS}`;
+  ${APPEAL_FIELDS} ${TOOL_CALL_FIELDS} ${CITATION_FIELDS}`;
 const Q = {
   me: `query Me { me { userId tenantId roles } }`,
   list: `query Conversations($first: Int, $after: String, $search: String, $pos: String) {
@@ -313,6 +314,7 @@ function answerItem(userMessage, answers) {
     el('div', { class: 'msg-meta' }, el('span', { class: 'who', text: 'Parley' }), siblings),
     toolSteps(a),
     el('div', { class: 'content', text: visibleText(a) }),
+    ended ? citationList(a) : null,
     el('p', { class: 'answer-status', text: answerStatus(a) }),
     answerNotice(a),
     actions, form, note);
@@ -442,11 +444,32 @@ function watch(answer, { replay = false } = {}) {
       refreshQuestion(answer);
     }
     else if (s.finishReason === 'cancelled') announce('Stopped.');
+    else if (hasCitationMarker(s.text)) { announce('Answer complete.'); refreshCitations(answer); }
     else if (s.finishReason === 'error') announce('The answer failed.');
     else announce('Answer complete.');
     if (s.errorCode === 'UNAUTHENTICATED') signOut('Your session has expired. Sign in again.');
   });
   updateComposer();
+}
+
+// A finished answer that cites [n]: its citations, once the history has the finished answer (and its
+// continuations, when it called tools).
+async function refreshCitations(answer) {
+  const conv = state.conv;
+  for (let tries = 0; tries < 10 && state.conv === conv; tries++) {
+    const data = await api.request(Q.conversation, { id: conv.id }).catch(() => null);
+    const fresh = data?.conversation?.messages ?? [];
+    const steps = [fresh.find((m) => m.id === answer.id)];
+    for (let next = fresh.find((m) => m.continues === answer.id); next; next = fresh.find((m) => m.continues === steps.at(-1).id)) steps.push(next);
+    if (steps[0] && steps.at(-1).status === 'completed' && steps.some((m) => m.citations?.length)) {
+      if (state.conv !== conv) return;
+      // The live answer has no folded turn: the citations of all its steps go on it.
+      answer.citations = steps.flatMap((m) => m.citations ?? []);
+      rerenderAnswer(answer);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
 }
 
 // After a safety stop: was it the message (input check) or the answer (output filter)? The history
@@ -504,6 +527,9 @@ async function send() {
   const payload = { content, params };
   if (state.conv) payload.conversationId = state.conv.id;
   else if ($('#system-prompt').value.trim()) payload.systemPrompt = $('#system-prompt').value.trim();
+  // Answer from documents: collections named here go with this turn (and stay with the conversation).
+  const collections = $('#collections').value.split(',').map((c) => c.trim()).filter(Boolean);
+  if (collections.length) payload.retrieval = { collections };
 
   state.sending = true;
   updateComposer();

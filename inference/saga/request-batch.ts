@@ -15,6 +15,7 @@ import type { ConversationCache } from './conversation-cache.ts';
 import { memoryLookup, threadWithMemories } from './memory-context.ts';
 import type { ModelRouter, Route } from '../models/index.ts';
 import { withTools } from './offered-tools.ts';
+import { assembleWithSources, retrievalSettingOf, screenPassage, startRetrieval, type SearchDocuments } from './retrieval-context.ts';
 import type { Tool } from '../tools/index.ts';
 
 export type Message = EventOf<'MessageSubmitted'> & RecordedEvent;
@@ -38,6 +39,9 @@ export type BatchDeps = {
   // Rolling summaries (summary-context.ts): the conversations with a summary generation under way.
   // Absent: recorded summaries are still used, none is asked for.
   summaries?: PendingSummaries;
+  // Retrieval in the turn (retrieval-context.ts): the documents search, scoped to the conversation's
+  // owner. Absent: turns that name collections are answered without sources.
+  searchDocuments?: SearchDocuments;
 };
 
 // The command id of the saga's own RequestGeneration for a message: deterministic, so a replay is a no-op.
@@ -71,6 +75,13 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
   const routes = await routeBatch(deps, messages, conversations);
   // Summary requests by group index: marked pending when asked, unmarked unless newly recorded.
   const summaryGroups = new Map<number, string>();
+  // The burst's document searches, started together; each turn awaits its own when it is assembled.
+  const retrievals = startRetrieval(deps.searchDocuments, messages.flatMap((e) => {
+    const history = conversations.get(e.data.conversationId) ?? [];
+    const started = history[0];
+    if (started?.type !== 'ConversationStarted') return [];
+    return [{ generationId: e.data.generationId, tenantId: started.data.tenantId, ownerId: started.data.ownerId, query: e.data.content, setting: retrievalSettingOf(history, e.data.messageId) }];
+  }), screenPassage);
 
   for (const e of messages) {
     const d = e.data;
@@ -137,19 +148,21 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       continue;
     }
     try {
-      const thread = withTools(
-        threadWithMemories(
-          await loadThread(deps.store, d.conversationId, d.messageId, history, (g) => deps.cache.answerOf(d.conversationId, g)),
-          memoriesOf(started.data.tenantId, started.data.ownerId),
-        ),
-        deps.toolsFor?.(started.data.tenantId) ?? [],
+      const thread = threadWithMemories(
+        await loadThread(deps.store, d.conversationId, d.messageId, history, (g) => deps.cache.answerOf(d.conversationId, g)),
+        memoriesOf(started.data.tenantId, started.data.ownerId),
       );
-      const ctx = await inSpan('parley.context.assembly', spanAttributes, () => fitWithSummary(model, thread, d.params.maxTokens, history));
+      const tools = deps.toolsFor?.(started.data.tenantId) ?? [];
+      const retrieved = await retrievals.get(d.generationId);
+      // Sources (when the turn asked for retrieval) after the memories, then the tools' section.
+      const { context: ctx, retrieval } = await inSpan('parley.context.assembly', spanAttributes,
+        () => assembleWithSources(thread, retrieved, (t) => fitWithSummary(model, withTools(t, tools), d.params.maxTokens, history)));
       // The prompt the worker runs is this one, exactly as counted here: rebuilt later, it would
       // take in answers that finished in between and could overflow the context.
       groups.push([request({
         context: { includedMessageIds: ctx.includedMessageIds, droppedMessageIds: ctx.droppedMessageIds, promptTokens: ctx.promptTokens, ...(ctx.summary ? { summaryId: ctx.summary.summaryId } : {}) },
         prompt: packTokenIds(ctx.promptIds),
+        ...(retrieval ? { retrieval } : {}),
       })]);
       // Turns dropped that no summary covers: ask for one (one under way per conversation at a time).
       if (deps.summaries && ctx.unsummarized.length > 0 && !deps.summaries.has(d.conversationId)) {

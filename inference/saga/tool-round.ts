@@ -11,6 +11,7 @@ import {
 } from '../tools/index.ts';
 import { loadThread, renderTurns, type ChatModel, type ChatTurnMessage } from './context-assembly.ts';
 import { withTools } from './offered-tools.ts';
+import { recordedSources, withSources, type PassageLookup } from './retrieval-context.ts';
 
 // A round of server-side tool calls, run by the saga as a step of the turn. When a generation
 // completes and its text holds <tool_call> blocks (and tools are on for its tenant), the saga
@@ -38,6 +39,8 @@ export type ToolRoundDeps = {
   toolsFor: (tenantId: string) => readonly Tool[];
   limits?: RunLimits;
   now?: () => Date;
+  // The text of the passages a turn retrieved (retrieval-context.ts): its continuations show them again.
+  passages?: PassageLookup;
 };
 
 type Completed = EventOf<'GenerationCompleted'> & RecordedEvent;
@@ -100,6 +103,9 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
     metadata: meta(cmd('request', ids[i]!)),
   }]));
 
+  // search_documents searches the collections the turn retrieves from (its continuations carry them).
+  const collections = request.retrieval?.collections;
+
   // 2. Run the calls not ended yet, and record their outcomes together.
   const outcomes = await Promise.all(wanted.map(async (w, i) => {
     const id = ids[i]!;
@@ -110,7 +116,7 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
       return { type: 'FailToolCall', data: { ...base, code: 'TOO_MANY_ROUNDS', message: `the turn already used its ${MAX_TOOL_ROUNDS} tool rounds`, latencyMs: 0 } };
     }
     if (w.invalid) return { type: 'FailToolCall', data: { ...base, code: 'INVALID_CALL', message: `not a valid tool call: ${w.invalid}`.slice(0, 1000), latencyMs: 0 } };
-    const outcome = await runToolCall(tools, w.call, { tenantId: request.tenantId, ownerId: request.ownerId, conversationId: request.conversationId, now: (deps.now ?? (() => new Date()))() }, deps.limits ?? DEFAULT_RUN_LIMITS);
+    const outcome = await runToolCall(tools, w.call, { tenantId: request.tenantId, ownerId: request.ownerId, conversationId: request.conversationId, now: (deps.now ?? (() => new Date()))(), ...(collections?.length ? { collections } : {}) }, deps.limits ?? DEFAULT_RUN_LIMITS);
     if (!outcome.ok) return { type: 'FailToolCall', data: { ...base, code: outcome.code, message: outcome.message, latencyMs: outcome.latencyMs } };
     // Indirect prompt injection: a result that reads as instructions to the model is kept out.
     const check = await checkInput(outcome.result, request.safetySettings ?? undefined);
@@ -118,7 +124,7 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
     if (injection) {
       return { type: 'FailToolCall', data: { ...base, code: 'RESULT_BLOCKED', message: 'the result was withheld: it failed the prompt-injection check', latencyMs: outcome.latencyMs, blockedCategory: 'prompt_injection' } };
     }
-    return { type: 'CompleteToolCall', data: { ...base, result: outcome.result, truncated: outcome.truncated, latencyMs: outcome.latencyMs } };
+    return { type: 'CompleteToolCall', data: { ...base, result: outcome.result, truncated: outcome.truncated, latencyMs: outcome.latencyMs, ...(outcome.sources ? { sources: outcome.sources } : {}) } };
   }));
   await exec(outcomes.flatMap((o, i) => (o ? [{ ...o, metadata: meta(cmd('outcome', ids[i]!)) }] : [])));
 
@@ -128,6 +134,8 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
     generationId: next, conversationId: request.conversationId, messageId: request.messageId, ownerId: request.ownerId, tenantId: request.tenantId,
     model: request.model, params: request.params, siblingOf: null, priority: request.priority, brownout: request.brownout,
     safetySettings: request.safetySettings, inputCheck: request.inputCheck, continues: { generationId: request.generationId, rootGenerationId: root, round },
+    // the turn's sources, shown again in the continuation's system turn (turnSoFar)
+    ...(request.retrieval ? { retrieval: request.retrieval } : {}),
   };
   const single = { includedMessageIds: [request.messageId], droppedMessageIds: [], promptTokens: 0 };
   const requestMeta = meta(cmd('continue', next));
@@ -163,7 +171,7 @@ async function turnSoFar(deps: ToolRoundDeps, last: EventData<'GenerationRequest
   const chain = [root, ...Array.from({ length: rounds }, (_, i) => continuationId(root, i + 1))];
   const reads = await Promise.all(chain.map((id) => readRound(deps.store, id)));
   const first = reads[0]!.view.request ?? last;
-  const thread = await loadThread(deps.store, last.conversationId, last.messageId);
+  const thread = withSources(await loadThread(deps.store, last.conversationId, last.messageId), await recordedSources(deps.passages, first.tenantId, first.retrieval));
   const included = new Set(first.context.includedMessageIds);
   const messages = renderTurns(withTools(thread, tools), thread.turns.filter((t) => included.has(t.messageId)));
   for (const r of reads) {

@@ -1,5 +1,5 @@
 // Server-side tools (issue 18): the tools, the text format of tool calls, and running one call.
-export { builtinTools, toolFunctions, runToolCall, DEFAULT_RUN_LIMITS, type Tool, type ToolDeps, type ToolContext, type ToolOutcome, type RunLimits, type SearchHistory, type HistoryHit } from './registry.ts';
+export { builtinTools, toolFunctions, runToolCall, DEFAULT_RUN_LIMITS, type Tool, type ToolDeps, type ToolContext, type ToolOutcome, type RunLimits, type SearchHistory, type HistoryHit, type SearchDocuments, type DocumentHit, renderDocumentHits } from './registry.ts';
 export { parseToolCalls, hasToolCallMarkup, renderToolsSystemPrompt, renderToolCall, renderToolResponses, type ParsedToolCall, type ParsedOutput, type ToolFunction } from '../../schemas/tool-call-format.ts';
 export { calculate, evaluate } from './calculator.ts';
 export { convert } from './units.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RetrievedSource } from '../../schemas/knowledge.ts';
 import { ToolName, type ToolFailureCode } from '../../schemas/tools.ts';
 import { calculate, MAX_EXPRESSION_CHARS } from './calculator.ts';
 import { currentDateTime } from './datetime.ts';
@@ -14,17 +15,32 @@ export type HistoryHit = { conversationId: string; title: string; snippet: strin
 // Search over ONE user's conversations: (tenant, owner) are the caller's, never the model's choice.
 export type SearchHistory = (q: { tenantId: string; ownerId: string; query: string; limit: number }) => Promise<HistoryHit[]>;
 
-export type ToolContext = { tenantId: string; ownerId: string; conversationId: string; now: Date; signal: AbortSignal };
+// Search over a tenant's documents as ONE user may read them (shared ones and their own private
+// ones): (tenant, owner) are the caller's, never the model's choice. No collections: all of them.
+export type DocumentHit = {
+  chunkId: string; documentId: string; title: string; collection: string; text: string;
+  score: number; textRank: number | null; vectorRank: number | null;
+};
+export type SearchDocuments = (q: { tenantId: string; ownerId: string; collections?: readonly string[]; query: string; topK: number }) => Promise<DocumentHit[]>;
+
+// `collections`: the ones the turn retrieves from (GenerationRequested.retrieval), for search_documents.
+export type ToolContext = { tenantId: string; ownerId: string; conversationId: string; now: Date; signal: AbortSignal; collections?: readonly string[] };
 
 type Tool<A extends z.ZodType = z.ZodType> = {
   name: ToolName;
   description: string;
   args: A;
   run(args: z.infer<A>, ctx: ToolContext): unknown | Promise<unknown>;
+  // The result as the model reads it; absent: its JSON.
+  render?(value: unknown): string;
+  // The passages a result numbers (search_documents), recorded with the call for citations.
+  sourcesOf?(value: unknown): RetrievedSource[];
 };
 const tool = <A extends z.ZodType>(t: Tool<A>): Tool => t as unknown as Tool;
 
-export type ToolDeps = { searchHistory?: SearchHistory };
+// screenPassage: the prompt-injection check of a passage (the category, or null); search_documents
+// leaves out the hits that fail it, so one bad document does not withhold the whole result.
+export type ToolDeps = { searchHistory?: SearchHistory; searchDocuments?: SearchDocuments; screenPassage?: (text: string) => Promise<string | null> };
 
 export function builtinTools(deps: ToolDeps = {}): Tool[] {
   const tools: Tool[] = [
@@ -64,7 +80,35 @@ export function builtinTools(deps: ToolDeps = {}): Tool[] {
       run: async ({ query, limit }, ctx) => ({ query, results: await search({ tenantId: ctx.tenantId, ownerId: ctx.ownerId, query, limit }) }),
     }));
   }
+  if (deps.searchDocuments) {
+    const search = deps.searchDocuments;
+    tools.push(tool({
+      name: 'search_documents',
+      description: "Searches the documents the user may read (the tenant's shared documents and the user's own) and returns numbered passages to cite like [1].",
+      args: z.strictObject({
+        query: z.string().min(1).max(200).describe('words to look for'),
+        limit: z.number().int().min(1).max(10).default(3),
+      }),
+      // Scoped exactly like retrieval in the turn: the caller's (tenant, owner), the turn's collections.
+      run: async ({ query, limit }, ctx) => {
+        const hits = await search({ tenantId: ctx.tenantId, ownerId: ctx.ownerId, ...(ctx.collections?.length ? { collections: ctx.collections } : {}), query, topK: limit });
+        const blocked = deps.screenPassage ? await Promise.all(hits.map((h) => deps.screenPassage!(h.text))) : [];
+        return { query, results: hits.filter((_, i) => !blocked[i]) };
+      },
+      render: (value) => renderDocumentHits((value as { results: DocumentHit[] }).results),
+      sourcesOf: (value) => (value as { results: DocumentHit[] }).results.map((h, i) => ({
+        index: i + 1, chunkId: h.chunkId, documentId: h.documentId, collection: h.collection, score: h.score, textRank: h.textRank, vectorRank: h.vectorRank,
+      })),
+    }));
+  }
   return tools;
+}
+
+// search_documents' result as the model is trained to read it (inference/model, "search"):
+// `[1] <title>: <passage>` per line, or `No results.`.
+export function renderDocumentHits(hits: readonly Pick<DocumentHit, 'title' | 'text'>[]): string {
+  if (hits.length === 0) return 'No results.';
+  return hits.map((h, i) => `[${i + 1}] ${h.title.replace(/\s+/g, ' ').trim()}: ${h.text.replace(/\s+/g, ' ').trim()}`).join('\n');
 }
 
 // What the model is offered: name, description, JSON Schema of the arguments.
@@ -75,7 +119,7 @@ export const toolFunctions = (tools: readonly Tool[]): ToolFunction[] =>
   });
 
 export type ToolOutcome =
-  | { ok: true; result: string; truncated: boolean; latencyMs: number }
+  | { ok: true; result: string; truncated: boolean; latencyMs: number; sources?: RetrievedSource[] }
   | { ok: false; code: ToolFailureCode; message: string; latencyMs: number };
 
 export type RunLimits = { timeoutMs: number; maxResultChars: number };
@@ -105,10 +149,10 @@ export async function runToolCall(
       Promise.resolve().then(() => t.run(args.data, { ...ctx, signal: abort.signal })),
       new Promise<never>((_, reject) => { timer = setTimeout(() => { abort.abort(); reject(new ToolTimeout()); }, limits.timeoutMs); }),
     ]);
-    let result = JSON.stringify(value);
+    let result = t.render ? t.render(value) : JSON.stringify(value);
     const truncated = result.length > limits.maxResultChars;
     if (truncated) result = `${result.slice(0, limits.maxResultChars)}…[truncated]`;
-    return { ok: true, result, truncated, latencyMs: latency() };
+    return { ok: true, result, truncated, latencyMs: latency(), ...(t.sourcesOf ? { sources: t.sourcesOf(value) } : {}) };
   } catch (error) {
     if (error instanceof ToolTimeout) return { ok: false, code: 'TIMEOUT', message: `${t.name} did not finish within ${limits.timeoutMs} ms`, latencyMs: latency() };
     // A tool's own refusal (bad arithmetic, unknown unit) is for the model; anything else is reported by kind only.

@@ -15,6 +15,7 @@ import { newTurn, submitTurn } from '../submit-turn.ts';
 import { newCounts, startUserDataExport } from '../subject-access/index.ts';
 import { parseSafetySettings } from '../safety-settings.ts';
 import { chooseModel } from '../models.ts';
+import { parseRetrieval } from '../knowledge/retrieval-input.ts';
 
 type Sampling = { temperature?: number; topP?: number; topK?: number; maxTokens?: number; seed?: number; stop?: string[] };
 
@@ -74,7 +75,7 @@ export const mutationResolvers = {
 
   sendMessage: async (
     _: unknown,
-    { input }: { input: { conversationId?: string; content: string; parentMessageId?: string; params?: Sampling; systemPrompt?: string; title?: string; safetySettings?: unknown; model?: string } },
+    { input }: { input: { conversationId?: string; content: string; parentMessageId?: string; params?: Sampling; systemPrompt?: string; title?: string; safetySettings?: unknown; model?: string; retrieval?: unknown } },
     ctx: GraphQLContext,
     info?: GraphQLResolveInfo,
   ) => {
@@ -86,12 +87,14 @@ export const mutationResolvers = {
     const safetySettings = safetySettingsOf(ctx, actor, input.safetySettings, 'input.safetySettings');
     // A model named here opens the conversation with it, or overrides an existing one's for this turn.
     const model = modelOf(ctx, actor, input.model);
+    // Retrieval for this turn and the conversation's later ones (BAD_USER_INPUT naming the field).
+    const retrieval = parseRetrieval(input.retrieval, 'input.retrieval');
     const turn = newTurn(ctx.services, input.conversationId ?? null);
     const { conversationId, messageId, generationId } = turn;
     const submit = async (params: Record<string, unknown>, options: { dryRun?: boolean } = {}) => {
       const r = await submitTurn(ctx.services, turn, {
         actor, correlationId: ctx.correlationId ?? ctx.services.newId(), content: input.content, parentMessageId: input.parentMessageId,
-        params, title: input.title, systemPrompt: input.systemPrompt, model, ...(input.model != null ? { messageModel: model } : {}), safetySettings,
+        params, title: input.title, systemPrompt: input.systemPrompt, model, ...(input.model != null ? { messageModel: model } : {}), safetySettings, ...(retrieval ? { retrieval } : {}),
       }, options);
       if (!r.ok) throw fromCommandError(r.error);
       return r;

@@ -9,6 +9,7 @@ import { moderationResolvers } from './moderation.ts';
 import { mutationResolvers } from './mutations.ts';
 import { queryResolvers } from './queries.ts';
 import { knowledgeResolvers } from '../knowledge/resolvers.ts';
+import { citationResolvers } from '../knowledge/citations.ts';
 import { toolCallResolvers } from './tool-calls.ts';
 
 // read-api/schema.graphql plus any `read-api/graphql/*.graphql` extension (extend type Query …).
@@ -31,7 +32,7 @@ export function buildSchema(extra: Resolvers[] = []) {
     },
   };
   const resolvers: Resolvers = {};
-  for (const r of [base, messageSafetyResolvers, complianceResolvers, moderationResolvers, knowledgeResolvers, toolCallResolvers, ...extra]) {
+  for (const r of [base, messageSafetyResolvers, complianceResolvers, moderationResolvers, knowledgeResolvers, citationResolvers, toolCallResolvers, ...extra]) {
     for (const [type, fields] of Object.entries(r)) {
       // Scalars (class instances) are taken as they are; field maps are merged.
       resolvers[type] = Object.getPrototypeOf(fields) === Object.prototype ? { ...resolvers[type], ...fields } : fields;

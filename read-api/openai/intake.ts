@@ -11,6 +11,7 @@ import type { Logger } from '../observability/logger.ts';
 import { inSpan } from '../observability/tracing.ts';
 import type { Admission, Admitted } from '../rate-limit/admission.ts';
 import { newTurn, submitTurn } from '../submit-turn.ts';
+import { checkRetrieval } from '../knowledge/retrieval-input.ts';
 import { parseSafetySettings } from '../safety-settings.ts';
 import { readJsonBody } from './json-body.ts';
 import { invalidRequest, notFound, OpenAiError, overloaded, refusal, unauthorized } from './errors.ts';
@@ -59,6 +60,8 @@ export type AskedTurn = {
   turn: ChatTurn; model: string; continuing: string | null; parentMessageId?: string | null; user?: string;
   /** the request's safety settings as sent (a Parley extension; checked against the floors here) */
   safetySettings?: unknown;
+  /** retrieval in the turn as sent (a Parley extension, `parley_retrieval`; checked here) */
+  retrieval?: unknown;
   /** the endpoint's own parsed request, for its answer (the Responses API repeats it) */
   request?: unknown;
 };
@@ -70,7 +73,7 @@ export const chatCompletionTurn: ParseTurn = (body, _actor, req) => {
   const header = req.headers['x-parley-conversation'];
   const continuing = typeof header === 'string' && header.trim() ? header.trim() : null;
   if (continuing && !Id.safeParse(continuing).success) throw invalidRequest('X-Parley-Conversation is not a valid conversation id', 'X-Parley-Conversation');
-  return { turn: toTurn(r), model: r.model, continuing, user: r.user, safetySettings: r.safety_settings };
+  return { turn: toTurn(r), model: r.model, continuing, user: r.user, safetySettings: r.safety_settings, retrieval: r.parley_retrieval };
 };
 
 export async function intake(o: GatewayOptions, req: IncomingMessage, call: { requestId: string; started: number; summary: Record<string, unknown>; span: Span }, parse: ParseTurn = chatCompletionTurn): Promise<Call> {
@@ -88,6 +91,8 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
   const chosen = chooseModel(o.services, actor, model, o.admission?.tierOf(req.headers.authorization) ?? null);
   if (!chosen.ok) throw notFound(chosen.message, 'model_not_found', 'model');
   const safetySettings = requestedSafetySettings(o, actor.tenantId, asked.safetySettings, continuing !== null);
+  const retrieval = checkRetrieval(asked.retrieval, 'parley_retrieval');
+  if (!retrieval.ok) throw invalidRequest(retrieval.problem.message, retrieval.problem.field);
 
   // A prompt that cannot fit by its characters alone is refused before anything else (prompt-budget.ts).
   const prompt = promptMessages(turn, continuing !== null);
@@ -123,6 +128,7 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
   if (admitted) await o.admission!.recordHint(generationId, admitted);
   const result = await submitTurn(o.services, ids, {
     actor, correlationId: requestId, content: turn.content, params, systemPrompt: turn.systemPrompt, model, messageModel: model, parentMessageId: asked.parentMessageId ?? null, safetySettings,
+    ...(retrieval.setting ? { retrieval: retrieval.setting } : {}),
   });
   if (!result.ok) {
     await refund();

@@ -46,6 +46,9 @@ export const ChatCompletionRequest = z.object({
   functions: z.array(z.unknown()).nullable().optional(),
   // Parley's extension: category → threshold (or Gemini's [{category, threshold}]), checked in intake.
   safety_settings: z.unknown().optional(),
+  // Parley's extension: retrieval in the turn, {collections, topK} as GraphQL's sendMessage takes it
+  // (kept by the conversation for later turns), checked in intake.
+  parley_retrieval: z.unknown().optional(),
 }).passthrough();
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 

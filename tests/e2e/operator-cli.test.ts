@@ -78,7 +78,7 @@ describe('the operator CLI: tokens with a tier, erasure, audit export', () => {
     const out = path.join(dir, 'audit.csv');
     await parley('audit', 'export', '--format', 'csv', '--out', out);
     const lines = readFileSync(out, 'utf8').trim().split('\n');
-    assert.equal(lines[0], 'occurredAt,eventId,eventType,userId,tenantId,actorId,stage,verdict,categories,policyVersion,degraded,correlationId,conversationId,generationId,appealId,outcome,contentHash,position,toolName,latencyMs');
+    assert.equal(lines[0], 'occurredAt,eventId,eventType,userId,tenantId,actorId,stage,verdict,categories,policyVersion,degraded,correlationId,conversationId,generationId,appealId,outcome,contentHash,position,toolName,latencyMs,sources');
     const tenants = new Set(lines.slice(1).map((l) => l.split(',')[4]));
     assert.ok(tenants.has('t1') && tenants.has('t2'), 'every tenant');
     const total = Number((await server.app.knex('audit_log').count({ n: '*' }))[0]!.n);

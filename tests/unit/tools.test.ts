@@ -151,4 +151,8 @@ describe('tenant tool policy', () => {
     assert.deepEqual(toolsForTenant({ acme: { allow: ['calculator'] } }, 'acme'), ['calculator']);
     assert.equal(toolsForTenant({ acme: { enabled: false } }, 'other').length, 4);
   });
+  it('offers search_documents only to a tenant whose allow list names it (its schema costs ~350 prompt tokens)', () => {
+    assert.ok(!toolsForTenant(undefined, 'acme').includes('search_documents'));
+    assert.deepEqual(toolsForTenant({ acme: { allow: ['search_documents', 'calculator'] } }, 'acme'), ['calculator', 'search_documents']);
+  });
 });
