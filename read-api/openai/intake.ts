@@ -16,6 +16,7 @@ import { readJsonBody } from './json-body.ts';
 import { invalidRequest, notFound, OpenAiError, overloaded, refusal, unauthorized } from './errors.ts';
 import type { PromptBudget, PromptMessages } from './prompt-budget.ts';
 import { parseRequest, toTurn, type ChatTurn } from './request.ts';
+import { recordClientToolResults } from './client-tool-results.ts';
 
 // The intake of POST /v1/chat/completions, in the order of what each step costs: authenticate, read
 // the body (under its size limit), validate, refuse a prompt too long by its characters alone, admit
@@ -121,6 +122,10 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
   // attempt after a worker died then regenerates the same text, so a stream can go on seamlessly.
   const params = { ...turn.params, maxTokens: admitted?.maxTokens ?? turn.params.maxTokens, seed: turn.params.seed ?? randomInt(2 ** 31 - 1) };
   if (admitted) await o.admission!.recordHint(generationId, admitted);
+  // The client's tool results first: in the log a call's result precedes the turn that reads it.
+  if (turn.toolResults?.length) {
+    await recordClientToolResults({ ...o.services, logger: o.logger, count: (outcome) => o.metrics?.openaiToolResults.inc({ outcome }) }, actor, requestId, turn.toolResults);
+  }
   const result = await submitTurn(o.services, ids, {
     actor, correlationId: requestId, content: turn.content, params, systemPrompt: turn.systemPrompt, model, messageModel: model, parentMessageId: asked.parentMessageId ?? null, safetySettings,
   });

@@ -4,6 +4,7 @@ import type { Constraint } from '../../schemas/constraint.ts';
 import { toolCallText, toolResponseText } from '../../inference/engine/tool-format.ts';
 import { invalidRequest, OpenAiError } from './errors.ts';
 import { NO_TOOLS, toolPlan, type ToolPlan } from './tools.ts';
+import type { ClientToolResult } from './client-tool-results.ts';
 
 // The request body of POST /v1/chat/completions. Known parameters Parley cannot honour are refused
 // with a 400 naming the parameter (rather than silently ignored); unknown extra keys are ignored.
@@ -63,6 +64,9 @@ export type ChatTurn = {
   includeUsage: boolean;
   /** tools offered and how the answer is read (absent: no tools) */
   tools?: ToolPlan;
+  /** the client's tool results in the request (every role `tool` message, re-sent ones included):
+   *  recorded on the calls they answer (client-tool-results.ts) */
+  toolResults?: ClientToolResult[];
 };
 
 export function parseRequest(body: unknown): ChatCompletionRequest {
@@ -112,6 +116,7 @@ export function toTurn(r: ChatCompletionRequest): ChatTurn {
     }
     return { role: role as 'system' | 'user' | 'assistant' | 'tool', text: messageText(m, i) };
   });
+  const toolResults = r.messages.flatMap((m, i) => (m.role === 'tool' ? [{ toolCallId: String(m.tool_call_id), content: textOf(m.content, i) }] : []));
   // the new turn: the user and tool messages after the last assistant message (tool results go
   // back in a user turn, as the model's template renders role `tool`)
   let start = msgs.length;
@@ -144,10 +149,11 @@ export function toTurn(r: ChatCompletionRequest): ChatTurn {
     stream: r.stream === true,
     includeUsage: r.stream === true && r.stream_options?.include_usage === true,
     tools: tools.mode === 'none' ? NO_TOOLS : tools,
+    toolResults,
   };
 }
 
-const ToolMessage = z.object({ tool_call_id: z.string({ error: 'tool_call_id is required on a tool message' }).min(1, 'tool_call_id is required on a tool message') });
+const ToolMessage = z.object({ tool_call_id: z.string({ error: 'tool_call_id is required on a tool message' }).min(1, 'tool_call_id is required on a tool message').max(256) });
 const AssistantToolCalls = z.array(z.object({
   id: z.string().min(1),
   type: z.literal('function'),
