@@ -39,6 +39,8 @@ export const SubmitMessage = defineCommand(
     params: SamplingParams.default(SamplingParams.parse({})),
     // a per-message model override (checked against the registry by the API before it gets here)
     model: z.string().min(1).optional(),
+    // the client's tools section for this turn (MessageSubmitted.toolsPrompt)
+    toolsPrompt: Text.max(2_000_000).optional(),
   }),
 );
 

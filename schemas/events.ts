@@ -46,6 +46,10 @@ export const MessageSubmitted = defineEvent(
     // The model this turn asked for, over the conversation's (a per-message override; the OpenAI
     // endpoint always names one). Absent: the conversation's model. Added without a new version.
     model: z.string().min(1).optional(),
+    // The tools section (`<tools>…</tools>`, schemas/tool-call-format.ts) this turn offers the model:
+    // an OpenAI request's own `tools`, offered for this turn only (a continued conversation offers
+    // each request's tools, not the first one's). Encrypted like the content. Added without a new version.
+    toolsPrompt: Text.max(2_000_000).optional(),
   }),
 );
 export const MessageSubmittedV1Data = z.object({

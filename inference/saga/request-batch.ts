@@ -13,7 +13,7 @@ import { ContextTooLongError, fitToContext, loadThread, type ChatModel } from '.
 import type { ConversationCache } from './conversation-cache.ts';
 import { memoryLookup, threadWithMemories } from './memory-context.ts';
 import type { ModelRouter, Route } from '../models/index.ts';
-import { withTools } from './offered-tools.ts';
+import { withClientTools, withTools } from './offered-tools.ts';
 import type { Tool } from '../tools/index.ts';
 
 export type Message = EventOf<'MessageSubmitted'> & RecordedEvent;
@@ -131,13 +131,16 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       continue;
     }
     try {
-      const thread = withTools(
+      // A turn with the client's own tools (OpenAI `tools`) offers those, this turn only; the saga
+      // runs no server-side round on its calls (tool-round.ts), so server tools are not offered.
+      const clientTurn = (d.params.clientTools?.length ?? 0) > 0 || Boolean(d.toolsPrompt);
+      const thread = withClientTools(withTools(
         threadWithMemories(
           await loadThread(deps.store, d.conversationId, d.messageId, history, (g) => deps.cache.answerOf(d.conversationId, g)),
           memoriesOf(started.data.tenantId, started.data.ownerId),
         ),
-        deps.toolsFor?.(started.data.tenantId) ?? [],
-      );
+        clientTurn ? [] : deps.toolsFor?.(started.data.tenantId) ?? [],
+      ), d.toolsPrompt ?? null);
       const ctx = await inSpan('parley.context.assembly', spanAttributes, () => fitToContext(model, thread, d.params.maxTokens));
       // The prompt the worker runs is this one, exactly as counted here: rebuilt later, it would
       // take in answers that finished in between and could overflow the context.

@@ -17,6 +17,7 @@ import { invalidRequest, notFound, OpenAiError, overloaded, refusal, unauthorize
 import type { PromptBudget, PromptMessages } from './prompt-budget.ts';
 import { parseRequest, toTurn, type ChatTurn } from './request.ts';
 import { recordClientToolResults } from './client-tool-results.ts';
+import { withToolsPrompt } from '../../schemas/tool-call-format.ts';
 
 // The intake of POST /v1/chat/completions, in the order of what each step costs: authenticate, read
 // the body (under its size limit), validate, refuse a prompt too long by its characters alone, admit
@@ -127,7 +128,7 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
     await recordClientToolResults({ ...o.services, logger: o.logger, count: (outcome) => o.metrics?.openaiToolResults.inc({ outcome }) }, actor, requestId, turn.toolResults);
   }
   const result = await submitTurn(o.services, ids, {
-    actor, correlationId: requestId, content: turn.content, params, systemPrompt: turn.systemPrompt, model, messageModel: model, parentMessageId: asked.parentMessageId ?? null, safetySettings,
+    actor, correlationId: requestId, content: turn.content, params, systemPrompt: turn.systemPrompt, toolsPrompt: turn.toolsPrompt ?? null, model, messageModel: model, parentMessageId: asked.parentMessageId ?? null, safetySettings,
   });
   if (!result.ok) {
     await refund();
@@ -148,8 +149,10 @@ function requestedSafetySettings(o: GatewayOptions, tenantId: string, input: unk
 }
 
 // The text the gateway counts: a continued conversation's stored history is the saga's to fit.
+// The tools section is this turn's either way (the saga appends it to the system prompt).
 function promptMessages(turn: ChatTurn, continuing: boolean): PromptMessages {
-  return [...(!continuing && turn.systemPrompt ? [{ role: 'system' as const, content: turn.systemPrompt }] : []), { role: 'user' as const, content: turn.content }];
+  const system = withToolsPrompt(continuing ? null : turn.systemPrompt, turn.toolsPrompt ?? null);
+  return [...(system ? [{ role: 'system' as const, content: system }] : []), { role: 'user' as const, content: turn.content }];
 }
 
 function fromCommandError(e: CommandError): OpenAiError {

@@ -64,6 +64,8 @@ export type ChatTurn = {
   includeUsage: boolean;
   /** tools offered and how the answer is read (absent: no tools) */
   tools?: ToolPlan;
+  /** the tools section the saga appends to this turn's system prompt (null: none) */
+  toolsPrompt?: string | null;
   /** the client's tool results in the request (every role `tool` message, re-sent ones included):
    *  recorded on the calls they answer (client-tool-results.ts) */
   toolResults?: ClientToolResult[];
@@ -129,8 +131,7 @@ export function toTurn(r: ChatCompletionRequest): ChatTurn {
   const turns = earlier.filter((m) => m.role !== 'system');
   const label = { user: 'User', assistant: 'Assistant', tool: 'Tool' } as const;
   const transcript = turns.map((m) => `${label[m.role as keyof typeof label]}: ${m.text}`).join('\n');
-  const systemWithTools = tools.systemBlock ? `${system}${tools.systemBlock}`.replace(/^\n+/, '') : system;
-  const systemPrompt = [systemWithTools, transcript && `Earlier in this conversation:\n${transcript}`].filter(Boolean).join('\n\n') || null;
+  const systemPrompt = [system, transcript && `Earlier in this conversation:\n${transcript}`].filter(Boolean).join('\n\n') || null;
   const stop = r.stop === null || r.stop === undefined ? [] : typeof r.stop === 'string' ? [r.stop] : r.stop;
   return {
     systemPrompt,
@@ -149,6 +150,9 @@ export function toTurn(r: ChatCompletionRequest): ChatTurn {
     stream: r.stream === true,
     includeUsage: r.stream === true && r.stream_options?.include_usage === true,
     tools: tools.mode === 'none' ? NO_TOOLS : tools,
+    // offered with this turn, not stored in the conversation's system prompt: a continued
+    // conversation (X-Parley-Conversation) offers each request's own tools (the saga appends them)
+    toolsPrompt: tools.mode === 'none' ? null : tools.systemBlock,
     toolResults,
   };
 }

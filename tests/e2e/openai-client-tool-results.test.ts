@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { signToken } from '../../read-api/auth.ts';
+import { loadModel } from '../../inference/engine/model.ts';
+import { unpackTokenIds } from '../../schemas/prompt.ts';
 import { alice, bob, compliance } from '../support/events.ts';
 import { graphqlClient, RANDOM_MODEL_DIR, startTestServer, type TestServer } from '../support/server.ts';
 
@@ -133,5 +135,44 @@ describe('OpenAI client tool results are recorded (ToolCallCompleted)', () => {
     const count = (outcome: string) => Number(new RegExp(`parley_openai_tool_results_total\\{outcome="${outcome}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
     assert.ok(count('unknown') >= 2 + made.length, 'bob\'s forged ids and the never-issued ones counted as unknown');
     assert.ok(count('duplicate') >= 2 * made.length, 're-sent results counted as duplicates');
+  });
+
+  it('X-Parley-Conversation: each request offers its own tools (not stored in the conversation), and its tool results are recorded too', async () => {
+    const tokenizer = loadModel(RANDOM_MODEL_DIR).tokenizer;
+    const promptOf = async (generationId: string) => {
+      const requested = (await server.app.store.readStream(`generation-${generationId}`)).find((e) => e.type === 'GenerationRequested');
+      assert.ok(requested?.type === 'GenerationRequested' && requested.data.prompt);
+      return tokenizer.decode(unpackTokenIds(requested.data.prompt)!, { skipSpecialTokens: false });
+    };
+    // the section's own <tools>…</tools> (its preamble names the tags too: "within <tools></tools> XML tags")
+    const toolsSection = (prompt: string) => /<tools>\n([\s\S]*?)\n<\/tools>/.exec(prompt)?.[1] ?? null;
+    const add: OpenAI.ChatCompletionTool = { type: 'function', function: { name: 'add', description: 'Adds two numbers', parameters: addParams } };
+    const weather: OpenAI.ChatCompletionTool = { type: 'function', function: { name: 'get_weather', description: 'Weather in a city', parameters: weatherParams } };
+    const first = await client.chat.completions.create({ model, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'add 2 and 2' }], tools: [add], tool_choice: 'required', temperature: 1, seed: 4, max_tokens: 80 }).withResponse();
+    const conversationId = first.response.headers.get('x-parley-conversation')!;
+    const g1 = first.data.id.replace(/^chatcmpl-/, '');
+    assert.match(toolsSection(await promptOf(g1)) ?? '', /"name": "add"/);
+    const started = (await server.app.store.readStream(`conversation-${conversationId}`)).find((e) => e.type === 'ConversationStarted');
+    assert.ok(started?.type === 'ConversationStarted');
+    assert.equal(started.data.systemPrompt, 'Be brief.', 'the tools are the turn\'s, not the conversation\'s system prompt');
+
+    // the next request continues it with OTHER tools and the first call's result
+    const call = first.data.choices[0]!.message.tool_calls![0]!;
+    const headers = { 'X-Parley-Conversation': conversationId };
+    const second = await client.chat.completions.create({
+      model, tools: [weather], tool_choice: 'required', temperature: 1, seed: 5, max_tokens: 80,
+      messages: [{ role: 'user', content: 'add 2 and 2' }, first.data.choices[0]!.message as OpenAI.ChatCompletionMessageParam, { role: 'tool', tool_call_id: call.id, content: '4' }],
+    }, { headers });
+    const g2 = second.id.replace(/^chatcmpl-/, '');
+    const section = toolsSection(await promptOf(g2));
+    assert.ok(section, 'the continued conversation offers tools');
+    assert.match(section, /"name": "get_weather"/);
+    assert.doesNotMatch(section, /"name": "add"/, 'this request\'s tools, not the first one\'s');
+    assert.ok(second.choices[0]!.message.tool_calls!.every((c) => c.type === 'function' && c.function.name === 'get_weather'));
+    assert.equal((await callsOf(g1, (cs) => cs.some((c) => c.status === 'completed'))).find((c) => c.id === call.id)?.result, '4', 'the result sent on the continued conversation is recorded');
+
+    // without tools, none are offered
+    const third = await client.chat.completions.create({ model, max_tokens: 8, messages: [{ role: 'user', content: 'thanks' }] }, { headers });
+    assert.equal(toolsSection(await promptOf(third.id.replace(/^chatcmpl-/, ''))), null);
   });
 });
