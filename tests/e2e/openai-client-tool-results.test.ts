@@ -155,6 +155,8 @@ describe('OpenAI client tool results are recorded (ToolCallCompleted)', () => {
     const started = (await server.app.store.readStream(`conversation-${conversationId}`)).find((e) => e.type === 'ConversationStarted');
     assert.ok(started?.type === 'ConversationStarted');
     assert.equal(started.data.systemPrompt, 'Be brief.', 'the tools are the turn\'s, not the conversation\'s system prompt');
+    const [raw] = await server.app.knex('parley_events').where({ stream_id: `conversation-${conversationId}`, type: 'MessageSubmitted' }).select('data');
+    assert.ok(typeof raw.data.toolsPrompt === 'object' && 'ct' in raw.data.toolsPrompt, 'the turn\'s tools section is sealed at rest like its content');
 
     // the next request continues it with OTHER tools and the first call's result
     const call = first.data.choices[0]!.message.tool_calls![0]!;
