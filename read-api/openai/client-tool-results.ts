@@ -34,6 +34,16 @@ export type ResultOutcome = 'recorded' | 'duplicate' | 'unknown';
  *  business, not the log's; history shows `truncated` */
 export const MAX_RECORDED_RESULT_CHARS = 16_000;
 
+// Calls whose outcome this process has seen recorded, so a history re-sent on every request costs
+// no stream read for them (a bounded set, oldest out first). Process-wide: a call id names its
+// generation, which no other call shares, so two servers in one process cannot confuse them.
+const SETTLED_CAP = 50_000;
+const settled = new Set<string>();
+function remember(toolCallId: string): void {
+  settled.add(toolCallId);
+  if (settled.size > SETTLED_CAP) settled.delete(settled.values().next().value!);
+}
+
 export type RecordResultsDeps = {
   store: Pick<EventStore, 'readStream'>;
   commands: Pick<CommandHandler, 'execute'>;
@@ -48,6 +58,7 @@ export async function recordClientToolResults(deps: RecordResultsDeps, actor: Ac
   const byGeneration = new Map<string, ClientToolResult[]>();
   const unique = new Map(results.map((r) => [r.toolCallId, r])); // the same id twice in one request: the last one
   for (const r of unique.values()) {
+    if (settled.has(r.toolCallId)) { outcomes.push(note(deps, 'duplicate', r.toolCallId)); continue; }
     const parsed = parseToolCallId(r.toolCallId);
     if (!parsed) { outcomes.push(note(deps, 'unknown', r.toolCallId)); continue; }
     byGeneration.set(parsed.generationId, [...(byGeneration.get(parsed.generationId) ?? []), r]);
@@ -99,6 +110,7 @@ async function recordOnGeneration(deps: RecordResultsDeps, actor: Actor, correla
 
 function note(deps: RecordResultsDeps, outcome: ResultOutcome, toolCallId: string): ResultOutcome {
   deps.count?.(outcome);
+  if (outcome !== 'unknown') remember(toolCallId);
   if (outcome === 'unknown') deps.logger.info({ toolCallId }, 'a tool result names a call Parley did not record: passed to the model, not recorded');
   return outcome;
 }
