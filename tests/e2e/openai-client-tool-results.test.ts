@@ -102,6 +102,22 @@ describe('OpenAI client tool results are recorded (ToolCallCompleted)', () => {
     for (const r of raw) assert.ok(typeof r.data.result === 'object' && 'ct' in r.data.result, 'the result is sealed in the log');
   });
 
+  it('runTools streamed: the calls of the streamed answers and the results sent back are recorded the same way', async () => {
+    const sent = new Map<string, string>();
+    const runner = client.chat.completions.runTools({
+      model, temperature: 1, seed: 8, max_tokens: 100, tool_choice: 'required', stream: true,
+      messages: [{ role: 'user', content: 'What is 1 + 1?' }],
+      tools: [{ type: 'function', function: { name: 'add', description: 'Adds two numbers', parameters: addParams, parse: JSON.parse, function: (a: { a: number; b: number }) => String(a.a + a.b) } }],
+    }, { maxChatCompletions: 2 });
+    runner.on('message', (m) => { if (m.role === 'tool') sent.set(m.tool_call_id, String(m.content)); });
+    await runner.done();
+    const [first, second] = runner.allChatCompletions();
+    const firstCalls = first!.choices[0]!.message.tool_calls!.filter((c) => c.type === 'function');
+    assert.ok(firstCalls.length >= 1 && second);
+    const calls = await callsOf(first!.id.replace(/^chatcmpl-/, ''), (cs) => cs.length === firstCalls.length && cs.every((c) => c.status === 'completed'));
+    assert.deepEqual(calls.map((c) => [c.id, c.name, c.arguments, c.status, c.result]), firstCalls.map((c) => [c.id, 'add', c.function.arguments, 'completed', sent.get(c.id)]));
+  });
+
   it('an unknown tool_call_id, someone else\'s call id and a re-sent result never fail the request; nothing is invented', async () => {
     const first = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'add 1 and 2' }], tools: [{ type: 'function', function: { name: 'add', parameters: addParams } }], tool_choice: 'required', temperature: 1, seed: 9, max_tokens: 100 });
     const made = first.choices[0]!.message.tool_calls!.filter((c) => c.type === 'function');
