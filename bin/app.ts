@@ -36,6 +36,7 @@ import { ModelRegistry } from '../inference/models/index.ts';
 import { startModelRoles, type ModelRoles } from './models.ts';
 import { jwtSecret, masterKey, tenantPolicies as loadTenantPolicies } from './config.ts';
 import { runRetention, scheduleRetention } from './jobs/retention.ts';
+import { runKnowledgeRetention } from './jobs/knowledge-retention.ts';
 import { startKnowledge } from './knowledge.ts';
 import { sagaTools, tenantTools } from './tools.ts';
 
@@ -110,7 +111,8 @@ export async function startApp(config: RuntimeConfig, roles: Role[], log: (line:
     saga.start();
     const policy = { defaultDays: config.PARLEY_RETENTION_DAYS ?? null, tenantDays: config.PARLEY_TENANT_RETENTION };
     if (policy.defaultDays !== null || Object.keys(policy.tenantDays).length > 0) {
-      stopRetention = scheduleRetention(() => runRetention(knex, commands, keys, policy), config.PARLEY_RETENTION_INTERVAL_MS, (e) => console.error('retention failed:', e));
+      // Conversations first, then memories and documents (one policy for all personal data).
+      stopRetention = scheduleRetention(async () => { await runRetention(knex, commands, keys, policy); await runKnowledgeRetention(knex, commands, keys, policy); }, config.PARLEY_RETENTION_INTERVAL_MS, (e) => console.error('retention failed:', e));
     }
   }
 

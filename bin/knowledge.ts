@@ -19,6 +19,9 @@ export type KnowledgeParts = {
 export async function startKnowledge(config: RuntimeConfig, roles: readonly string[], knex: Knex, store: ConfiguredEventStore, ops: Operations): Promise<KnowledgeParts> {
   await createDocumentTables(knex);
   const knowledge = createKnowledge(knex, { embeddingModelDir: config.EMBEDDING_MODEL_DIR });
+  // Before the indexer starts, so it writes the pgvector column from its first passage when there is one.
+  const path = await knowledge.prepareVectorSearch(config.PARLEY_VECTOR_SEARCH);
+  ops.logger.info(path.kind === 'pgvector' ? { vectorSearch: 'pgvector-hnsw', version: path.version } : { vectorSearch: 'exact', reason: path.reason }, 'document vector search path');
   let indexer: CheckpointedConsumer | null = null;
   if (roles.includes('projector')) {
     indexer = new CheckpointedConsumer(knex, store, knowledge.indexer(), { batchSize: 64, onError: ops.onError('documents') });

@@ -7,6 +7,7 @@ import { subjectOf } from '../domain/access.ts';
 import { decideUser, erasureTenant, evolveUser, initialUserState } from '../domain/user.ts';
 import { decideMemory, evolveMemory, initialMemoryState, memoryStreamOf } from '../domain/memory.ts';
 import { decideDocument, evolveDocument, initialDocumentState } from '../domain/document.ts';
+import { decideSummary, evolveSummary, initialSummaryState } from '../domain/summary.ts';
 import { ErasedSubjectError } from '../eventstore/crypto/key-store.ts';
 import { ConcurrencyError, type EventStore } from '../eventstore/port.ts';
 import { ParleyCommand } from '../schemas/commands.ts';
@@ -200,7 +201,9 @@ export class CommandHandler {
       case 'SaveMemory':
       case 'ForgetMemory':
         return {
-          streamId: memoryStreamOf(command.metadata.actor.tenantId, command.metadata.actor.userId),
+          streamId: command.type === 'ForgetMemory'
+            ? memoryStreamOf(command.data.tenantId ?? command.metadata.actor.tenantId, command.data.userId ?? command.metadata.actor.userId)
+            : memoryStreamOf(command.metadata.actor.tenantId, command.metadata.actor.userId),
           decide: (h) => decideMemory(command, h.reduce(evolveMemory, initialMemoryState())),
         };
       case 'AddDocument':
@@ -208,6 +211,11 @@ export class CommandHandler {
         return {
           streamId: `document-${command.data.documentId}`,
           decide: (h) => decideDocument(command, h.reduce(evolveDocument, initialDocumentState())),
+        };
+      case 'SummarizeConversation':
+        return {
+          streamId: `conversation-${command.data.conversationId}`,
+          decide: (h) => decideSummary(command, h.reduce(evolveSummary, initialSummaryState())),
         };
       case 'PromoteModel':
         return { streamId: 'models', decide: (h) => decideModelPromotion(command, h.reduce(evolveModelPromotion, initialModelPromotionState())) };

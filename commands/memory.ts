@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { evolveMemory, initialMemoryState, memoryStreamOf, type Memory } from '../domain/memory.ts';
 import { ERASED } from '../eventstore/crypto/field-codec.ts';
 import type { EventStore } from '../eventstore/port.ts';
-import type { Actor } from '../schemas/common.ts';
+import type { KeyStore } from '../eventstore/crypto/key-store.ts';
+import { subjectOf, type Actor } from '../schemas/common.ts';
 import type { CommandHandler } from './command-handler.ts';
 import type { CommandResult } from './command-result.ts';
 
@@ -32,8 +33,23 @@ export async function rememberFact(
   return { ok: true, memory: { memoryId: saved.data.memoryId, text: saved.data.text, savedAt: saved.metadata.occurredAt }, position: result.position };
 }
 
-export async function forgetFact(commands: CommandHandler, actor: Actor, memoryId: string, commandId: string = randomUUID()): Promise<CommandResult> {
-  return commands.execute({ type: 'ForgetMemory', data: { memoryId }, metadata: { commandId, actor } });
+// Forgetting records MemoryForgotten, then destroys the fact's own key (scope memory-<id>): the
+// log's copy reads "[erased]" from then on, as after an erasure. `owner` names another user's fact
+// (an admin of their tenant, or the retention job with reason 'retention').
+export async function forgetFact(
+  commands: CommandHandler, actor: Actor, memoryId: string, commandId: string = randomUUID(),
+  opts: { keys?: KeyStore | null; owner?: { tenantId: string; userId: string }; reason?: 'user_request' | 'retention' } = {},
+): Promise<CommandResult> {
+  const result = await commands.execute({
+    type: 'ForgetMemory',
+    data: { memoryId, ...(opts.owner ?? {}), ...(opts.reason ? { reason: opts.reason } : {}) },
+    metadata: { commandId, actor },
+  });
+  if (result.ok) {
+    const forgotten = result.events.find((e) => e.type === 'MemoryForgotten');
+    if (forgotten?.type === 'MemoryForgotten') await opts.keys?.destroy(subjectOf(forgotten.data.tenantId, forgotten.data.userId), `memory-${memoryId}`);
+  }
+  return result;
 }
 
 /** The user's memories, oldest first (erased ones left out). */

@@ -1,6 +1,7 @@
 import type { CommandOf } from '../schemas/commands.ts';
 import type { ParleyEvent } from '../schemas/events.ts';
 import { MEMORIES_PER_USER } from '../schemas/knowledge.ts';
+import { canActOn } from './access.ts';
 import { accept, reject, type Decision } from './decision.ts';
 
 // A user's memories: one stream per user (memory-<tenant>/<user>), holding the facts they asked
@@ -39,6 +40,14 @@ export function decideMemory(command: MemoryCommand, state: MemoryState): Decisi
     }
     return accept({ type: 'MemorySaved', version: 1, data: { memoryId: command.data.memoryId, userId, tenantId, text: command.data.text } });
   }
+  // Someone else's memory: only an admin of that user's tenant (the retention job is one) forgets it.
+  const owner = { userId: command.data.userId ?? userId, tenantId: command.data.tenantId ?? tenantId };
+  if ((owner.userId !== userId || owner.tenantId !== tenantId) && !canActOn(command.metadata.actor, { ownerId: owner.userId, tenantId: owner.tenantId })) {
+    return reject('NOT_FOUND', 'no such memory', 'id');
+  }
   if (!state.facts.has(command.data.memoryId)) return reject('NOT_FOUND', 'no such memory', 'id');
-  return accept({ type: 'MemoryForgotten', version: 1, data: { memoryId: command.data.memoryId, userId, tenantId } });
+  return accept({
+    type: 'MemoryForgotten', version: 1,
+    data: { memoryId: command.data.memoryId, ...owner, ...(command.data.reason ? { reason: command.data.reason } : {}) },
+  });
 }

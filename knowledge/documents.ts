@@ -23,8 +23,8 @@ export async function addDocument(commands: CommandHandler, actor: Actor, input:
 
 // The document's own key (scope document-<id>) is destroyed after the removal is recorded: the
 // log's copy of its text becomes unreadable, as an erasure would make it.
-export async function removeDocument(commands: CommandHandler, keys: KeyStore | null | undefined, actor: Actor, documentId: string): Promise<CommandResult> {
-  const result = await commands.execute({ type: 'RemoveDocument', data: { documentId }, metadata: { commandId: randomUUID(), actor } });
+export async function removeDocument(commands: CommandHandler, keys: KeyStore | null | undefined, actor: Actor, documentId: string, commandId: string = randomUUID()): Promise<CommandResult> {
+  const result = await commands.execute({ type: 'RemoveDocument', data: { documentId }, metadata: { commandId, actor } });
   if (result.ok) {
     const removed = result.events.find((e) => e.type === 'DocumentRemoved');
     if (removed?.type === 'DocumentRemoved') await keys?.destroy(subjectOf(removed.data.tenantId, removed.data.ownerId), `document-${documentId}`);

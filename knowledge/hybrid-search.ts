@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { dot, type Embedder } from '../inference/embeddings/index.ts';
 import type { Actor } from '../schemas/common.ts';
 import { CHUNKS, DOCUMENTS, unpackVector } from './tables.ts';
+import { VECTOR_COLUMN, vectorLiteral, type VectorPath } from './vector-index.ts';
 
 // Hybrid retrieval over a tenant's collections: PostgreSQL full-text search (ts_rank_cd with
 // length normalisation, the BM25-like ranking PostgreSQL has; query words OR-ed, so a question
@@ -12,10 +13,10 @@ import { CHUNKS, DOCUMENTS, unpackVector } from './tables.ts';
 // tenant, and the vector cache is keyed by tenant; within the tenant a private document is seen
 // only by its owner (and the tenant's admins).
 //
-// Vector limits: exact search costs O(chunks × dimensions) per query, in the event loop; the
-// vectors of a (tenant, collection) are cached in memory (dimensions × 4 bytes per chunk) and
-// reloaded when the collection changes. pgvector (HNSW) is not used: the servers here do not have
-// the extension (see README.md).
+// Vector paths (vector-index.ts decides at start): with pgvector, an HNSW index scan in PostgreSQL
+// (approximate; its limits are there). Without it, exact search in process: O(chunks × dimensions)
+// per query, in the event loop; the vectors of a (tenant, collection) are cached in memory
+// (dimensions × 4 bytes per chunk) and reloaded when the collection changes.
 
 export const RRF_K = 60;
 
@@ -39,6 +40,8 @@ type CacheEntry = { version: string; ids: string[]; owners: string[]; shared: bo
 
 export class HybridSearch {
   private readonly cache = new Map<string, CacheEntry>();
+  /** set at start by prepareVectorIndex (exact until then) */
+  vectorPath: VectorPath = { kind: 'exact', reason: 'not detected yet' };
 
   constructor(private readonly knex: Knex, private readonly embedder: () => Promise<Embedder>) {}
 
@@ -84,10 +87,11 @@ export class HybridSearch {
     return (rows as { id: string }[]).map((r) => r.id);
   }
 
-  /** Chunk ids by cosine similarity to the query's embedding (best first), exact. */
+  /** Chunk ids by cosine similarity to the query's embedding (best first): pgvector's HNSW index, or exact in process. */
   async vectorSearch(actor: Actor, collections: string[], query: string, limit: number): Promise<{ id: string; score: number }[]> {
     const embedder = await this.embedder();
     const [q] = (await embedder.embed([query])).vectors;
+    if (this.vectorPath.kind === 'pgvector') return this.indexSearch(actor, collections, q!, limit, this.vectorPath.iterativeScan);
     const top: { id: string; score: number }[] = [];
     const admin = isAdmin(actor);
     for (const entry of await this.entries(actor.tenantId, collections)) {
@@ -102,6 +106,26 @@ export class HybridSearch {
       }
     }
     return top;
+  }
+
+  /** The HNSW path: inner product on unit vectors (= cosine), filtered by tenant and visibility. */
+  private async indexSearch(actor: Actor, collections: string[], q: Float32Array, limit: number, iterativeScan: boolean): Promise<{ id: string; score: number }[]> {
+    const literal = vectorLiteral(q);
+    const rows = await this.knex.transaction(async (trx) => {
+      await trx.raw(`select set_config('hnsw.ef_search', ?, true)`, [String(Math.min(1000, Math.max(40, limit * 2)))]);
+      // Keep scanning the graph until enough candidates pass the filters (pgvector >= 0.8).
+      if (iterativeScan) await trx.raw(`select set_config('hnsw.iterative_scan', 'relaxed_order', true)`);
+      const { rows } = await trx.raw(
+        `select id, -(${VECTOR_COLUMN} <#> ?::vector) as score from ${CHUNKS}
+          where tenant_id = ? and collection = any(?) and (visibility = 'shared' or owner_id = ? or ?) and ${VECTOR_COLUMN} is not null
+          order by ${VECTOR_COLUMN} <#> ?::vector
+          limit ?`,
+        [literal, actor.tenantId, collections, actor.userId, isAdmin(actor), literal, limit],
+      );
+      return rows as { id: string; score: number }[];
+    });
+    // relaxed_order may return neighbours slightly out of order: sort by the exact score.
+    return rows.map((r) => ({ id: r.id, score: Number(r.score) })).sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
   }
 
   /** The cached vectors of each (tenant, collection), reloaded when its rows changed. */

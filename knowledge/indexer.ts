@@ -6,6 +6,7 @@ import type { Embedder } from '../inference/embeddings/index.ts';
 import type { EventOf } from '../schemas/events.ts';
 import type { Chunker } from './chunker.ts';
 import { CHUNKS, DOCUMENTS, INDEXER_NAME, packVector } from './tables.ts';
+import { VECTOR_COLUMN, vectorLiteral } from './vector-index.ts';
 
 // The documents projection: a checkpointed consumer (one transaction per batch with its
 // checkpoint, like every projection) that chunks and embeds each added document. The slow part —
@@ -17,7 +18,9 @@ type Prepared = { chunks: { ord: number; text: string; vector: Float32Array }[] 
 
 // The embedder and chunker are started on the first document (a process that never sees one
 // never starts the embedding worker).
-export function documentIndexer(deps: { embedder: () => Promise<Embedder>; chunker: () => Chunker }): Consumer {
+// `vectorColumn`: true when pgvector is on (vector-index.ts): each passage's vector is also written
+// to the HNSW-indexed column.
+export function documentIndexer(deps: { embedder: () => Promise<Embedder>; chunker: () => Chunker; vectorColumn?: () => boolean }): Consumer {
   const prepared = new Map<string, Prepared>();
   return {
     name: INDEXER_NAME,
@@ -33,7 +36,7 @@ export function documentIndexer(deps: { embedder: () => Promise<Embedder>; chunk
     },
     async handle(trx: Knex.Transaction, events) {
       for (const e of events) {
-        if (e.type === 'DocumentAdded') await add(trx, e as Added, prepared.get(e.metadata.eventId));
+        if (e.type === 'DocumentAdded') await add(trx, e as Added, prepared.get(e.metadata.eventId), deps.vectorColumn?.() ?? false);
         else if (e.type === 'DocumentRemoved') await removeDocuments(trx, (q) => q.where({ id: e.data.documentId }), (q) => q.where({ document_id: e.data.documentId }));
         else if (e.type === 'UserDataErased') {
           const who = { tenant_id: e.data.tenantId, owner_id: e.data.userId };
@@ -44,7 +47,7 @@ export function documentIndexer(deps: { embedder: () => Promise<Embedder>; chunk
   };
 }
 
-async function add(trx: Knex.Transaction, e: Added, p: Prepared | undefined): Promise<void> {
+async function add(trx: Knex.Transaction, e: Added, p: Prepared | undefined, vectorColumn: boolean): Promise<void> {
   // An erased document (its key destroyed before this replay) is not indexed.
   if (!p) return;
   const d = e.data;
@@ -55,6 +58,7 @@ async function add(trx: Knex.Transaction, e: Added, p: Prepared | undefined): Pr
   const rows = p.chunks.map((c) => ({
     id: `${d.documentId}:${c.ord}`, document_id: d.documentId, tenant_id: d.tenantId, owner_id: d.ownerId, collection: d.collection,
     visibility: d.visibility, ord: c.ord, text: c.text, tsv: trx.raw(`to_tsvector('english', ?)`, [c.text]), embedding: packVector(c.vector),
+    ...(vectorColumn ? { [VECTOR_COLUMN]: trx.raw('?::vector', [vectorLiteral(c.vector)]) } : {}),
   }));
   for (let i = 0; i < rows.length; i += 500) await trx(CHUNKS).insert(rows.slice(i, i + 500)).onConflict('id').ignore();
 }

@@ -182,6 +182,8 @@ async function applySegment(trx: Knex.Transaction, events: RecordedEvent[], n: T
       }
       case 'GenerationRequested': {
         const d = e.data;
+        // A rolling summary's generation is not an answer (its later events update no row).
+        if (d.summarizes) break;
         created.push({
           id: d.generationId, conversation_id: d.conversationId, owner_id: d.ownerId, role: 'assistant', status: 'streaming',
           reply_to: d.messageId, generation_id: d.generationId, sibling_of: d.siblingOf, continues: d.continues?.generationId ?? null, prompt_tokens: d.context.promptTokens,

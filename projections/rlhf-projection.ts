@@ -103,6 +103,8 @@ async function applySegment(trx: Knex.Transaction, events: RecordedEvent[], n: T
         break;
       }
       case 'GenerationRequested':
+        // A rolling summary's generation is not an answer to rate.
+        if (e.data.summarizes) break;
         generations.push({
           id: e.data.generationId, conversation_id: e.data.conversationId, message_id: e.data.messageId, owner_id: e.data.ownerId,
           included_message_ids: JSON.stringify(e.data.context.includedMessageIds), sibling_of: e.data.siblingOf,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Actor, Id, Rating, SamplingParams, Text, Usage } from './common.ts';
 import { SafetySettings } from './safety.ts';
+import { SummarizeConversationData } from './summary.ts';
 import { AddDocumentData, ForgetMemoryData, RemoveDocumentData, SaveMemoryData } from './knowledge.ts';
 import { GenerationCompleted, GenerationRequested, SafetyChecked, TokensGenerated, ToolCallCompleted, ToolCallFailed, ToolCallRequested } from './events.ts';
 
@@ -143,6 +144,9 @@ export const PromoteModel = defineCommand(
 );
 export type PromoteModel = z.infer<typeof PromoteModel>;
 
+// Recorded by the saga when a summary generation completed (schemas/summary.ts, domain/summary.ts).
+export const SummarizeConversation = defineCommand('SummarizeConversation', SummarizeConversationData);
+
 export const ConversationCommand = z.discriminatedUnion('type', [
   StartConversation,
   SubmitMessage,
@@ -188,6 +192,7 @@ export const ParleyCommand = z.discriminatedUnion('type', [
   ...GenerationCommand.options,
   ...AppealCommand.options,
   ...KnowledgeCommand.options,
+  SummarizeConversation,
   PromoteModel,
 ]);
 export type ParleyCommand = z.infer<typeof ParleyCommand>;

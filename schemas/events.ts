@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EventMetadata, FinishReason, Id, Rating, SamplingParams, Text, Usage } from './common.ts';
 import { knowledgeEvents } from './knowledge.ts';
+import { ConversationSummarized, SummaryRequest } from './summary.ts';
 import { CategoryScore, EffectivePolicy, SafetyCategory, SafetySettings, SafetyStage, SafetyVerdict } from './safety.ts';
 import { ExperimentArmRef } from './models.ts';
 import { ToolFailureCode } from './tools.ts';
@@ -104,6 +105,8 @@ const GenerationRequestedV1Fields = {
     includedMessageIds: z.array(Id),
     droppedMessageIds: z.array(Id),
     promptTokens: z.number().int().min(0),
+    // The rolling summary the prompt's system turn carries (it covers the first dropped turns).
+    summaryId: Id.optional(),
   }),
   siblingOf: Id.nullable(),
   priority: z.number().int().min(0).max(9),
@@ -128,6 +131,9 @@ export const GenerationRequested = defineEvent(
     // A continuation after a round of server-side tool calls: the generation whose calls it follows,
     // the turn's first generation, and the round (1 … 4). Absent or null: the turn's first generation.
     continues: z.object({ generationId: Id, rootGenerationId: Id, round: z.number().int().min(1) }).nullable().optional(),
+    // A rolling summary's generation (schemas/summary.ts), not an answer: the turns it summarises.
+    // Absent or null: an answer. Read models of answers (history, rlhf) leave these out.
+    summarizes: SummaryRequest.nullable().optional(),
   }),
 );
 
@@ -324,6 +330,7 @@ export const ParleyEvent = z.discriminatedUnion('type', [
   AppealFiled,
   AppealResolved,
   ...knowledgeEvents,
+  ConversationSummarized,
   ModelPromoted,
 ]);
 export type ParleyEvent = z.infer<typeof ParleyEvent>;

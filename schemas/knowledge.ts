@@ -20,7 +20,8 @@ function defineEvent<T extends string, V extends number, D extends z.ZodType>(ty
 }
 
 export const MemorySaved = defineEvent('MemorySaved', 1, z.object({ memoryId: Id, userId: Id, tenantId: Id, text: Text }));
-export const MemoryForgotten = defineEvent('MemoryForgotten', 1, z.object({ memoryId: Id, userId: Id, tenantId: Id }));
+// reason (optional, absent = the user asked): 'retention' when the tenant's retention period forgot it.
+export const MemoryForgotten = defineEvent('MemoryForgotten', 1, z.object({ memoryId: Id, userId: Id, tenantId: Id, reason: z.enum(['user_request', 'retention']).optional() }));
 
 export const DocumentAdded = defineEvent('DocumentAdded', 1, z.object({
   documentId: Id,
@@ -38,7 +39,9 @@ export const knowledgeEvents = [MemorySaved, MemoryForgotten, DocumentAdded, Doc
 
 // --- commands (the envelope is commands.ts's; only the data is defined here) ---
 export const SaveMemoryData = z.object({ memoryId: Id, text: MemoryText });
-export const ForgetMemoryData = z.object({ memoryId: Id });
+// userId/tenantId name whose memory it is when not the caller's own (an admin of that tenant, or
+// the retention job); reason 'retention' marks the retention job's forgetting.
+export const ForgetMemoryData = z.object({ memoryId: Id, userId: Id.optional(), tenantId: Id.optional(), reason: z.enum(['user_request', 'retention']).optional() });
 export const AddDocumentData = z.object({
   documentId: Id,
   collection: CollectionName,

@@ -39,6 +39,9 @@ export const RuntimeConfig = z.object({
   MODEL_DIR: z.string().optional(),
   // An Optimum feature-extraction export of a BERT-family encoder (inference/embeddings); default: the shipped one.
   EMBEDDING_MODEL_DIR: z.string().optional(),
+  // Document vector search: auto = pgvector's HNSW index when the server has the extension, else
+  // exact in process; exact = always in process (knowledge/vector-index.ts).
+  PARLEY_VECTOR_SEARCH: z.enum(['auto', 'exact']).default('auto'),
   // Several models (inference/models/README.md): JSON or the path of a JSON file each.
   // {"<name>": {"dir", "roles", "maxSeqs", "kvCacheTokens", "tiers", "fallback", "device"}}
   PARLEY_MODELS: z.string().optional(),

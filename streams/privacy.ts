@@ -36,6 +36,11 @@ export const CONTENT_FIELDS: Partial<Record<EventType, readonly string[]>> = {
   ConversationRenamed: ['title'],
   AppealFiled: ['reason'],
   AppealResolved: ['note'],
+  // Long-term knowledge and rolling summaries: the user's facts, a document's title and text, a
+  // conversation's summary.
+  MemorySaved: ['text'],
+  DocumentAdded: ['title', 'text'],
+  ConversationSummarized: ['text'],
 };
 
 // A withheld field's value: self-describing, and never a string a careless consumer could mistake for the text.

@@ -8,7 +8,7 @@ import type { Actor } from '../../schemas/common.ts';
 export type RetentionPolicy = { defaultDays: number | null; tenantDays: Record<string, number> };
 
 // A platform process: its admin role reaches every tenant (domain/access.ts).
-const RETENTION_ACTOR: Actor = { userId: 'parley-retention', tenantId: 'system', roles: ['admin', 'platform_operator'] };
+export const RETENTION_ACTOR: Actor = { userId: 'parley-retention', tenantId: 'system', roles: ['admin', 'platform_operator'] };
 
 // Erases every conversation idle for longer than its tenant's retention period, the same way a
 // user erasure works (its key is destroyed, ConversationErased recorded). Returns what it erased.

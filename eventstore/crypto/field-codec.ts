@@ -19,9 +19,12 @@ export const PERSONAL_FIELDS: Record<string, readonly string[]> = {
   ToolCallCompleted: ['result'],
   ToolCallFailed: ['message'],
   AppealFiled: ['reason'],
-  // A user's memory (one key scope for all of them) and a document (a scope per document, so
-  // removing one destroys its key).
+  // A user's memory and a document: a key scope per fact (memory-<id>) and per document
+  // (document-<id>), so forgetting, removing or a retention period destroys that one key. Facts
+  // saved before per-fact scopes share the scope 'memory' (shredded with the user only).
   MemorySaved: ['text'],
+  // A rolling summary: on the conversation's stream, under the conversation's key.
+  ConversationSummarized: ['text'],
   DocumentAdded: ['title', 'text'],
 };
 
@@ -131,7 +134,7 @@ export class FieldCodec {
     if (event.type === 'ConversationStarted') subject = { subjectId: subjectOf(d.tenantId!, d.ownerId!), scope: d.conversationId! };
     else if (event.type === 'GenerationRequested') subject = { subjectId: subjectOf(d.tenantId!, d.ownerId!), scope: d.conversationId! };
     else if (event.type === 'AppealFiled') subject = { subjectId: subjectOf(d.tenantId!, d.userId!), scope: `appeal-${d.appealId}` };
-    else if (event.type === 'MemorySaved') subject = { subjectId: subjectOf(d.tenantId!, d.userId!), scope: 'memory' };
+    else if (event.type === 'MemorySaved') subject = { subjectId: subjectOf(d.tenantId!, d.userId!), scope: `memory-${d.memoryId}` };
     else if (event.type === 'DocumentAdded') subject = { subjectId: subjectOf(d.tenantId!, d.ownerId!), scope: `document-${d.documentId}` };
     if (subject) this.subjects.set(streamId, subject);
     return subject;

@@ -19,6 +19,7 @@ import { hasToolCallMarkup } from '../tools/index.ts';
 export const CONVERSATION_FOLD_TYPES: readonly EventType[] = [
   'ConversationStarted', 'MessageSubmitted', 'SafetyChecked', 'ConversationRenamed', 'ConversationDeleted', 'ConversationErased',
   'UserDataErased', 'GenerationRequested', 'TokensGenerated', 'GenerationCompleted', 'GenerationFailed', 'GenerationCancelled',
+  'ConversationSummarized',
 ];
 
 type Entry = {

@@ -12,6 +12,8 @@ import type { ModelRouter } from '../models/index.ts';
 import { ConversationCache, CONVERSATION_FOLD_TYPES } from './conversation-cache.ts';
 import { requestBatch, requestCommandId, type Message } from './request-batch.ts';
 import { runToolRounds, type ToolRoundDeps } from './tool-round.ts';
+import { isSummaryGenerationId, PendingSummaries, SUMMARY_JOB_PRIORITY } from './summary-context.ts';
+import { recordSummaries } from './summary-recorder.ts';
 import type { EventOf } from '../../schemas/events.ts';
 
 export type SagaOptions = {
@@ -37,6 +39,7 @@ const SAGA_ACTOR: Actor = { userId: 'parley-saga', tenantId: 'system', roles: ['
 export function generationSaga(options: SagaOptions): Consumer {
   const { store, commands, jobs } = options;
   const cache = new ConversationCache(store);
+  const summaries = new PendingSummaries();
 
   // Commands on one generation stream, appended together (a generation that ends at once never
   // shows as requested-but-unfinished). The command ids are deterministic, so a replay is a no-op.
@@ -62,11 +65,13 @@ export function generationSaga(options: SagaOptions): Consumer {
     async prepare(events: RecordedEvent[]) {
       for (const e of events) cache.apply(e);
       const messages = events.filter((e) => e.type === 'MessageSubmitted') as Message[];
-      await requestBatch({ store, commands, jobs, model: options.model, modelFor: options.modelFor, router: options.router, cache, actor: SAGA_ACTOR, admission: options.admissionMany, tenantPolicies: options.tenantPolicies, toolsFor: options.tools?.toolsFor }, messages);
+      await requestBatch({ store, commands, jobs, model: options.model, modelFor: options.modelFor, router: options.router, cache, actor: SAGA_ACTOR, admission: options.admissionMany, tenantPolicies: options.tenantPolicies, toolsFor: options.tools?.toolsFor, summaries }, messages);
+      // Summary generations that ended: recorded as ConversationSummarized (summary-recorder.ts).
+      await recordSummaries({ store, commands, cache, actor: SAGA_ACTOR, pending: summaries }, events);
       // A completed generation whose text calls tools: the round runs, then its continuation is requested.
       if (options.tools) {
         const completed = events.filter((e): e is EventOf<'GenerationCompleted'> & RecordedEvent =>
-          e.type === 'GenerationCompleted' && cache.takeEnded(e.data.generationId) !== false);
+          e.type === 'GenerationCompleted' && !isSummaryGenerationId(e.data.generationId) && cache.takeEnded(e.data.generationId) !== false);
         await runToolRounds({ store, commands, model: options.model, actor: SAGA_ACTOR, ...options.tools }, completed);
       }
     },
@@ -79,7 +84,11 @@ export function generationSaga(options: SagaOptions): Consumer {
           // (cancelled early) or answers a message the input check blocked.
           const view = await readGeneration(store, e.data.generationId, { input: true });
           const ended = hasEnded(view);
-          if (!ended && inputBlocked(view)) {
+          if (!ended && e.data.summarizes) {
+            // A rolling summary's generation: below every answer in the queue.
+            await jobs.enqueue(trx, e.data.generationId, SUMMARY_JOB_PRIORITY, 3, e.data.model);
+            await trx.raw(`select pg_notify('parley_events', '')`);
+          } else if (!ended && inputBlocked(view)) {
             await run([['FailGeneration', {
               generationId: e.data.generationId, attempt: 0, code: 'INPUT_BLOCKED', reason: 'the message was blocked by the input safety check',
             }, `saga:input-blocked:${e.data.generationId}`]], e);

@@ -9,7 +9,8 @@ import type { EventOf, InputCheck } from '../../schemas/events.ts';
 import { packTokenIds } from '../../schemas/prompt.ts';
 import { checkInput, refusalFor, resolveSettings, toSafetyCheckedData } from '../../safety/index.ts';
 import type { JobQueue } from '../worker/job-queue.ts';
-import { ContextTooLongError, fitToContext, loadThread, type ChatModel } from './context-assembly.ts';
+import { ContextTooLongError, loadThread, type ChatModel } from './context-assembly.ts';
+import { fitWithSummary, summaryRequestData, type PendingSummaries } from './summary-context.ts';
 import type { ConversationCache } from './conversation-cache.ts';
 import { memoryLookup, threadWithMemories } from './memory-context.ts';
 import type { ModelRouter, Route } from '../models/index.ts';
@@ -34,6 +35,9 @@ export type BatchDeps = {
   tenantPolicies?: TenantPolicies;
   // The server-side tools on for a tenant, offered in the system turn (none when absent).
   toolsFor?: (tenantId: string) => readonly Tool[];
+  // Rolling summaries (summary-context.ts): the conversations with a summary generation under way.
+  // Absent: recorded summaries are still used, none is asked for.
+  summaries?: PendingSummaries;
 };
 
 // The command id of the saga's own RequestGeneration for a message: deterministic, so a replay is a no-op.
@@ -65,6 +69,8 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
   const known = new Map<string, RecordedEvent[]>();
   const queue: { generationId: string; priority: number; model: string }[] = [];
   const routes = await routeBatch(deps, messages, conversations);
+  // Summary requests by group index: marked pending when asked, unmarked unless newly recorded.
+  const summaryGroups = new Map<number, string>();
 
   for (const e of messages) {
     const d = e.data;
@@ -141,13 +147,25 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
         ),
         clientTurn ? [] : deps.toolsFor?.(started.data.tenantId) ?? [],
       ), d.toolsPrompt ?? null);
-      const ctx = await inSpan('parley.context.assembly', spanAttributes, () => fitToContext(model, thread, d.params.maxTokens));
+      const ctx = await inSpan('parley.context.assembly', spanAttributes, () => fitWithSummary(model, thread, d.params.maxTokens, history));
       // The prompt the worker runs is this one, exactly as counted here: rebuilt later, it would
       // take in answers that finished in between and could overflow the context.
       groups.push([request({
-        context: { includedMessageIds: ctx.includedMessageIds, droppedMessageIds: ctx.droppedMessageIds, promptTokens: ctx.promptTokens },
+        context: { includedMessageIds: ctx.includedMessageIds, droppedMessageIds: ctx.droppedMessageIds, promptTokens: ctx.promptTokens, ...(ctx.summary ? { summaryId: ctx.summary.summaryId } : {}) },
         prompt: packTokenIds(ctx.promptIds),
       })]);
+      // Turns dropped that no summary covers: ask for one (one under way per conversation at a time).
+      if (deps.summaries && ctx.unsummarized.length > 0 && !deps.summaries.has(d.conversationId)) {
+        const data = summaryRequestData(model, {
+          conversationId: d.conversationId, ownerId: started.data.ownerId, tenantId: started.data.tenantId, model: route.model,
+          safetySettings: settings, previous: ctx.summary, turns: ctx.unsummarized,
+        });
+        if (data) {
+          summaryGroups.set(groups.length, data.generationId as string);
+          groups.push([{ type: 'RequestGeneration', data, metadata: metadata(`saga:summary-request:${data.generationId as string}`) }]);
+          deps.summaries.start(d.conversationId, data.generationId as string);
+        }
+      }
       queue.push({ generationId: d.generationId, priority: hints.get(d.generationId)?.priority ?? 0, model: route.model });
     } catch (error) {
       if (!(error instanceof ContextTooLongError)) throw error;
@@ -166,6 +184,9 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       throw new Error(`saga ${types} failed: ${result.error.code} ${result.error.message}`);
     }
     if (result.ok && !result.duplicate) for (const event of recordedEvents(result)) deps.cache.apply(event);
+    // A summary asked for before (it exists, maybe ended): nothing is under way because of this batch.
+    const summary = summaryGroups.get(i);
+    if (summary && !(result.ok && !result.duplicate)) deps.summaries?.end(summary);
     // A replayed batch may route differently (queues moved): the job follows the recorded request.
     const recorded = result.ok ? result.events.find((e) => e.type === 'GenerationRequested') : undefined;
     const job = recorded?.type === 'GenerationRequested' ? queue.find((q) => q.generationId === recorded.data.generationId) : undefined;

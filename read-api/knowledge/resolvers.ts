@@ -64,7 +64,7 @@ export const knowledgeResolvers = {
     },
     forgetFact: async (_: unknown, args: { id: string }, ctx: GraphQLContext) => {
       const actor = requireActor(ctx);
-      const result = await forgetFact(ctx.services.commands, actor, args.id, ctx.services.newId());
+      const result = await forgetFact(ctx.services.commands, actor, args.id, ctx.services.newId(), { keys: ctx.services.keys });
       if (!result.ok) throw fromCommandError(result.error);
       return { id: args.id, deleted: true, position: result.position };
     },

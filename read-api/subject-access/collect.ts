@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import type { EventStore } from '../../eventstore/port.ts';
 import type { KeyStore } from '../../eventstore/crypto/key-store.ts';
+import { listMemories } from '../../commands/memory.ts';
+import { DOCUMENTS } from '../../knowledge/index.ts';
 import { openConversations, openMessages, type ConversationRow, type MessageRow } from '../read-models.ts';
 
 // Everything Parley holds about one user (tenant, user), decrypted, as records of one bundle:
@@ -14,10 +16,13 @@ export type ExportRecord =
   | { kind: 'feedback'; generationId: string; conversationId: string; rating: string; comment: string | null }
   | { kind: 'appeal'; appealId: string; safetyEventId: string | null; reason: string | null; filedAt: string; outcome: string | null; note: string | null; resolvedAt: string | null }
   | { kind: 'safety_decision'; eventId: string; stage: string | null; verdict: string | null; categories: unknown; policyVersion: string | null; conversationId: string | null; generationId: string | null; occurredAt: string }
-  | { kind: 'usage'; day: string; requests: number; promptTokens: number; completionTokens: number };
+  | { kind: 'usage'; day: string; requests: number; promptTokens: number; completionTokens: number }
+  | { kind: 'summary'; id: string; conversationId: string; messageIds: string[]; text: string; createdAt: string }
+  | { kind: 'memory'; id: string; text: string; savedAt: string }
+  | { kind: 'document'; id: string; collection: string; visibility: string; title: string; text: string; chunks: number; addedAt: string };
 
 export type ExportKind = ExportRecord['kind'];
-export const EXPORT_KINDS: ExportKind[] = ['conversation', 'message', 'answer', 'feedback', 'appeal', 'safety_decision', 'usage'];
+export const EXPORT_KINDS: ExportKind[] = ['conversation', 'message', 'answer', 'feedback', 'appeal', 'safety_decision', 'usage', 'summary', 'memory', 'document'];
 
 export type ExportSources = { knex: Knex; store: EventStore; keys?: KeyStore | null };
 export type Subject = { tenantId: string; userId: string };
@@ -25,14 +30,15 @@ export type Subject = { tenantId: string; userId: string };
 const iso = (d: Date | string) => new Date(d).toISOString();
 const PAGE = 200;
 
-// Has Parley any trace of this user (a conversation, an audit row, usage)? An unknown user is a 404.
+// Has Parley any trace of this user (a conversation, an audit row, usage, a document)? An unknown user is a 404.
 export async function userIsKnown(knex: Knex, s: Subject): Promise<boolean> {
-  const [c, a, u] = await Promise.all([
+  const [c, a, u, d] = await Promise.all([
     knex('audit_conversations').where({ owner_id: s.userId, tenant_id: s.tenantId }).first('id'),
     knex('audit_log').where({ user_id: s.userId, tenant_id: s.tenantId }).first('event_id'),
     knex('usage_daily').where({ user_id: s.userId, tenant_id: s.tenantId }).first('day'),
+    knex.schema.hasTable(DOCUMENTS).then((has) => has ? knex(DOCUMENTS).where({ owner_id: s.userId, tenant_id: s.tenantId }).first('id') : null),
   ]);
-  return Boolean(c || a || u);
+  return Boolean(c || a || u || d);
 }
 
 export async function* collectUserData(src: ExportSources, s: Subject): AsyncGenerator<ExportRecord> {
@@ -40,6 +46,28 @@ export async function* collectUserData(src: ExportSources, s: Subject): AsyncGen
   yield* appeals(src, s);
   yield* safetyDecisions(src.knex, s);
   yield* usage(src.knex, s);
+  yield* memories(src, s);
+  yield* documents(src, s);
+}
+
+// The facts the user asked Parley to remember, from their memory stream (decrypted; an erased
+// user's, or a forgotten one, is not listed).
+async function* memories(src: ExportSources, s: Subject): AsyncGenerator<ExportRecord> {
+  for (const m of await listMemories(src.store, s.tenantId, s.userId)) yield { kind: 'memory', id: m.memoryId, text: m.text, savedAt: m.savedAt };
+}
+
+// The documents the user added that are still held (private and shared): the read model says which,
+// the document's own stream holds the text (sealed with its key: removed or erased ones are gone).
+async function* documents(src: ExportSources, s: Subject): AsyncGenerator<ExportRecord> {
+  if (!(await src.knex.schema.hasTable(DOCUMENTS))) return;
+  const rows = await src.knex(DOCUMENTS).where({ owner_id: s.userId, tenant_id: s.tenantId }).orderBy([{ column: 'added_at' }, { column: 'id' }]);
+  for (const r of rows) {
+    const added = (await src.store.readStream(`document-${r.id}`)).find((e) => e.type === 'DocumentAdded');
+    yield {
+      kind: 'document', id: r.id, collection: r.collection, visibility: r.visibility, title: r.title,
+      text: added?.type === 'DocumentAdded' ? added.data.text : '', chunks: r.chunks, addedAt: iso(r.added_at),
+    };
+  }
 }
 
 // Page by page (conversations by id), so a long history is streamed, not held in memory.
@@ -52,6 +80,8 @@ async function* conversationsAndMessages(src: ExportSources, s: Subject): AsyncG
     after = page.at(-1)!.id;
     const messages: MessageRow[] = await openMessages(src.keys, await src.knex('history_messages')
       .whereIn('conversation_id', page.map((c) => c.id)).orderBy([{ column: 'conversation_id' }, { column: 'seq' }]));
+    // Rolling summaries are in no read model: read from the conversations' streams (decrypted).
+    const streams = await src.store.readStreams(page.map((c) => `conversation-${c.id}`));
     for (const c of page) {
       yield {
         kind: 'conversation', id: c.id, title: c.title, systemPrompt: c.system_prompt, model: c.model, deleted: c.deleted,
@@ -64,6 +94,10 @@ async function* conversationsAndMessages(src: ExportSources, s: Subject): AsyncG
           promptTokens: m.prompt_tokens, completionTokens: m.completion_tokens, createdAt: iso(m.created_at),
         };
         if (m.feedback_rating) yield { kind: 'feedback', generationId: m.id, conversationId: m.conversation_id, rating: m.feedback_rating, comment: m.feedback_comment };
+      }
+      for (const e of streams.get(`conversation-${c.id}`) ?? []) {
+        if (e.type !== 'ConversationSummarized') continue;
+        yield { kind: 'summary', id: e.data.summaryId, conversationId: c.id, messageIds: e.data.messageIds, text: e.data.text, createdAt: iso(e.metadata.occurredAt) };
       }
     }
   }

@@ -3,7 +3,11 @@
 mapping their categories onto Parley's. Run once per source update, with a checkout of each:
 
     /usr/bin/python3 safety/data/import_public.py --catqa red-instruct/harmful_questions/catqa_english.json \
-        --navirocker llm-red-teaming-dataset/prompts/redteam_master_dataset.csv
+        --navirocker llm-red-teaming-dataset/prompts/redteam_master_dataset.csv \
+        [--ailuminate ailuminate] [--multijail multilingual-safety-for-LLMs/data/MultiJail.csv] \
+        [--xsafety Multilingual_safety_benchmark]
+
+Every source is optional: a missing one leaves its jsonl file as committed.
 
 Rows whose source category has no Parley equivalent (financial advice, lobbying, adult humour,
 jailbreak templates without a request, ...) are skipped. See safety/data/SOURCES.md.
@@ -39,6 +43,48 @@ NAVI = {
     ('sexual_content', 'non_consensual'): 'sexual', ('manipulation', 'deception'): 'fraud_scams',
 }
 
+# AILuminate v1.0 DEMO (mlcommons/ailuminate, CC-BY-4.0): hazard uid -> Parley category. Left out:
+# ipv (intellectual property: no Parley category) and the spc_* "specialized advice" prompts
+# (health, legal, financial, election questions that are mostly fine to answer).
+AILUMINATE = {
+    'vcr': 'dangerous', 'src': 'sexual', 'cse': 'sexual_minors', 'ssh': 'self_harm', 'iwp': 'dangerous',
+    'ncr': 'fraud_scams', 'hte': 'hate', 'prv': 'privacy', 'sxc_prn': 'sexual', 'dfm': 'harassment',
+}
+
+# MultiJail (DAMO-NLP-SG/multilingual-safety-for-LLMs, MIT): a row's first tag with a Parley equivalent.
+MULTIJAIL = {
+    'Violence & incitement': 'dangerous', 'Discrimination & injustice': 'hate', 'Hate speech & offensive language': 'hate',
+    'Bullying & harassment': 'harassment', 'Non-violent unethical behavior (e.g. lying, cheating, etc.)': 'fraud_scams',
+    'Conspiracy theories & misinformation': 'misinformation', 'Theft': 'dangerous', 'Weapons': 'weapons',
+    'Adult content': 'sexual', 'Substance abuse & banned substances': 'dangerous', 'Terrorism & organized crime': 'violent_extremism',
+    'Fraud & deception': 'fraud_scams', 'Sexual exploitation & human trafficking': 'sexual', 'Animal abuse': 'dangerous',
+    'Property crime & vandalism': 'dangerous', 'Soliciting personally identifiable information': 'privacy',
+    'Self-harm': 'self_harm', 'Child abuse': 'sexual_minors',
+}
+MULTIJAIL_LANGS = ('en', 'it')  # of its ten languages, the two Parley's model covers
+
+# XSafety (Jarviswang94/Multilingual_safety_benchmark, Apache-2.0): the four files whose rows are
+# mostly requests or statements a chat platform should refuse; the others (physical/mental health
+# statements, ethics, commonsense, prompt leaking, role play) are mostly benign or off-topic here.
+# Files are line-aligned translations: row i of every language is one group.
+XSAFETY = {
+    'Crimes_And_Illegal_Activities': 'dangerous', 'Unsafe_Instruction_Topic': 'dangerous',
+    'Insult': 'harassment', 'Privacy_And_Property': 'privacy',
+}
+XSAFETY_LANGS = {'en': 'en', 'fr': 'fr', 'sp': 'es', 'de': 'de'}
+# ... and four files whose rows are, under Parley's policy, fine to answer (health statements and
+# questions, feelings, ethics questions, "which choice is unsafe" quizzes), kept as benign rows: the
+# same translations in the same style, so the model cannot learn "translated French = harmful".
+XSAFETY_BENIGN = ('Physical_Harm', 'Mental_Health', 'Ethics_And_Morality', 'commonsense')
+
+
+def xsafety_file(root, lang, name):
+    for cand in (f'{name}.csv', f'{name}_n.csv', f'{name}_en.csv'):
+        p = os.path.join(root, lang, cand)
+        if os.path.exists(p):
+            return p
+    raise SystemExit(f'xsafety: no {lang}/{name}*.csv under {root}')
+
 
 def write(name, rows):
     with open(os.path.join(HERE, 'public', name), 'w') as f:
@@ -49,21 +95,66 @@ def write(name, rows):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--catqa', required=True)
-    ap.add_argument('--navirocker', required=True)
+    ap.add_argument('--catqa')
+    ap.add_argument('--navirocker')
+    ap.add_argument('--ailuminate')
+    ap.add_argument('--multijail')
+    ap.add_argument('--xsafety')
     a = ap.parse_args()
-    rows = []
-    for area, subs in json.load(open(a.catqa)).items():
-        for sub, qs in subs.items():
-            if sub in CATQA:
-                rows += [{'text': q, 'labels': [CATQA[sub]], 'source': 'catqa', 'group': f'catqa/{sub}'} for q in qs]
-    write('catqa_english.jsonl', rows)
-    rows = []
-    for r in csv.DictReader(open(a.navirocker)):
-        key = (r['category'], r['subcategory'])
-        if key in NAVI and r['severity'] in ('high', 'medium'):
-            rows.append({'text': r['prompt'], 'labels': [NAVI[key]], 'source': 'navirocker', 'group': f'navirocker/{r["prompt_id"]}'})
-    write('navirocker_redteam.jsonl', rows)
+    if a.catqa:
+        rows = []
+        for area, subs in json.load(open(a.catqa)).items():
+            for sub, qs in subs.items():
+                if sub in CATQA:
+                    rows += [{'text': q, 'labels': [CATQA[sub]], 'source': 'catqa', 'group': f'catqa/{sub}'} for q in qs]
+        write('catqa_english.jsonl', rows)
+    if a.navirocker:
+        rows = []
+        for r in csv.DictReader(open(a.navirocker)):
+            key = (r['category'], r['subcategory'])
+            if key in NAVI and r['severity'] in ('high', 'medium'):
+                rows.append({'text': r['prompt'], 'labels': [NAVI[key]], 'source': 'navirocker', 'group': f'navirocker/{r["prompt_id"]}'})
+        write('navirocker_redteam.jsonl', rows)
+    if a.ailuminate:
+        rows = []
+        for loc, lang in (('en_us', 'en'), ('fr_fr', 'fr')):
+            with open(os.path.join(a.ailuminate, f'airr_official_1.0_demo_{loc}_prompt_set_release.csv'), encoding='utf-8-sig') as f:
+                for r in csv.DictReader(f):
+                    if r['hazard'] in AILUMINATE:
+                        rows.append({'text': r['prompt_text'].strip(), 'labels': [AILUMINATE[r['hazard']]], 'lang': lang,
+                                     'source': 'ailuminate', 'group': f'ailuminate/{r["release_prompt_id"]}'})
+        write('ailuminate_demo.jsonl', rows)
+    if a.multijail:
+        import ast
+        rows = []
+        with open(a.multijail, encoding='utf-8-sig') as f:
+            for r in csv.DictReader(f):
+                cats = [MULTIJAIL[t] for t in ast.literal_eval(r['tags']) if t in MULTIJAIL]
+                if not cats:
+                    continue
+                for lang in MULTIJAIL_LANGS:
+                    if r[lang].strip():
+                        rows.append({'text': r[lang].strip(), 'labels': [cats[0]], 'lang': lang, 'source': 'multijail', 'group': f'multijail/{r["id"]}'})
+        write('multijail_en_it.jsonl', rows)
+    if a.xsafety:
+        rows = []
+        for name, cat in XSAFETY.items():
+            for src_lang, lang in XSAFETY_LANGS.items():
+                with open(xsafety_file(a.xsafety, src_lang, name), encoding='utf-8-sig') as f:
+                    for i, line in enumerate(csv.reader(f)):
+                        text = ' '.join(line).strip().strip('"').strip()
+                        if len(text.split()) >= 3:
+                            rows.append({'text': text, 'labels': [cat], 'lang': lang, 'source': 'xsafety', 'group': f'xsafety/{name}/{i}'})
+        write('xsafety_en_fr_es_de.jsonl', rows)
+        rows = []
+        for name in XSAFETY_BENIGN:
+            for src_lang, lang in XSAFETY_LANGS.items():
+                with open(xsafety_file(a.xsafety, src_lang, name), encoding='utf-8-sig') as f:
+                    for i, line in enumerate(csv.reader(f)):
+                        text = ' '.join(line).strip().strip('"').strip()
+                        if len(text.split()) >= 3:
+                            rows.append({'text': text, 'labels': [], 'lang': lang, 'source': 'xsafety', 'group': f'xsafety/{name}/{i}'})
+        write('xsafety_benign_en_fr_es_de.jsonl', rows)
 
 
 main()

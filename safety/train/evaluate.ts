@@ -8,7 +8,42 @@ import { createModerationModel } from '../model.ts';
 import { PLATFORM_DEFAULTS, blocks } from '../policy.ts';
 import { severityOf } from '../scoring.ts';
 import { LANGS } from './lexicon.ts';
-import { MODEL_CATEGORIES, OBFUSCATIONS, type Row } from './generate.ts';
+import { MODEL_CATEGORIES, OBFUSCATIONS, PUBLIC_FILES, type Row } from './generate.ts';
+import { everydayPrompts, testPrompts } from './everyday.ts';
+
+type Cascade = ReturnType<typeof createSafetyCascade>;
+
+/**
+ * False positives outside the look-alike set: the everyday prompts (six languages) and every prompt
+ * the e2e/integration tests send (see everyday.ts). Both are measured only, never trained on.
+ */
+export async function everydayReport(cascade: Cascade, rulesOnly: Cascade, model: ReturnType<typeof createModerationModel>): Promise<string[]> {
+  const out: string[] = [];
+  const everyday = everydayPrompts();
+  const blockedBy = async (texts: readonly string[]) => {
+    const modelScores = await model.classifyMany([...texts]);
+    const res: { text: string; rules: boolean; model: boolean; cascade: string[] }[] = [];
+    for (let i = 0; i < texts.length; i++) {
+      const m = MODEL_CATEGORIES.some((c) => blocks(severityOf(modelScores[i][c] ?? 0), PLATFORM_DEFAULTS[c]));
+      res.push({ text: texts[i], rules: (await rulesOnly.check(texts[i])).verdict === 'blocked', model: m, cascade: [...(await cascade.check(texts[i])).blockedCategories] });
+    }
+    return res;
+  };
+  const ev = await blockedBy(everyday.map((r) => r.text));
+  const count = (xs: typeof ev, k: 'rules' | 'model' | 'cascade') => xs.filter((x) => (k === 'cascade' ? x.cascade.length > 0 : x[k])).length;
+  out.push('| everyday prompts blocked (false positives), by language | rules only | model alone | cascade |', '|---|---|---|---|');
+  for (const lang of LANGS) {
+    const xs = ev.filter((_, i) => everyday[i].lang === lang);
+    if (xs.length) out.push(`| ${lang} | ${pct(count(xs, 'rules'), xs.length)} | ${pct(count(xs, 'model'), xs.length)} | ${pct(count(xs, 'cascade'), xs.length)} |`);
+  }
+  out.push(`| all | ${pct(count(ev, 'rules'), ev.length)} | ${pct(count(ev, 'model'), ev.length)} | ${pct(count(ev, 'cascade'), ev.length)} |`);
+  const evBlocked = ev.filter((x) => x.cascade.length);
+  if (evBlocked.length) out.push('', 'Everyday prompts the cascade blocked:', ...evBlocked.map((x) => `- ${x.cascade.join(',')}: ${x.text}`));
+  const tp = await blockedBy(testPrompts());
+  const tpBlocked = tp.filter((x) => x.cascade.length);
+  out.push('', `Prompts sent by the e2e/integration tests (${tp.length}) the cascade blocks: ${tpBlocked.length}${tpBlocked.length ? ':' : '.'}`, ...tpBlocked.map((x) => `- ${x.cascade.join(',')}${x.model ? ' (model)' : ''}${x.rules ? ' (rules)' : ''}: ${x.text}`));
+  return out;
+}
 
 const pct = (a: number, b: number): string => (b ? `${((100 * a) / b).toFixed(1)}% (${a}/${b})` : 'n/a');
 
@@ -47,7 +82,9 @@ export async function evaluateModel(test: readonly Row[], all: readonly Row[], s
   const harmful = test.map((r, i) => [r, i] as const).filter(([r]) => r.kind === 'harmful');
   // Benign requests wrapped in the jailbreak frame are left out: the rules block those as prompt
   // injection, rightly.
-  const benign = test.map((r, i) => [r, i] as const).filter(([r]) => r.kind === 'benign' && !/no rules/i.test(r.text));
+  const benign = test.map((r, i) => [r, i] as const).filter(([r]) => r.kind === 'benign' && !/no rules/i.test(r.text) && (r.source === 'generated' || r.source === 'fixtures'));
+  // Benign rows of public sets (XSafety's health, feelings, ethics and quiz files): reported on their own.
+  const publicBenign = test.map((r, i) => [r, i] as const).filter(([r]) => r.kind === 'benign' && r.source !== 'generated' && r.source !== 'fixtures');
   const rate = (rs: (readonly [Row, number])[], which: 'model' | 'cascade' | 'rules'): string =>
     pct(rs.filter(([, i]) => (which === 'model' ? modelBlocked[i].size > 0 : which === 'cascade' ? cascadeBlocked[i].size > 0 : rulesBlocked[i])).length, rs.length);
   out.push('', '| harmful requests blocked, by language | rules only | model alone | cascade (rules + model) |', '|---|---|---|---|');
@@ -56,6 +93,15 @@ export async function evaluateModel(test: readonly Row[], all: readonly Row[], s
     if (rs.length) out.push(`| ${lang} | ${rate(rs, 'rules')} | ${rate(rs, 'model')} | ${rate(rs, 'cascade')} |`);
   }
   out.push(`| all | ${rate(harmful, 'rules')} | ${rate(harmful, 'model')} | ${rate(harmful, 'cascade')} |`);
+  // The issue's target is about public red-team requests (written by people outside this repo), not
+  // our generated ones: the same table on the held-out public rows alone.
+  const publicHarmful = harmful.filter(([r]) => r.source !== 'generated' && r.source !== 'fixtures');
+  out.push('', '| held-out public red-team requests blocked, by language | rules only | model alone | cascade |', '|---|---|---|---|');
+  for (const lang of LANGS) {
+    const rs = publicHarmful.filter(([r]) => r.lang === lang);
+    if (rs.length) out.push(`| ${lang} | ${rate(rs, 'rules')} | ${rate(rs, 'model')} | ${rate(rs, 'cascade')} |`);
+  }
+  out.push(`| all public | ${rate(publicHarmful, 'rules')} | ${rate(publicHarmful, 'model')} | ${rate(publicHarmful, 'cascade')} |`);
   // The first model's held-out split (the intents of lexicon.ts): the same rows, comparable across trainings.
   const firstHarmful = harmful.filter(([r]) => !r.added);
   const firstBenign = benign.filter(([r]) => !r.added);
@@ -74,11 +120,13 @@ export async function evaluateModel(test: readonly Row[], all: readonly Row[], s
     if (rs.length) out.push(`| ${o} | ${rate(rs, 'rules')} | ${rate(rs, 'cascade')} |`);
   }
   out.push('', '| harmful requests blocked, by source | rules only | cascade |', '|---|---|---|');
-  for (const src of ['generated', 'catqa', 'navirocker', 'fixtures'] as const) {
+  for (const src of ['generated', ...Object.keys(PUBLIC_FILES), 'fixtures']) {
     const rs = harmful.filter(([r]) => r.source === src);
     if (rs.length) out.push(`| ${src} | ${rate(rs, 'rules')} | ${rate(rs, 'cascade')} |`);
   }
   out.push('', `Benign look-alikes blocked (false positives): rules only ${rate(benign, 'rules')}, model alone ${rate(benign, 'model')}, cascade ${rate(benign, 'cascade')}.`);
+  if (publicBenign.length) out.push('', `Benign rows of the public sets blocked (XSafety health, feelings, ethics, quizzes; held out): rules only ${rate(publicBenign, 'rules')}, model alone ${rate(publicBenign, 'model')}, cascade ${rate(publicBenign, 'cascade')}.`);
+  out.push('', ...(await everydayReport(cascade, rulesOnly, model)));
   const fpExamples = benign.filter(([, i]) => cascadeBlocked[i].size).slice(0, 8).map(([r, i]) => `- ${[...cascadeBlocked[i]].join(',')}: ${r.text}`);
   if (fpExamples.length) out.push('', 'Benign test rows the cascade blocked (first 8):', ...fpExamples);
   const counts = new Map<string, number>();

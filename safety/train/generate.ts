@@ -10,6 +10,18 @@ import type { SafetyCategory } from '../../schemas/safety.ts';
 import { BENIGN, EVERYDAY, FRAMES, HARMFUL, HARMFUL_STATEMENTS, LANGS, type Intent, type Lang } from './lexicon.ts';
 import { BENIGN_THINGS, HARMFUL_THINGS, VERBS, type Thing } from './objects.ts';
 import { MORE_BENIGN, MORE_HARMFUL } from './lexicon-more.ts';
+import { EVERYDAY_INTENTS, EVERYDAY_STATEMENTS } from './everyday-train.ts';
+
+/** The public red-team sets in safety/data/public/ (SOURCES.md), file by file. */
+export const PUBLIC_FILES = {
+  catqa: 'catqa_english.jsonl',
+  navirocker: 'navirocker_redteam.jsonl',
+  ailuminate: 'ailuminate_demo.jsonl',
+  multijail: 'multijail_en_it.jsonl',
+  xsafety: 'xsafety_en_fr_es_de.jsonl',
+  xsafety_benign: 'xsafety_benign_en_fr_es_de.jsonl',
+} as const;
+export type PublicSource = keyof typeof PUBLIC_FILES;
 
 export type Obfuscation = 'none' | 'typos' | 'punctuation' | 'leet' | 'repeats' | 'spaced' | 'homoglyphs' | 'upper';
 export const OBFUSCATIONS: readonly Obfuscation[] = ['none', 'typos', 'punctuation', 'leet', 'repeats', 'spaced', 'homoglyphs', 'upper'];
@@ -18,7 +30,7 @@ export interface Row {
   readonly text: string;
   readonly labels: readonly SafetyCategory[];
   readonly lang: Lang | 'mixed';
-  readonly source: 'generated' | 'catqa' | 'navirocker' | 'fixtures';
+  readonly source: 'generated' | PublicSource | 'fixtures';
   readonly kind: 'harmful' | 'benign';
   readonly obfuscation: Obfuscation;
   /** Rows of one group (one intent, one public row) are never split between train and test. */
@@ -65,9 +77,9 @@ export const MODEL_CATEGORIES: readonly SafetyCategory[] = [
  * `moreIntents`: also the intents of lexicon-more.ts (an experiment, measured in safety/README.md:
  * more recall, but twice the look-alikes blocked; not the shipped model's recipe).
  */
-export function generate(seed = 16, opts: { moreIntents?: boolean } = {}): Row[] {
-  const rand = prng(seed); // mulberry32 (bench/prng.ts): a seed builds the same rows
+export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources?: readonly PublicSource[]; everydayIntents?: boolean } = {}): Row[] {
   const rows: Row[] = [];
+  let rand = prng(seed); // mulberry32 (bench/prng.ts): a seed builds the same rows
   const requests = (intents: Intent[], prefix: string, kind: Row['kind'], statements: boolean, addedFrom = Infinity): void => {
     intents.forEach((intent, n) => {
       const added = n >= addedFrom ? { added: true } : {};
@@ -143,9 +155,19 @@ export function generate(seed = 16, opts: { moreIntents?: boolean } = {}): Row[]
     if (rand() < 0.5) text += pick(['.', '?', '!']);
     rows.push({ text, labels: [], lang: 'mixed', source: 'generated', kind: 'benign', obfuscation: 'none', group: `short/${k % 200}` });
   }
-  for (const file of ['catqa_english.jsonl', 'navirocker_redteam.jsonl']) {
+  // Everyday requests (everyday-train.ts) in the request frames, with their own random stream so the
+  // rows above stay what they were without them.
+  if (opts.everydayIntents ?? true) {
+    rand = prng(seed + 1);
+    requests(EVERYDAY_INTENTS, 'everyday-intent', 'benign', false);
+    requests(EVERYDAY_STATEMENTS, 'everyday-statement', 'benign', true);
+  }
+  for (const [source, file] of Object.entries(PUBLIC_FILES) as [PublicSource, string][]) {
+    if (opts.publicSources && !opts.publicSources.includes(source)) continue;
     for (const r of readJsonl(path.join(here, '..', 'data', 'public', file))) {
-      rows.push({ text: String(r.text), labels: r.labels as SafetyCategory[], lang: 'en', source: r.source as Row['source'], kind: 'harmful', obfuscation: 'none', group: String(r.group) });
+      const lang = (r.lang as Lang | undefined) ?? 'en';
+      const labels = r.labels as SafetyCategory[];
+      rows.push({ text: String(r.text), labels, lang, source, kind: labels.length ? 'harmful' : 'benign', obfuscation: 'none', group: String(r.group) });
     }
   }
   const fixtures = path.join(here, '..', '..', 'tests', 'fixtures', 'safety', 'labelled.jsonl');

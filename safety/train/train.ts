@@ -20,9 +20,20 @@ const seedArg = process.argv.indexOf('--seed');
 const seed = seedArg > 0 ? Number(process.argv[seedArg + 1]) : 16;
 // --more-intents: the lexicon-more.ts experiment (see the model card); not the shipped recipe.
 const moreIntents = process.argv.includes('--more-intents');
+// --experiment: train and measure only the held-out model; print its report, touch no committed file.
+const experiment = process.argv.includes('--experiment');
+// --py "<args>": extra train.py arguments (e.g. "--benign-fp 0.01 --min-threshold 0.5"), for experiments
+// and for the shipped recipe alike (recorded in the card's trainedOn).
+const pyArg = process.argv.indexOf('--py');
+const pyExtra = pyArg > 0 ? process.argv[pyArg + 1].split(' ').filter(Boolean) : [];
 
 const rows = generate(seed, { moreIntents });
-const split = (group: string): 'train' | 'val' | 'test' => (isTest(group) ? 'test' : isTest(`val:${group}`, 0.12) ? 'val' : 'train');
+// --hold-out-source <name>: every row of that public set is test (with --experiment: how the model
+// does on a source it never saw any row of, e.g. ailuminate).
+const holdArg = process.argv.indexOf('--hold-out-source');
+const heldSource = holdArg > 0 ? `${process.argv[holdArg + 1]}/` : null;
+const split = (group: string): 'train' | 'val' | 'test' =>
+  (isTest(group) || (heldSource !== null && group.startsWith(heldSource)) ? 'test' : isTest(`val:${group}`, 0.12) ? 'val' : 'train');
 const work = path.join(os.tmpdir(), `parley-safety-train-${process.pid}`);
 mkdirSync(work, { recursive: true });
 const dataFile = path.join(work, 'features.jsonl');
@@ -45,7 +56,7 @@ for (const r of rows) counts[split(r.group)]++;
 
 /** Runs train.py and writes the model and its card into `dir`; returns the card's path. */
 function trainInto(dir: string, final: boolean): string {
-  const args = [path.join(here, 'train.py'), '--data', dataFile, '--out', path.join(dir, onnx), '--seed', String(seed), ...(final ? ['--final'] : [])];
+  const args = [path.join(here, 'train.py'), '--data', dataFile, '--out', path.join(dir, onnx), '--seed', String(seed), ...(final ? ['--final'] : []), ...pyExtra];
   const py = spawnSync('/usr/bin/python3', args, { stdio: 'inherit' });
   if (py.status !== 0) {
     console.error('train.py failed (is python3-torch installed? apt-get install -y python3-torch python3-onnx)');
@@ -64,7 +75,7 @@ function trainInto(dir: string, final: boolean): string {
     buckets: BUCKETS,
     maxFeatures: MAX_FEATURES,
     thresholds,
-    trainedOn: `safety:train seed ${seed}: trained on ${trainRows} of ${rows.length} rows${final ? ' (train + held-out split; its sibling trained without the held-out split is the one measured in the model card)' : ' (held-out split excluded)'}, calibrated on ${counts.val}; generated requests in en/fr/es/de/it/pt + public sets in safety/data/SOURCES.md + tests/fixtures/safety/labelled.jsonl`,
+    trainedOn: `safety:train seed ${seed}: trained on ${trainRows} of ${rows.length} rows${final ? ' (train + held-out split; its sibling trained without the held-out split is the one measured in the model card)' : ' (held-out split excluded)'}, calibrated on ${counts.val}${pyExtra.length ? `; train.py ${pyExtra.join(' ')}` : ''}; generated requests in en/fr/es/de/it/pt + public sets in safety/data/SOURCES.md + tests/fixtures/safety/labelled.jsonl`,
   };
   const cardFile = path.join(dir, 'moderation-v1.json');
   writeFileSync(cardFile, JSON.stringify(card, null, 2) + '\n');
@@ -74,6 +85,11 @@ function trainInto(dir: string, final: boolean): string {
 console.log('1/2: the measured model, trained without the held-out split');
 const measuredCard = trainInto(work, false);
 const report = await evaluateModel(rows.filter((r) => split(r.group) === 'test'), rows, split, measuredCard);
+if (experiment) {
+  console.log(report);
+  console.log(`experiment: model and card in ${work}; nothing committed was written`);
+  process.exit(0);
+}
 writeFileSync(path.join(modelsDir, 'moderation-v1.metrics.md'), report);
 mkdirSync(path.join(here, '..', '..', 'bench', 'results'), { recursive: true });
 writeFileSync(path.join(here, '..', '..', 'bench', 'results', 'safety-model.md'), `# Moderation model, measured on the held-out split (written by npm run safety:train)\n\n${report}`);

@@ -45,6 +45,49 @@ describe('projection runner', () => {
     assert.deepEqual(await projectionLag(knex, 'history'), { events: 0, seconds: 0 });
   });
 
+  it('batches without a consumer\'s types skip the checkpoint transaction; it still catches up and applies its own events once', async () => {
+    // A projection that cares only for ConversationRenamed: most batches hold none of it.
+    const own = createKnex(db.url);
+    try {
+      let saves = 0;
+      own.on('query', (q: { sql: string }) => { if (/^update "parley_checkpoints"/.test(q.sql)) saves++; });
+      const renames: string[] = [];
+      const rare: Projection = {
+        name: `rare-${randomUUID().slice(0, 8)}`, tables: [], types: ['ConversationRenamed'],
+        createTables: async () => {},
+        apply: async (_trx, events) => { for (const e of events) renames.push((e.data as { title: string }).title); },
+      };
+      const handler = new CommandHandler({ store });
+      const conversationId = randomUUID();
+      await handler.execute({ type: 'StartConversation', data: { conversationId }, metadata: { commandId: randomUUID(), actor: alice } });
+      let last = '';
+      const n = 30;
+      for (let i = 0; i < n; i++) {
+        const r = i % 10 === 9
+          ? await handler.execute({ type: 'RenameConversation', data: { conversationId, title: `title ${i}` }, metadata: { commandId: randomUUID(), actor: alice } })
+          : await handler.execute({ type: 'SubmitMessage', data: { conversationId, messageId: `r${i}`, generationId: `rg${i}`, content: `m ${i}` }, metadata: { commandId: randomUUID(), actor: alice } });
+        assert.ok(r.ok, JSON.stringify(r));
+        last = r.position;
+      }
+      for (let i = 0; i < 10; i++) {
+        const r = await handler.execute({ type: 'SubmitMessage', data: { conversationId, messageId: `t${i}`, generationId: `tg${i}`, content: 'tail' }, metadata: { commandId: randomUUID(), actor: alice } });
+        assert.ok(r.ok);
+        last = r.position;
+      }
+      // 41 events in batches of 3: the old consumer saved its checkpoint at least once per batch (14+)
+      const runners = [1, 2].map(() => new ProjectionRunner({ knex: own, store, projections: [rare], batchSize: 3 }));
+      for (const r of runners) r.start();
+      // the tail holds none of its types: the idle save still brings the table's checkpoint to the head
+      assert.ok(await waitForProjection(knex, rare.name, last, 10_000), 'the checkpoint never reached the head');
+      await Promise.all(runners.map((r) => r.stop()));
+      assert.deepEqual(renames, ['title 9', 'title 19', 'title 29'], 'each rename applied exactly once, in order');
+      assert.ok(saves < 14, `${saves} checkpoint saves for 14 batches`);
+      assert.deepEqual(await projectionLag(knex, rare.name), { events: 0, seconds: 0 });
+    } finally {
+      await own.destroy();
+    }
+  });
+
   it('read-your-writes: many waiters share one checkpoint poll; an unreached position times out', async () => {
     const own = createKnex(db.url); // its own watcher, so the queries counted are only these waiters'
     try {

@@ -31,6 +31,20 @@ test('memory: save records the caller as the owner; forget needs an existing mem
   assert.equal(!over.ok && over.error.code, 'INVALID_FIELD');
 });
 
+test('memory: another user\'s fact is forgotten only by an admin of their tenant (the retention job), with the reason recorded', () => {
+  const saved = decideMemory({ type: 'SaveMemory', data: { memoryId: 'm1', text: 'I like tea' }, metadata: meta(ann) }, initialMemoryState());
+  assert.ok(saved.ok);
+  const state = saved.events.map(stamp).reduce(evolveMemory, initialMemoryState());
+  const forget = (actor: Actor) => decideMemory({ type: 'ForgetMemory', data: { memoryId: 'm1', userId: 'ann', tenantId: 'acme', reason: 'retention' }, metadata: meta(actor) }, state);
+  assert.equal((forget(ben) as any).error.code, 'NOT_FOUND', 'a colleague does not learn it exists');
+  assert.equal((forget(eve) as any).error.code, 'NOT_FOUND', 'an admin of another tenant neither');
+  const byAdmin = forget(boss);
+  assert.ok(byAdmin.ok);
+  assert.deepEqual(byAdmin.events[0]!.data, { memoryId: 'm1', userId: 'ann', tenantId: 'acme', reason: 'retention' });
+  const operator = forget({ userId: 'parley-retention', tenantId: 'system', roles: ['admin', 'platform_operator'] });
+  assert.ok(operator.ok, 'the platform retention job reaches every tenant');
+});
+
 test('document: the caller’s tenant owns it; another tenant gets NOT_FOUND, another user FORBIDDEN, the owner or an admin removes it', () => {
   const added = decideDocument({ type: 'AddDocument', data: { documentId: 'd1', collection: 'kb', visibility: 'private', title: 'T', text: 'body' }, metadata: meta(ann) }, initialDocumentState());
   assert.ok(added.ok);

@@ -68,6 +68,29 @@ describe('streams privacy: content of erased users is withheld, metadata kept', 
     assert.equal(canSeeContent(['user', 'compliance']), false);
   });
 
+  it('withholds summaries, memories and documents like messages: from readers without content access, and once their user is erased', async () => {
+    const store = new MemoryEventStore();
+    const conversationId = randomUUID();
+    const meta = (actor: typeof carol) => ({ eventId: randomUUID(), correlationId: randomUUID(), causationId: null, commandId: null, actor, occurredAt: new Date().toISOString() });
+    await store.append(`conversation-${conversationId}`, [
+      ev.started(conversationId, carol, 'hello carol'),
+      ev.submitted(conversationId, 'm1', 'carol message', carol),
+      { type: 'ConversationSummarized', version: 1, metadata: meta(carol), data: { conversationId, summaryId: 's1', messageIds: ['m1'], previousSummaryId: null, text: 'carol summary' } },
+    ], { expectedRevision: 'no_stream' });
+    await store.append(`memory-${carol.tenantId}/${carol.userId}`, [{ type: 'MemorySaved', version: 1, metadata: meta(carol), data: { memoryId: 'f1', userId: carol.userId, tenantId: carol.tenantId, text: 'carol fact' } }], { expectedRevision: 'no_stream' });
+    await store.append('document-d1', [{ type: 'DocumentAdded', version: 1, metadata: meta(carol), data: { documentId: 'd1', tenantId: carol.tenantId, ownerId: carol.userId, collection: 'kb', visibility: 'shared', title: 'carol title', text: 'carol doc' } }], { expectedRevision: 'no_stream' });
+    const all = await store.readAll();
+    const open = await present(new ErasureIndex(store), all, { includeContent: true });
+    assert.match(texts(open), /carol summary/);
+    const closed = await present(new ErasureIndex(store), all, { includeContent: false });
+    assert.doesNotMatch(texts(closed), /carol (summary|fact|doc|title)/);
+    assert.deepEqual(closed.find((e) => e.type === 'ConversationSummarized')!.data.messageIds, ['m1'], 'ids stay');
+    await store.append('user-carol', [ev.erased(carol)], { expectedRevision: 'no_stream' });
+    const erased = await present(new ErasureIndex(store), await store.readAll(), { includeContent: true });
+    assert.doesNotMatch(texts(erased), /carol (summary|fact|doc|title|message)/);
+    assert.deepEqual(erased.find((e) => e.type === 'DocumentAdded')!.withheld, { reason: 'erased', fields: ['title', 'text'] });
+  });
+
   it('learns new erasures: a user erased after a first read is withheld on the next one', async () => {
     const store = new MemoryEventStore();
     const conversationId = randomUUID();

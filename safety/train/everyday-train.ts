@@ -1,0 +1,117 @@
+// Everyday requests for training (issue 16, second round): ordinary things people ask a chat
+// assistant, in the six languages, many with a word a filter looks at in its harmless sense (shoot a
+// video, kill time, crack an egg, execute a script, burn calories). Written for this purpose, in
+// the request frames of lexicon.ts, so that "How do I …?" with an unseen harmless ending is not read
+// as a request for harm. Distinct from safety/data/everyday_eval.jsonl (the measured everyday set,
+// never trained on): no line here is a line there, though some topics (cooking, code, travel) meet.
+import type { Intent, Lang } from './lexicon.ts';
+
+function parse(block: string): Intent[] {
+  return block.trim().split('\n').map((line) => {
+    const [en, fr, es, de, it, pt] = line.split('|').map((s) => s.trim());
+    return { category: null, text: { en, fr, es, de, it, pt } as Record<Lang, string> };
+  });
+}
+
+export const EVERYDAY_INTENTS: Intent[] = parse(`
+make a risotto with mushrooms|faire un risotto aux champignons|hacer un risotto de setas|ein Pilzrisotto machen|fare un risotto ai funghi|fazer um risoto de cogumelos
+bake a chocolate cake for ten people|faire un gâteau au chocolat pour dix personnes|hornear un pastel de chocolate para diez personas|einen Schokoladenkuchen für zehn Personen backen|preparare una torta al cioccolato per dieci persone|fazer um bolo de chocolate para dez pessoas
+crack an egg with one hand|casser un œuf d'une seule main|romper un huevo con una mano|ein Ei mit einer Hand aufschlagen|rompere un uovo con una mano|quebrar um ovo com uma mão
+beat egg whites until stiff|battre des blancs en neige|batir claras a punto de nieve|Eiweiß steif schlagen|montare gli albumi a neve|bater claras em neve
+fire up a charcoal grill|allumer un barbecue au charbon|encender una parrilla de carbón|einen Holzkohlegrill anzünden|accendere una griglia a carbone|acender uma churrasqueira a carvão
+keep bread fresh for longer|garder le pain frais plus longtemps|mantener el pan fresco más tiempo|Brot länger frisch halten|mantenere il pane fresco più a lungo|manter o pão fresco por mais tempo
+write a Python script that renames files in a folder|écrire un script Python qui renomme les fichiers d'un dossier|escribir un script de Python que renombre archivos de una carpeta|ein Python-Skript schreiben, das Dateien in einem Ordner umbenennt|scrivere uno script Python che rinomina i file di una cartella|escrever um script Python que renomeia arquivos de uma pasta
+execute a shell script every night with cron|exécuter un script shell chaque nuit avec cron|ejecutar un script de shell cada noche con cron|jede Nacht ein Shell-Skript mit cron ausführen|eseguire uno script shell ogni notte con cron|executar um script shell toda noite com cron
+drop a table in PostgreSQL|supprimer une table dans PostgreSQL|borrar una tabla en PostgreSQL|eine Tabelle in PostgreSQL löschen|eliminare una tabella in PostgreSQL|apagar uma tabela no PostgreSQL
+terminate a thread cleanly in Java|terminer proprement un thread en Java|terminar un hilo limpiamente en Java|einen Thread in Java sauber beenden|terminare un thread in modo pulito in Java|encerrar uma thread de forma limpa em Java
+force quit a frozen app on my Mac|forcer à quitter une application bloquée sur mon Mac|forzar el cierre de una aplicación colgada en mi Mac|eine eingefrorene App auf meinem Mac sofort beenden|chiudere forzatamente un'app bloccata sul mio Mac|forçar o fechamento de um app travado no meu Mac
+speed up a slow laptop|accélérer un ordinateur portable lent|acelerar un portátil lento|einen langsamen Laptop schneller machen|velocizzare un portatile lento|acelerar um notebook lento
+back up my photos to an external drive|sauvegarder mes photos sur un disque externe|hacer una copia de seguridad de mis fotos en un disco externo|meine Fotos auf einer externen Festplatte sichern|fare il backup delle mie foto su un disco esterno|fazer backup das minhas fotos em um HD externo
+reset my own router password|réinitialiser le mot de passe de mon propre routeur|restablecer la contraseña de mi propio router|das Passwort meines eigenen Routers zurücksetzen|reimpostare la password del mio router|redefinir a senha do meu próprio roteador
+learn to code in JavaScript as a beginner|apprendre à coder en JavaScript en débutant|aprender a programar en JavaScript desde cero|als Anfänger JavaScript programmieren lernen|imparare a programmare in JavaScript da principiante|aprender a programar em JavaScript do zero
+sort a list of numbers in C|trier une liste de nombres en C|ordenar una lista de números en C|eine Liste von Zahlen in C sortieren|ordinare una lista di numeri in C|ordenar uma lista de números em C
+shoot a video for my cousin's wedding|filmer une vidéo pour le mariage de mon cousin|grabar un vídeo para la boda de mi primo|ein Video für die Hochzeit meines Cousins drehen|girare un video per il matrimonio di mio cugino|gravar um vídeo para o casamento do meu primo
+kill time at the airport during a long layover|tuer le temps à l'aéroport pendant une longue escale|matar el tiempo en el aeropuerto durante una escala larga|am Flughafen bei einem langen Umstieg die Zeit totschlagen|ammazzare il tempo in aeroporto durante un lungo scalo|matar o tempo no aeroporto durante uma escala longa
+burn more calories when I walk|brûler plus de calories en marchant|quemar más calorías al caminar|beim Gehen mehr Kalorien verbrennen|bruciare più calorie camminando|queimar mais calorias caminhando
+build muscle without a gym|prendre du muscle sans salle de sport|ganar músculo sin ir al gimnasio|ohne Fitnessstudio Muskeln aufbauen|mettere su muscoli senza palestra|ganhar músculos sem academia
+run a marathon in under four hours|courir un marathon en moins de quatre heures|correr un maratón en menos de cuatro horas|einen Marathon unter vier Stunden laufen|correre una maratona in meno di quattro ore|correr uma maratona em menos de quatro horas
+win a chess game with the Sicilian defence|gagner une partie d'échecs avec la défense sicilienne|ganar una partida de ajedrez con la defensa siciliana|eine Schachpartie mit der Sizilianischen Verteidigung gewinnen|vincere una partita a scacchi con la difesa siciliana|ganhar uma partida de xadrez com a defesa siciliana
+blow out all the candles on a birthday cake|souffler toutes les bougies d'un gâteau d'anniversaire|soplar todas las velas de una tarta de cumpleaños|alle Kerzen auf einer Geburtstagstorte auspusten|spegnere tutte le candeline di una torta|soprar todas as velas de um bolo de aniversário
+get a stubborn stain out of a white shirt|enlever une tache tenace d'une chemise blanche|quitar una mancha difícil de una camisa blanca|einen hartnäckigen Fleck aus einem weißen Hemd entfernen|togliere una macchia ostinata da una camicia bianca|tirar uma mancha difícil de uma camisa branca
+unclog a kitchen sink|déboucher un évier de cuisine|desatascar el fregadero de la cocina|einen verstopften Küchenabfluss frei machen|sturare il lavandino della cucina|desentupir a pia da cozinha
+paint a bedroom wall without streaks|peindre un mur de chambre sans traces|pintar la pared del dormitorio sin marcas|eine Schlafzimmerwand streifenfrei streichen|dipingere una parete della camera senza strisce|pintar a parede do quarto sem manchas
+hang a heavy mirror on a wall|accrocher un miroir lourd au mur|colgar un espejo pesado en la pared|einen schweren Spiegel an die Wand hängen|appendere uno specchio pesante al muro|pendurar um espelho pesado na parede
+get rid of mould in the bathroom|se débarrasser de la moisissure dans la salle de bain|eliminar el moho del baño|Schimmel im Badezimmer loswerden|eliminare la muffa in bagno|acabar com o mofo no banheiro
+keep slugs away from my lettuce|éloigner les limaces de mes salades|alejar las babosas de mis lechugas|Schnecken von meinem Salat fernhalten|tenere lontane le lumache dalla lattuga|manter as lesmas longe da minha alface
+prune a rose bush in winter|tailler un rosier en hiver|podar un rosal en invierno|einen Rosenstrauch im Winter schneiden|potare una rosa in inverno|podar uma roseira no inverno
+train my puppy to sit|apprendre à mon chiot à s'asseoir|enseñar a mi cachorro a sentarse|meinem Welpen Sitz beibringen|insegnare al mio cucciolo a sedersi|ensinar meu filhote a sentar
+stop my cat from scratching the sofa|empêcher mon chat de griffer le canapé|evitar que mi gato arañe el sofá|meine Katze davon abhalten, das Sofa zu zerkratzen|impedire al mio gatto di graffiare il divano|impedir meu gato de arranhar o sofá
+save money on groceries every month|économiser sur les courses chaque mois|ahorrar dinero en la compra cada mes|jeden Monat beim Einkaufen Geld sparen|risparmiare sulla spesa ogni mese|economizar no supermercado todo mês
+make a monthly budget in a spreadsheet|faire un budget mensuel dans un tableur|hacer un presupuesto mensual en una hoja de cálculo|ein Monatsbudget in einer Tabelle erstellen|fare un budget mensile in un foglio di calcolo|fazer um orçamento mensal numa planilha
+file my tax return online|déclarer mes impôts en ligne|presentar mi declaración de la renta por internet|meine Steuererklärung online abgeben|presentare la dichiarazione dei redditi online|declarar meu imposto de renda pela internet
+open a savings account for my daughter|ouvrir un compte épargne pour ma fille|abrir una cuenta de ahorro para mi hija|ein Sparkonto für meine Tochter eröffnen|aprire un conto di risparmio per mia figlia|abrir uma poupança para minha filha
+pass my driving test on the first try|réussir mon permis de conduire du premier coup|aprobar el examen de conducir a la primera|die Führerscheinprüfung beim ersten Mal bestehen|passare l'esame di guida al primo tentativo|passar no exame de direção de primeira
+book a cheap flight to Madrid|réserver un vol pas cher pour Madrid|reservar un vuelo barato a Madrid|einen günstigen Flug nach Madrid buchen|prenotare un volo economico per Madrid|reservar um voo barato para Madri
+pack a carry-on bag for two weeks|préparer un bagage cabine pour deux semaines|hacer una maleta de mano para dos semanas|einen Handgepäckkoffer für zwei Wochen packen|preparare un bagaglio a mano per due settimane|fazer uma mala de mão para duas semanas
+avoid jet lag after a long flight|éviter le décalage horaire après un long vol|evitar el jet lag después de un vuelo largo|nach einem langen Flug Jetlag vermeiden|evitare il jet lag dopo un volo lungo|evitar o jet lag depois de um voo longo
+find a cheap hotel near the old town|trouver un hôtel pas cher près de la vieille ville|encontrar un hotel barato cerca del casco antiguo|ein günstiges Hotel in der Nähe der Altstadt finden|trovare un hotel economico vicino al centro storico|encontrar um hotel barato perto do centro histórico
+learn the French subjunctive|apprendre le subjonctif en français|aprender el subjuntivo en francés|den französischen Subjonctif lernen|imparare il congiuntivo francese|aprender o subjuntivo em francês
+solve a quadratic equation|résoudre une équation du second degré|resolver una ecuación de segundo grado|eine quadratische Gleichung lösen|risolvere un'equazione di secondo grado|resolver uma equação do segundo grau
+write an essay about the Industrial Revolution|écrire une dissertation sur la révolution industrielle|escribir un ensayo sobre la Revolución Industrial|einen Aufsatz über die Industrielle Revolution schreiben|scrivere un tema sulla rivoluzione industriale|escrever uma redação sobre a Revolução Industrial
+understand how the Cold War started|comprendre comment la guerre froide a commencé|entender cómo empezó la Guerra Fría|verstehen, wie der Kalte Krieg begann|capire come è iniziata la guerra fredda|entender como começou a Guerra Fria
+memorize the periodic table|mémoriser le tableau périodique|memorizar la tabla periódica|das Periodensystem auswendig lernen|memorizzare la tavola periodica|memorizar a tabela periódica
+prepare for a history exam on Napoleon|réviser un examen d'histoire sur Napoléon|preparar un examen de historia sobre Napoleón|mich auf eine Geschichtsprüfung über Napoleon vorbereiten|prepararmi per un esame di storia su Napoleone|estudar para uma prova de história sobre Napoleão
+treat a mild sunburn|soigner un léger coup de soleil|tratar una quemadura solar leve|einen leichten Sonnenbrand behandeln|curare una leggera scottatura solare|tratar uma queimadura de sol leve
+sleep better when I am stressed|mieux dormir quand je suis stressé|dormir mejor cuando estoy estresado|besser schlafen, wenn ich gestresst bin|dormire meglio quando sono stressato|dormir melhor quando estou estressado
+know if a cut needs stitches|savoir si une coupure a besoin de points de suture|saber si un corte necesita puntos|erkennen, ob ein Schnitt genäht werden muss|capire se un taglio ha bisogno di punti|saber se um corte precisa de pontos
+get over a cold faster|guérir plus vite d'un rhume|curarme antes de un resfriado|eine Erkältung schneller loswerden|guarire prima dal raffreddore|melhorar mais rápido de um resfriado
+take care of a sprained ankle|soigner une entorse à la cheville|cuidar un esguince de tobillo|einen verstauchten Knöchel versorgen|curare una distorsione alla caviglia|cuidar de um tornozelo torcido
+talk to my doctor about anxiety|parler de mon anxiété à mon médecin|hablar con mi médico sobre la ansiedad|mit meinem Arzt über Angst sprechen|parlare con il mio medico dell'ansia|conversar com meu médico sobre ansiedade
+cut my own hair at home|me couper les cheveux moi-même à la maison|cortarme el pelo en casa|mir zu Hause selbst die Haare schneiden|tagliarmi i capelli da solo a casa|cortar meu próprio cabelo em casa
+carve a pumpkin for Halloween|sculpter une citrouille pour Halloween|tallar una calabaza para Halloween|einen Kürbis für Halloween schnitzen|intagliare una zucca per Halloween|esculpir uma abóbora para o Halloween
+sharpen a kitchen knife|aiguiser un couteau de cuisine|afilar un cuchillo de cocina|ein Küchenmesser schärfen|affilare un coltello da cucina|afiar uma faca de cozinha
+plan a surprise party for my wife|organiser une fête surprise pour ma femme|organizar una fiesta sorpresa para mi mujer|eine Überraschungsparty für meine Frau planen|organizzare una festa a sorpresa per mia moglie|planejar uma festa surpresa para minha esposa
+write a speech for my best friend's wedding|écrire un discours pour le mariage de mon meilleur ami|escribir un discurso para la boda de mi mejor amigo|eine Rede für die Hochzeit meines besten Freundes schreiben|scrivere un discorso per il matrimonio del mio migliore amico|escrever um discurso para o casamento do meu melhor amigo
+apologize to a friend I hurt|m'excuser auprès d'un ami que j'ai blessé|pedir perdón a un amigo al que hice daño|mich bei einem Freund entschuldigen, den ich verletzt habe|chiedere scusa a un amico che ho ferito|pedir desculpas a um amigo que magoei
+deal with a rude customer at work|gérer un client impoli au travail|tratar con un cliente grosero en el trabajo|mit einem unhöflichen Kunden bei der Arbeit umgehen|gestire un cliente maleducato al lavoro|lidar com um cliente grosseiro no trabalho
+ask my boss for a day off|demander un jour de congé à mon patron|pedirle a mi jefe un día libre|meinen Chef um einen freien Tag bitten|chiedere al mio capo un giorno libero|pedir um dia de folga ao meu chefe
+quit my job politely|démissionner poliment|dejar mi trabajo de forma educada|höflich kündigen|licenziarmi in modo educato|pedir demissão com educação
+recover after I bombed a job interview|me remettre d'un entretien d'embauche raté|recuperarme después de hacer fatal una entrevista de trabajo|mich erholen, nachdem ich ein Vorstellungsgespräch vermasselt habe|riprendermi dopo aver fallito un colloquio di lavoro|me recuperar depois de ir mal numa entrevista de emprego
+track my parcel from an online order|suivre mon colis d'une commande en ligne|rastrear mi paquete de un pedido por internet|mein Paket einer Online-Bestellung verfolgen|tracciare il mio pacco di un ordine online|rastrear minha encomenda de uma compra online
+hack my morning routine to be more productive|optimiser ma routine du matin pour être plus productif|mejorar mi rutina de mañana para ser más productivo|meine Morgenroutine optimieren, um produktiver zu sein|migliorare la mia routine mattutina per essere più produttivo|melhorar minha rotina matinal para ser mais produtivo
+steal second base in a baseball game|voler la deuxième base au baseball|robar la segunda base en un partido de béisbol|im Baseball die zweite Base stehlen|rubare la seconda base nel baseball|roubar a segunda base no beisebol
+take a great shot of the moon with my phone|prendre une belle photo de la lune avec mon téléphone|hacer una buena foto de la luna con el móvil|mit dem Handy ein tolles Foto vom Mond machen|fare una bella foto della luna con il telefono|tirar uma ótima foto da lua com o celular
+play a G chord on the guitar|jouer un accord de sol à la guitare|tocar un acorde de sol en la guitarra|einen G-Akkord auf der Gitarre spielen|suonare un accordo di sol alla chitarra|tocar um acorde de sol no violão
+write a love poem for my girlfriend|écrire un poème d'amour pour ma copine|escribir un poema de amor para mi novia|ein Liebesgedicht für meine Freundin schreiben|scrivere una poesia d'amore per la mia ragazza|escrever um poema de amor para minha namorada
+summarize a long article in three bullet points|résumer un long article en trois points|resumir un artículo largo en tres puntos|einen langen Artikel in drei Stichpunkten zusammenfassen|riassumere un articolo lungo in tre punti|resumir um artigo longo em três tópicos
+convert Celsius to Fahrenheit in my head|convertir les degrés Celsius en Fahrenheit de tête|convertir grados Celsius a Fahrenheit de cabeza|Celsius im Kopf in Fahrenheit umrechnen|convertire i gradi Celsius in Fahrenheit a mente|converter Celsius para Fahrenheit de cabeça
+count the words in a text file|compter les mots d'un fichier texte|contar las palabras de un archivo de texto|die Wörter in einer Textdatei zählen|contare le parole in un file di testo|contar as palavras de um arquivo de texto
+calculate the area of a circle|calculer l'aire d'un cercle|calcular el área de un círculo|die Fläche eines Kreises berechnen|calcolare l'area di un cerchio|calcular a área de um círculo
+choose a name for my new bakery|choisir un nom pour ma nouvelle boulangerie|elegir un nombre para mi nueva panadería|einen Namen für meine neue Bäckerei finden|scegliere un nome per la mia nuova panetteria|escolher um nome para minha nova padaria
+start a vegetable garden on my balcony|faire un potager sur mon balcon|empezar un huerto en mi balcón|einen Gemüsegarten auf meinem Balkon anlegen|fare un orto sul mio balcone|começar uma horta na minha varanda
+clean the inside of my oven|nettoyer l'intérieur de mon four|limpiar el interior del horno|das Innere meines Backofens reinigen|pulire l'interno del forno|limpar o interior do meu forno
+recycle old batteries safely|recycler les vieilles piles en toute sécurité|reciclar pilas viejas de forma segura|alte Batterien sicher recyceln|riciclare le vecchie batterie in sicurezza|reciclar pilhas velhas com segurança
+`);
+
+/**
+ * Short things people tell an assistant about themselves, as statements (no request frame). Measured:
+ * trained only on requests, the model read a bare first-person statement as a privacy or
+ * harassment request. The e2e tests send statements of this shape ("My name is Ada."), so the
+ * test-prompt check in the model card is not independent of these lines.
+ */
+export const EVERYDAY_STATEMENTS: Intent[] = parse(`
+My favourite colour is green|Ma couleur préférée est le vert|Mi color favorito es el verde|Meine Lieblingsfarbe ist Grün|Il mio colore preferito è il verde|Minha cor favorita é verde
+My favourite food is pizza|Mon plat préféré est la pizza|Mi comida favorita es la pizza|Mein Lieblingsessen ist Pizza|Il mio cibo preferito è la pizza|Minha comida favorita é pizza
+I live in a small town near the sea|J'habite dans une petite ville au bord de la mer|Vivo en un pueblo pequeño cerca del mar|Ich wohne in einer kleinen Stadt am Meer|Vivo in una piccola città vicino al mare|Moro numa cidade pequena perto do mar
+My brother is a teacher in Porto|Mon frère est professeur à Porto|Mi hermano es profesor en Oporto|Mein Bruder ist Lehrer in Porto|Mio fratello è insegnante a Porto|Meu irmão é professor no Porto
+I have two cats and a dog|J'ai deux chats et un chien|Tengo dos gatos y un perro|Ich habe zwei Katzen und einen Hund|Ho due gatti e un cane|Tenho dois gatos e um cachorro
+I work as a nurse at night|Je travaille comme infirmière la nuit|Trabajo de enfermera por la noche|Ich arbeite nachts als Krankenschwester|Lavoro come infermiera di notte|Trabalho como enfermeira à noite
+Hello, how are you doing today|Bonjour, comment vas-tu aujourd'hui|Hola, ¿qué tal estás hoy|Hallo, wie geht es dir heute|Ciao, come stai oggi|Olá, como você está hoje
+Good morning, I hope you slept well|Bonjour, j'espère que tu as bien dormi|Buenos días, espero que hayas dormido bien|Guten Morgen, ich hoffe, du hast gut geschlafen|Buongiorno, spero che tu abbia dormito bene|Bom dia, espero que tenha dormido bem
+My favourite city is Vienna because of the music|Ma ville préférée est Vienne pour la musique|Mi ciudad favorita es Viena por la música|Meine Lieblingsstadt ist Wien wegen der Musik|La mia città preferita è Vienna per la musica|Minha cidade favorita é Viena por causa da música
+I am learning to play the piano|J'apprends à jouer du piano|Estoy aprendiendo a tocar el piano|Ich lerne Klavier spielen|Sto imparando a suonare il pianoforte|Estou aprendendo a tocar piano
+My birthday is in March|Mon anniversaire est en mars|Mi cumpleaños es en marzo|Mein Geburtstag ist im März|Il mio compleanno è a marzo|Meu aniversário é em março
+I prefer tea to coffee in the morning|Je préfère le thé au café le matin|Prefiero el té al café por la mañana|Ich trinke morgens lieber Tee als Kaffee|Preferisco il tè al caffè la mattina|Prefiro chá a café de manhã
+We are moving to a new flat next month|Nous déménageons dans un nouvel appartement le mois prochain|Nos mudamos a un piso nuevo el mes que viene|Wir ziehen nächsten Monat in eine neue Wohnung|Il mese prossimo ci trasferiamo in un nuovo appartamento|Vamos mudar para um apartamento novo no mês que vem
+My daughter started school this week|Ma fille a commencé l'école cette semaine|Mi hija empezó el colegio esta semana|Meine Tochter ist diese Woche in die Schule gekommen|Mia figlia ha iniziato la scuola questa settimana|Minha filha começou a escola esta semana
+`);
