@@ -17,7 +17,7 @@ export type GenerationState =
       tenantId: string;
       attempt: number; // 0 until the first tokens arrive
       nextIndex: number; // the index the next token chunk must start at
-      // Server-side tool calls made by its text, by id (requested once it completed).
+      // Tool calls made by its text, by id (requested once it completed).
       toolCalls: Record<string, ToolCallStatus>;
     };
 export type ToolCallStatus = 'requested' | 'completed' | 'failed';
@@ -99,6 +99,7 @@ export function decideGeneration(command: GenerationDeciderCommand, state: Gener
       if (state.status !== 'requested') return notRunning(state.status);
       return accept({ type: 'GenerationCancelled', version: 1, data: command.data });
     case 'RequestToolCall': {
+      if (!canActOn(actor, state)) return reject('NOT_FOUND', 'generation not found', 'generationId');
       // A call is made by a finished text: only a completed generation requests one.
       if (state.status !== 'completed') return reject('GENERATION_NOT_COMPLETED', 'tool calls are requested once the generation completed', 'generationId');
       if (state.toolCalls[command.data.toolCallId]) return reject('ALREADY_EXISTS', 'tool call already requested', 'toolCallId');
@@ -106,6 +107,9 @@ export function decideGeneration(command: GenerationDeciderCommand, state: Gener
     }
     case 'CompleteToolCall':
     case 'FailToolCall': {
+      // Someone else's call reads as missing (a client reports its own tools' results: the owner,
+      // or Parley's saga, whose actor reaches every tenant).
+      if (!canActOn(actor, state)) return reject('NOT_FOUND', 'tool call not found', 'toolCallId');
       const call = state.toolCalls[command.data.toolCallId];
       if (!call) return reject('NOT_FOUND', 'tool call not found', 'toolCallId');
       if (call !== 'requested') return reject('ALREADY_EXISTS', `tool call already ${call}`, 'toolCallId');

@@ -33,6 +33,8 @@ export type TurnInput = {
   model: string;
   /** the model this message asks for over its conversation's (recorded on MessageSubmitted); absent: the conversation's */
   messageModel?: string;
+  /** the client's tools section offered with this turn (MessageSubmitted.toolsPrompt) */
+  toolsPrompt?: string | null;
   /** for a conversation the turn opens: its safety settings (already checked against the floors) */
   safetySettings?: SafetySettings;
   /** retrieval for this turn and the conversation's next ones (recorded on MessageSubmitted; already checked) */
@@ -49,7 +51,7 @@ export async function submitTurn(services: Pick<Services, 'commands' | 'newId' |
   const metadata = () => ({ commandId: services.newId(), actor: input.actor, correlationId: input.correlationId });
   const submit = {
     type: 'SubmitMessage',
-    data: { conversationId: turn.conversationId, messageId: turn.messageId, generationId: turn.generationId, content: input.content, parentMessageId: input.parentMessageId ?? null, params: input.params, ...(input.messageModel ? { model: input.messageModel } : {}), ...(input.retrieval ? { retrieval: input.retrieval } : {}) },
+    data: { conversationId: turn.conversationId, messageId: turn.messageId, generationId: turn.generationId, content: input.content, parentMessageId: input.parentMessageId ?? null, params: input.params, ...(input.messageModel ? { model: input.messageModel } : {}), ...(input.retrieval ? { retrieval: input.retrieval } : {}), ...(input.toolsPrompt ? { toolsPrompt: input.toolsPrompt } : {}) },
     metadata: metadata(),
   };
   const start = {

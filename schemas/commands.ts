@@ -42,6 +42,8 @@ export const SubmitMessage = defineCommand(
     model: z.string().min(1).optional(),
     // retrieval for this turn and the conversation's next ones (schemas/knowledge.ts)
     retrieval: RetrievalSetting.optional(),
+    // the client's tools section for this turn (MessageSubmitted.toolsPrompt)
+    toolsPrompt: Text.max(2_000_000).optional(),
   }),
 );
 

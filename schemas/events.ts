@@ -50,6 +50,10 @@ export const MessageSubmitted = defineEvent(
     // Retrieval from the tenant's documents for this turn and, until another message names one, the
     // conversation's later turns (`collections: []` switches it off). Added without a new version.
     retrieval: RetrievalSetting.optional(),
+    // The tools section (`<tools>…</tools>`, schemas/tool-call-format.ts) this turn offers the model:
+    // an OpenAI request's own `tools`, offered for this turn only (a continued conversation offers
+    // each request's tools, not the first one's). Encrypted like the content. Added without a new version.
+    toolsPrompt: Text.max(2_000_000).optional(),
   }),
 );
 export const MessageSubmittedV1Data = z.object({

@@ -89,8 +89,13 @@ export function toolResponseText(content: string): string {
 // The conversation's own system prompt followed by the tools section (the same text as the OpenAI
 // route's: one renderer for both, so a model sees one format).
 export function renderToolsSystemPrompt(systemPrompt: string | null, tools: readonly ToolFunction[]): string {
-  const block = toolsSystemBlock(tools.map((t) => ({ type: 'function', function: t })));
-  return systemPrompt ? `${systemPrompt}${block}` : block.replace(/^\n\n/, '');
+  return withToolsPrompt(systemPrompt, toolsSystemBlock(tools.map((t) => ({ type: 'function', function: t })))) ?? '';
+}
+
+/** a system prompt with a tools section (toolsSystemBlock's text) at its end, as Qwen2.5's template puts it */
+export function withToolsPrompt(systemPrompt: string | null, block: string | null): string | null {
+  if (!block) return systemPrompt;
+  return systemPrompt ? `${systemPrompt}${block}` : block.replace(/^\n+/, '');
 }
 
 // A call as the assistant writes it (for transcripts rebuilt from events).

@@ -8,7 +8,7 @@ import { ErasedSubjectError, KeyStore } from './key-store.ts';
 export const PERSONAL_FIELDS: Record<string, readonly string[]> = {
   ConversationStarted: ['title', 'systemPrompt'],
   ConversationRenamed: ['title'],
-  MessageSubmitted: ['content'],
+  MessageSubmitted: ['content', 'toolsPrompt'],
   // The assembled prompt (packed token ids: the conversation's text in another alphabet).
   GenerationRequested: ['prompt'],
   // The answer's text and its token ids (packed: the same text in another alphabet).

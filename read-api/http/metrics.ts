@@ -43,6 +43,7 @@ export class Metrics {
   readonly appendErrors: Counter<'kind'>;
   readonly openaiRequests: Counter<'stream' | 'outcome'>;
   readonly openaiActiveStreams: Gauge;
+  readonly openaiToolResults: Counter<'outcome'>;
   readonly gatewayTtft: Histogram<'stream'>;
   readonly engineTtft: Histogram<'model_name'>;
   readonly engineE2e: Histogram<'model_name'>;
@@ -66,6 +67,7 @@ export class Metrics {
     this.appendErrors = new Counter({ name: 'parley_event_store_append_errors_total', help: 'Event-store appends that threw (saga and worker appends; kind conflict: a version conflict, error: anything else)', labelNames: ['kind'], registers });
     this.openaiRequests = new Counter({ name: 'parley_openai_requests_total', help: 'POST /v1/chat/completions by outcome', labelNames: ['stream', 'outcome'], registers });
     this.openaiActiveStreams = new Gauge({ name: 'parley_openai_active_requests', help: 'Chat completions in flight', registers });
+    this.openaiToolResults = new Counter({ name: 'parley_openai_tool_results_total', help: 'Client tool results (role tool messages, function_call_output items) by outcome: recorded, duplicate (already recorded: a re-sent history), unknown (names no call of the caller: passed to the model, not recorded)', labelNames: ['outcome'], registers });
     this.gatewayTtft = new Histogram({ name: 'parley_gateway_time_to_first_token_seconds', help: 'Request arrival to the first content byte written (OpenAI endpoint)', labelNames: ['stream'], buckets: LATENCY_BUCKETS, registers });
     this.engineTtft = new Histogram({ name: 'vllm:time_to_first_token_seconds', help: 'Engine submit to first token', labelNames: ['model_name'], buckets: LATENCY_BUCKETS, registers });
     this.engineE2e = new Histogram({ name: 'vllm:e2e_request_latency_seconds', help: 'Engine submit to finish', labelNames: ['model_name'], buckets: LATENCY_BUCKETS, registers });

@@ -17,6 +17,8 @@ import { readJsonBody } from './json-body.ts';
 import { invalidRequest, notFound, OpenAiError, overloaded, refusal, unauthorized } from './errors.ts';
 import type { PromptBudget, PromptMessages } from './prompt-budget.ts';
 import { parseRequest, toTurn, type ChatTurn } from './request.ts';
+import { recordClientToolResults } from './client-tool-results.ts';
+import { withToolsPrompt } from '../../schemas/tool-call-format.ts';
 
 // The intake of POST /v1/chat/completions, in the order of what each step costs: authenticate, read
 // the body (under its size limit), validate, refuse a prompt too long by its characters alone, admit
@@ -126,8 +128,12 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
   // attempt after a worker died then regenerates the same text, so a stream can go on seamlessly.
   const params = { ...turn.params, maxTokens: admitted?.maxTokens ?? turn.params.maxTokens, seed: turn.params.seed ?? randomInt(2 ** 31 - 1) };
   if (admitted) await o.admission!.recordHint(generationId, admitted);
+  // The client's tool results first: in the log a call's result precedes the turn that reads it.
+  if (turn.toolResults?.length) {
+    await recordClientToolResults({ ...o.services, logger: o.logger, count: (outcome) => o.metrics?.openaiToolResults.inc({ outcome }) }, actor, requestId, turn.toolResults);
+  }
   const result = await submitTurn(o.services, ids, {
-    actor, correlationId: requestId, content: turn.content, params, systemPrompt: turn.systemPrompt, model, messageModel: model, parentMessageId: asked.parentMessageId ?? null, safetySettings,
+    actor, correlationId: requestId, content: turn.content, params, systemPrompt: turn.systemPrompt, toolsPrompt: turn.toolsPrompt ?? null, model, messageModel: model, parentMessageId: asked.parentMessageId ?? null, safetySettings,
     ...(retrieval.setting ? { retrieval: retrieval.setting } : {}),
   });
   if (!result.ok) {
@@ -149,8 +155,10 @@ function requestedSafetySettings(o: GatewayOptions, tenantId: string, input: unk
 }
 
 // The text the gateway counts: a continued conversation's stored history is the saga's to fit.
+// The tools section is this turn's either way (the saga appends it to the system prompt).
 function promptMessages(turn: ChatTurn, continuing: boolean): PromptMessages {
-  return [...(!continuing && turn.systemPrompt ? [{ role: 'system' as const, content: turn.systemPrompt }] : []), { role: 'user' as const, content: turn.content }];
+  const system = withToolsPrompt(continuing ? null : turn.systemPrompt, turn.toolsPrompt ?? null);
+  return [...(system ? [{ role: 'system' as const, content: system }] : []), { role: 'user' as const, content: turn.content }];
 }
 
 function fromCommandError(e: CommandError): OpenAiError {

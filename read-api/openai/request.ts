@@ -4,6 +4,7 @@ import type { Constraint } from '../../schemas/constraint.ts';
 import { toolCallText, toolResponseText } from '../../inference/engine/tool-format.ts';
 import { invalidRequest, OpenAiError } from './errors.ts';
 import { NO_TOOLS, toolPlan, type ToolPlan } from './tools.ts';
+import type { ClientToolResult } from './client-tool-results.ts';
 
 // The request body of POST /v1/chat/completions. Known parameters Parley cannot honour are refused
 // with a 400 naming the parameter (rather than silently ignored); unknown extra keys are ignored.
@@ -66,6 +67,11 @@ export type ChatTurn = {
   includeUsage: boolean;
   /** tools offered and how the answer is read (absent: no tools) */
   tools?: ToolPlan;
+  /** the tools section the saga appends to this turn's system prompt (null: none) */
+  toolsPrompt?: string | null;
+  /** the client's tool results in the request (every role `tool` message, re-sent ones included):
+   *  recorded on the calls they answer (client-tool-results.ts) */
+  toolResults?: ClientToolResult[];
 };
 
 export function parseRequest(body: unknown): ChatCompletionRequest {
@@ -115,6 +121,7 @@ export function toTurn(r: ChatCompletionRequest): ChatTurn {
     }
     return { role: role as 'system' | 'user' | 'assistant' | 'tool', text: messageText(m, i) };
   });
+  const toolResults = r.messages.flatMap((m, i) => (m.role === 'tool' ? [{ toolCallId: String(m.tool_call_id), content: textOf(m.content, i) }] : []));
   // the new turn: the user and tool messages after the last assistant message (tool results go
   // back in a user turn, as the model's template renders role `tool`)
   let start = msgs.length;
@@ -127,8 +134,7 @@ export function toTurn(r: ChatCompletionRequest): ChatTurn {
   const turns = earlier.filter((m) => m.role !== 'system');
   const label = { user: 'User', assistant: 'Assistant', tool: 'Tool' } as const;
   const transcript = turns.map((m) => `${label[m.role as keyof typeof label]}: ${m.text}`).join('\n');
-  const systemWithTools = tools.systemBlock ? `${system}${tools.systemBlock}`.replace(/^\n+/, '') : system;
-  const systemPrompt = [systemWithTools, transcript && `Earlier in this conversation:\n${transcript}`].filter(Boolean).join('\n\n') || null;
+  const systemPrompt = [system, transcript && `Earlier in this conversation:\n${transcript}`].filter(Boolean).join('\n\n') || null;
   const stop = r.stop === null || r.stop === undefined ? [] : typeof r.stop === 'string' ? [r.stop] : r.stop;
   return {
     systemPrompt,
@@ -147,10 +153,14 @@ export function toTurn(r: ChatCompletionRequest): ChatTurn {
     stream: r.stream === true,
     includeUsage: r.stream === true && r.stream_options?.include_usage === true,
     tools: tools.mode === 'none' ? NO_TOOLS : tools,
+    // offered with this turn, not stored in the conversation's system prompt: a continued
+    // conversation (X-Parley-Conversation) offers each request's own tools (the saga appends them)
+    toolsPrompt: tools.mode === 'none' ? null : tools.systemBlock,
+    toolResults,
   };
 }
 
-const ToolMessage = z.object({ tool_call_id: z.string({ error: 'tool_call_id is required on a tool message' }).min(1, 'tool_call_id is required on a tool message') });
+const ToolMessage = z.object({ tool_call_id: z.string({ error: 'tool_call_id is required on a tool message' }).min(1, 'tool_call_id is required on a tool message').max(256) });
 const AssistantToolCalls = z.array(z.object({
   id: z.string().min(1),
   type: z.literal('function'),

@@ -1,7 +1,8 @@
 import type { Usage } from './settlement.ts';
 
-// The Responses API's `response` object and its one output item (an assistant message with one
-// output_text part), built from a Parley generation. A response is a turn: its id is
+// The Responses API's `response` object and its output items (an assistant message with one
+// output_text part, and a function_call item per call when the request offered function tools:
+// response-tools.ts), built from a Parley generation. A response is a turn: its id is
 // `resp_<generation id>`, its message item `msg_<generation id>`.
 
 export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed' | 'cancelled';
@@ -23,6 +24,12 @@ export type ResponseState = {
   topP: number | null;
   previousResponseId: string | null;
   user?: string | null;
+  /** the output items when the answer called functions (message and function_call items, in order); absent: one message item of `text` */
+  items?: unknown[];
+  /** echoed from the request */
+  tools?: unknown[];
+  toolChoice?: unknown;
+  parallelToolCalls?: boolean;
 };
 
 export const responseId = (generationId: string) => `resp_${generationId}`;
@@ -55,15 +62,15 @@ export function responseObject(s: ResponseState) {
     instructions: s.instructions,
     max_output_tokens: s.maxOutputTokens,
     model: s.model,
-    output: s.text === null ? [] : [messageItem(s, [outputTextPart(s.text)])],
-    parallel_tool_calls: true,
+    output: s.items ?? (s.text === null ? [] : [messageItem(s, [outputTextPart(s.text)])]),
+    parallel_tool_calls: s.parallelToolCalls ?? true,
     previous_response_id: s.previousResponseId,
     reasoning: { effort: null, summary: null },
     store: true,
     temperature: s.temperature,
     text: { format: { type: 'text' } },
-    tool_choice: 'auto',
-    tools: [],
+    tool_choice: s.toolChoice ?? 'auto',
+    tools: s.tools ?? [],
     top_p: s.topP,
     truncation: 'disabled',
     usage: s.usage && {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Id, Text, textProblem } from '../../schemas/common.ts';
 import { invalidRequest, OpenAiError } from './errors.ts';
 import { parseRequest, toTurn, type ChatTurn } from './request.ts';
+import { chatTools, functionCallOf, functionOutputOf, responsesParam } from './response-tools.ts';
 
 // The request body of POST /v1/responses (OpenAI's Responses API), read into the same turn a chat
 // completion makes: `instructions` and the input's system/developer items become the system prompt
@@ -29,9 +30,11 @@ export const ResponsesRequest = z.object({
   stream: z.boolean().nullable().optional(),
   store: z.boolean().nullable().optional(),
   user: Text.max(256).optional(),
-  // Refused unless absent or neutral:
+  // function tools, checked and translated in response-tools.ts (other tool types are refused)
   tools: z.array(z.unknown()).nullable().optional(),
   tool_choice: z.unknown().optional(),
+  parallel_tool_calls: z.boolean().nullable().optional(),
+  // Refused unless absent or neutral:
   text: z.object({ format: z.object({ type: z.string() }).passthrough().optional() }).passthrough().nullable().optional(),
   background: z.boolean().nullable().optional(),
   conversation: z.unknown().optional(),
@@ -59,9 +62,6 @@ export function parseResponsesRequest(body: unknown): ResponsesTurn {
   }
   const r = parsed.data;
   const unsupported = (param: string, why: string) => new OpenAiError(400, `${param} is not supported: ${why}`, 'invalid_request_error', 'unsupported_parameter', param);
-  // Tool calls (and structured output) come with the tools issue; until then a clear refusal.
-  if (r.tools?.length) throw unsupported('tools', 'the served models do not call tools yet');
-  if (r.tool_choice !== undefined && r.tool_choice !== null && r.tool_choice !== 'none' && r.tool_choice !== 'auto') throw unsupported('tool_choice', 'the served models do not call tools yet');
   if (r.text?.format && r.text.format.type !== 'text') throw unsupported('text.format', 'only {"type":"text"} (structured output is not supported yet)');
   if (r.store === false) throw unsupported('store', 'Parley records every turn (it is event-sourced), so every response is stored; send store: true or leave it out');
   if (r.background) throw unsupported('background', 'responses run in the foreground');
@@ -75,27 +75,43 @@ export function parseResponsesRequest(body: unknown): ResponsesTurn {
   }
 
   const items = typeof r.input === 'string' ? [{ role: 'user', content: r.input }] : r.input;
-  const offset = r.instructions ? 1 : 0;
-  const messages = [
-    ...(r.instructions ? [{ role: 'system', content: r.instructions }] : []),
-    ...items.map((item, i) => ({ role: roleOf(item, i), content: textOf(item, i) })),
-  ];
+  // messages[k] came from input[inputOf[k]] (consecutive function_call items make one message)
+  const messages: Record<string, unknown>[] = r.instructions ? [{ role: 'system', content: r.instructions }] : [];
+  const inputOf: number[] = r.instructions ? [-1] : [];
+  items.forEach((item, i) => {
+    if (item.type === 'function_call') {
+      const call = functionCallOf(item, i);
+      const last = messages.at(-1) as { role: string; tool_calls?: unknown[] } | undefined;
+      if (last?.role === 'assistant' && last.tool_calls && items[i - 1]?.type === 'function_call') last.tool_calls.push(call);
+      else { messages.push({ role: 'assistant', content: null, tool_calls: [call] }); inputOf.push(i); }
+      return;
+    }
+    if (item.type === 'function_call_output') {
+      messages.push(functionOutputOf(item, i));
+      inputOf.push(i);
+      return;
+    }
+    messages.push({ role: roleOf(item, i), content: textOf(item, i) });
+    inputOf.push(i);
+  });
+  const tools = chatTools(r);
   // The chat request's own checks and defaults; its parameter names are mapped back to this API's.
   try {
     const chat = parseRequest({
-      model: r.model, messages, temperature: r.temperature, top_p: r.top_p, max_completion_tokens: r.max_output_tokens, stream: r.stream,
+      model: r.model, messages, temperature: r.temperature, top_p: r.top_p, max_completion_tokens: r.max_output_tokens, stream: r.stream, ...tools,
     });
     return { request: r, turn: toTurn(chat), previousGenerationId };
   } catch (error) {
-    if (!(error instanceof OpenAiError) || !error.param?.startsWith('messages.')) throw error;
-    const param = error.param.replace(/^messages\.\[(\d+)\]/, (_, k: string) => `input.[${Number(k) - offset}]`);
+    if (!(error instanceof OpenAiError) || !error.param) throw error;
+    const param = responsesParam(error.param, inputOf);
+    if (param === error.param) throw error;
     throw new OpenAiError(error.status, error.message.replace(error.param, param), error.type, error.code, param);
   }
 }
 
 function roleOf(item: z.infer<typeof InputItem>, i: number): string {
   if (item.type !== undefined && item.type !== 'message') {
-    throw new OpenAiError(400, `input.[${i}]: items of type "${String(item.type).slice(0, 64)}" are not supported yet (only messages; tool calls come with tools)`, 'invalid_request_error', 'unsupported_input', `input.[${i}].type`);
+    throw new OpenAiError(400, `input.[${i}]: items of type "${String(item.type).slice(0, 64)}" are not supported (only message, function_call and function_call_output items)`, 'invalid_request_error', 'unsupported_input', `input.[${i}].type`);
   }
   const role = item.role;
   if (role !== 'user' && role !== 'assistant' && role !== 'system' && role !== 'developer') {

@@ -10,6 +10,9 @@ import { finalAnswer, handleTurnCall, positionHeader, sendJsonBody, type TurnEnd
 import { invalidRequest, notFound, OpenAiError, sendOpenAiError, unauthorized } from './errors.ts';
 import type { Call, GatewayOptions, ParseTurn } from './intake.ts';
 import { messageItem, messageItemId, outputTextPart, responseObject, statusOfFinish, type ResponseState } from './response-object.ts';
+import { functionCallItem } from './response-tools.ts';
+import { answerMessage, ToolCallStream, type Delta, type ToolCall } from './tool-call-stream.ts';
+import { recordClientToolCalls } from './client-tool-calls.ts';
 import { generationOfResponse, parseResponsesRequest, type ResponsesRequest } from './responses-request.ts';
 import { abandon, settle } from './settlement.ts';
 import { follow, openSse, restartDiverged } from './sse-writer.ts';
@@ -46,6 +49,7 @@ function initialState(call: Call): ResponseState {
     generationId: call.generationId, createdAt: Math.floor(Date.now() / 1000), model: call.model, status: 'in_progress', text: null,
     usage: null, error: null, incompleteReason: null, instructions: r.instructions ?? null, maxOutputTokens: call.turn.params.maxTokens,
     temperature: call.turn.params.temperature, topP: call.turn.params.topP, previousResponseId: r.previous_response_id ?? null, user: r.user ?? null,
+    tools: r.tools ?? [], toolChoice: r.tool_choice ?? 'auto', parallelToolCalls: r.parallel_tool_calls ?? true,
   };
 }
 
@@ -53,36 +57,55 @@ async function respondResponse(call: Call, res: ServerResponse, headers: Record<
   const answer = await finalAnswer(call, res);
   if (!answer) return;
   const state: ResponseState = { ...initialState(call), ...statusOfFinish(answer.finish), text: answer.text, usage: answer.usage };
+  const plan = call.turn.tools;
+  if (plan && plan.mode !== 'none') {
+    const message = answerMessage(plan, call.generationId, answer.text);
+    if (message.tool_calls) {
+      await recordClientToolCalls(call, message.tool_calls);
+      state.text = message.content ?? '';
+      state.items = [...(message.content ? [messageItem(state, [outputTextPart(message.content)])] : []), ...message.tool_calls.map((c) => functionCallItem(c, 'completed'))];
+    }
+  }
   sendJsonBody(res, 200, responseObject(state), positionHeader(headers, answer.position));
 }
 
 // The semantic events, each with its sequence_number, as OpenAI sends them: created, in_progress,
 // the message item and its text part opened, the text deltas, the part and item closed, then
-// completed (or incomplete, at max_output_tokens or the content filter) — or failed.
+// completed (or incomplete, at max_output_tokens or the content filter) — or failed. With function
+// tools the text goes through the chat's ToolCallStream: each call is a function_call item (added,
+// its arguments in deltas, done), and the message item opens only when there is text.
 async function streamResponse(call: Call, res: ServerResponse, headers: Record<string, string>): Promise<void> {
   const state = initialState(call);
   const sse = openSse(call, res, headers);
   let sequence = 0;
   const emit = (type: string, fields: Record<string, unknown>) => sse.frame({ type, sequence_number: sequence++, ...fields }, type);
-  const item = { item_id: messageItemId(call.generationId), output_index: 0 };
-  const part = { ...item, content_index: 0 };
+  const plan = call.turn.tools && call.turn.tools.mode !== 'none' ? call.turn.tools : null;
+  const tools = plan ? new ToolCallStream(plan, call.generationId) : null;
+  const out = new OutputItems(emit, state);
   const fail = async (error: OpenAiError) => {
     state.status = 'failed';
     state.error = { code: error.code ?? 'server_error', message: error.message };
     await emit('response.failed', { response: responseObject(state) });
   };
+  const write = async (deltas: Delta[]) => {
+    for (const d of deltas) {
+      if ('content' in d) { await out.text(d.content); continue; }
+      for (const c of d.tool_calls as { index: number; id?: string; function: { arguments: string } }[]) {
+        if (c.id) await out.call(tools!.calls[c.index]!);
+        else await out.args(c.function.arguments);
+      }
+    }
+  };
   try {
     await emit('response.created', { response: responseObject(state) });
     await emit('response.in_progress', { response: responseObject(state) });
     state.text = '';
-    await emit('response.output_item.added', { output_index: 0, item: messageItem(state, []) });
-    await emit('response.content_part.added', { ...part, part: outputTextPart('') });
+    if (!tools) await out.openMessage();
     let first = true;
     for await (const step of follow(call, sse.signal)) {
       if ('delta' in step) {
         if (first) { first = false; call.o.metrics?.gatewayTtft.observe({ stream: 'true' }, (performance.now() - call.started) / 1000); }
-        state.text += step.delta;
-        await emit('response.output_text.delta', { ...part, delta: step.delta, logprobs: [] });
+        await write(tools ? tools.push(step.delta) : [{ content: step.delta }]);
         continue;
       }
       if ('diverged' in step) {
@@ -97,16 +120,80 @@ async function streamResponse(call: Call, res: ServerResponse, headers: Record<s
         return;
       }
       Object.assign(state, statusOfFinish(settled.finish), { usage: settled.usage });
-      const text = state.text;
-      await emit('response.output_text.done', { ...part, text, logprobs: [] });
-      await emit('response.content_part.done', { ...part, part: outputTextPart(text) });
-      await emit('response.output_item.done', { output_index: 0, item: messageItem(state, [outputTextPart(text)]) });
+      if (tools) {
+        await write(tools.end());
+        await recordClientToolCalls(call, tools.calls);
+        if (out.items.length === 0) await out.openMessage();
+      }
+      await out.close();
+      if (tools) state.items = out.items;
       await emit(state.status === 'completed' ? 'response.completed' : 'response.incomplete', { response: responseObject(state), ...(step.end.position ? { x_parley_position: step.end.position } : {}) });
       return;
     }
     await abandon(call); // the client went away
   } finally {
     sse.close();
+  }
+}
+
+// The output items of a streamed response, opened and closed in order: one open at a time (a
+// message takes text deltas, a function call argument deltas); `items` holds each closed item.
+class OutputItems {
+  readonly items: unknown[] = [];
+  private open: { kind: 'message'; index: number; id: string; text: string } | { kind: 'call'; index: number; call: ToolCall } | null = null;
+  private messages = 0;
+  constructor(private readonly emit: (type: string, fields: Record<string, unknown>) => Promise<void>, private readonly state: ResponseState) {}
+
+  async openMessage(): Promise<void> {
+    await this.close('completed');
+    const index = this.items.push(null) - 1;
+    // the first message item is msg_<generation id>, as without tools; text after a call opens another
+    const id = this.messages++ === 0 ? messageItemId(this.state.generationId) : `${messageItemId(this.state.generationId)}_${index}`;
+    this.open = { kind: 'message', index, id, text: '' };
+    await this.emit('response.output_item.added', { output_index: index, item: { ...messageItem({ ...this.state, status: 'in_progress' }, []), id } });
+    await this.emit('response.content_part.added', { item_id: id, output_index: index, content_index: 0, part: outputTextPart('') });
+  }
+
+  async text(delta: string): Promise<void> {
+    if (!delta) return;
+    if (this.open?.kind !== 'message') await this.openMessage();
+    const open = this.open as { kind: 'message'; index: number; id: string; text: string };
+    open.text += delta;
+    this.state.text = (this.state.text ?? '') + delta;
+    await this.emit('response.output_text.delta', { item_id: open.id, output_index: open.index, content_index: 0, delta, logprobs: [] });
+  }
+
+  async call(c: ToolCall): Promise<void> {
+    await this.close('completed');
+    const index = this.items.push(null) - 1;
+    this.open = { kind: 'call', index, call: c };
+    await this.emit('response.output_item.added', { output_index: index, item: functionCallItem({ ...c, function: { ...c.function, arguments: '' } }, 'in_progress') });
+  }
+
+  async args(delta: string): Promise<void> {
+    if (this.open?.kind !== 'call' || !delta) return;
+    await this.emit('response.function_call_arguments.delta', { item_id: functionCallItem(this.open.call, 'completed').id, output_index: this.open.index, delta });
+  }
+
+  /** closes the open item: `completed` when another follows, the response's own status at the end */
+  async close(status?: 'completed'): Promise<void> {
+    const open = this.open;
+    if (!open) return;
+    this.open = null;
+    if (open.kind === 'message') {
+      const id = open.id;
+      const part = outputTextPart(open.text);
+      await this.emit('response.output_text.done', { item_id: id, output_index: open.index, content_index: 0, text: open.text, logprobs: [] });
+      await this.emit('response.content_part.done', { item_id: id, output_index: open.index, content_index: 0, part });
+      const item = { ...messageItem(status ? { ...this.state, status } : this.state, [part]), id };
+      this.items[open.index] = item;
+      await this.emit('response.output_item.done', { output_index: open.index, item });
+      return;
+    }
+    const item = functionCallItem(open.call, 'completed');
+    await this.emit('response.function_call_arguments.done', { item_id: item.id, output_index: open.index, name: item.name, arguments: item.arguments });
+    this.items[open.index] = item;
+    await this.emit('response.output_item.done', { output_index: open.index, item });
   }
 }
 
@@ -159,6 +246,16 @@ async function retrieve(o: GatewayOptions, actor: Actor, responseIdText: string)
     generationId, createdAt, model: request.model, status: 'in_progress', text, usage: null, error: null, incompleteReason: null,
     instructions: null, maxOutputTokens: request.params.maxTokens, temperature: request.params.temperature, topP: request.params.topP, previousResponseId: null,
   };
+  // The client's function calls this response made (recorded with RequestToolCall): function_call items.
+  const calls = (await o.services.store.readStream(`generation-${generationId}`))
+    .flatMap((e) => (e.type === 'ToolCallRequested' && e.data.toolCallId.startsWith('call_') ? [e.data] : []))
+    .sort((a, b) => a.index - b.index)
+    .map((c): ToolCall => ({ id: c.toolCallId, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+  if (calls.length > 0) {
+    const content = text.replace(/<tool_call>[\s\S]*?<\/tool_call>/g, '').trim();
+    state.text = content;
+    state.items = [...(content ? [messageItem({ ...state, status: 'completed' }, [outputTextPart(content)])] : []), ...calls.map((c) => functionCallItem(c, 'completed'))];
+  }
   const end = view.end;
   if (!end) return state;
   if (end.type === 'completed') return { ...state, ...statusOfFinish(end.finishReason), usage: end.usage };

@@ -106,7 +106,20 @@ function responseConstraint(f: z.infer<typeof ResponseFormat>): Constraint | nul
   return checked({ type: 'json_schema', schema, strict: f.json_schema.strict === true }, 'response_format.json_schema.schema', `response_format '${f.json_schema.name}'`);
 }
 
-/** a stable id for the i-th call of a generation (the same on a retried attempt) */
+/** A stable id for the i-th call of a generation (the same on a retried attempt) that names its
+ *  generation: `call_<generation id>_<i>`. A client sends it back as a tool result's `tool_call_id`
+ *  (possibly in another request, another conversation, another API process), and the result is
+ *  recorded on that generation's stream — the id alone says where, with no lookup table and no wait
+ *  for a read model. The generation id is no secret from the caller (it is X-Parley-Generation);
+ *  another user's id leads nowhere (client-tool-results.ts checks the owner, so does the decider). */
 export function toolCallId(generationId: string, i: number): string {
-  return `call_${createHash('sha256').update(`${generationId}:${i}`).digest('base64url').slice(0, 24)}`;
+  const id = `call_${generationId}_${i}`;
+  // an id may have 128 characters: a (never minted) longer generation id gets a hash, not found later
+  return id.length <= 128 ? id : `call_${createHash('sha256').update(`${generationId}:${i}`).digest('base64url').slice(0, 24)}`;
+}
+
+/** the generation and index a call id of toolCallId's names (null: not one of Parley's client call ids) */
+export function parseToolCallId(id: string): { generationId: string; index: number } | null {
+  const m = /^call_([A-Za-z0-9_.:-]+)_(\d{1,4})$/.exec(id);
+  return m ? { generationId: m[1]!, index: Number(m[2]) } : null;
 }

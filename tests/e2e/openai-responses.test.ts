@@ -143,13 +143,14 @@ describe('OpenAI Responses API', () => {
 
   it('refuses what it cannot do with a 400 naming the parameter; unknown routes and methods under /v1 answer in OpenAI\'s shape', async () => {
     const refused = async (body: Record<string, unknown>) => apiError(client.responses.create({ model: 'parley-tiny', input: 'Hi', ...body } as never));
-    const tools = await refused({ tools: [{ type: 'function', name: 'f', parameters: {} }] });
-    assert.deepEqual([tools.status, tools.code, tools.param], [400, 'unsupported_parameter', 'tools']);
+    // function tools are served (openai-responses-tools.test.ts); OpenAI's hosted tools are not
+    const tools = await refused({ tools: [{ type: 'web_search' }] });
+    assert.deepEqual([tools.status, tools.code, tools.param], [400, 'unsupported_parameter', 'tools.[0].type']);
     const store = await refused({ store: false });
     assert.deepEqual([store.status, store.param], [400, 'store']);
     const schema = await refused({ text: { format: { type: 'json_schema', name: 'x', schema: {} } } });
     assert.deepEqual([schema.status, schema.param], [400, 'text.format']);
-    const item = await refused({ input: [{ type: 'function_call_output', call_id: 'c', output: 'x' }] });
+    const item = await refused({ input: [{ type: 'reasoning', summary: [] }] });
     assert.deepEqual([item.status, item.param], [400, 'input.[0].type']);
     const last = await refused({ input: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }], instructions: 'Be brief.' });
     assert.deepEqual([last.status, last.param], [400, 'input.[1].role']);

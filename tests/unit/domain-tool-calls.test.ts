@@ -5,6 +5,7 @@ import { GenerationCommand } from '../../schemas/commands.ts';
 import { defaultLimits } from '../../schemas/config.ts';
 import { SamplingParams } from '../../schemas/common.ts';
 import { cmdMeta, spec } from '../support/given-when-then.ts';
+import { admin, bob } from '../support/events.ts';
 
 // Tool calls live on the generation whose text made them: requested once it completed, then
 // completed or failed exactly once.
@@ -51,6 +52,17 @@ describe('Tool call decider (on the generation stream)', () => {
       .when({ type: 'FailToolCall', data: failure, metadata: cmdMeta() }).thenError('ALREADY_EXISTS'));
   it('refuses an outcome for a call never requested', () =>
     given([requested, completed]).when({ type: 'CompleteToolCall', data: result, metadata: cmdMeta() }).thenError('NOT_FOUND', 'toolCallId'));
+  it('someone else\'s call reads as missing: bob can neither request nor complete alice\'s (a client reports only its own results)', () => {
+    given([requested, completed]).when({ type: 'RequestToolCall', data: call, metadata: cmdMeta(bob) }).thenError('NOT_FOUND', 'generationId');
+    given([requested, completed, callRequested]).when({ type: 'CompleteToolCall', data: result, metadata: cmdMeta(bob) }).thenError('NOT_FOUND', 'toolCallId');
+  });
+  it('the saga (an operator reaching every tenant) and the owner\'s tenant admin complete it', () => {
+    const saga = { userId: 'parley-saga', tenantId: 'system', roles: ['admin' as const, 'platform_operator' as const] };
+    given([requested, completed, callRequested]).when({ type: 'CompleteToolCall', data: result, metadata: cmdMeta(saga) })
+      .then([{ type: 'ToolCallCompleted', version: 1, data: { ...result, ...owner } }]);
+    given([requested, completed, callRequested]).when({ type: 'CompleteToolCall', data: result, metadata: cmdMeta(admin) })
+      .then([{ type: 'ToolCallCompleted', version: 1, data: { ...result, ...owner } }]);
+  });
   it('refuses an unknown failure code (zod)', () => {
     let threw = false;
     try { GenerationCommand.parse({ type: 'FailToolCall', data: { ...failure, code: 'OOPS' }, metadata: cmdMeta() }); } catch { threw = true; }
