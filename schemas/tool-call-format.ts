@@ -62,6 +62,11 @@ export function parseToolCalls(text: string): ParsedOutput {
 
 export const hasToolCallMarkup = (text: string): boolean => text.includes('<tool_call>');
 
+// The text a safety check reads: the template's tags are the platform's markup, not anyone's words,
+// and the moderation model reads them as words (measured: it scored "<tool_response>\n4\n</tool_response>",
+// a client's tool result on /v1/chat/completions, as self_harm and the turn was refused).
+export const withoutToolMarkup = (text: string): string => text.replace(/<\/?(?:tool_call|tool_response)>/g, ' ').trim();
+
 /** JSON as Python's json.dumps writes it (", " and ": "), which Qwen2.5's template's `tojson` uses */
 export function pyJson(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';

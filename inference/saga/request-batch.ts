@@ -8,6 +8,7 @@ import type { EffectivePolicy, TenantPolicies } from '../../schemas/safety.ts';
 import type { EventOf, InputCheck } from '../../schemas/events.ts';
 import { packTokenIds } from '../../schemas/prompt.ts';
 import { checkInput, refusalFor, resolveSettings, toSafetyCheckedData } from '../../safety/index.ts';
+import { withoutToolMarkup } from '../../schemas/tool-call-format.ts';
 import type { JobQueue } from '../worker/job-queue.ts';
 import { ContextTooLongError, loadThread, type ChatModel } from './context-assembly.ts';
 import { fitWithSummary, summaryRequestData, type PendingSummaries } from './summary-context.ts';
@@ -106,7 +107,7 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       inputCheck = { verdict: recorded.data.verdict, category, safetyEventId: recorded.metadata.eventId };
       refusal = category ? refusalFor(category).message : 'I can’t help with that request.';
     } else {
-      const check = await inSpan('parley.safety.input', spanAttributes, () => checkInput(d.content, settings, tenant ? { tenant } : {}));
+      const check = await inSpan('parley.safety.input', spanAttributes, () => checkInput(withoutToolMarkup(d.content), settings, tenant ? { tenant } : {}));
       const streamId = `conversation-${d.conversationId}`;
       groups.push([{ type: 'RecordSafetyCheck', data: { ...toSafetyCheckedData(check), effectivePolicy, conversationId: d.conversationId, messageId: d.messageId, generationId: d.generationId }, metadata: metadata(safetyCommandId(d.messageId)) }]);
       known.set(streamId, history);
