@@ -15,12 +15,12 @@ import type { RecordedEvent } from '../../eventstore/port.ts';
 import type { Actor } from '../../schemas/common.ts';
 import type { EventOf } from '../../schemas/events.ts';
 import { graphqlClient, startTestServer, type TestServer } from '../support/server.ts';
+import { appendAnswer } from '../support/worker-answer.ts';
 
 type Request = EventOf<'GenerationRequested'> & RecordedEvent;
 const alice: Actor = { userId: 'alice', tenantId: 'acme', roles: ['user'] };
 const bob: Actor = { userId: 'bob', tenantId: 'acme', roles: ['user'] };
 const carol: Actor = { userId: 'carol', tenantId: 'globex', roles: ['user'] };
-const WORKER: Actor = { userId: 'test-worker', tenantId: 'system', roles: ['admin', 'platform_operator'] };
 const model = loadModel();
 const ADD = 'mutation($i: AddDocumentInput!) { addDocument(input: $i) { document { id } position } }';
 const SEND = 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { conversation { id } generation { id } } }';
@@ -78,13 +78,7 @@ describe('retrieval in the turn', () => {
     return { conversationId: r.data.sendMessage.conversation.id as string, generationId: r.data.sendMessage.generation.id as string };
   }
   async function generate(generationId: string, text: string) {
-    const tokenIds = model.tokenizer.encode(text);
-    const meta = (k: string) => ({ commandId: `test:${k}:${generationId}`, actor: WORKER });
-    const r = await server.app.commands.executeAll([
-      { type: 'AppendTokens', data: { generationId, attempt: 1, firstIndex: 0, tokenIds, text }, metadata: meta('tokens') },
-      { type: 'CompleteGeneration', data: { generationId, attempt: 1, finishReason: 'stop', usage: { promptTokens: 1, completionTokens: tokenIds.length }, ttftMs: 1, tpotMs: 1, workerId: 'test' }, metadata: meta('complete') },
-    ]);
-    assert.ok(r.ok, JSON.stringify(r));
+    await appendAnswer(server.app.commands, model, generationId, text);
   }
   const sourcesOf = (r: Request) => r.data.retrieval?.sources.map((s) => s.documentId) ?? [];
 

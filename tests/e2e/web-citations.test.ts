@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { loadModel } from '../../inference/engine/model.ts';
-import type { Actor } from '../../schemas/common.ts';
 import { graphqlClient, startTestServer, type TestServer } from '../support/server.ts';
 import { devSignIn, eventually, openBrowser, type Browser } from './web-browser.ts';
+import { appendAnswer } from '../support/worker-answer.ts';
 
 // The chat page with retrieval: a turn sent with "Answer from collections" retrieves the user's
 // document, and an answer citing [1] shows the source under it (a button opening a popover with the
@@ -16,7 +16,6 @@ describe('chat page: citations of a grounded answer in a real browser', () => {
   let browser: Browser;
   let page: Page;
   const model = loadModel();
-  const WORKER: Actor = { userId: 'test-worker', tenantId: 'system', roles: ['admin', 'platform_operator'] };
 
   before(async () => {
     process.env.PARLEY_DEV_LOGIN = 'on';
@@ -32,13 +31,7 @@ describe('chat page: citations of a grounded answer in a real browser', () => {
 
   async function generate(generationId: string, text: string) {
     await eventually(async () => assert.ok((await server.app.store.readStream(`generation-${generationId}`)).length > 0, `${generationId} requested`));
-    const tokenIds = model.tokenizer.encode(text);
-    const meta = (k: string) => ({ commandId: `test:${k}:${generationId}`, actor: WORKER });
-    const r = await server.app.commands.executeAll([
-      { type: 'AppendTokens', data: { generationId, attempt: 1, firstIndex: 0, tokenIds, text }, metadata: meta('tokens') },
-      { type: 'CompleteGeneration', data: { generationId, attempt: 1, finishReason: 'stop', usage: { promptTokens: 1, completionTokens: tokenIds.length }, ttftMs: 1, tpotMs: 1, workerId: 'test' }, metadata: meta('complete') },
-    ]);
-    assert.ok(r.ok, JSON.stringify(r));
+    await appendAnswer(server.app.commands, model, generationId, text);
   }
 
   it('shows [1] as a source under the answer, with the passage in a popover, live and after a reload', async () => {

@@ -6,6 +6,7 @@ import type { Actor } from '../../schemas/common.ts';
 import { unpackTokenIds } from '../../schemas/prompt.ts';
 import { graphqlClient, startTestServer, type TestServer } from '../support/server.ts';
 import { streamChunks } from '../support/sse.ts';
+import { appendAnswer } from '../support/worker-answer.ts';
 
 // The saga's tool step with real parts: the real server (API, projector, saga) on its own
 // PostgreSQL database, encrypting store, real tools, real injection check. No worker runs: the
@@ -60,13 +61,7 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
   }
   // What a worker appends for a generation: its tokens, then its completion.
   async function generate(generationId: string, text: string) {
-    const tokenIds = model.tokenizer.encode(text);
-    const meta = (k: string) => ({ commandId: `test:${k}:${generationId}`, actor: WORKER });
-    const r = await server.app.commands.executeAll([
-      { type: 'AppendTokens', data: { generationId, attempt: 1, firstIndex: 0, tokenIds, text }, metadata: meta('tokens') },
-      { type: 'CompleteGeneration', data: { generationId, attempt: 1, finishReason: 'stop', usage: { promptTokens: 1, completionTokens: tokenIds.length }, ttftMs: 1, tpotMs: 1, workerId: 'test' }, metadata: meta('complete') },
-    ]);
-    assert.ok(r.ok, JSON.stringify(r));
+    await appendAnswer(server.app.commands, model, generationId, text);
   }
 
   it('offers the tools in the system turn, runs a call, records it and requests the continuation with the result', async () => {
