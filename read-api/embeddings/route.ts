@@ -6,7 +6,7 @@ import { authenticate } from '../auth.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Admission } from '../rate-limit/admission.ts';
 import type { HttpRoute } from '../server.ts';
-import { answerOpenAiError, readJsonBody } from '../openai/json-body.ts';
+import { answerRouteError, readJsonBody, sendJsonBody } from '../openai/json-body.ts';
 import { invalidRequest, notFound, OpenAiError, overloaded, refusal, sendOpenAiError, unauthorized } from '../openai/errors.ts';
 
 // POST /v1/embeddings, OpenAI's shape (the `openai` client's embeddings.create): `input` is a string
@@ -79,21 +79,14 @@ async function handleEmbeddings(o: EmbeddingsRouteOptions, req: IncomingMessage,
       if (admitted?.ok) await admission!.settle(admitted.ticket, out ? out.tokens.reduce((a, b) => a + b, 0) : 0);
     }
     const tokens = out.tokens.reduce((a, b) => a + b, 0);
-    const body = JSON.stringify({
+    sendJsonBody(res, 200, {
       object: 'list',
       data: out.vectors.map((v, index) => ({ object: 'embedding', index, embedding: request.format === 'base64' ? toBase64(v) : Array.from(v) })),
       model: embedder.model,
       usage: { prompt_tokens: tokens, total_tokens: tokens },
-    });
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
-    res.end(body);
+    }, headers);
   } catch (error) {
-    if (error instanceof OpenAiError) {
-      answerOpenAiError(req, res, error, headers);
-      return;
-    }
-    o.logger.error({ err: error, ...headers }, 'embeddings failed');
-    sendOpenAiError(res, new OpenAiError(500, 'internal error', 'server_error'), headers);
+    answerRouteError(req, res, error, headers, o.logger, 'embeddings failed');
   }
 }
 

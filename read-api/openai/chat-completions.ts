@@ -9,7 +9,7 @@ import { abandon, renewWhileRunning, settle, type End, type Finished } from './s
 import { respondStream } from './sse-writer.ts';
 import { answerMessage } from './tool-call-stream.ts';
 import { recordClientToolCalls } from './client-tool-calls.ts';
-import { answerOpenAiError } from './json-body.ts';
+import { answerOpenAiError, sendJsonBody } from './json-body.ts';
 
 // POST /v1/chat/completions, in three parts: the intake (intake.ts: authenticate, validate, admit,
 // append the turn through the intake GraphQL's sendMessage uses), the answer (sse-writer.ts for
@@ -143,12 +143,6 @@ async function respondJson(call: Call, res: ServerResponse, headers: Record<stri
 /** X-Parley-Position: where the generation ended in the event log (pass it as GraphQL's consistentWith) */
 export function positionHeader(headers: Record<string, string>, position: string | null): Record<string, string> {
   return position ? { ...headers, 'x-parley-position': position } : headers;
-}
-
-export function sendJsonBody(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
-  res.end(body);
 }
 
 export function requestIdOf(req: IncomingMessage): string {

@@ -1,8 +1,10 @@
 // The body of an OpenAI-compatible request: JSON, within a size limit, or an error in OpenAI's
 // shape (400 invalid_content_type / invalid_json, 413 request_too_large). One reader for
-// /v1/chat/completions, /v1/responses, /v1/moderations and /v1/embeddings.
+// /v1/chat/completions, /v1/responses, /v1/moderations and /v1/embeddings, and one writer of their
+// JSON answers and of their unexpected failures.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { answerUnreadBody, MAX_BODY_BYTES, readBody } from '../http/body.ts';
+import type { Logger } from '../observability/logger.ts';
 import { invalidRequest, OpenAiError, sendOpenAiError } from './errors.ts';
 
 export async function readJsonBody(req: IncomingMessage, limit: number = MAX_BODY_BYTES): Promise<unknown> {
@@ -22,4 +24,22 @@ export async function readJsonBody(req: IncomingMessage, limit: number = MAX_BOD
 export function answerOpenAiError(req: IncomingMessage, res: ServerResponse, error: OpenAiError, headers: Record<string, string>): void {
   if (error.status === 413) answerUnreadBody(req, res, 413, JSON.stringify(error.body()), { ...error.headers, ...headers });
   else sendOpenAiError(res, error, headers);
+}
+
+/** A JSON answer with its length (an OpenAI client reads the whole body at once). */
+export function sendJsonBody(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+/** What a /v1 route answers for what it threw: an OpenAiError as itself; anything else is logged
+ *  (as `what`) and answered as a 500 server_error that names nothing of it. */
+export function answerRouteError(req: IncomingMessage, res: ServerResponse, error: unknown, headers: Record<string, string>, logger: Logger, what: string): void {
+  if (error instanceof OpenAiError) {
+    answerOpenAiError(req, res, error, headers);
+    return;
+  }
+  logger.error({ err: error, ...headers }, what);
+  sendOpenAiError(res, new OpenAiError(500, 'internal error', 'server_error'), headers);
 }

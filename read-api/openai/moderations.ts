@@ -3,8 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { moderate } from '../../safety/index.ts';
 import { authenticate } from '../auth.ts';
-import { answerOpenAiError, readJsonBody } from './json-body.ts';
-import { invalidRequest, OpenAiError, overloaded, refusal, sendOpenAiError, unauthorized } from './errors.ts';
+import { answerRouteError, readJsonBody, sendJsonBody } from './json-body.ts';
+import { invalidRequest, overloaded, refusal, unauthorized } from './errors.ts';
 import type { GatewayOptions } from './intake.ts';
 
 // POST /v1/moderations, OpenAI's shape (the `openai` client's moderations.create): `input` is a
@@ -42,16 +42,9 @@ export async function handleModeration(o: GatewayOptions, req: IncomingMessage, 
     if (admitted && !admitted.ok) throw refusal(admitted);
     const results = await moderate(texts);
     if (admitted?.ok) await o.admission!.settle(admitted.ticket, Math.ceil(chars / 4));
-    const body = JSON.stringify({ id: `modr-${randomUUID()}`, model: MODERATION_MODEL, results });
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
-    res.end(body);
+    sendJsonBody(res, 200, { id: `modr-${randomUUID()}`, model: MODERATION_MODEL, results }, headers);
   } catch (error) {
-    if (error instanceof OpenAiError) {
-      answerOpenAiError(req, res, error, headers);
-      return;
-    }
-    o.logger.error({ err: error, ...headers }, 'moderation failed');
-    sendOpenAiError(res, new OpenAiError(500, 'internal error', 'server_error'), headers);
+    answerRouteError(req, res, error, headers, o.logger, 'moderation failed');
   }
 }
 

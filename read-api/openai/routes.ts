@@ -2,6 +2,7 @@ import { authenticate } from '../auth.ts';
 import type { HttpRoute } from '../server.ts';
 import { handleChatCompletion, type GatewayOptions } from './chat-completions.ts';
 import { notFound, OpenAiError, sendOpenAiError, unauthorized } from './errors.ts';
+import { sendJsonBody } from './json-body.ts';
 import { routeResponses, safeDecode } from './responses.ts';
 import { handleModeration } from './moderations.ts';
 import { modelsFor } from '../models.ts';
@@ -51,9 +52,7 @@ export function createOpenAiRoute(o: GatewayOptions & { modelCreated?: number })
       sendOpenAiError(res, notFound(`The model '${(asked ?? '').slice(0, 128)}' does not exist`, 'model_not_found', 'model'));
       return true;
     }
-    const text = JSON.stringify(body);
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
+    sendJsonBody(res, 200, body);
     return true;
   };
 }
