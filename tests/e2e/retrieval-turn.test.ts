@@ -16,6 +16,7 @@ import type { Actor } from '../../schemas/common.ts';
 import type { EventOf } from '../../schemas/events.ts';
 import { graphqlClient, startTestServer, type TestServer } from '../support/server.ts';
 import { appendAnswer } from '../support/worker-answer.ts';
+import { until } from '../support/until.ts';
 
 type Request = EventOf<'GenerationRequested'> & RecordedEvent;
 const alice: Actor = { userId: 'alice', tenantId: 'acme', roles: ['user'] };
@@ -58,14 +59,6 @@ describe('retrieval in the turn', () => {
   });
   after(async () => server?.stop());
 
-  async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>): Promise<T> {
-    for (let i = 0; i < 600; i++) {
-      const v = await probe();
-      if (v) return v;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`gave up waiting for ${what}`);
-  }
   const indexed = (documentIds: string[]) => until('the documents indexed', async () =>
     Number((await server.app.knex('parley_document_chunks').whereIn('document_id', documentIds).countDistinct({ n: 'document_id' }))[0]!.n) === documentIds.length);
   const requested = (id: string) => until(`GenerationRequested ${id}`, async () =>

@@ -7,6 +7,7 @@ import { unpackTokenIds } from '../../schemas/prompt.ts';
 import { graphqlClient, startTestServer, type TestServer } from '../support/server.ts';
 import { streamChunks } from '../support/sse.ts';
 import { appendAnswer } from '../support/worker-answer.ts';
+import { until } from '../support/until.ts';
 
 // The saga's tool step with real parts: the real server (API, projector, saga) on its own
 // PostgreSQL database, encrypting store, real tools, real injection check. No worker runs: the
@@ -39,14 +40,6 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
   after(async () => server?.stop());
 
   const stream = (id: string) => server.app.store.readStream(`generation-${id}`);
-  async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>): Promise<T> {
-    for (let i = 0; i < 600; i++) {
-      const v = await probe();
-      if (v) return v;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`gave up waiting for ${what}`);
-  }
   const requested = (id: string) => until(`GenerationRequested ${id}`, async () => (await stream(id)).find((e) => e.type === 'GenerationRequested'));
   const promptText = (e: RecordedEvent) => {
     assert.equal(e.type, 'GenerationRequested');
