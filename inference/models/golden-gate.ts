@@ -1,22 +1,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
 import { loadModel, SHIPPED_MODEL_DIR } from '../engine/model.ts';
 import { Runner } from '../engine/runner.ts';
+import { GoldenItem } from '../model/golden.ts';
 
 // The golden-set gate of `parley model promote`: greedy answers through the engine's Runner, exact
 // match of the trimmed reply, as inference/model/eval-golden.ts scores it. This is the ONE function
 // promotion calls, so a change of the golden set's format (per-skill files) is followed here.
 
 export const DEFAULT_GOLDEN_SET = path.resolve(SHIPPED_MODEL_DIR, '../golden.jsonl');
-
-const GoldenItem = z.object({
-  kind: z.string().default('item'),
-  messages: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() })).min(1),
-  answer: z.string(),
-});
-type GoldenItem = z.infer<typeof GoldenItem>;
 
 export type GoldenFailure = { kind: string; prompt: string; expected: string; got: string };
 export type GoldenScore = {
@@ -53,10 +46,11 @@ export async function scoreGoldenSet(modelDir: string, options: { goldenFile?: s
   let scored = 0;
   try {
     for (const item of items) {
-      const res = await runner.complete(model.applyChatTemplate(item.messages), { temperature: 0, maxTokens: 64 });
+      // rendered and scored as eval:golden does (inference/model/golden.ts): tools offered, 96 tokens
+      const res = await runner.complete(model.applyChatTemplate(item.messages, { tools: item.tools }), { temperature: 0, maxTokens: 96 });
       scored++;
       if (res.text.trim() === item.answer) passed++;
-      else failures.push({ kind: item.kind, prompt: item.messages.map((m) => `${m.role}: ${m.content}`).join(' | '), expected: item.answer, got: res.text.trim() });
+      else failures.push({ kind: item.kind, prompt: item.messages.map((m) => `${m.role}: ${m.content || JSON.stringify(m.tool_calls)}`).join(' | '), expected: item.answer, got: res.text.trim() });
       options.onItem?.(scored, items.length);
       if (failures.length > allowedMisses) break;
     }
