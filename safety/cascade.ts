@@ -76,8 +76,9 @@ export interface SafetyCascade {
 
 export function createSafetyCascade(options: CascadeOptions = {}): SafetyCascade {
   const rules = options.rules ?? getDefaultRules();
-  // The model is part of the policy: a retrained model is a new version in every SafetyChecked event.
-  const policyVersion = policyVersionFor(rules.hash) + (options.model ? `+model.${options.model.id}` : '');
+  // The model and the judge are part of the policy: a retrained model or another judge is a new version
+  // in every SafetyChecked event (the same string the cascade advertises).
+  const policyVersion = policyVersionFor(rules.hash) + (options.model ? `+model.${options.model.id}` : '') + (options.judge ? `+judge.${options.judge.id}` : '');
   const stages: CascadeStages = {
     normalize: options.stages?.normalize ?? normalize,
     rules: options.stages?.rules ?? ((n) => rules.match(n)),
@@ -111,7 +112,7 @@ export function createSafetyCascade(options: CascadeOptions = {}): SafetyCascade
     return decide({ text, acc, stage, settings, tenant, started, classifierConsulted, policyVersion });
   }
 
-  return { policyVersion: policyVersion + (options.judge ? `+judge.${options.judge.id}` : ''), check, checkSync };
+  return { policyVersion, check, checkSync };
 }
 
 let defaultCascade: SafetyCascade | undefined;
