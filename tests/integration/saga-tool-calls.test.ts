@@ -186,6 +186,21 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
     assert.equal((await server.app.knex('generation_jobs').where({ generation_id: `${generationId}.t1` })).length, 1);
   });
 
+  it('a continuation shows the user\'s memories as the first round did: the same system turn', async () => {
+    const mia: Actor = { userId: 'mia', tenantId: 'narrow', roles: ['user'] };
+    const saved = await gql(await server.token(mia), 'mutation($t: String!) { rememberFact(text: $t) { memory { id } } }', { t: 'My cat is called Pixel.' });
+    assert.equal(saved.errors, undefined, JSON.stringify(saved.errors));
+    const { generationId } = await send(mia, 'what time is it?');
+    const first = promptText(await requested(generationId));
+    const systemTurn = (prompt: string) => prompt.slice(0, prompt.indexOf('<|im_end|>'));
+    assert.match(systemTurn(first), /^<\|im_start\|>system\nFacts the user asked you to remember:\n- My cat is called Pixel\.\n\n# Tools\n/);
+    await generate(generationId, call('current_datetime', {}));
+    const next = promptText(await requested(`${generationId}.t1`));
+    assert.equal(systemTurn(next), systemTurn(first));
+    // and the turn so far after it: the message, the call, its response
+    assert.match(next.slice(systemTurn(next).length), /^<\|im_end\|>\n<\|im_start\|>user\nwhat time is it\?<\|im_end\|>\n<\|im_start\|>assistant\n<tool_call>/);
+  });
+
   it('tells the model when a tool fails (ToolCallFailed), and runs several calls of one round', async () => {
     const { generationId } = await send(cal, 'divide');
     await requested(generationId);
