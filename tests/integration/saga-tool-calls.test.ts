@@ -241,6 +241,31 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
     assert.match(next.slice(systemTurn(next).length), /^<\|im_end\|>\n<\|im_start\|>user\nwhat time is it\?<\|im_end\|>\n<\|im_start\|>assistant\n<tool_call>/);
   });
 
+  it('a continuation shows the recorded summary the first round used, in the same system turn', async () => {
+    const sue: Actor = { userId: 'sue', tenantId: 'narrow', roles: ['user'] };
+    const one = await send(sue, 'My favourite colour is teal.');
+    const m1 = await requested(one.generationId);
+    await generate(one.generationId, 'Noted: teal.');
+    // What the saga records when a summary generation completes (summary-recorder.ts), covering turn 1.
+    const recorded = await server.app.commands.execute({
+      type: 'SummarizeConversation',
+      data: { conversationId: one.conversationId, summaryId: `test-summary-${one.conversationId}`, messageIds: [m1.type === 'GenerationRequested' ? m1.data.messageId : ''], previousSummaryId: null, text: 'Summary:\n- Q: favourite colour?\n  A: teal' },
+      metadata: { commandId: `test:summary:${one.conversationId}`, actor: WORKER },
+    });
+    assert.ok(recorded.ok, JSON.stringify(recorded));
+    const two = await send(sue, 'what time is it?', one.conversationId);
+    const root = await requested(two.generationId);
+    assert.equal(root.type === 'GenerationRequested' && root.data.context.summaryId, `test-summary-${one.conversationId}`);
+    const systemTurn = (prompt: string) => prompt.slice(0, prompt.indexOf('<|im_end|>'));
+    const first = promptText(root);
+    assert.match(systemTurn(first), /# Tools\n[\s\S]*\n\nSummary of the earlier conversation:\nSummary:\n- Q: favourite colour\?\n {2}A: teal$/);
+    assert.doesNotMatch(first, /Noted: teal/, 'the summarized turn is not in the prompt verbatim');
+    await generate(two.generationId, call('current_datetime', {}));
+    const next = promptText(await requested(`${two.generationId}.t1`));
+    assert.equal(systemTurn(next), systemTurn(first));
+    assert.doesNotMatch(next, /Noted: teal/);
+  });
+
   it('tells the model when a tool fails (ToolCallFailed), and runs several calls of one round', async () => {
     const { generationId } = await send(cal, 'divide');
     await requested(generationId);
