@@ -10,7 +10,7 @@ import { respondStream } from './sse-writer.ts';
 import { answerMessage } from './tool-call-stream.ts';
 import { recordClientToolCalls } from './client-tool-calls.ts';
 import { answerOpenAiError, sendJsonBody } from './json-body.ts';
-import { answerCitations } from './citations.ts';
+import { chatCitations } from './citations.ts';
 
 // POST /v1/chat/completions, in three parts: the intake (intake.ts: authenticate, validate, admit,
 // append the turn through the intake GraphQL's sendMessage uses), the answer (sse-writer.ts for
@@ -131,7 +131,7 @@ async function respondJson(call: Call, res: ServerResponse, headers: Record<stri
   await recordClientToolCalls(call, message.tool_calls ?? []);
   const finish = message.tool_calls && answer.finish === 'stop' ? 'tool_calls' : answer.finish;
   // With retrieval in the turn: the sources its [n] markers cite (citations.ts); otherwise no field.
-  const citations = await answerCitations(call.o.services, call.generationId).parley(message.content ?? '');
+  const citations = await chatCitations(call, message.content ?? '');
   sendJsonBody(res, 200, {
     id: `chatcmpl-${call.generationId}`,
     object: 'chat.completion',

@@ -1,4 +1,5 @@
 import { answerSources, citationMarkers, citedIn, type Citation, type CitationReads } from '../knowledge/citations.ts';
+import type { Call } from './intake.ts';
 
 // An OpenAI answer's citations: its `[n]` markers resolved as GraphQL's Message.citations resolves
 // them (read-api/knowledge/citations.ts, the one source of truth), written in the two shapes the
@@ -9,6 +10,9 @@ import { answerSources, citationMarkers, citedIn, type Citation, type CitationRe
 // An OpenAI turn is never a tool-round continuation (the route follows its own generation only), so
 // its sources are its request's retrieval. A document removed since is left out of the annotations
 // (it has no title to name) and reads `status: "removed"` in parley_citations.
+// Cost: an annotation list reads the generation's first event (and one passage query) only for a
+// text with markers; parley_citations reads it for every answer of a turn that may retrieve (its
+// presence says whether the turn retrieved), none for a new conversation without parley_retrieval.
 
 export type FileCitation = { type: 'file_citation'; file_id: string; filename: string; index: number };
 export type ParleyCitation = {
@@ -38,4 +42,9 @@ export function answerCitations(reads: CitationReads, generationId: string) {
       }));
     },
   };
+}
+
+/** chat's `parley_citations` for an answer's text: null (no field) when the turn did not retrieve */
+export async function chatCitations(call: Pick<Call, 'o' | 'generationId' | 'mayRetrieve'>, text: string): Promise<ParleyCitation[] | null> {
+  return call.mayRetrieve ? answerCitations(call.o.services, call.generationId).parley(text) : null;
 }

@@ -321,7 +321,7 @@ describe('retrieval in the turn', () => {
     assert.deepEqual((chatStream.result.final.choices[0]!.message as unknown as { parley_citations: unknown }).parley_citations, cited(chatStream.request));
   });
 
-  it('an OpenAI answer without retrieval has annotations [] and no parley_citations', async () => {
+  it('an OpenAI answer without retrieval has annotations [] and no parley_citations (with retrieval but no marker: [])', async () => {
     const openai = new OpenAI({ apiKey: token.carol!, baseURL: `${server.url}/v1`, maxRetries: 0 });
     const text = 'Built in 1990 [1].';
     const response = await openaiTurn(carol, () => openai.responses.create({ model: 'parley-tiny', input: 'When?', max_output_tokens: 16 }), text);
@@ -331,6 +331,9 @@ describe('retrieval in the turn', () => {
     const chat = await openaiTurn(carol, () => openai.chat.completions.create({ model: 'parley-tiny', messages: [{ role: 'user', content: 'When?' }], max_tokens: 16 }), text);
     assert.equal(chat.result.choices[0]!.message.content, text);
     assert.ok(!('parley_citations' in chat.result.choices[0]!.message));
+    // with retrieval, an answer that cites nothing has the field, empty
+    const uncited = await openaiTurn(carol, () => openai.chat.completions.create({ model: 'parley-tiny', messages: [{ role: 'user', content: 'When?' }], max_tokens: 16, parley_retrieval: { collections: ['places'] } } as never) as unknown as Promise<OpenAI.ChatCompletion>, 'In 1990.');
+    assert.deepEqual((uncited.result.choices[0]!.message as unknown as { parley_citations: unknown }).parley_citations, []);
   });
 
   it('bad retrieval input is BAD_USER_INPUT naming the field, and records nothing', async () => {
