@@ -149,9 +149,10 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       continue;
     }
     try {
-      // A turn with the client's own tools (OpenAI `tools`) offers those, this turn only; the saga
-      // runs no server-side round on its calls (tool-round.ts), so server tools are not offered.
-      const clientTurn = (d.params.clientTools?.length ?? 0) > 0 || Boolean(d.toolsPrompt);
+      // An OpenAI API turn (params.clientTools present, even empty) offers only the client's own tools,
+      // this turn only; the saga runs no server-side round on it (tool-round.ts), so server tools are
+      // not offered: the route answers with this generation and would never show a continuation.
+      const clientTurn = d.params.clientTools !== undefined || Boolean(d.toolsPrompt);
       const thread = await loadThread(deps.store, d.conversationId, d.messageId, history, (g) => deps.cache.answerOf(d.conversationId, g));
       const memories = memoriesOf(started.data.tenantId, started.data.ownerId);
       const tools = clientTurn ? [] : deps.toolsFor?.(started.data.tenantId) ?? [];

@@ -74,7 +74,7 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
   const { view, text, calls: recorded } = await readRound(deps.store, e.data.generationId);
   const request = view.request;
   if (!request || view.end?.type !== 'completed') return;
-  if (request.params.clientTools?.length) return; // an OpenAI request with the client's own tools: its calls are the client's
+  if (request.params.clientTools) return; // an OpenAI API turn: its calls (if any) are the client's
   const tools = deps.toolsFor(request.tenantId);
   if (tools.length === 0) return;
   const parsed = parseToolCalls(text);

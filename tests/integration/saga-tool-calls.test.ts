@@ -338,6 +338,24 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
     assert.match(promptText(next), /"error":"RESULT_BLOCKED"/);
   });
 
+  it('an OpenAI API turn without tools is offered no server-side tools, and a call the model writes anyway is not run', async () => {
+    // The route answers with its own generation: a server-side round would run a tool the client never
+    // sees and leave a continuation nobody reads.
+    const openai = new OpenAI({ apiKey: await server.token(alice), baseURL: `${server.url}/v1`, maxRetries: 0 });
+    const { data, response } = await openai.chat.completions.create({ model: 'parley-tiny', messages: [{ role: 'user', content: 'what is 6 times 7?' }], max_tokens: 64, stream: true }).withResponse();
+    const generationId = response.headers.get('x-parley-generation')!;
+    assert.doesNotMatch(promptText(await requested(generationId)), /<tools>/);
+    await generate(generationId, call('calculator', { expression: '6*7' }));
+    let content = '';
+    for await (const c of data) content += c.choices[0]?.delta.content ?? '';
+    assert.equal(content, call('calculator', { expression: '6*7' }), 'the client gets the text as the model wrote it');
+    // A later turn's request proves the saga went past the completion.
+    const later = await send(alice, 'hello');
+    await requested(later.generationId);
+    assert.deepEqual((await stream(generationId)).filter((e) => e.type.startsWith('ToolCall')), []);
+    assert.deepEqual(await stream(`${generationId}.t1`), []);
+  });
+
   it('a tenant with tools off is offered none and its calls are not run; a narrowed tenant gets only its tools', async () => {
     const evil = await send({ userId: 'eve', tenantId: 'evil', roles: ['user'] }, 'what is 2+2?');
     const first = await requested(evil.generationId);
