@@ -5,19 +5,21 @@ export {
   createSafetyCascade,
   getDefaultCascade,
   setDefaultJudge,
+  type CascadeOptions,
+  type CheckOptions,
+  type SafetyCascade,
+} from './cascade.ts';
+export {
   toSafetyCheckedData,
   contentHashOf,
-  OUTPUT_CATEGORIES,
-  type CascadeOptions,
-  type CascadeStages,
   type CascadeStageName,
-  type CheckOptions,
   type Finding,
-  type SafetyCascade,
   type SafetyCheckResult,
   type SafetyCheckedData,
   type StageFailure,
-} from './cascade.ts';
+} from './cascade-result.ts';
+export { OUTPUT_CATEGORIES } from './cascade-verdict.ts';
+export type { CascadeStages } from './cheap-stages.ts';
 export {
   createOutputFilter,
   createDefaultOutputFilter,

@@ -4,7 +4,8 @@
 // Parley does not tell apart get their parent's decision (self-harm/intent and /instructions) or
 // the overlap of two Parley categories (harassment/threatening = harassment ∧ a violence category).
 import type { SafetyCategory } from '../schemas/safety.ts';
-import { getDefaultCascade, type SafetyCascade, type SafetyCheckResult } from './cascade.ts';
+import { getDefaultCascade, type SafetyCascade } from './cascade.ts';
+import type { SafetyCheckResult } from './cascade-result.ts';
 
 export interface ModerationResult {
   readonly flagged: boolean;

@@ -20,15 +20,9 @@
 //   it) and marks the result degraded, as on the input path.
 import { performance } from 'node:perf_hooks';
 import type { CategoryScore, SafetyCategory, SafetySettings, SafetyVerdict } from '../schemas/safety.ts';
-import {
-  OUTPUT_CATEGORIES,
-  contentHashOf,
-  getDefaultCascade,
-  type SafetyCascade,
-  type SafetyCheckResult,
-  type StageFailure,
-  type Finding,
-} from './cascade.ts';
+import { getDefaultCascade, type SafetyCascade } from './cascade.ts';
+import { contentHashOf, type Finding, type SafetyCheckResult, type StageFailure } from './cascade-result.ts';
+import { OUTPUT_CATEGORIES } from './cascade-verdict.ts';
 import type { ClassifierScores, SafetyClassifier } from './classifier.ts';
 import { getDefaultModel } from './model.ts';
 import type { PiiMatch } from './pii.ts';

@@ -70,8 +70,10 @@ export const SamplingParams = z.object({
   /** false: no prompt-lookup speculative decoding for this generation (the engine's default is on;
    *  the output is the same either way, only its speed changes) */
   speculative: z.boolean().optional(),
-  /** the names of tools the CLIENT runs (OpenAI `tools`): their calls are the client's, so the saga
-   *  runs no server-side round for this generation (optional: older events have none) */
+  /** present on every OpenAI API turn: the names of the tools the CLIENT runs (its `tools`; [] for
+   *  none). Their calls are the client's, and such a turn is offered no server-side tools and gets no
+   *  server-side round (the OpenAI routes answer with their own generation, never a continuation).
+   *  Absent: a GraphQL turn, offered the tenant's server-side tools (older events have none) */
   clientTools: z.array(z.string().min(1).max(64)).max(128).optional(),
 });
 export type SamplingParams = z.infer<typeof SamplingParams>;

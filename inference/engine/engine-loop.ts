@@ -2,82 +2,32 @@
 // batch runner; step() schedules one batch, runs it, samples, detokenizes, checks stop strings and
 // reports tokens as they are sampled. It has no threads or messages of its own: engine-worker.ts
 // drives it inside a worker thread (tests may drive it directly).
+// Beside it: engine-options.ts resolves the options, request-intake.ts validates a request into a
+// Sequence, engine-accounting.ts keeps results and metrics.
 import { loadModel, type LoadedModel } from './model.ts';
 import { ModelSession } from './model-session.ts';
-import { PromptTooLongError } from './runner.ts';
-import { resolveSamplingParams, SamplingParamsError, type SamplingParams } from './sampler.ts';
 import { BlockPool } from './block-pool.ts';
 import { KvCacheManager } from './kv-cache-manager.ts';
 import { KvStore } from './kv-store.ts';
 import { Scheduler, type SchedulerOutput } from './scheduler.ts';
 import { BatchRunner } from './batch-runner.ts';
-import { Sequence } from './sequence.ts';
+import type { Sequence } from './sequence.ts';
 import { EngineMetrics, METRIC } from './metrics.ts';
 import { PagedSession } from './paged-model.ts';
-import { PromptLookupDrafter, resolveSpecConfig, SpecState, verifyDrafts, type SpecConfig } from './speculative.ts';
-import { InvalidRequestError, KvCacheTooSmallError } from './errors.ts';
+import { PromptLookupDrafter, verifyDrafts } from './speculative.ts';
 import type { EngineOptions, WireResult, WireStats } from './protocol.ts';
-import { Constraint } from '../../schemas/constraint.ts';
-import { SchemaError } from './json-grammar.ts';
-import { ConstraintCache, Vocabulary } from './token-mask.ts';
+import { resolveEngineOptions, type ResolvedEngineOptions } from './engine-options.ts';
+import { now, RequestIntake, type SubmitInput } from './request-intake.ts';
+import { finishResult, measureKvWaste, snapshotCounters, type FinishReason } from './engine-accounting.ts';
 
-export type FinishReason = WireResult['finishReason'];
+export { DEFAULT_KV_CACHE_BYTES, resolveEngineOptions, type ResolvedEngineOptions } from './engine-options.ts';
+export { now, type SubmitInput } from './request-intake.ts';
+export type { FinishReason } from './engine-accounting.ts';
 
 export interface CoreListener {
   token(key: number, id: number, text: string, index: number): void;
   done(key: number, result: WireResult): void;
   error(key: number, err: Error): void;
-}
-
-export interface SubmitInput {
-  key: number;
-  promptIds: number[];
-  params: SamplingParams;
-  priority?: number;
-  tenant?: string;
-  /** ms since the epoch (default: now) */
-  arrival?: number;
-}
-
-export const DEFAULT_KV_CACHE_BYTES = 256 * 1024 * 1024;
-
-export function now(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-export interface ResolvedEngineOptions {
-  maxSeqs: number;
-  blockSize: number;
-  numBlocks: number;
-  maxBatchTokens: number;
-  prefixCaching: boolean;
-  agingMs: number;
-  minMixEfficiency: number;
-  /** null: no speculative decoding */
-  speculative: SpecConfig | null;
-}
-
-export function resolveEngineOptions(opts: EngineOptions, model: LoadedModel): ResolvedEngineOptions {
-  const c = model.config;
-  const maxSeqs = opts.maxSeqs ?? 64;
-  const blockSize = opts.blockSize ?? 16;
-  const maxBatchTokens = opts.maxBatchTokens ?? 512;
-  if (!Number.isInteger(maxSeqs) || maxSeqs < 1) throw new RangeError(`maxSeqs must be an integer ≥ 1, got ${maxSeqs}`);
-  if (!Number.isInteger(blockSize) || blockSize < 1) throw new RangeError(`blockSize must be an integer ≥ 1, got ${blockSize}`);
-  if (!Number.isInteger(maxBatchTokens) || maxBatchTokens < 1) throw new RangeError(`maxBatchTokens must be an integer ≥ 1, got ${maxBatchTokens}`);
-  const perToken = KvStore.bytesPerToken(c);
-  const tokens = opts.kvCacheTokens ?? Math.min(maxSeqs * c.contextLength, Math.floor((opts.kvCacheBytes ?? DEFAULT_KV_CACHE_BYTES) / perToken));
-  if (!Number.isFinite(tokens) || tokens < 1) throw new RangeError(`kvCacheTokens must be ≥ 1, got ${tokens}`);
-  return {
-    maxSeqs,
-    blockSize,
-    numBlocks: Math.max(1, Math.ceil(tokens / blockSize)),
-    maxBatchTokens,
-    prefixCaching: opts.prefixCaching ?? true,
-    agingMs: opts.priorityAgingMs ?? 10_000,
-    minMixEfficiency: opts.minMixEfficiency ?? 0.5,
-    speculative: resolveSpecConfig(opts.speculative),
-  };
 }
 
 export class EngineCore {
@@ -89,8 +39,7 @@ export class EngineCore {
   readonly metrics = new EngineMetrics();
   private readonly seqs = new Map<number, Sequence>();
   private readonly eos: Set<number>;
-  /** compiled output constraints, built on the first constrained request */
-  private constraintCache: ConstraintCache | null = null;
+  private readonly intake: RequestIntake;
   listener: CoreListener;
 
   private constructor(
@@ -118,6 +67,7 @@ export class EngineCore {
     }
     this.runner = new BatchRunner(session, this.store, session instanceof PagedSession ? 'paged' : 'dense', c.padTokenId);
     this.eos = new Set(c.eosTokenIds);
+    this.intake = new RequestIntake(model, options);
     this.metrics.set(METRIC.kvBlocks, options.numBlocks);
   }
 
@@ -158,77 +108,17 @@ export class EngineCore {
   }
 
   counters(): Record<string, number> {
-    const m = this.metrics;
-    m.set(METRIC.prefixQueries, this.kv.queries);
-    m.set(METRIC.prefixHits, this.kv.hits);
-    m.set(METRIC.preemptions, this.scheduler.preemptions);
-    m.set(METRIC.kvBlocksCached, this.pool.numCached);
-    const c = this.runner.copies;
-    m.set(METRIC.kvBytesGathered, c.gathered);
-    m.set(METRIC.kvBytesScattered, c.scattered);
-    m.set(METRIC.kvBytesReturned, c.returned);
-    m.set(METRIC.kvBytesPastRead, c.pastRead);
-    m.set(METRIC.paddedTokens, c.paddedTokens);
-    m.set(METRIC.steps, c.steps);
-    return { ...m.counters };
+    return snapshotCounters(this.metrics, this);
   }
 
   /** Validates and queues a request; an invalid one is reported through listener.error. */
   submit(input: SubmitInput): void {
     try {
-      const c = this.model.config;
-      const ids = input.promptIds;
-      if (!Array.isArray(ids) || ids.length === 0) throw new InvalidRequestError('prompt is empty');
-      for (const x of ids) {
-        if (!Number.isInteger(x) || x < 0 || x >= c.vocabSize) {
-          throw new InvalidRequestError(`prompt has a token id outside the vocabulary (0..${c.vocabSize - 1}): ${x}`);
-        }
-      }
-      if (ids.length >= c.contextLength) throw new PromptTooLongError(ids.length, c.contextLength);
-      const need = Math.ceil((ids.length + 1) / this.options.blockSize);
-      if (need > this.pool.numBlocks) {
-        throw new KvCacheTooSmallError(
-          `prompt has ${ids.length} tokens but the KV cache holds ${this.capacityTokens} (${this.pool.numBlocks} blocks of ${this.options.blockSize}); raise kvCacheTokens or shorten the prompt`,
-        );
-      }
-      const params = resolveSamplingParams(input.params ?? {}, c.generationConfig);
-      const speculative = input.params?.speculative ?? true;
-      if (typeof speculative !== 'boolean') throw new SamplingParamsError(`speculative must be a boolean, got ${typeof speculative}`);
-      const priority = input.priority ?? 0;
-      if (!Number.isFinite(priority)) throw new InvalidRequestError(`priority must be a finite number, got ${priority}`);
-      const constraint = input.params?.constraint ? this.constraintCursor(input.params.constraint) : null;
-      const seq = new Sequence({
-        key: input.key,
-        promptIds: ids,
-        params,
-        maxTokens: Math.min(params.maxTokens, c.contextLength - ids.length),
-        priority,
-        tenant: input.tenant ?? '',
-        arrival: input.arrival ?? now(),
-        tokenizer: this.model.tokenizer,
-        constraint,
-      });
-      // A constrained row's mask advances as tokens are emitted; verification emits drafts position
-      // by position too, but the mask is applied only to the step's first position: no drafts for it.
-      if (speculative && this.options.speculative && !constraint) seq.spec = new SpecState();
+      const seq = this.intake.sequence(input);
       this.seqs.set(seq.key, seq);
       this.scheduler.add(seq);
     } catch (e) {
       this.listener.error(input.key, e as Error);
-    }
-  }
-
-  /** A cursor of the request's constraint (compiled once per constraint and cached). */
-  private constraintCursor(input: unknown) {
-    const parsed = Constraint.safeParse(input);
-    if (!parsed.success) throw new InvalidRequestError(`constraint is invalid: ${parsed.error.issues[0]?.message}`);
-    const c = this.model.config;
-    this.constraintCache ??= new ConstraintCache(new Vocabulary(this.model.tokenizer, c.vocabSize, c.eosTokenIds));
-    try {
-      return this.constraintCache.cursor(parsed.data);
-    } catch (e) {
-      if (e instanceof SchemaError) throw new InvalidRequestError(`constraint schema: ${e.message}`);
-      throw e;
     }
   }
 
@@ -281,7 +171,7 @@ export class EngineCore {
       if (seq.constraint) this.timed(() => seq.constraint!.apply(row, seq.maxTokens - seq.outputLen));
       this.accept(seq, seq.sampler.sample(row), t1);
     }
-    this.measureKvWaste();
+    measureKvWaste(this.metrics, this.scheduler.running, this.options.blockSize);
     return out;
   }
 
@@ -317,23 +207,6 @@ export class EngineCore {
     // KV holds the row's first token and the accepted drafts; the last emitted token is computed next step
     this.kv.rollback(seq, seq.tokens.length - (seq.cancelRequested ? 0 : 1));
     this.kv.commit(seq);
-  }
-
-  /** Slots allocated vs holding KV, over the blocks running sequences hold (shared blocks once). */
-  private measureKvWaste(): void {
-    const bs = this.options.blockSize;
-    const seen = new Set<number>();
-    let used = 0;
-    for (const seq of this.scheduler.running) {
-      const t = seq.blockTable;
-      for (let i = 0; i < t.length; i++) {
-        if (seen.has(t[i])) continue;
-        seen.add(t[i]);
-        used += Math.max(0, Math.min(bs, seq.numComputed - i * bs));
-      }
-    }
-    this.metrics.inc(METRIC.kvSlotsAllocated, seen.size * bs);
-    this.metrics.inc(METRIC.kvSlotsUsed, used);
   }
 
   /** A sampled token: detokenize, check stop strings, emit, maybe finish (as runner.ts does). */
@@ -378,29 +251,7 @@ export class EngineCore {
     if (seq.status === 'finished') return;
     this.scheduler.remove(seq);
     this.seqs.delete(seq.key);
-    const t = now();
-    const completion = seq.outputLen;
-    const first = seq.firstTokenAt;
-    const result: WireResult = {
-      finishReason: reason,
-      promptTokens: seq.promptLen,
-      completionTokens: completion,
-      ttftMs: first === null ? 0 : first - seq.arrival,
-      tpotMs: first !== null && seq.lastTokenAt !== null && completion > 1 ? (seq.lastTokenAt - first) / (completion - 1) : 0,
-      queueMs: seq.firstScheduledAt === null ? t - seq.arrival : seq.firstScheduledAt - seq.arrival,
-      cachedPromptTokens: seq.cachedTokens,
-      preemptions: seq.preemptions,
-    };
-    const m = this.metrics;
-    if (seq.firstScheduledAt !== null) {
-      m.inc(METRIC.promptTokens, seq.promptLen);
-      m.observe(METRIC.queueTime, result.queueMs / 1000);
-    }
-    m.inc(METRIC.requestSuccess);
-    m.inc(`${METRIC.requestSuccess}{finished_reason="${reason === 'cancelled' ? 'abort' : reason}"}`);
-    m.observe(METRIC.e2e, (t - seq.arrival) / 1000);
-    m.observe(METRIC.requestPromptTokens, seq.promptLen);
-    m.observe(METRIC.requestGenerationTokens, completion);
+    const result = finishResult(this.metrics, seq, reason, now());
     this.listener.done(seq.key, result);
   }
 

@@ -13,9 +13,9 @@ import type { JobQueue } from '../worker/job-queue.ts';
 import { ContextTooLongError, loadThread, type ChatModel } from './context-assembly.ts';
 import { fitWithSummary, summaryRequestData, type PendingSummaries } from './summary-context.ts';
 import type { ConversationCache } from './conversation-cache.ts';
-import { memoryLookup, threadWithMemories } from './memory-context.ts';
+import { memoryLookup } from './memory-context.ts';
 import type { ModelRouter, Route } from '../models/index.ts';
-import { withClientTools, withTools } from './offered-tools.ts';
+import { withSystemTurn } from './system-turn.ts';
 import { assembleWithSources, retrievalSettingOf, screenPassage, startRetrieval, type SearchDocuments } from './retrieval-context.ts';
 import type { Tool } from '../tools/index.ts';
 
@@ -149,18 +149,18 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       continue;
     }
     try {
-      // A turn with the client's own tools (OpenAI `tools`) offers those, this turn only; the saga
-      // runs no server-side round on its calls (tool-round.ts), so server tools are not offered.
-      const clientTurn = (d.params.clientTools?.length ?? 0) > 0 || Boolean(d.toolsPrompt);
-      const thread = threadWithMemories(
-        await loadThread(deps.store, d.conversationId, d.messageId, history, (g) => deps.cache.answerOf(d.conversationId, g)),
-        memoriesOf(started.data.tenantId, started.data.ownerId),
-      );
+      // An OpenAI API turn (params.clientTools present, even empty) offers only the client's own tools,
+      // this turn only; the saga runs no server-side round on it (tool-round.ts), so server tools are
+      // not offered: the route answers with this generation and would never show a continuation.
+      const clientTurn = d.params.clientTools !== undefined || Boolean(d.toolsPrompt);
+      const thread = await loadThread(deps.store, d.conversationId, d.messageId, history, (g) => deps.cache.answerOf(d.conversationId, g));
+      const memories = memoriesOf(started.data.tenantId, started.data.ownerId);
       const tools = clientTurn ? [] : deps.toolsFor?.(started.data.tenantId) ?? [];
       const retrieved = await retrievals.get(d.generationId);
-      // Sources (when the turn asked for retrieval) after the memories, then the tools' section.
+      // The system turn (system-turn.ts: memories, sources when the turn asked for retrieval, tools),
+      // with as many sources as fit.
       const { context: ctx, retrieval } = await inSpan('parley.context.assembly', spanAttributes,
-        () => assembleWithSources(thread, retrieved, (t) => fitWithSummary(model, withClientTools(withTools(t, tools), d.toolsPrompt ?? null), d.params.maxTokens, history)));
+        () => assembleWithSources(retrieved, (sources) => fitWithSummary(model, withSystemTurn(thread, { memories, sources, tools, toolsPrompt: d.toolsPrompt ?? null }), d.params.maxTokens, history)));
       // The prompt the worker runs is this one, exactly as counted here: rebuilt later, it would
       // take in answers that finished in between and could overflow the context.
       groups.push([request({

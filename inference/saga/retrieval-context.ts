@@ -47,7 +47,7 @@ export const screenPassage: ScreenPassage = async (text) => {
 export const passageLine = (text: string): string => text.replace(/\s+/g, ' ').trim();
 
 // A passage as a source: its text, and the number it had when recorded (default: its place in the list).
-type Source = { text: string; index?: number };
+export type Source = { text: string; index?: number };
 
 export function renderSources(passages: readonly Source[]): string {
   return [SOURCES_HEADER, ...passages.map((p, i) => `[${p.index ?? i + 1}] ${passageLine(p.text)}`)].join('\n');
@@ -108,18 +108,19 @@ export function retrievalRecord(r: Retrieved, used: readonly RetrievedPassage[])
   };
 }
 
-// The context with as many of the passages as fit: `assemble` is the rest of context assembly (tools,
-// the token budget). Older turns give way first, as they do for a long message; only when the message
-// alone does not fit with its sources are the weakest passages left out (down to none).
+// The context with as many of the passages as fit: `assemble` is context assembly with these sources
+// in the system turn (system-turn.ts) and the token budget. Older turns give way first, as they do for
+// a long message; only when the message alone does not fit with its sources are the weakest passages
+// left out (down to none).
 // Generic in the context type, so a richer assembly (a summary's fields) passes through unchanged.
 export function assembleWithSources<C extends AssembledContext>(
-  thread: Thread, retrieved: Retrieved | undefined, assemble: (thread: Thread) => C,
+  retrieved: Retrieved | undefined, assemble: (sources: readonly Source[]) => C,
 ): { context: C; retrieval?: RetrievalRecord } {
-  if (!retrieved) return { context: assemble(thread) };
+  if (!retrieved) return { context: assemble([]) };
   for (let n = retrieved.passages.length; ; n--) {
     const used = retrieved.passages.slice(0, n);
     try {
-      return { context: assemble(withSources(thread, used)), retrieval: retrievalRecord(retrieved, used) };
+      return { context: assemble(used), retrieval: retrievalRecord(retrieved, used) };
     } catch (error) {
       if (!(error instanceof ContextTooLongError) || n === 0) throw error;
     }

@@ -60,6 +60,12 @@ export function withSummary(systemPrompt: string | null, text: string): string |
   return systemPrompt ? `${systemPrompt}\n\n${block}` : block;
 }
 
+/** The thread's system turn with a recorded summary after what it holds (as the first round of a turn
+ *  showed it; a continuation after tool calls shows it again, tool-round.ts). */
+export function withRecordedSummary(model: ChatModel, thread: Thread, summary: Pick<RecordedSummary, 'text'>): Thread {
+  return { ...thread, systemPrompt: withSummary(thread.systemPrompt, capSummary(model, summary.text)) };
+}
+
 /** The summary cut to its share of the context: whole lines, the oldest dropped first. */
 export function capSummary(model: ChatModel, text: string): string {
   const cap = Math.floor(model.config.contextLength * SUMMARY_CONTEXT_SHARE);
@@ -91,7 +97,7 @@ export function fitWithSummary(model: ChatModel, thread: Thread, maxTokens: numb
   if (summary) {
     const rest = thread.turns.slice(summary.messageIds.length);
     try {
-      const ctx = fitToContext(model, { ...thread, systemPrompt: withSummary(thread.systemPrompt, capSummary(model, summary.text)), turns: rest }, maxTokens);
+      const ctx = fitToContext(model, { ...withRecordedSummary(model, thread, summary), turns: rest }, maxTokens);
       return {
         ...ctx, droppedMessageIds: [...summary.messageIds, ...ctx.droppedMessageIds], summary,
         unsummarized: rest.slice(0, ctx.droppedMessageIds.length),

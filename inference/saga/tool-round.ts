@@ -9,9 +9,11 @@ import { checkInput } from '../../safety/index.ts';
 import {
   parseToolCalls, renderToolResponses, runToolCall, DEFAULT_RUN_LIMITS, type ParsedToolCall, type RunLimits, type Tool,
 } from '../tools/index.ts';
+import { listMemories } from '../../commands/memory.ts';
 import { loadThread, renderTurns, type ChatModel, type ChatTurnMessage } from './context-assembly.ts';
-import { withTools } from './offered-tools.ts';
-import { recordedSources, withSources, type PassageLookup } from './retrieval-context.ts';
+import { recordedSources, type PassageLookup } from './retrieval-context.ts';
+import { summariesOf, withRecordedSummary } from './summary-context.ts';
+import { withSystemTurn } from './system-turn.ts';
 
 // A round of server-side tool calls, run by the saga as a step of the turn. When a generation
 // completes and its text holds <tool_call> blocks (and tools are on for its tenant), the saga
@@ -72,7 +74,7 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
   const { view, text, calls: recorded } = await readRound(deps.store, e.data.generationId);
   const request = view.request;
   if (!request || view.end?.type !== 'completed') return;
-  if (request.params.clientTools?.length) return; // an OpenAI request with the client's own tools: its calls are the client's
+  if (request.params.clientTools) return; // an OpenAI API turn: its calls (if any) are the client's
   const tools = deps.toolsFor(request.tenantId);
   if (tools.length === 0) return;
   const parsed = parseToolCalls(text);
@@ -163,17 +165,30 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
   }]);
 }
 
-// The turn as the model sees it for the next round: the turns the first generation included (with
-// the tools in the system turn), then each round's assistant text and its tool responses.
+// The turn as the model sees it for the next round: the first round's context again — its system
+// turn composed as the first round composes it (system-turn.ts: the owner's memories as they are
+// now, the turn's recorded sources, the tools; then the summary it used), the turns it included —
+// then each round's assistant text and its tool responses.
 async function turnSoFar(deps: ToolRoundDeps, last: EventData<'GenerationRequested'>, tools: readonly Tool[]): Promise<ChatTurnMessage[]> {
   const root = last.continues?.rootGenerationId ?? last.generationId;
   const rounds = last.continues?.round ?? 0;
   const chain = [root, ...Array.from({ length: rounds }, (_, i) => continuationId(root, i + 1))];
-  const reads = await Promise.all(chain.map((id) => readRound(deps.store, id)));
+  const [reads, history] = await Promise.all([
+    Promise.all(chain.map((id) => readRound(deps.store, id))),
+    deps.store.readStream(`conversation-${last.conversationId}`),
+  ]);
   const first = reads[0]!.view.request ?? last;
-  const thread = withSources(await loadThread(deps.store, last.conversationId, last.messageId), await recordedSources(deps.passages, first.tenantId, first.retrieval));
+  const [loaded, memories, sources] = await Promise.all([
+    loadThread(deps.store, last.conversationId, last.messageId, history),
+    listMemories(deps.store, first.tenantId, first.ownerId),
+    recordedSources(deps.passages, first.tenantId, first.retrieval),
+  ]);
+  // A turn with the client's own tools has no server-side round (toolRound), so no toolsPrompt here.
+  const composed = withSystemTurn(loaded, { memories, sources, tools, toolsPrompt: null });
+  const summary = first.context.summaryId ? summariesOf(history).find((x) => x.summaryId === first.context.summaryId) : undefined;
+  const thread = summary ? withRecordedSummary(deps.model, composed, summary) : composed;
   const included = new Set(first.context.includedMessageIds);
-  const messages = renderTurns(withTools(thread, tools), thread.turns.filter((t) => included.has(t.messageId)));
+  const messages = renderTurns(thread, thread.turns.filter((t) => included.has(t.messageId)));
   for (const r of reads) {
     messages.push({ role: 'assistant', content: r.text });
     messages.push({ role: 'user', content: renderToolResponses(responsesOf(r.calls)) });

@@ -17,6 +17,15 @@ import { streamGeneration, type GenerationChunk } from './generation-stream.ts';
 // Whether the saga runs a generation's calls is read from the log, not guessed: once the saga's
 // checkpoint has passed the generation's end without a ToolCallRequested, it did not (tools off for
 // the tenant), and the done chunk ends the stream as before.
+//
+// The CLIENT's own tools (an OpenAI request's `tools`, params.clientTools): the saga runs no round;
+// the gateway records the calls right after the answer ends (read-api/openai/client-tool-calls.ts)
+// and each result when the client's next request brings it (client-tool-results.ts). The stream
+// shows them the same way — each call requested, then completed with the client's result — and
+// ends with the answer's done chunk, without a continuation (the client's next request is a turn of
+// its own). A client may never send a result (a loop that stops): the stream waits for the calls up
+// to CLIENT_CALLS_WAIT_MS and for their results up to CLIENT_RESULTS_WAIT_MS, then ends; a later
+// subscription reads whatever was recorded since from the log.
 
 export type ToolCallProgress = {
   id: string; name: string; arguments: string; status: 'requested' | 'completed' | 'failed';
@@ -26,6 +35,8 @@ export type TurnChunk = GenerationChunk & { toolCall?: ToolCallProgress | null; 
 
 const SAGA = 'inference-saga';
 const POLL_MS = [25, 50, 100, 250];
+export const CLIENT_CALLS_WAIT_MS = 10_000;
+export const CLIENT_RESULTS_WAIT_MS = 120_000;
 type CallEvent = RecordedEvent & EventOf<'ToolCallRequested' | 'ToolCallCompleted' | 'ToolCallFailed'>;
 
 export async function* streamTurn(
@@ -53,6 +64,8 @@ export async function* streamTurn(
     const next = completed && maybeCalls ? await toolRound(store, knex, current, end, signal) : null;
     if (!next) { yield end; return; }
     for await (const progress of next.progress) yield { ...idle(end.attempt), toolCall: progress };
+    if (signal?.aborted) return;
+    if (!next.continuation) { yield end; return; } // the client's calls: the turn ends with this answer
     const continuation = await waitFor(signal, async () => ((await store.readStream(`generation-${next.continuation}`, { limit: 1 })).length ? next.continuation : null));
     if (!continuation) return;
     yield { ...idle(0), continuation };
@@ -64,10 +77,12 @@ export async function* streamTurn(
 
 const idle = (attempt: number): GenerationChunk => ({ index: -1, delta: '', done: false, finishReason: null, usage: null, attempt, reset: false, category: null, error: null });
 
-async function waitFor<T>(signal: AbortSignal | undefined, probe: () => Promise<T | null>): Promise<T | null> {
+/** the probe's first non-null value; null once aborted or past the deadline (ms since the epoch) */
+async function waitFor<T>(signal: AbortSignal | undefined, probe: () => Promise<T | null>, deadline = Infinity): Promise<T | null> {
   for (let i = 0; !signal?.aborted; i++) {
     const v = await probe();
     if (v !== null) return v;
+    if (Date.now() > deadline) return null;
     await new Promise((r) => setTimeout(r, POLL_MS[Math.min(i, POLL_MS.length - 1)]));
   }
   return null;
@@ -75,27 +90,35 @@ async function waitFor<T>(signal: AbortSignal | undefined, probe: () => Promise<
 
 // The tool round that follows a generation, if the saga runs one: its calls' progress, and the
 // id of the continuation it requests.
-async function toolRound(store: EventStore, knex: Knex, generationId: string, end: GenerationChunk, signal?: AbortSignal) {
+// For the client's own tools: their calls' progress (as the gateway records them), no continuation.
+async function toolRound(store: EventStore, knex: Knex, generationId: string, end: GenerationChunk, signal?: AbortSignal): Promise<{ continuation: string | null; progress: AsyncGenerator<ToolCallProgress> } | null> {
   const view = await readGeneration(store, generationId);
   if (!view.request || !hasToolCallMarkup(latestText(view))) return null;
+  const request = view.request;
+  const round = (request.continues?.round ?? 0) + 1;
+  const readCalls = async () => (await store.readStream(`generation-${generationId}`)).filter((e): e is CallEvent => e.type.startsWith('ToolCall'));
+  if (request.params.clientTools?.length) {
+    const calls = await waitFor(signal, async () => { const found = await readCalls(); return found.length ? found : null; }, Date.now() + CLIENT_CALLS_WAIT_MS);
+    if (!calls) return null;
+    return { continuation: null, progress: progressOf(store, generationId, calls, round, signal, Date.now() + CLIENT_RESULTS_WAIT_MS) };
+  }
   const endPosition = end.position ?? view.endEvent?.position ?? null;
   const calls = await waitFor(signal, async () => {
-    const found = (await store.readStream(`generation-${generationId}`)).filter((e): e is CallEvent => e.type.startsWith('ToolCall'));
+    const found = await readCalls();
     if (found.length) return found;
     // The saga passed the end without a call: no round.
     if (endPosition && comparePositions(await readCheckpoint(knex, SAGA), endPosition) >= 0) return [] as CallEvent[];
     return null;
   });
   if (!calls || calls.length === 0) return null;
-  const request = view.request;
-  const round = (request.continues?.round ?? 0) + 1;
   const root = request.continues?.rootGenerationId ?? request.generationId;
   // The saga's continuation id (inference/saga/tool-round.ts continuationId).
   const continuation = `${root}.t${round}`;
   return { continuation, progress: progressOf(store, generationId, calls, round, signal) };
 }
 
-async function* progressOf(store: EventStore, generationId: string, first: CallEvent[], round: number, signal?: AbortSignal): AsyncGenerator<ToolCallProgress> {
+// Each call as requested, then as it ends; until every call has ended (or the deadline passes).
+async function* progressOf(store: EventStore, generationId: string, first: CallEvent[], round: number, signal?: AbortSignal, deadline = Infinity): AsyncGenerator<ToolCallProgress> {
   const requested = new Map<string, ToolCallProgress>();
   const ended = new Set<string>();
   let events = first;
@@ -114,6 +137,7 @@ async function* progressOf(store: EventStore, generationId: string, first: CallE
       }
     }
     if (requested.size > 0 && ended.size === requested.size) return;
+    if (Date.now() > deadline) return;
     await new Promise((r) => setTimeout(r, POLL_MS[Math.min(i, POLL_MS.length - 1)]));
     events = (await store.readStream(`generation-${generationId}`)).filter((e): e is CallEvent => e.type.startsWith('ToolCall'));
   }

@@ -10,6 +10,7 @@ import { respondStream } from './sse-writer.ts';
 import { answerMessage } from './tool-call-stream.ts';
 import { recordClientToolCalls } from './client-tool-calls.ts';
 import { answerOpenAiError, sendJsonBody } from './json-body.ts';
+import { chatCitations } from './citations.ts';
 
 // POST /v1/chat/completions, in three parts: the intake (intake.ts: authenticate, validate, admit,
 // append the turn through the intake GraphQL's sendMessage uses), the answer (sse-writer.ts for
@@ -129,13 +130,15 @@ async function respondJson(call: Call, res: ServerResponse, headers: Record<stri
   const message = answerMessage(call.turn.tools, call.generationId, text);
   await recordClientToolCalls(call, message.tool_calls ?? []);
   const finish = message.tool_calls && answer.finish === 'stop' ? 'tool_calls' : answer.finish;
+  // With retrieval in the turn: the sources its [n] markers cite (citations.ts); otherwise no field.
+  const citations = await chatCitations(call, message.content ?? '');
   sendJsonBody(res, 200, {
     id: `chatcmpl-${call.generationId}`,
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model: call.model,
     system_fingerprint: null,
-    choices: [{ index: 0, message: { role: 'assistant', ...message, refusal: null }, logprobs: null, finish_reason: finish }],
+    choices: [{ index: 0, message: { role: 'assistant', ...message, refusal: null, ...(citations ? { parley_citations: citations } : {}) }, logprobs: null, finish_reason: finish }],
     usage: { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens },
   }, positionHeader(headers, answer.position));
 }

@@ -2,7 +2,7 @@
 // that they are in history (`Message.toolCalls`, status requested) and in the audit like the
 // server-side calls the saga runs (inference/saga/tool-round.ts) — through the same command and
 // decider (RequestToolCall on the generation's stream). The client runs them; their results come
-// back as role `tool` messages of the next request (not recorded as ToolCallCompleted yet).
+// back as role `tool` messages of a later request, recorded as ToolCallCompleted (client-tool-results.ts).
 // Command ids are the call ids, so a retried record is ALREADY_EXISTS, not a second call.
 import { readGeneration } from '../../commands/read-generation.ts';
 import type { Call } from './intake.ts';

@@ -54,6 +54,9 @@ export type Call = {
   summary: Record<string, unknown>;
   /** the endpoint's parsed request (AskedTurn.request) */
   request: unknown;
+  /** whether the turn may retrieve (parley_retrieval names collections, or a continued conversation
+   *  may keep an earlier setting); false: it certainly does not, so its answer cites nothing */
+  mayRetrieve: boolean;
 };
 
 // What an endpoint asks for, from its own request body (chat completions' messages, the Responses
@@ -141,7 +144,8 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
     if (admitted) await o.admission!.forgetHint(generationId);
     throw fromCommandError(result.error);
   }
-  return { o, actor, turn, model, requestId, conversationId, generationId, promptTokens, admitted, started: call.started, stream, summary, request: asked.request };
+  const mayRetrieve = retrieval.setting ? retrieval.setting.collections.length > 0 : continuing !== null;
+  return { o, actor, turn, model, requestId, conversationId, generationId, promptTokens, admitted, started: call.started, stream, summary, request: asked.request, mayRetrieve };
 }
 
 // safety_settings: checked against the floors (400 naming the category); a continued conversation

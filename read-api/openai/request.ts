@@ -147,8 +147,9 @@ export function toTurn(r: ChatCompletionRequest): ChatTurn {
       seed: r.seed ?? null,
       stop,
       ...(tools.constraint ? { constraint: tools.constraint } : {}),
-      // the client runs these itself: the saga leaves their calls alone (no server-side round)
-      ...(tools.mode === 'none' ? {} : { clientTools: tools.names }),
+      // the client runs these itself (none: []): the saga offers no server-side tools and leaves the
+      // calls alone — the route answers with this generation, it never follows a server-side round
+      clientTools: tools.mode === 'none' ? [] : tools.names,
     },
     stream: r.stream === true,
     includeUsage: r.stream === true && r.stream_options?.include_usage === true,

@@ -1,3 +1,4 @@
+import type { FileCitation } from './citations.ts';
 import type { Usage } from './settlement.ts';
 
 // The Responses API's `response` object and its output items (an assistant message with one
@@ -24,6 +25,8 @@ export type ResponseState = {
   topP: number | null;
   previousResponseId: string | null;
   user?: string | null;
+  /** the file_citation annotations of `text`'s part (citations.ts); absent: none */
+  annotations?: FileCitation[];
   /** the output items when the answer called functions (message and function_call items, in order); absent: one message item of `text` */
   items?: unknown[];
   /** echoed from the request */
@@ -41,8 +44,8 @@ export function statusOfFinish(finish: 'stop' | 'length' | 'content_filter'): { 
   return { status: 'incomplete', incompleteReason: finish === 'length' ? 'max_output_tokens' : 'content_filter' };
 }
 
-export function outputTextPart(text: string) {
-  return { type: 'output_text', text, annotations: [], logprobs: [] };
+export function outputTextPart(text: string, annotations: FileCitation[] = []) {
+  return { type: 'output_text', text, annotations, logprobs: [] };
 }
 
 export function messageItem(s: Pick<ResponseState, 'generationId' | 'status'>, content: ReturnType<typeof outputTextPart>[]) {
@@ -62,7 +65,7 @@ export function responseObject(s: ResponseState) {
     instructions: s.instructions,
     max_output_tokens: s.maxOutputTokens,
     model: s.model,
-    output: s.items ?? (s.text === null ? [] : [messageItem(s, [outputTextPart(s.text)])]),
+    output: s.items ?? (s.text === null ? [] : [messageItem(s, [outputTextPart(s.text, s.annotations)])]),
     parallel_tool_calls: s.parallelToolCalls ?? true,
     previous_response_id: s.previousResponseId,
     reasoning: { effort: null, summary: null },

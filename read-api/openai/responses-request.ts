@@ -34,6 +34,9 @@ export const ResponsesRequest = z.object({
   tools: z.array(z.unknown()).nullable().optional(),
   tool_choice: z.unknown().optional(),
   parallel_tool_calls: z.boolean().nullable().optional(),
+  // Parley's extension, as on /v1/chat/completions: retrieval in the turn ({collections, topK}, kept by
+  // the conversation for later responses), checked in intake; the answer's [n] are file_citation annotations.
+  parley_retrieval: z.unknown().optional(),
   // Refused unless absent or neutral:
   text: z.object({ format: z.object({ type: z.string() }).passthrough().optional() }).passthrough().nullable().optional(),
   background: z.boolean().nullable().optional(),

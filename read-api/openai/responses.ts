@@ -14,6 +14,7 @@ import { messageItem, messageItemId, outputTextPart, responseObject, statusOfFin
 import { functionCallItem } from './response-tools.ts';
 import { answerMessage, ToolCallStream, type Delta, type ToolCall } from './tool-call-stream.ts';
 import { recordClientToolCalls } from './client-tool-calls.ts';
+import { answerCitations, type FileCitation } from './citations.ts';
 import { generationOfResponse, parseResponsesRequest, type ResponsesRequest } from './responses-request.ts';
 import { abandon, settle } from './settlement.ts';
 import { follow, openSse, restartDiverged } from './sse-writer.ts';
@@ -26,9 +27,10 @@ import { follow, openSse, restartDiverged } from './sse-writer.ts';
 
 const parseResponse = (o: GatewayOptions): ParseTurn => async (body, actor) => {
   const { request, turn, previousGenerationId } = parseResponsesRequest(body);
-  if (!previousGenerationId) return { turn, model: request.model, continuing: null, user: request.user, request };
+  const asked = { turn, model: request.model, user: request.user, retrieval: request.parley_retrieval, request };
+  if (!previousGenerationId) return { ...asked, continuing: null };
   const previous = await followUp(o, actor, previousGenerationId);
-  return { turn, model: request.model, continuing: previous.conversationId, parentMessageId: previous.parentMessageId, user: request.user, request };
+  return { ...asked, continuing: previous.conversationId, parentMessageId: previous.parentMessageId };
 };
 
 function responsesEndpoint(o: GatewayOptions): TurnEndpoint {
@@ -58,13 +60,16 @@ async function respondResponse(call: Call, res: ServerResponse, headers: Record<
   const answer = await finalAnswer(call, res);
   if (!answer) return;
   const state: ResponseState = { ...initialState(call), ...statusOfFinish(answer.finish), text: answer.text, usage: answer.usage };
+  // the [n] markers of each text part as file_citation annotations (citations.ts)
+  const { annotations } = answerCitations(call.o.services, call.generationId);
+  state.annotations = await annotations(answer.text);
   const plan = call.turn.tools;
   if (plan && plan.mode !== 'none') {
     const message = answerMessage(plan, call.generationId, answer.text);
     if (message.tool_calls) {
       await recordClientToolCalls(call, message.tool_calls);
       state.text = message.content ?? '';
-      state.items = [...(message.content ? [messageItem(state, [outputTextPart(message.content)])] : []), ...message.tool_calls.map((c) => functionCallItem(c, 'completed'))];
+      state.items = [...(message.content ? [messageItem(state, [outputTextPart(message.content, await annotations(message.content))])] : []), ...message.tool_calls.map((c) => functionCallItem(c, 'completed'))];
     }
   }
   sendJsonBody(res, 200, responseObject(state), positionHeader(headers, answer.position));
@@ -82,7 +87,7 @@ async function streamResponse(call: Call, res: ServerResponse, headers: Record<s
   const emit = (type: string, fields: Record<string, unknown>) => sse.frame({ type, sequence_number: sequence++, ...fields }, type);
   const plan = call.turn.tools && call.turn.tools.mode !== 'none' ? call.turn.tools : null;
   const tools = plan ? new ToolCallStream(plan, call.generationId) : null;
-  const out = new OutputItems(emit, state);
+  const out = new OutputItems(emit, state, answerCitations(call.o.services, call.generationId).annotations);
   const fail = async (error: OpenAiError) => {
     state.status = 'failed';
     state.error = { code: error.code ?? 'server_error', message: error.message };
@@ -138,12 +143,18 @@ async function streamResponse(call: Call, res: ServerResponse, headers: Record<s
 }
 
 // The output items of a streamed response, opened and closed in order: one open at a time (a
-// message takes text deltas, a function call argument deltas); `items` holds each closed item.
+// message takes text deltas, a function call argument deltas); `items` holds each closed item. A
+// message's citations are known once its text is: each is a response.output_text.annotation.added
+// before the text's done events, and the closed part carries them.
 class OutputItems {
   readonly items: unknown[] = [];
   private open: { kind: 'message'; index: number; id: string; text: string } | { kind: 'call'; index: number; call: ToolCall } | null = null;
   private messages = 0;
-  constructor(private readonly emit: (type: string, fields: Record<string, unknown>) => Promise<void>, private readonly state: ResponseState) {}
+  constructor(
+    private readonly emit: (type: string, fields: Record<string, unknown>) => Promise<void>,
+    private readonly state: ResponseState,
+    private readonly annotate: (text: string) => Promise<FileCitation[]>,
+  ) {}
 
   async openMessage(): Promise<void> {
     await this.close('completed');
@@ -183,7 +194,13 @@ class OutputItems {
     this.open = null;
     if (open.kind === 'message') {
       const id = open.id;
-      const part = outputTextPart(open.text);
+      const annotations = await this.annotate(open.text);
+      for (const [i, annotation] of annotations.entries()) {
+        await this.emit('response.output_text.annotation.added', { item_id: id, output_index: open.index, content_index: 0, annotation_index: i, annotation });
+      }
+      // without function calls the response has this one message, built from the state
+      if (id === messageItemId(this.state.generationId)) this.state.annotations = annotations;
+      const part = outputTextPart(open.text, annotations);
       await this.emit('response.output_text.done', { item_id: id, output_index: open.index, content_index: 0, text: open.text, logprobs: [] });
       await this.emit('response.content_part.done', { item_id: id, output_index: open.index, content_index: 0, part });
       const item = { ...messageItem(status ? { ...this.state, status } : this.state, [part]), id };
@@ -247,6 +264,8 @@ async function retrieve(o: GatewayOptions, actor: Actor, responseIdText: string)
     generationId, createdAt, model: request.model, status: 'in_progress', text, usage: null, error: null, incompleteReason: null,
     instructions: null, maxOutputTokens: request.params.maxTokens, temperature: request.params.temperature, topP: request.params.topP, previousResponseId: null,
   };
+  const { annotations } = answerCitations(o.services, generationId);
+  state.annotations = await annotations(text);
   // The client's function calls this response made (recorded with RequestToolCall): function_call items.
   const calls = (await o.services.store.readStream(`generation-${generationId}`))
     .flatMap((e) => (e.type === 'ToolCallRequested' && e.data.toolCallId.startsWith('call_') ? [e.data] : []))
@@ -255,7 +274,7 @@ async function retrieve(o: GatewayOptions, actor: Actor, responseIdText: string)
   if (calls.length > 0) {
     const content = text.replace(/<tool_call>[\s\S]*?<\/tool_call>/g, '').trim();
     state.text = content;
-    state.items = [...(content ? [messageItem({ ...state, status: 'completed' }, [outputTextPart(content)])] : []), ...calls.map((c) => functionCallItem(c, 'completed'))];
+    state.items = [...(content ? [messageItem({ ...state, status: 'completed' }, [outputTextPart(content, await annotations(content))])] : []), ...calls.map((c) => functionCallItem(c, 'completed'))];
   }
   const end = view.end;
   if (!end) return state;

@@ -6,6 +6,7 @@ import type { Call } from './intake.ts';
 import { abandon, renewWhileRunning, settle, type End } from './settlement.ts';
 import { ToolCallStream, type Delta } from './tool-call-stream.ts';
 import { recordClientToolCalls } from './client-tool-calls.ts';
+import { chatCitations } from './citations.ts';
 
 // A streamed chat completion: `chat.completion.chunk` frames over Server-Sent Events, as OpenAI
 // sends them — the role first, the text as it is released, the finish reason, the usage when asked,
@@ -99,6 +100,7 @@ export async function respondStream(call: Call, res: ServerResponse, headers: Re
   try {
     await frame(chunk({ role: 'assistant', content: '' }, null));
     let first = true;
+    let shown = ''; // the answer's text as streamed, for its citations
     // with tools offered, the text is read for tool calls (tool-call-stream.ts)
     const plan = call.turn.tools;
     const tools = plan && plan.mode !== 'none' ? new ToolCallStream(plan, call.generationId) : null;
@@ -106,6 +108,7 @@ export async function respondStream(call: Call, res: ServerResponse, headers: Re
     for await (const step of follow(call, sse.signal)) {
       if ('delta' in step) {
         if (first) { first = false; call.o.metrics?.gatewayTtft.observe({ stream: 'true' }, (performance.now() - call.started) / 1000); }
+        shown += step.delta;
         await send(tools ? tools.push(step.delta) : [{ content: step.delta }]);
         continue;
       }
@@ -124,8 +127,11 @@ export async function respondStream(call: Call, res: ServerResponse, headers: Re
       if (tools) await send(tools.end());
       if (tools) await recordClientToolCalls(call, tools.calls);
       const finish = tools && tools.calls.length > 0 && settled.finish === 'stop' ? 'tool_calls' : settled.finish;
-      // The final chunk names where the generation ended in the event log, for read-your-writes.
-      await frame({ ...chunk({}, finish), ...(step.end.position ? { x_parley_position: step.end.position } : {}) });
+      // The final chunk names where the generation ended in the event log, for read-your-writes, and
+      // with retrieval in the turn the sources the answer cites (the official client's stream helper
+      // copies a delta's extra fields onto the message it assembles).
+      const citations = await chatCitations(call, shown.replace(/<tool_call>[\s\S]*?<\/tool_call>/g, ''));
+      await frame({ ...chunk(citations ? { parley_citations: citations } : {}, finish), ...(step.end.position ? { x_parley_position: step.end.position } : {}) });
       if (call.turn.includeUsage) {
         await frame({
           id, object: 'chat.completion.chunk', created, model: call.model, system_fingerprint: null, choices: [],

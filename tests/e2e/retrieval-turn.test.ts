@@ -258,6 +258,84 @@ describe('retrieval in the turn', () => {
     assert.equal((await pending).choices[0]!.message.content, 'The Zorvan Bridge was built in 1990 [1].');
   });
 
+  // An OpenAI request held open while the test appends what a worker would: its generation is the
+  // caller's newest request.
+  async function openaiTurn<T>(who: Actor, ask: () => Promise<T>, answer: string): Promise<{ result: T; generationId: string; request: Request }> {
+    const mine = () => server.app.knex('parley_events').where({ type: 'GenerationRequested' }).whereRaw(`data->>'ownerId' = ?`, [who.userId]);
+    const before = Number((await mine().count({ n: '*' }))[0]!.n);
+    const pending = ask();
+    pending.catch(() => {}); // awaited below; a failure before the answer surfaces there
+    const generationId = await until(`${who.userId}'s request`, async () => {
+      const rows = await mine().orderBy('position', 'desc').select('stream_id');
+      return rows.length > before ? (rows[0].stream_id as string).slice('generation-'.length) : null;
+    });
+    const request = await requested(generationId);
+    await generate(generationId, answer);
+    return { result: await pending, generationId, request };
+  }
+
+  it('the OpenAI routes return the answer\'s citations: file_citation annotations on /v1/responses, parley_citations on chat', async () => {
+    const openai = new OpenAI({ apiKey: token.carol!, baseURL: `${server.url}/v1`, maxRetries: 0 });
+    const retrieval = { parley_retrieval: { collections: ['places'], topK: 2 } };
+    const text = 'The Zorvan Bridge was built in 1990 [1]. Not [7].';
+    const annotation = { type: 'file_citation', file_id: docs.globex, filename: 'Globex bridge', index: text.indexOf('[1]') };
+    const cited = (request: Request) => [{
+      index: 1, document_id: docs.globex, chunk_id: `${docs.globex}:0`, collection: 'places', title: 'Globex bridge',
+      passage: 'The Zorvan Bridge was built in 1990 by Globex.', score: request.data.retrieval!.sources[0]!.score, status: 'available',
+    }];
+    const input = 'When was the Zorvan Bridge built?';
+
+    // /v1/responses, not streamed, then read back with GET /v1/responses/{id}
+    const created = await openaiTurn(carol, () => openai.responses.create({ model: 'parley-tiny', input, max_output_tokens: 16, ...retrieval } as never) as unknown as Promise<OpenAI.Responses.Response>, text);
+    assert.deepEqual(sourcesOf(created.request), [docs.globex], 'parley_retrieval on /v1/responses retrieves');
+    const part = (r: OpenAI.Responses.Response) => (r.output[0] as OpenAI.Responses.ResponseOutputMessage).content[0] as OpenAI.Responses.ResponseOutputText;
+    assert.equal(part(created.result).text, text);
+    assert.deepEqual(part(created.result).annotations, [annotation]);
+    assert.deepEqual(part(await openai.responses.retrieve(created.result.id)).annotations, [annotation]);
+
+    // /v1/responses streamed: an annotation.added event before the text's done, the part carries it
+    const streamed = await openaiTurn(carol, async () => {
+      const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+      for await (const e of await openai.responses.create({ model: 'parley-tiny', input, max_output_tokens: 16, stream: true, ...retrieval } as never) as unknown as AsyncIterable<OpenAI.Responses.ResponseStreamEvent>) events.push(e);
+      return events;
+    }, text);
+    const added = streamed.result.filter((e) => e.type === 'response.output_text.annotation.added');
+    assert.deepEqual(added.map((e) => e.type === 'response.output_text.annotation.added' && [e.annotation, e.annotation_index, e.item_id]), [[annotation, 0, `msg_${streamed.generationId}`]]);
+    const done = streamed.result.find((e) => e.type === 'response.content_part.done');
+    assert.deepEqual(done?.type === 'response.content_part.done' && (done.part as OpenAI.Responses.ResponseOutputText).annotations, [annotation]);
+    const completed = streamed.result.at(-1)!;
+    assert.equal(completed.type, 'response.completed');
+    assert.deepEqual(completed.type === 'response.completed' && part(completed.response).annotations, [annotation]);
+
+    // chat completions: parley_citations on the message, and on the final chunk (which the client's stream helper copies onto its message)
+    const chat = await openaiTurn(carol, () => openai.chat.completions.create({ model: 'parley-tiny', messages: [{ role: 'user', content: input }], max_tokens: 16, ...retrieval } as never) as unknown as Promise<OpenAI.ChatCompletion>, text);
+    assert.deepEqual((chat.result.choices[0]!.message as unknown as { parley_citations: unknown }).parley_citations, cited(chat.request));
+    const chatStream = await openaiTurn(carol, async () => {
+      const s = openai.chat.completions.stream({ model: 'parley-tiny', messages: [{ role: 'user', content: input }], max_tokens: 16, ...retrieval } as never);
+      const chunks: OpenAI.ChatCompletionChunk[] = [];
+      for await (const c of s) chunks.push(c);
+      return { chunks, final: await s.finalChatCompletion() };
+    }, text);
+    const last = chatStream.result.chunks.find((c) => c.choices[0]?.finish_reason);
+    assert.deepEqual((last!.choices[0]!.delta as { parley_citations?: unknown }).parley_citations, cited(chatStream.request));
+    assert.deepEqual((chatStream.result.final.choices[0]!.message as unknown as { parley_citations: unknown }).parley_citations, cited(chatStream.request));
+  });
+
+  it('an OpenAI answer without retrieval has annotations [] and no parley_citations (with retrieval but no marker: [])', async () => {
+    const openai = new OpenAI({ apiKey: token.carol!, baseURL: `${server.url}/v1`, maxRetries: 0 });
+    const text = 'Built in 1990 [1].';
+    const response = await openaiTurn(carol, () => openai.responses.create({ model: 'parley-tiny', input: 'When?', max_output_tokens: 16 }), text);
+    assert.equal(response.request.data.retrieval, undefined);
+    const out = response.result.output[0] as OpenAI.Responses.ResponseOutputMessage;
+    assert.deepEqual(out.content, [{ type: 'output_text', text, annotations: [], logprobs: [] }]);
+    const chat = await openaiTurn(carol, () => openai.chat.completions.create({ model: 'parley-tiny', messages: [{ role: 'user', content: 'When?' }], max_tokens: 16 }), text);
+    assert.equal(chat.result.choices[0]!.message.content, text);
+    assert.ok(!('parley_citations' in chat.result.choices[0]!.message));
+    // with retrieval, an answer that cites nothing has the field, empty
+    const uncited = await openaiTurn(carol, () => openai.chat.completions.create({ model: 'parley-tiny', messages: [{ role: 'user', content: 'When?' }], max_tokens: 16, parley_retrieval: { collections: ['places'] } } as never) as unknown as Promise<OpenAI.ChatCompletion>, 'In 1990.');
+    assert.deepEqual((uncited.result.choices[0]!.message as unknown as { parley_citations: unknown }).parley_citations, []);
+  });
+
   it('bad retrieval input is BAD_USER_INPUT naming the field, and records nothing', async () => {
     const cases: [unknown, string][] = [
       [{ collections: ['places'], topK: 0 }, 'input.retrieval.topK'],

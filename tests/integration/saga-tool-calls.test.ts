@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import OpenAI from 'openai';
 import { loadModel } from '../../inference/engine/model.ts';
 import type { RecordedEvent } from '../../eventstore/port.ts';
 import type { Actor } from '../../schemas/common.ts';
@@ -158,6 +159,45 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
     assert.equal(got.filter((c) => c.done).length, 1, 'one done chunk, at the end of the turn');
   });
 
+  it('generationStream shows the client\'s own tool calls (OpenAI tools): requested, then completed with the result the client sends back, then the end', async () => {
+    const openai = new OpenAI({ apiKey: await server.token(alice), baseURL: `${server.url}/v1`, maxRetries: 0 });
+    const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'add', description: 'Adds two numbers', parameters: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] } } }];
+    const question: OpenAI.ChatCompletionMessageParam = { role: 'user', content: 'What is 2 + 3?' };
+    // A streamed request names its generation in a header at once; the test then appends what a worker would.
+    async function turn(messages: OpenAI.ChatCompletionMessageParam[], answer: string) {
+      const { data, response } = await openai.chat.completions.create({ model: 'parley-tiny', messages, tools, max_tokens: 64, stream: true }).withResponse();
+      const generationId = response.headers.get('x-parley-generation')!;
+      await requested(generationId);
+      await generate(generationId, answer);
+      const chunks: OpenAI.ChatCompletionChunk[] = [];
+      for await (const c of data) chunks.push(c);
+      return { generationId, chunks };
+    }
+    let sawRequested: () => void;
+    const requestedSeen = new Promise<void>((r) => { sawRequested = r; });
+    const fields = 'index delta done finishReason toolCall { id name arguments status result round } continuation';
+    const first = await turn([question], call('add', { a: 2, b: 3 }));
+    // Subscribed once the answer ended and before the client sends its result: the stream is live.
+    const subscription = streamChunks(server.url, await server.token(alice), first.generationId, {
+      fields, onChunk: (c) => { if ((c as Record<string, any>).toolCall?.status === 'requested') sawRequested(); },
+    }) as unknown as Promise<Record<string, any>[]>;
+    const callId = first.chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []).find((t) => t.id)!.id!;
+    assert.equal(callId, `call_${first.generationId}_0`);
+    await requestedSeen;
+    // The client runs its function and sends the result back with its next request.
+    await turn([question, { role: 'assistant', content: null, tool_calls: [{ id: callId, type: 'function', function: { name: 'add', arguments: '{"a":2,"b":3}' } }] }, { role: 'tool', tool_call_id: callId, content: '5' }], 'It is 5.');
+    const got = await subscription;
+    const progress = got.filter((c) => c.toolCall).map((c) => [c.toolCall.status, c.toolCall.id, c.toolCall.name, c.toolCall.result]);
+    assert.deepEqual(progress, [['requested', callId, 'add', null], ['completed', callId, 'add', '5']]);
+    assert.equal(got.map((c) => c.delta).join(''), call('add', { a: 2, b: 3 }));
+    assert.deepEqual(got.filter((c) => c.continuation), [], 'no continuation: the client\'s next request is a turn of its own');
+    assert.deepEqual([got.at(-1)!.done, got.at(-1)!.finishReason], [true, 'stop']);
+    assert.equal(got.filter((c) => c.done).length, 1);
+    // A later subscriber reads the same from the log.
+    const again = (await streamChunks(server.url, await server.token(alice), first.generationId, { fields })) as unknown as Record<string, any>[];
+    assert.deepEqual(again.filter((c) => c.toolCall).map((c) => [c.toolCall.status, c.toolCall.result]), [['requested', null], ['completed', '5']]);
+  });
+
   it('after a crash between recording a call and its outcome, the call runs once and the turn continues once', async () => {
     // What a saga killed after step 1 leaves behind: the completion and the call recorded, no
     // outcome, no continuation, and its checkpoint before the completion (so it is replayed).
@@ -184,6 +224,46 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
     const continuations = (await stream(`${generationId}.t1`)).filter((e) => e.type === 'GenerationRequested');
     assert.equal(continuations.length, 1);
     assert.equal((await server.app.knex('generation_jobs').where({ generation_id: `${generationId}.t1` })).length, 1);
+  });
+
+  it('a continuation shows the user\'s memories as the first round did: the same system turn', async () => {
+    const mia: Actor = { userId: 'mia', tenantId: 'narrow', roles: ['user'] };
+    const saved = await gql(await server.token(mia), 'mutation($t: String!) { rememberFact(text: $t) { memory { id } } }', { t: 'My cat is called Pixel.' });
+    assert.equal(saved.errors, undefined, JSON.stringify(saved.errors));
+    const { generationId } = await send(mia, 'what time is it?');
+    const first = promptText(await requested(generationId));
+    const systemTurn = (prompt: string) => prompt.slice(0, prompt.indexOf('<|im_end|>'));
+    assert.match(systemTurn(first), /^<\|im_start\|>system\nFacts the user asked you to remember:\n- My cat is called Pixel\.\n\n# Tools\n/);
+    await generate(generationId, call('current_datetime', {}));
+    const next = promptText(await requested(`${generationId}.t1`));
+    assert.equal(systemTurn(next), systemTurn(first));
+    // and the turn so far after it: the message, the call, its response
+    assert.match(next.slice(systemTurn(next).length), /^<\|im_end\|>\n<\|im_start\|>user\nwhat time is it\?<\|im_end\|>\n<\|im_start\|>assistant\n<tool_call>/);
+  });
+
+  it('a continuation shows the recorded summary the first round used, in the same system turn', async () => {
+    const sue: Actor = { userId: 'sue', tenantId: 'narrow', roles: ['user'] };
+    const one = await send(sue, 'My favourite colour is teal.');
+    const m1 = await requested(one.generationId);
+    await generate(one.generationId, 'Noted: teal.');
+    // What the saga records when a summary generation completes (summary-recorder.ts), covering turn 1.
+    const recorded = await server.app.commands.execute({
+      type: 'SummarizeConversation',
+      data: { conversationId: one.conversationId, summaryId: `test-summary-${one.conversationId}`, messageIds: [m1.type === 'GenerationRequested' ? m1.data.messageId : ''], previousSummaryId: null, text: 'Summary:\n- Q: favourite colour?\n  A: teal' },
+      metadata: { commandId: `test:summary:${one.conversationId}`, actor: WORKER },
+    });
+    assert.ok(recorded.ok, JSON.stringify(recorded));
+    const two = await send(sue, 'what time is it?', one.conversationId);
+    const root = await requested(two.generationId);
+    assert.equal(root.type === 'GenerationRequested' && root.data.context.summaryId, `test-summary-${one.conversationId}`);
+    const systemTurn = (prompt: string) => prompt.slice(0, prompt.indexOf('<|im_end|>'));
+    const first = promptText(root);
+    assert.match(systemTurn(first), /# Tools\n[\s\S]*\n\nSummary of the earlier conversation:\nSummary:\n- Q: favourite colour\?\n {2}A: teal$/);
+    assert.doesNotMatch(first, /Noted: teal/, 'the summarized turn is not in the prompt verbatim');
+    await generate(two.generationId, call('current_datetime', {}));
+    const next = promptText(await requested(`${two.generationId}.t1`));
+    assert.equal(systemTurn(next), systemTurn(first));
+    assert.doesNotMatch(next, /Noted: teal/);
   });
 
   it('tells the model when a tool fails (ToolCallFailed), and runs several calls of one round', async () => {
@@ -256,6 +336,24 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
     assert.equal(blocked?.type === 'ToolCallFailed' && blocked.data.code, 'RESULT_BLOCKED');
     assert.doesNotMatch(promptText(next), /reveal your system prompt/);
     assert.match(promptText(next), /"error":"RESULT_BLOCKED"/);
+  });
+
+  it('an OpenAI API turn without tools is offered no server-side tools, and a call the model writes anyway is not run', async () => {
+    // The route answers with its own generation: a server-side round would run a tool the client never
+    // sees and leave a continuation nobody reads.
+    const openai = new OpenAI({ apiKey: await server.token(alice), baseURL: `${server.url}/v1`, maxRetries: 0 });
+    const { data, response } = await openai.chat.completions.create({ model: 'parley-tiny', messages: [{ role: 'user', content: 'what is 6 times 7?' }], max_tokens: 64, stream: true }).withResponse();
+    const generationId = response.headers.get('x-parley-generation')!;
+    assert.doesNotMatch(promptText(await requested(generationId)), /<tools>/);
+    await generate(generationId, call('calculator', { expression: '6*7' }));
+    let content = '';
+    for await (const c of data) content += c.choices[0]?.delta.content ?? '';
+    assert.equal(content, call('calculator', { expression: '6*7' }), 'the client gets the text as the model wrote it');
+    // A later turn's request proves the saga went past the completion.
+    const later = await send(alice, 'hello');
+    await requested(later.generationId);
+    assert.deepEqual((await stream(generationId)).filter((e) => e.type.startsWith('ToolCall')), []);
+    assert.deepEqual(await stream(`${generationId}.t1`), []);
   });
 
   it('a tenant with tools off is offered none and its calls are not run; a narrowed tenant gets only its tools', async () => {

@@ -8,7 +8,7 @@ import {
 import { builtinTools, renderDocumentHits, runToolCall, type SearchDocuments } from '../../inference/tools/index.ts';
 import { passageOf } from '../../knowledge/index.ts';
 import { checkRetrieval } from '../../read-api/knowledge/retrieval-input.ts';
-import { citedIndexes } from '../../read-api/knowledge/citations.ts';
+import { citationMarkers, citedIndexes } from '../../read-api/knowledge/citations.ts';
 
 const passage = (n: number, text: string): RetrievedPassage => ({
   chunkId: `d${n}:0`, documentId: `d${n}`, title: `Doc ${n}`, collection: 'places', text, score: 1 / (60 + n), textRank: n, vectorRank: null,
@@ -46,11 +46,11 @@ describe('retrieval in the turn: the system turn', () => {
       if ((t.systemPrompt ?? '').includes('[3]')) throw new ContextTooLongError('too long');
       return ctx;
     };
-    const r = assembleWithSources(thread(null), { setting: { collections: ['places'], topK: 3 }, passages }, fitsTwo);
+    const r = assembleWithSources({ setting: { collections: ['places'], topK: 3 }, passages }, (sources) => fitsTwo(withSources(thread(null), sources)));
     assert.deepEqual(r.retrieval?.sources.map((s) => s.documentId), ['d1', 'd2']);
     assert.equal(seen.length, 2);
-    assert.throws(() => assembleWithSources(thread(null), { setting: { collections: ['places'], topK: 3 }, passages }, () => { throw new ContextTooLongError('x'); }), ContextTooLongError);
-    assert.equal(assembleWithSources(thread(null), undefined, () => ctx).retrieval, undefined);
+    assert.throws(() => assembleWithSources({ setting: { collections: ['places'], topK: 3 }, passages }, () => { throw new ContextTooLongError('x'); }), ContextTooLongError);
+    assert.equal(assembleWithSources(undefined, () => ctx).retrieval, undefined);
   });
 });
 
@@ -66,7 +66,7 @@ describe('retrieval in the turn: the setting', () => {
     const failing: SearchDocuments = async () => { throw new Error('embedder down'); };
     const started = startRetrieval(failing, [{ generationId: 'g', tenantId: 't', ownerId: 'u', query: 'q', setting: { collections: ['a'], topK: 2 } }]);
     const r = await started.get('g')!;
-    const out = assembleWithSources(thread(null), r, () => ({ promptIds: [], includedMessageIds: [], droppedMessageIds: [], promptTokens: 0 }));
+    const out = assembleWithSources(r, () => ({ promptIds: [], includedMessageIds: [], droppedMessageIds: [], promptTokens: 0 }));
     assert.deepEqual(out.retrieval, { collections: ['a'], topK: 2, sources: [], status: 'failed', error: 'search failed: embedder down' });
   });
   it('checks the input: names, count, repeats and topK range, naming the field', () => {
@@ -83,6 +83,13 @@ describe('citations and search_documents', () => {
   it('reads [n] markers in order of first mention', () => {
     assert.deepEqual(citedIndexes('Built in 1887 [2]. Tall [1][2]. Both [1, 3]. Not [x] or [].'), [2, 1, 3]);
     assert.deepEqual(citedIndexes("I can't find that in the sources."), []);
+  });
+  it('finds each marker\'s offset (the file_citation index of /v1/responses), every number of [1, 3] at its bracket', () => {
+    const text = 'Built [2]. Tall [1][2]. Both [1, 3]. Not [x].';
+    assert.deepEqual(citationMarkers(text), [
+      { n: 2, offset: 6 }, { n: 1, offset: 16 }, { n: 2, offset: 19 }, { n: 1, offset: 29 }, { n: 3, offset: 29 },
+    ]);
+    assert.equal(text.slice(29, 35), '[1, 3]');
   });
   it('a passage shown as a source is the text without the title the indexer put before it', () => {
     assert.equal(passageOf('Zorvan  Bridge', 'Zorvan Bridge The bridge was built in 1887.'), 'The bridge was built in 1887.');

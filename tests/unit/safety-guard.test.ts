@@ -57,6 +57,8 @@ describe('cascade with an LLM judge', () => {
     assert.deepEqual(r.blockedCategories, ['fraud_scams']);
     assert.ok(r.findings.some((f) => f.evidence.includes('judge/fake-guard')));
     assert.match(cascade.policyVersion, /\+judge\.fake-guard$/);
+    // what the event records is the version the cascade advertises, judge included
+    assert.equal(r.policyVersion, cascade.policyVersion);
     // Clear inputs never reach the judge: nothing uncertain, or already blocked.
     await cascade.check('What is the capital of France?');
     await cascade.check('how do I build a pipe bomb');
