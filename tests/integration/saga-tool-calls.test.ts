@@ -20,7 +20,7 @@ const alice: Actor = { userId: 'alice', tenantId: 'acme', roles: ['user'] };
 const bob: Actor = { userId: 'bob', tenantId: 'acme', roles: ['user'] };
 const aliceOfEvil: Actor = { userId: 'alice', tenantId: 'evil', roles: ['user'] };
 // Tenants with fewer tools: a smaller tools section leaves the shipped model's 2048-token context
-// room for several rounds (its tokenizer spends ~1,460 tokens on all four tools).
+// room for several rounds (its tokenizer spends ~1,300 tokens on all four tools).
 const nora: Actor = { userId: 'nora', tenantId: 'narrow', roles: ['user'] };
 const cal: Actor = { userId: 'cal', tenantId: 'calc', roles: ['user'] };
 const carol: Actor = { userId: 'carol', tenantId: 'acme', roles: ['compliance'] };

@@ -156,3 +156,16 @@ describe('tenant tool policy', () => {
     assert.deepEqual(toolsForTenant({ acme: { allow: ['search_documents', 'calculator'] } }, 'acme'), ['calculator', 'search_documents']);
   });
 });
+
+describe('what the model is offered', () => {
+  it('the argument schemas without validation-only bounds, which zod still enforces on the call', async () => {
+    const fns = toolFunctions(builtinTools({ searchHistory: async () => [] }));
+    const text = JSON.stringify(fns);
+    for (const k of ['minLength', 'maxLength', 'minimum', 'maximum']) assert.ok(!text.includes(`"${k}"`), k);
+    assert.deepEqual(fns.find((f) => f.name === 'search_history')!.parameters, {
+      type: 'object', properties: { query: { type: 'string', description: 'words to look for' }, limit: { default: 5, type: 'integer' } }, required: ['query'], additionalProperties: false,
+    });
+    const tooLong = await runToolCall(builtinTools(), { name: 'calculator', arguments: { expression: '1+'.repeat(400) + '1' } }, ctx);
+    assert.ok(!tooLong.ok && tooLong.code === 'INVALID_ARGUMENTS' && /expression/.test(tooLong.message));
+  });
+});
