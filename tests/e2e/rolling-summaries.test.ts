@@ -135,7 +135,11 @@ test('a conversation longer than the context: a summary job at the lowest priori
 test('the dropped part grows: a refresh extends the previous summary; erasure makes every summary unreadable', async () => {
   const before = (await summaries()).length;
   for (let i = 8; i <= 11; i++) await say(`Turn ${i}. ${filler}`);
-  const all = await until(summaries, (s) => s.length > before, 'a refreshed summary');
+  await until(summaries, (s) => s.length > before, 'a refreshed summary');
+  // Four turns can ask for more than one refresh: read them once every job asked for has ended (the
+  // export below and the recorded list must see the same summaries).
+  await settled();
+  const all = await summaries();
   const newer = all.at(-1)!;
   const older = all.find((x) => x.data.summaryId === newer.data.previousSummaryId)!;
   assert.ok(older, 'a refresh extends a recorded summary');
