@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { loadModel } from '../../inference/engine/model.ts';
 import { graphqlClient, startTestServer, type TestServer } from '../support/server.ts';
 import { devSignIn, eventually, openBrowser, type Browser } from './web-browser.ts';
-import { appendAnswer } from '../support/worker-answer.ts';
+import { appendAnswerWhenRequested } from '../support/worker-answer.ts';
 
 // The chat page with retrieval: a turn sent with "Answer from collections" retrieves the user's
 // document, and an answer citing [1] shows the source under it (a button opening a popover with the
@@ -29,10 +29,7 @@ describe('chat page: citations of a grounded answer in a real browser', () => {
     await server?.stop();
   });
 
-  async function generate(generationId: string, text: string) {
-    await eventually(async () => assert.ok((await server.app.store.readStream(`generation-${generationId}`)).length > 0, `${generationId} requested`));
-    await appendAnswer(server.app.commands, model, generationId, text);
-  }
+  const generate = (generationId: string, text: string) => appendAnswerWhenRequested(server.app, model, generationId, text);
 
   it('shows [1] as a source under the answer, with the passage in a popover, live and after a reload', async () => {
     const gql = graphqlClient(server.url);

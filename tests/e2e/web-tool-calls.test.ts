@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { loadModel } from '../../inference/engine/model.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { devSignIn, eventually, openBrowser, type Browser } from './web-browser.ts';
-import { appendAnswer } from '../support/worker-answer.ts';
+import { appendAnswerWhenRequested } from '../support/worker-answer.ts';
 
 // The chat page shows a turn's server-side tool calls as one collapsible step, live and after a
 // reload. The real server (API, projector, saga with PARLEY_TOOLS=on) and the real page in
@@ -28,10 +28,7 @@ describe('chat page: a turn with a tool call in a real browser', () => {
     await server?.stop();
   });
 
-  async function generate(generationId: string, text: string) {
-    await eventually(async () => assert.ok((await server.app.store.readStream(`generation-${generationId}`)).length > 0, `${generationId} requested`));
-    await appendAnswer(server.app.commands, model, generationId, text);
-  }
+  const generate = (generationId: string, text: string) => appendAnswerWhenRequested(server.app, model, generationId, text);
 
   const answer = () => page.locator('#messages li.assistant').last();
 
