@@ -42,6 +42,12 @@ const tool = <A extends z.ZodType>(t: Tool<A>): Tool => t as unknown as Tool;
 // leaves out the hits that fail it, so one bad document does not withhold the whole result.
 export type ToolDeps = { searchHistory?: SearchHistory; searchDocuments?: SearchDocuments; screenPassage?: (text: string) => Promise<string | null> };
 
+// The two search tools' arguments: words to look for and how many hits (their defaults differ).
+const searchArgs = (defaultLimit: number) => z.strictObject({
+  query: z.string().min(1).max(200).describe('words to look for'),
+  limit: z.number().int().min(1).max(10).default(defaultLimit),
+});
+
 export function builtinTools(deps: ToolDeps = {}): Tool[] {
   const tools: Tool[] = [
     tool({
@@ -72,10 +78,7 @@ export function builtinTools(deps: ToolDeps = {}): Tool[] {
     tools.push(tool({
       name: 'search_history',
       description: "Searches the user's earlier conversations.",
-      args: z.strictObject({
-        query: z.string().min(1).max(200).describe('words to look for'),
-        limit: z.number().int().min(1).max(10).default(5),
-      }),
+      args: searchArgs(5),
       // Scoped by the caller's (tenant, owner) from the turn, never by an argument.
       run: async ({ query, limit }, ctx) => ({ query, results: await search({ tenantId: ctx.tenantId, ownerId: ctx.ownerId, query, limit }) }),
     }));
@@ -85,10 +88,7 @@ export function builtinTools(deps: ToolDeps = {}): Tool[] {
     tools.push(tool({
       name: 'search_documents',
       description: "Searches the user's documents; returns passages to cite like [1].",
-      args: z.strictObject({
-        query: z.string().min(1).max(200).describe('words to look for'),
-        limit: z.number().int().min(1).max(10).default(3),
-      }),
+      args: searchArgs(3),
       // Scoped exactly like retrieval in the turn: the caller's (tenant, owner), the turn's collections.
       run: async ({ query, limit }, ctx) => {
         const hits = await search({ tenantId: ctx.tenantId, ownerId: ctx.ownerId, ...(ctx.collections?.length ? { collections: ctx.collections } : {}), query, topK: limit });
