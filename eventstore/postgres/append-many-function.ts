@@ -4,10 +4,15 @@
 //   the stored copy (duplicate), one with some stored and some not is an error (PA002);
 // - a stream whose expected revision does not hold raises PA001 (detail: {"index", "actual"}),
 //   which rolls back every stream of the call: all or nothing;
-// - streams are locked in stream-id order, so two calls over overlapping streams cannot deadlock;
+// - streams are locked first, by advisory locks in hash order (STREAM_LOCK_NOTE in migrations.ts),
+//   then their rows in stream-id order, so two calls over overlapping streams cannot deadlock;
 // - all events get the call's transaction id (xid fence) and positions in argument order.
 // Events are passed as parallel arrays with `p_stream_of`, the 1-based index of each event's stream
 // in `p_streams`; a stream's events keep their order. No NOTIFY in here (see parley_append).
+// The first key of the append functions' advisory locks (the second is hashtext of the stream id):
+// keeps them apart from other advisory locks, which use the one-key form.
+export const STREAM_LOCK_CLASS = 0x5041;
+
 export const APPEND_MANY_FUNCTION = `
 create or replace function parley_append_many(
   p_streams text[], p_expected text[], p_stream_of int[],
@@ -26,11 +31,16 @@ declare
   k int;
   v_rev bigint;
   v_actual bigint;
+  v_lock int;
 begin
   if s = 0 or cardinality(p_expected) <> s or cardinality(p_stream_of) <> cardinality(p_ids)
      or (select count(distinct x) from unnest(p_streams) x) <> s then
     raise exception 'parley_append_many: malformed arguments' using errcode = 'PA003';
   end if;
+
+  for v_lock in select distinct hashtext(x) from unnest(p_streams) x order by 1 loop
+    perform pg_advisory_xact_lock(${STREAM_LOCK_CLASS}, v_lock);
+  end loop;
 
   -- One look at the event id index for the whole call.
   select array_agg(c.n order by c.k), array_agg(c.stored order by c.k), array_agg(c.last_id order by c.k)

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { APPEND_MANY_FUNCTION } from './append-many-function.ts';
+import { APPEND_MANY_FUNCTION, STREAM_LOCK_CLASS } from './append-many-function.ts';
 
 // Knex migrations kept in code, so the package needs no migrations folder at run time.
 export type Migration = { up: (knex: Knex) => Promise<void>; down: (knex: Knex) => Promise<void> };
@@ -46,8 +46,25 @@ export const eventStoreMigrations: MigrationSet = { name: 'eventstore', migratio
       await knex.raw('drop function if exists parley_append_many');
     },
   },
+  // Both append functions take their streams' locks first (STREAM_LOCK_NOTE); a fresh database
+  // already has these versions from 001/002, an older one gets them here.
+  '003_stream_locks_first': {
+    async up(knex) {
+      await knex.raw(APPEND_FUNCTION);
+      await knex.raw(APPEND_MANY_FUNCTION);
+    },
+    async down() {},
+  },
 } };
 
+// STREAM_LOCK_NOTE. The log is read in (transaction id, position) order, so two transactions that
+// write the same stream must get their ids in the order they write it, or a reader sees revision 2
+// before revision 0. PostgreSQL gives an id at a transaction's first write or row lock, and a
+// speculative insert (INSERT ... ON CONFLICT on a new stream) takes one and may then wait for a
+// LATER id's insert (the lower id backs off). So each append first takes a transaction-level
+// advisory lock per stream, which takes no id: whoever waits for a stream gets its id only after the
+// holder committed. The append must be its transaction's first write (every caller here sends one
+// statement), and unrelated streams whose hashes collide merely wait for each other.
 // One round trip per append: idempotency check, expected-revision check, insert. No NOTIFY in here:
 // it would serialise all appending commits on the notification queue lock; the store notifies
 // after commit instead (PostgresEventStore.announce).
@@ -63,6 +80,8 @@ declare
   v_new bigint;
   v_pos bigint;
 begin
+  -- The stream's lock comes before anything gives this transaction an id (see STREAM_LOCK_NOTE).
+  perform pg_advisory_xact_lock(${STREAM_LOCK_CLASS}, hashtext(p_stream));
   select count(*) into v_existing from parley_events where event_id = any(p_ids);
   if v_existing = n then
     return query select e.stream_revision, e.transaction_id, e.position, true, null::bigint

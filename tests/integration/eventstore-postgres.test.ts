@@ -73,6 +73,44 @@ describe('PostgreSQL event store under out-of-order commits', () => {
     }
   });
 
+  // The race behind a once-failing run of the test above: the log is read in transaction-id order,
+  // so an append that took its id and THEN waited for a stream wrote later revisions under a lower
+  // id (the log had 2, 3, 0, 1). Here: a two-stream append writes its first stream, then waits for
+  // the second. Whoever waits for a stream must not hold an id yet (see STREAM_LOCK_NOTE).
+  it('an append that waits for a stream holds no transaction id while it waits', async () => {
+    const first = `conversation-1${randomUUID()}`;
+    const second = `conversation-2${randomUUID()}`;
+    await store.append(second, [renamed('c', 'second-0')], { expectedRevision: 'no_stream' });
+    const holder = new pg.Client({ connectionString: db.url });
+    const observer = new pg.Client({ connectionString: db.url });
+    await Promise.all([holder.connect(), observer.connect()]);
+    try {
+      const e = renamed('c', 'holder');
+      await holder.query('begin');
+      await holder.query('select * from parley_append($1, $2, $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])',
+        [second, 'any', [e.metadata.eventId], [e.type], [e.version], [JSON.stringify(e.data)], [JSON.stringify(e.metadata)]]);
+      const waiting = store.appendMany([
+        { streamId: first, events: [renamed('c', 'first-0')], expectedRevision: 'any' },
+        { streamId: second, events: [renamed('c', 'waiter')], expectedRevision: 'any' },
+      ]);
+      let state: { backend_xid: string | null } | undefined;
+      for (let i = 0; i < 400 && !state; i++) {
+        state = (await observer.query(`select backend_xid::text from pg_stat_activity
+          where wait_event_type = 'Lock' and query like '%parley_append_many%'`)).rows[0];
+        if (!state) await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.ok(state, 'the two-stream append waits for the held stream');
+      assert.equal(state.backend_xid, null, 'and holds no transaction id while it waits');
+      await holder.query('commit');
+      await waiting;
+    } finally {
+      await Promise.all([holder.end(), observer.end()]);
+    }
+    const inLog = (await store.readAll({ limit: 10_000 })).filter((e) => e.streamId === second);
+    assert.deepEqual(inLog.map((e) => e.revision), [0, 1, 2], 'the log holds the stream in revision order');
+    assert.deepEqual(inLog.map((e) => e.type === 'ConversationRenamed' && e.data.title), ['second-0', 'holder', 'waiter']);
+  });
+
   it('holds back events behind a transaction that is still open, then delivers them', async () => {
     const from = await store.headPosition();
     const slow = new pg.Client({ connectionString: db.url });
