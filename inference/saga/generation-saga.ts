@@ -75,7 +75,7 @@ export function generationSaga(options: SagaOptions): Consumer {
       if (options.tools) {
         const completed = events.filter((e): e is EventOf<'GenerationCompleted'> & RecordedEvent =>
           e.type === 'GenerationCompleted' && !isSummaryGenerationId(e.data.generationId) && cache.takeEnded(e.data.generationId) !== false);
-        await runToolRounds({ store, commands, model: options.model, actor: SAGA_ACTOR, ...options.tools }, completed);
+        await runToolRounds({ store, commands, model: options.model, modelFor: options.modelFor, actor: SAGA_ACTOR, ...options.tools }, completed);
       }
     },
     async handle(trx: Knex.Transaction, events: RecordedEvent[]) {

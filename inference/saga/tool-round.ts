@@ -36,6 +36,8 @@ export type ToolRoundDeps = {
   store: EventStore;
   commands: CommandHandler;
   model: ChatModel;
+  // PARLEY_MODELS: the model a turn was routed to (its tokenizer and template); absent or unknown: `model`.
+  modelFor?: (name: string) => ChatModel | undefined;
   actor: Actor;
   // The tools on for a tenant (empty: none; its generations' text is left as the answer).
   toolsFor: (tenantId: string) => readonly Tool[];
@@ -148,9 +150,11 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
     ]);
     return;
   }
-  const messages = await turnSoFar(deps, request, tools);
-  const promptIds = deps.model.applyChatTemplate(messages);
-  const budget = deps.model.config.contextLength - request.params.maxTokens;
+  // The continuation is prompted for the model the turn was routed to, in that model's template.
+  const model = deps.modelFor?.(request.model) ?? deps.model;
+  const messages = await turnSoFar(deps, model, request, tools);
+  const promptIds = model.applyChatTemplate(messages);
+  const budget = model.config.contextLength - request.params.maxTokens;
   if (promptIds.length > budget) {
     await exec([
       { type: 'RequestGeneration', data: { ...base, context: single }, metadata: requestMeta },
@@ -169,7 +173,7 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
 // turn composed as the first round composes it (system-turn.ts: the owner's memories as they are
 // now, the turn's recorded sources, the tools; then the summary it used), the turns it included —
 // then each round's assistant text and its tool responses.
-async function turnSoFar(deps: ToolRoundDeps, last: EventData<'GenerationRequested'>, tools: readonly Tool[]): Promise<ChatTurnMessage[]> {
+async function turnSoFar(deps: ToolRoundDeps, model: ChatModel, last: EventData<'GenerationRequested'>, tools: readonly Tool[]): Promise<ChatTurnMessage[]> {
   const root = last.continues?.rootGenerationId ?? last.generationId;
   const rounds = last.continues?.round ?? 0;
   const chain = [root, ...Array.from({ length: rounds }, (_, i) => continuationId(root, i + 1))];
@@ -186,7 +190,7 @@ async function turnSoFar(deps: ToolRoundDeps, last: EventData<'GenerationRequest
   // A turn with the client's own tools has no server-side round (toolRound), so no toolsPrompt here.
   const composed = withSystemTurn(loaded, { memories, sources, tools, toolsPrompt: null });
   const summary = first.context.summaryId ? summariesOf(history).find((x) => x.summaryId === first.context.summaryId) : undefined;
-  const thread = summary ? withRecordedSummary(deps.model, composed, summary) : composed;
+  const thread = summary ? withRecordedSummary(model, composed, summary) : composed;
   const included = new Set(first.context.includedMessageIds);
   const messages = renderTurns(thread, thread.turns.filter((t) => included.has(t.messageId)));
   for (const r of reads) {

@@ -382,3 +382,38 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
     assert.equal(failed?.type === 'ToolCallFailed' && failed.data.code, 'UNKNOWN_TOOL');
   });
 });
+
+describe('tool rounds of a turn routed to another model (PARLEY_MODELS)', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({
+      roles: ['api', 'projector', 'saga'],
+      env: {
+        PARLEY_TOOLS: 'on', PARLEY_TENANT_TOOLS: JSON.stringify({ narrow: { allow: ['current_datetime'] } }), PARLEY_QUOTAS: 'off',
+        PARLEY_MODELS: JSON.stringify({ 'parley-tiny': { dir: 'inference/model/parley-tiny' }, 'test-random': { dir: 'inference/model/test-random' } }),
+      },
+    });
+  });
+  after(async () => server?.stop());
+
+  // test-random has 4,096 positions, parley-tiny 2,048: a round whose text fits only the former
+  // must be continued when the turn is test-random's (measured with that model, not the default).
+  it('the continuation is prompted and measured for the turn\'s model', async () => {
+    const gql = graphqlClient(server.url);
+    const r = await gql(await server.token(nora), `mutation($input: SendMessageInput!) { sendMessage(input: $input) { generation { id } } }`,
+      { input: { content: 'what time is it?', model: 'test-random', params: { temperature: 0, maxTokens: 64 } } });
+    assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+    const generationId = r.data.sendMessage.generation.id as string;
+    const stream = (id: string) => server.app.store.readStream(`generation-${id}`);
+    await until('the first round requested', async () => (await stream(generationId)).length > 0);
+    const long = `${'The clock on the tower is old. '.repeat(150)}\n${call('current_datetime', {})}`;
+    assert.ok(model.tokenizer.encode(long).length > 2048, 'the round alone is longer than parley-tiny\'s context');
+    await appendAnswer(server.app.commands, model, generationId, long);
+    const next = await until('the continuation requested or failed', async () =>
+      (await stream(`${generationId}.t1`)).find((e) => e.type === 'GenerationRequested' || e.type === 'GenerationFailed'));
+    const failed = (await stream(`${generationId}.t1`)).find((e) => e.type === 'GenerationFailed');
+    assert.equal(failed, undefined, JSON.stringify(failed?.data));
+    assert.equal(next.type === 'GenerationRequested' && next.data.model, 'test-random');
+    assert.ok(next.type === 'GenerationRequested' && next.data.context.promptTokens > 2048);
+  });
+});
