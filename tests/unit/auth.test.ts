@@ -18,10 +18,13 @@ describe('authenticate', () => {
   });
 
   it('stops accepting a remembered token once it expires', async () => {
+    // exp is in whole seconds: now + 1 could be 1 ms away (it failed once under load); 3 s is room
+    // for the first check, then the test waits until exp has passed.
+    const exp = Math.floor(Date.now() / 1000) + 3;
     const token = await new SignJWT({ tenant: 'acme', roles: ['user'] }).setProtectedHeader({ alg: 'HS256' })
-      .setSubject('alice').setExpirationTime(Math.floor(Date.now() / 1000) + 1).sign(new TextEncoder().encode('s'));
+      .setSubject('alice').setExpirationTime(exp).sign(new TextEncoder().encode('s'));
     assert.deepEqual(await authenticate('s', `Bearer ${token}`), { actor: alice });
-    await new Promise((r) => setTimeout(r, 2100));
+    await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 - Date.now()) + 1100));
     const later = await authenticate('s', `Bearer ${token}`);
     assert.equal(later.actor, null);
     assert.match((later as { error: string }).error, /exp/);
