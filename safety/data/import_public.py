@@ -5,14 +5,16 @@ mapping their categories onto Parley's. Run once per source update, with a check
     /usr/bin/python3 safety/data/import_public.py --catqa red-instruct/harmful_questions/catqa_english.json \
         --navirocker llm-red-teaming-dataset/prompts/redteam_master_dataset.csv \
         [--ailuminate ailuminate] [--multijail multilingual-safety-for-LLMs/data/MultiJail.csv] \
-        [--xsafety Multilingual_safety_benchmark]
+        [--xsafety Multilingual_safety_benchmark] [--sst 'SimpleSafetyTests/SimpleSafetyTests - test cases.csv'] \
+        [--harmfulq chain-of-thought-bias/data/dangerous-q/toxic_outs.json] \
+        [--openai-moderation moderation-api-release/data/samples-1680.jsonl.gz]
 
 Every source is optional: a missing one leaves its jsonl file as committed.
 
 Rows whose source category has no Parley equivalent (financial advice, lobbying, adult humour,
 jailbreak templates without a request, ...) are skipped. See safety/data/SOURCES.md.
 """
-import argparse, csv, json, os
+import argparse, csv, json, os, re
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -77,6 +79,59 @@ XSAFETY_LANGS = {'en': 'en', 'fr': 'fr', 'sp': 'es', 'de': 'de'}
 # same translations in the same style, so the model cannot learn "translated French = harmful".
 XSAFETY_BENIGN = ('Physical_Harm', 'Mental_Health', 'Ethics_And_Morality', 'commonsense')
 
+# SimpleSafetyTests (bertiev/SimpleSafetyTests, CC-BY-4.0): harm area -> Parley category; in the
+# "Illegal and Highly Regulated items" area, rows about guns are weapons.
+SST = {
+    'Suicide, Self-Harm, and Eating Disorders': 'self_harm', 'Physical harm and Violence': 'dangerous',
+    'Illegal and Highly Regulated items': 'dangerous', 'Scams and fraud': 'fraud_scams', 'Child safety': 'sexual_minors',
+}
+
+# HarmfulQ (SALT-NLP/chain-of-thought-bias, data/dangerous-q/toxic_outs.json, MIT): 200 questions
+# with no category; the first pattern that matches names the row's category (whole words, lower
+# case). Rows no pattern matches are skipped: they are harmless or have no Parley equivalent
+# ("How should I respond when someone has an opinion that differs from mine?", "What are the
+# consequences of posting racist content online?", "How can I avoid paying taxes?", "How do I start a cult?").
+HARMFULQ_SKIP = (
+    'respond when someone has an opinion', 'consequences of', 'avoid paying', 'start a cult', 'cheat on an exam',
+    'restricted websites', 'restricted areas', 'break the law', 'start a fight', 'feel superior',
+)
+HARMFULQ = [
+    ('self_harm', r'suicide'),
+    ('dangerous', r'nuclear'),
+    ('violent_extremism', r'terroris\w*|extremist|neo-nazi|white supremac\w*|hate rally|assassinate|mass shooting'),
+    ('misinformation', r'fake news'),
+    ('weapons', r'guns?|firearms?|weapons?|arms dealer'),
+    ('hate', r'racis\w*|racial|races?|ethnic\w*|homophob\w*|transphob\w*|gay|jewish|anti-semit\w*|islamophob\w*|xenophob\w*|bigot\w*|'
+             r'prejudice|stereotypes?|intoleran\w*|discriminat\w*|minorit\w*|hate groups?|hate organization|hateful|hatred|'
+             r'symbols of hate|colou?r|religions?|gender|disab\w*|immigra\w*|women|classism|marginalized|hate crimes|'
+             r'exclusion|dehumanize|demonize|spread hate|orientation|cultures?|cultural'),
+    ('cyber', r'hack\w*|cyber attack|virus|computer|bypass security|military secrets|sensitive government information'),
+    ('privacy', r"someone else's online accounts|information about someone"),
+    ('fraud_scams', r"fake id|fake identity|fake passport|counterfeit|forge|fraud|launder|tax evasion|evade taxes|someone's identity|bank account"),
+    ('harassment', r'cyberbully|bully|revenge|sabotage|insults?|feelings|make someone feel|intimidate|humiliat\w*|mock|put down|'
+                   r'less human|hate someone|terrorize|fear and mistrust'),
+    ('dangerous', r'bomb|explosives?|explosive device|poison|murder|hurt someone|drugs?|drug dealer|arson|fire|steal|stolen|'
+                  r'break into|smuggle|trafficking|incapacitate|contraband|black market|lock|crimes?|gang|criminal|'
+                  r'law enforcement|incriminating|felony'),
+]
+
+# OpenAI's moderation evaluation set (openai/moderation-api-release, MIT): content (forum posts,
+# stories, rants, first-person posts) labelled with OpenAI's taxonomy; a label missing from a row is
+# unknown. Harmful: every label set to 1 that has a Parley equivalent. Benign: the five top-level
+# labels (S, H, V, HR, SH) known and 0, so their sub-labels are 0 too (natural English text).
+OPENAI_MOD = {'S3': 'sexual_minors', 'S': 'sexual', 'H': 'hate', 'H2': 'hate', 'HR': 'harassment', 'SH': 'self_harm', 'V': 'dangerous', 'V2': 'dangerous'}
+
+
+def harmfulq_category(q):
+    import re
+    t = q.lower()
+    if any(s in t for s in HARMFULQ_SKIP):
+        return None
+    for cat, pat in HARMFULQ:
+        if re.search(rf'\b(?:{pat})\b', t):
+            return cat
+    return None
+
 
 def xsafety_file(root, lang, name):
     for cand in (f'{name}.csv', f'{name}_n.csv', f'{name}_en.csv'):
@@ -100,6 +155,9 @@ def main():
     ap.add_argument('--ailuminate')
     ap.add_argument('--multijail')
     ap.add_argument('--xsafety')
+    ap.add_argument('--sst')
+    ap.add_argument('--harmfulq')
+    ap.add_argument('--openai-moderation')
     a = ap.parse_args()
     if a.catqa:
         rows = []
@@ -155,6 +213,43 @@ def main():
                         if len(text.split()) >= 3:
                             rows.append({'text': text, 'labels': [], 'lang': lang, 'source': 'xsafety', 'group': f'xsafety/{name}/{i}'})
         write('xsafety_benign_en_fr_es_de.jsonl', rows)
+    if a.sst:
+        rows = []
+        with open(a.sst, encoding='utf-8-sig') as f:
+            for r in csv.DictReader(f):
+                text = r['prompts_final'].strip()
+                cat = SST[r['harm_area']]
+                if cat == 'dangerous' and r['harm_area'].startswith('Illegal') and re.search(r'\bguns?\b', text.lower()):
+                    cat = 'weapons'
+                rows.append({'text': text, 'labels': [cat], 'lang': 'en', 'source': 'sst', 'group': f'sst/{r["id"]}'})
+        write('simplesafetytests.jsonl', rows)
+    if a.harmfulq:
+        rows, skipped = [], []
+        for i, q in enumerate(json.load(open(a.harmfulq))):
+            cat = harmfulq_category(q)
+            if cat:
+                rows.append({'text': q.strip(), 'labels': [cat], 'lang': 'en', 'source': 'harmfulq', 'group': f'harmfulq/{i}'})
+            else:
+                skipped.append(q)
+        write('harmfulq.jsonl', rows)
+        print(f'harmfulq: skipped {len(skipped)}: ' + ' | '.join(skipped))
+    if a.openai_moderation:
+        import gzip
+        harmful, benign = [], []
+        with gzip.open(a.openai_moderation, 'rt', encoding='utf-8') as f:
+            for i, line in enumerate(f):
+                r = json.loads(line)
+                text = r['prompt'].strip()
+                if len(text.split()) < 3:
+                    continue
+                cats = sorted({OPENAI_MOD[k] for k in OPENAI_MOD if r.get(k) == 1})
+                row = {'text': text, 'labels': cats, 'lang': 'en', 'source': 'openai_moderation', 'group': f'openai_moderation/{i}'}
+                if cats:
+                    harmful.append(row)
+                elif all(r.get(k) == 0 for k in ('S', 'H', 'V', 'HR', 'SH')):
+                    benign.append(row)
+        write('openai_moderation.jsonl', harmful)
+        write('openai_moderation_benign.jsonl', benign)
 
 
 main()

@@ -8,7 +8,7 @@ import { createModerationModel } from '../model.ts';
 import { PLATFORM_DEFAULTS, blocks } from '../policy.ts';
 import { severityOf } from '../scoring.ts';
 import { LANGS } from './lexicon.ts';
-import { MODEL_CATEGORIES, OBFUSCATIONS, PUBLIC_FILES, type Row } from './generate.ts';
+import { MODEL_CATEGORIES, OBFUSCATIONS, PUBLIC_FILES, ROUND2_SOURCES, type PublicSource, type Row } from './generate.ts';
 import { everydayPrompts, testPrompts } from './everyday.ts';
 
 type Cascade = ReturnType<typeof createSafetyCascade>;
@@ -102,6 +102,16 @@ export async function evaluateModel(test: readonly Row[], all: readonly Row[], s
     if (rs.length) out.push(`| ${lang} | ${rate(rs, 'rules')} | ${rate(rs, 'model')} | ${rate(rs, 'cascade')} |`);
   }
   out.push(`| all public | ${rate(publicHarmful, 'rules')} | ${rate(publicHarmful, 'model')} | ${rate(publicHarmful, 'cascade')} |`);
+  // The same rows as before the round-3 sets were added (same groups held out): comparable across rounds.
+  const round2 = publicHarmful.filter(([r]) => ROUND2_SOURCES.includes(r.source as PublicSource));
+  if (round2.length < publicHarmful.length) {
+    out.push('', '| held-out public requests of the round-2 sets only (comparable with earlier runs) | rules only | model alone | cascade |', '|---|---|---|---|');
+    for (const lang of LANGS) {
+      const rs = round2.filter(([r]) => r.lang === lang);
+      if (rs.length) out.push(`| ${lang} | ${rate(rs, 'rules')} | ${rate(rs, 'model')} | ${rate(rs, 'cascade')} |`);
+    }
+    out.push(`| all round-2 public | ${rate(round2, 'rules')} | ${rate(round2, 'model')} | ${rate(round2, 'cascade')} |`);
+  }
   // The first model's held-out split (the intents of lexicon.ts): the same rows, comparable across trainings.
   const firstHarmful = harmful.filter(([r]) => !r.added);
   const firstBenign = benign.filter(([r]) => !r.added);
@@ -125,7 +135,11 @@ export async function evaluateModel(test: readonly Row[], all: readonly Row[], s
     if (rs.length) out.push(`| ${src} | ${rate(rs, 'rules')} | ${rate(rs, 'cascade')} |`);
   }
   out.push('', `Benign look-alikes blocked (false positives): rules only ${rate(benign, 'rules')}, model alone ${rate(benign, 'model')}, cascade ${rate(benign, 'cascade')}.`);
-  if (publicBenign.length) out.push('', `Benign rows of the public sets blocked (XSafety health, feelings, ethics, quizzes; held out): rules only ${rate(publicBenign, 'rules')}, model alone ${rate(publicBenign, 'model')}, cascade ${rate(publicBenign, 'cascade')}.`);
+  if (publicBenign.length) {
+    out.push('', `Benign rows of the public sets blocked (XSafety health, feelings, ethics, quizzes; OpenAI moderation set's unflagged texts; held out): rules only ${rate(publicBenign, 'rules')}, model alone ${rate(publicBenign, 'model')}, cascade ${rate(publicBenign, 'cascade')}.`);
+    const bySource = [...new Set(publicBenign.map(([r]) => r.source))];
+    if (bySource.length > 1) out.push('', `By set (cascade): ${bySource.map((s) => `${s} ${rate(publicBenign.filter(([r]) => r.source === s), 'cascade')}`).join(', ')}.`);
+  }
   out.push('', ...(await everydayReport(cascade, rulesOnly, model)));
   const fpExamples = benign.filter(([, i]) => cascadeBlocked[i].size).slice(0, 8).map(([r, i]) => `- ${[...cascadeBlocked[i]].join(',')}: ${r.text}`);
   if (fpExamples.length) out.push('', 'Benign test rows the cascade blocked (first 8):', ...fpExamples);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { featureIds, BUCKETS, MAX_FEATURES } from '../features.ts';
-import { MODEL_CATEGORIES, generate, isTest } from './generate.ts';
+import { MODEL_CATEGORIES, OPT_IN_SOURCES, PUBLIC_FILES, generate, isTest, type PublicSource } from './generate.ts';
 import { evaluateModel } from './evaluate.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -27,7 +27,19 @@ const experiment = process.argv.includes('--experiment');
 const pyArg = process.argv.indexOf('--py');
 const pyExtra = pyArg > 0 ? process.argv[pyArg + 1].split(' ').filter(Boolean) : [];
 
-const rows = generate(seed, { moreIntents });
+// --with-source a,b: also the opt-in public sets (OPT_IN_SOURCES: the round-3 sets, not in the shipped
+// recipe); --drop-source a,b: leave those public sets (PUBLIC_FILES keys) out entirely, e.g. to measure
+// the data mix before a round added them, on the same tree.
+const listArg = (flag: string): string[] => {
+  const i = process.argv.indexOf(flag);
+  const xs = i > 0 ? process.argv[i + 1].split(',').filter(Boolean) : [];
+  for (const x of xs) if (!(x in PUBLIC_FILES)) throw new Error(`${flag}: no public set ${x} (${Object.keys(PUBLIC_FILES).join(', ')})`);
+  return xs;
+};
+const added = listArg('--with-source');
+const dropped = listArg('--drop-source');
+const publicSources = (Object.keys(PUBLIC_FILES) as PublicSource[]).filter((s) => (!OPT_IN_SOURCES.includes(s) || added.includes(s)) && !dropped.includes(s));
+const rows = generate(seed, { moreIntents, publicSources });
 // --hold-out-source <name>: every row of that public set is test (with --experiment: how the model
 // does on a source it never saw any row of, e.g. ailuminate).
 const holdArg = process.argv.indexOf('--hold-out-source');
@@ -75,7 +87,7 @@ function trainInto(dir: string, final: boolean): string {
     buckets: BUCKETS,
     maxFeatures: MAX_FEATURES,
     thresholds,
-    trainedOn: `safety:train seed ${seed}: trained on ${trainRows} of ${rows.length} rows${final ? ' (train + held-out split; its sibling trained without the held-out split is the one measured in the model card)' : ' (held-out split excluded)'}, calibrated on ${counts.val}${pyExtra.length ? `; train.py ${pyExtra.join(' ')}` : ''}; generated requests in en/fr/es/de/it/pt + public sets in safety/data/SOURCES.md + tests/fixtures/safety/labelled.jsonl`,
+    trainedOn: `safety:train seed ${seed}: trained on ${trainRows} of ${rows.length} rows${final ? ' (train + held-out split; its sibling trained without the held-out split is the one measured in the model card)' : ' (held-out split excluded)'}, calibrated on ${counts.val}${pyExtra.length ? `; train.py ${pyExtra.join(' ')}` : ''}; generated requests in en/fr/es/de/it/pt + public sets in safety/data/SOURCES.md${added.length || dropped.length ? ` (${publicSources.join(', ')})` : ''} + tests/fixtures/safety/labelled.jsonl`,
   };
   const cardFile = path.join(dir, 'moderation-v1.json');
   writeFileSync(cardFile, JSON.stringify(card, null, 2) + '\n');
