@@ -1,12 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
+import { z } from 'zod';
 import type { KeyStore } from '../eventstore/crypto/key-store.ts';
 import { screenPassage, type PassageLookup } from '../inference/saga/retrieval-context.ts';
 import { builtinTools, DEFAULT_RUN_LIMITS, type SearchDocuments, type SearchHistory, type Tool } from '../inference/tools/index.ts';
 import { listConversations, messagesByConversation } from '../read-api/read-models.ts';
 import type { RuntimeConfig } from '../schemas/runtime-config.ts';
-import { TenantToolPolicies, toolsForTenant } from '../schemas/tools.ts';
+import { DEFAULT_TOOLS, TenantToolPolicies, ToolName, toolsForTenant } from '../schemas/tools.ts';
 
 // Composition of the server-side tools: which are on for a tenant (PARLEY_TOOLS,
 // PARLEY_TENANT_TOOLS), search_history over the history read model and search_documents over the
@@ -51,17 +52,32 @@ export function historySearch(knex: Knex, keys: KeyStore | null): SearchHistory 
   };
 }
 
-// The saga's tools option, or undefined when tools are off.
+// The tools a model folder was validated on: `parley.tools` in its config.json, set when the model
+// ships from its golden scores (inference/model/README.md): a tool the model calls or reads back
+// badly would answer worse than no tool. Absent (e.g. a Qwen2.5 export): the platform's defaults.
+// A list naming an unknown tool stops the start, like a bad PARLEY_TENANT_TOOLS.
+export function modelDefaultTools(modelDir: string): readonly ToolName[] {
+  const file = path.join(modelDir, 'config.json');
+  const listed = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { parley?: { tools?: unknown } }).parley?.tools : undefined;
+  if (listed === undefined) return DEFAULT_TOOLS;
+  const parsed = z.array(ToolName).safeParse(listed);
+  if (!parsed.success) throw new Error(`${file}: parley.tools must list tool names (${ToolName.options.join(', ')}): ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+// The saga's tools option, or undefined when tools are off. `auto`: on when the model knows tool
+// calls, with the tools it was validated on for tenants that name none; `on`: the platform's defaults.
 export function sagaTools(config: RuntimeConfig, modelDir: string, knex: Knex, keys: KeyStore | null, documents?: { searchDocuments: SearchDocuments; passages: PassageLookup }) {
   if (config.PARLEY_TOOLS === 'off' || (config.PARLEY_TOOLS === 'auto' && !modelKnowsTools(modelDir))) return undefined;
   const policies = tenantTools(config);
+  const defaults = config.PARLEY_TOOLS === 'auto' ? modelDefaultTools(modelDir) : DEFAULT_TOOLS;
   const all: Tool[] = builtinTools({ searchHistory: historySearch(knex, keys), ...(documents ? { searchDocuments: documents.searchDocuments, screenPassage } : {}) });
   const byTenant = new Map<string, Tool[]>();
   return {
     toolsFor: (tenantId: string) => {
       let tools = byTenant.get(tenantId);
       if (!tools) {
-        const on = new Set(toolsForTenant(policies, tenantId));
+        const on = new Set(toolsForTenant(policies, tenantId, defaults));
         tools = all.filter((t) => on.has(t.name));
         if (byTenant.size < 10_000) byTenant.set(tenantId, tools);
       }

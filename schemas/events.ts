@@ -317,6 +317,9 @@ export const ModelPromoted = defineEvent(
     passed: z.number().int().min(0),
     total: z.number().int().min(1),
     threshold: z.number().min(0).max(1),
+    // The per-skill gate (`parley model promote` without --threshold): each skill's score on the gate's
+    // subset and the floor it had to reach; `threshold` is then 0 (no whole-set share).
+    skills: z.array(z.object({ skill: z.string().min(1), ok: z.number().int().min(0), n: z.number().int().min(1), floor: z.number().min(0).max(1) })).optional(),
   }),
 );
 

@@ -6,13 +6,29 @@ import { Template } from '@huggingface/jinja';
 import { ModelLoadError } from './model-config.ts';
 
 export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant' | (string & {});
+  role: 'system' | 'user' | 'assistant' | 'tool' | (string & {});
   content: string;
+  /** an assistant turn's tool calls, OpenAI shape; `arguments` a JSON string or an object */
+  tool_calls?: readonly ChatToolCall[];
+  tool_call_id?: string;
+  name?: string;
 }
+
+export interface ChatToolCall {
+  id?: string;
+  type?: 'function';
+  function: { name: string; arguments: string | Record<string, unknown> };
+}
+
+/** A tool offered to the model, OpenAI shape: {type: 'function', function: {name, description, parameters}}. */
+export type ChatTool = Record<string, unknown>;
 
 export interface RenderOptions {
   /** append the assistant header so the model answers next (default true) */
   addGenerationPrompt?: boolean;
+  /** tools offered to the model, handed to the template as `tools` (as transformers' apply_chat_template does);
+   * omitted or empty means no tools */
+  tools?: readonly ChatTool[];
   /** extra variables handed to the template */
   extra?: Record<string, unknown>;
 }
@@ -63,6 +79,7 @@ export function loadChatTemplate(modelDir: string, tokenizerConfig: Record<strin
     template.render({
       messages: messages.map((m) => ({ ...m })),
       add_generation_prompt: opts?.addGenerationPrompt ?? true,
+      ...(opts?.tools?.length ? { tools: opts.tools.map((t) => structuredClone(t)) } : {}),
       ...specials,
       ...(opts?.extra ?? {}),
     });

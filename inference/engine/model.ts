@@ -4,9 +4,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readModelConfig, ModelLoadError, type ModelConfig } from './model-config.ts';
 import { loadTokenizer, type ParleyTokenizer } from './tokenizer.ts';
-import { loadChatTemplate, type ChatMessage, type ChatTemplate, type RenderOptions } from './chat-template.ts';
+import { loadChatTemplate, type ChatMessage, type ChatTemplate, type ChatTool, type ChatToolCall, type RenderOptions } from './chat-template.ts';
 
-export { ModelLoadError, type ModelConfig, type ParleyTokenizer, type ChatMessage, type RenderOptions };
+export { ModelLoadError, type ModelConfig, type ParleyTokenizer, type ChatMessage, type ChatTool, type ChatToolCall, type RenderOptions };
 
 export const SHIPPED_MODEL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../model/parley-tiny');
 

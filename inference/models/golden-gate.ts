@@ -1,22 +1,16 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
 import { loadModel, SHIPPED_MODEL_DIR } from '../engine/model.ts';
 import { Runner } from '../engine/runner.ts';
+import { GoldenItem, scoreGolden, subset } from '../model/golden.ts';
+import { GATE_FLOORS, GATE_PER_KIND, GATE_TARGET } from '../model/golden-gate.ts';
 
 // The golden-set gate of `parley model promote`: greedy answers through the engine's Runner, exact
 // match of the trimmed reply, as inference/model/eval-golden.ts scores it. This is the ONE function
 // promotion calls, so a change of the golden set's format (per-skill files) is followed here.
 
 export const DEFAULT_GOLDEN_SET = path.resolve(SHIPPED_MODEL_DIR, '../golden.jsonl');
-
-const GoldenItem = z.object({
-  kind: z.string().default('item'),
-  messages: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() })).min(1),
-  answer: z.string(),
-});
-type GoldenItem = z.infer<typeof GoldenItem>;
 
 export type GoldenFailure = { kind: string; prompt: string; expected: string; got: string };
 export type GoldenScore = {
@@ -53,10 +47,11 @@ export async function scoreGoldenSet(modelDir: string, options: { goldenFile?: s
   let scored = 0;
   try {
     for (const item of items) {
-      const res = await runner.complete(model.applyChatTemplate(item.messages), { temperature: 0, maxTokens: 64 });
+      // rendered and scored as eval:golden does (inference/model/golden.ts): tools offered, 96 tokens
+      const res = await runner.complete(model.applyChatTemplate(item.messages, { tools: item.tools }), { temperature: 0, maxTokens: 96 });
       scored++;
       if (res.text.trim() === item.answer) passed++;
-      else failures.push({ kind: item.kind, prompt: item.messages.map((m) => `${m.role}: ${m.content}`).join(' | '), expected: item.answer, got: res.text.trim() });
+      else failures.push({ kind: item.kind, prompt: item.messages.map((m) => `${m.role}: ${m.content || JSON.stringify(m.tool_calls)}`).join(' | '), expected: item.answer, got: res.text.trim() });
       options.onItem?.(scored, items.length);
       if (failures.length > allowedMisses) break;
     }
@@ -64,4 +59,24 @@ export async function scoreGoldenSet(modelDir: string, options: { goldenFile?: s
     await runner.session.release();
   }
   return { goldenSet: id, passed, scored, total: items.length, failures, stoppedEarly: scored < items.length };
+}
+
+export type SkillGate = { skill: string; ok: number; n: number; floor: number };
+export type GateScore = { goldenSet: string; passed: number; total: number; skills: SkillGate[]; below: SkillGate[]; failures: GoldenFailure[] };
+
+/** The per-skill gate, the same one CI runs on the shipped model (inference/model/golden-gate.ts): the
+ *  first GATE_PER_KIND items of every kind, and every skill at or above its floor (GATE_TARGET unless
+ *  a lower floor is listed). With the golden set v2 no model here reaches one share over all skills. */
+export async function scoreGoldenGate(modelDir: string, options: { goldenFile?: string } = {}): Promise<GateScore> {
+  const { items, id } = readGoldenSet(options.goldenFile ?? DEFAULT_GOLDEN_SET);
+  const model = loadModel(modelDir);
+  const runner = await Runner.create(model);
+  try {
+    const r = await scoreGolden(model, runner, subset(items, GATE_PER_KIND));
+    const skills = r.skills.map((s) => ({ ...s, floor: GATE_FLOORS[s.skill] ?? GATE_TARGET }));
+    const failures = r.failures.map((f) => ({ kind: f.kind, prompt: f.messages.map((m) => `${m.role}: ${m.content || JSON.stringify(m.tool_calls)}`).join(' | '), expected: f.expected, got: f.got.trim() }));
+    return { goldenSet: id, passed: r.ok, total: r.total, skills, below: skills.filter((s) => s.ok / s.n < s.floor), failures };
+  } finally {
+    await runner.session.release();
+  }
 }

@@ -10,9 +10,10 @@ import { graphqlClient, startTestServer, type TestServer } from '../support/serv
 
 const exec = promisify(execFile);
 
-// `parley model promote` runs the current golden set (inference/model/golden.jsonl) on the
-// candidate: the random-weight model is refused with its failing items and nothing recorded; the
-// shipped model passes, ModelPromoted is recorded and the running server takes it as its default.
+// `parley model promote` runs the golden-set gate (inference/model/golden.jsonl; by default the
+// per-skill gate CI runs) on the candidate: the random-weight model is refused with its failing items
+// and nothing recorded; the shipped model passes, ModelPromoted is recorded with each skill's score and
+// floor, and the running server takes it as its default.
 describe('parley model promote: the golden-set gate', () => {
   let server: TestServer;
   let env: Record<string, string>;
@@ -30,7 +31,8 @@ describe('parley model promote: the golden-set gate', () => {
   it('refuses the random-weight model, prints its failing items and records nothing', async () => {
     const r = await promote('test-random');
     assert.equal(r.code, 1, r.stdout);
-    assert.match(r.stdout, /REFUSED: test-random is below the threshold/);
+    assert.match(r.stdout, /REFUSED: test-random is below the floor of capitals, /);
+    assert.match(r.stdout, /LOW {2}capitals: 0\/\d+ \(floor 0\.9\)/);
     assert.match(r.stdout, /FAIL \[\w[^\]]*\] user: .+\n\s+expected: .+\n\s+got: /);
     assert.deepEqual(await server.app.store.readStream('models'), []);
   });
@@ -38,7 +40,8 @@ describe('parley model promote: the golden-set gate', () => {
   it('promotes the shipped model: ModelPromoted recorded, the running server\'s default follows', async () => {
     const r = await promote('parley-tiny');
     assert.equal(r.code, 0, r.stdout);
-    assert.match(r.stdout, /score: (\d+)\/300/);
+    const printed = /score: (\d+)\/(\d+)/.exec(r.stdout);
+    assert.ok(printed, r.stdout);
     assert.match(r.stdout, /PROMOTED: parley-tiny is the default/);
     const events = await server.app.store.readStream('models');
     assert.equal(events.length, 1);
@@ -47,8 +50,11 @@ describe('parley model promote: the golden-set gate', () => {
     if (e.type !== 'ModelPromoted') return;
     assert.equal(e.data.model, 'parley-tiny');
     assert.equal(e.data.previous, null);
-    assert.equal(e.data.total, 300);
-    assert.ok(e.data.passed / e.data.total >= 0.9);
+    assert.deepEqual([e.data.passed, e.data.total], [Number(printed[1]), Number(printed[2])]);
+    assert.equal(e.data.threshold, 0, 'the per-skill gate, not a whole-set share');
+    assert.ok(e.data.skills && e.data.skills.length > 10);
+    for (const s of e.data.skills) assert.ok(s.ok / s.n >= s.floor, `${s.skill} ${s.ok}/${s.n} below ${s.floor}`);
+    assert.ok(e.data.skills.some((s) => s.skill === 'tool call: calculator'));
     assert.match(e.data.goldenSet, /^golden\.jsonl@sha256:[0-9a-f]{16}$/);
     assert.ok(e.metadata.actor.roles.includes('platform_operator'));
 

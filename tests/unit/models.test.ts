@@ -123,7 +123,8 @@ describe('two-proportion z-test', () => {
 
 describe('PromoteModel decider', () => {
   const operator = { commandId: 'c', actor: { userId: 'op', tenantId: 'system', roles: ['platform_operator' as const] } };
-  const command = (data: Partial<{ model: string; passed: number; total: number; threshold: number }>, metadata = operator) =>
+  type Skill = { skill: string; ok: number; n: number; floor: number };
+  const command = (data: Partial<{ model: string; passed: number; total: number; threshold: number; skills: Skill[] }>, metadata = operator) =>
     ({ type: 'PromoteModel' as const, data: { model: 'parley-tiny', goldenSet: 'g', passed: 297, total: 300, threshold: 0.9, ...data }, metadata });
 
   it('records ModelPromoted at or above the threshold, with the previous default', () => {
@@ -141,6 +142,16 @@ describe('PromoteModel decider', () => {
     assert.ok(!user.ok && user.error.code === 'FORBIDDEN');
     const again = decideModelPromotion(command({}), { current: 'parley-tiny' });
     assert.ok(!again.ok && again.error.code === 'ALREADY_EXISTS');
+  });
+
+  it('the per-skill gate: every skill at its floor is promoted (threshold 0); one below is refused, naming it', () => {
+    const skills = [{ skill: 'capitals', ok: 6, n: 6, floor: 0.9 }, { skill: 'summaries', ok: 0, n: 6, floor: 0 }];
+    const ok = decideModelPromotion(command({ passed: 6, total: 12, threshold: 0, skills }), initialModelPromotionState());
+    assert.ok(ok.ok && ok.events[0]!.type === 'ModelPromoted' && ok.events[0]!.data.skills?.length === 2);
+    const low = decideModelPromotion(command({ passed: 5, total: 12, threshold: 0, skills: [{ ...skills[0]!, ok: 5 }, skills[1]!] }), initialModelPromotionState());
+    assert.ok(!low.ok && low.error.code === 'BELOW_THRESHOLD' && /capitals/.test(low.error.message), JSON.stringify(low));
+    const bad = decideModelPromotion(command({ threshold: 0, skills: [{ ...skills[0]!, ok: 7 }] }), initialModelPromotionState());
+    assert.ok(!bad.ok && bad.error.code === 'INVALID_FIELD');
   });
 });
 

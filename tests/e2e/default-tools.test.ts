@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { alice } from '../support/events.ts';
+import { graphqlClient, startTestServer, type TestServer } from '../support/server.ts';
+import { until } from '../support/until.ts';
+
+// The shipped model knows the tool template but lists no tool it was validated on (config.json
+// `parley.tools: []`: with tools offered it also calls one for a third of out-of-domain requests; see
+// inference/model/README.md), so with nothing configured a tenant gets none. A tenant that allows the
+// calculator (PARLEY_TENANT_TOOLS) gets a question that needs it answered from the tool's result: the
+// model calls the calculator, the saga runs it, the model answers from it.
+type Msg = { id: string; role: string; content: string; status: string; continues: string | null; toolCalls: { name: string; status: string; arguments: string; result: string | null }[] };
+
+describe('server-side tools with the shipped model', () => {
+  let server: TestServer;
+  let gql: ReturnType<typeof graphqlClient>;
+  let token: string;
+  let plainToken: string;
+  before(async () => {
+    server = await startTestServer({ env: { PARLEY_QUOTAS: 'off', PARLEY_TENANT_TOOLS: JSON.stringify({ [alice.tenantId]: { allow: ['calculator', 'convert_units', 'current_datetime'] } }) } });
+    gql = graphqlClient(server.url);
+    token = await server.token(alice);
+    plainToken = await server.token({ userId: 'bob', tenantId: 'plain', roles: ['user'] });
+  });
+  after(async () => server?.stop());
+
+  async function ask(content: string, as = token): Promise<Msg[]> {
+    const r = await gql(as, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { conversation { id } } }`,
+      { input: { content, params: { temperature: 0, maxTokens: 96 } } });
+    assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+    const id = r.data.sendMessage.conversation.id as string;
+    const read = async () => (await gql(as, `query($id: ID!) { conversation(id: $id) { messages { id role content status continues toolCalls { name status arguments result } } } }`, { id })).data?.conversation?.messages as Msg[] | undefined;
+    // the turn is over when its last answer is final and calls no tool (a call is recorded only after
+    // the answer that makes it has completed: an answer with `<tool_call>` text is followed by more)
+    return until(`the turn "${content}" to end`, async () => {
+      const messages = await read();
+      const last = messages?.at(-1);
+      return last?.role === 'assistant' && last.status !== 'streaming' && !last.content.includes('<tool_call>') ? messages : undefined;
+    });
+  }
+
+  it('"What is 17 plus 25?" → a calculator call, then "17 + 25 = 42." from its result', async () => {
+    const messages = await ask('What is 17 plus 25?');
+    const [call, answer] = messages.filter((m) => m.role === 'assistant');
+    assert.deepEqual(call!.toolCalls.map((c) => [c.name, c.status, JSON.parse(c.arguments)]), [['calculator', 'completed', { expression: '17 + 25' }]]);
+    assert.match(call!.toolCalls[0]!.result!, /"result":"42"/);
+    assert.equal(answer!.continues, call!.id);
+    assert.equal(answer!.content, '17 + 25 = 42.');
+  });
+
+  it('"How many minutes are in 2 hours?" → convert_units, then "2 hours is 120 minutes."', async () => {
+    const messages = await ask('How many minutes are in 2 hours?');
+    const [call, answer] = messages.filter((m) => m.role === 'assistant');
+    assert.deepEqual(call!.toolCalls.map((c) => [c.name, c.status, JSON.parse(c.arguments)]), [['convert_units', 'completed', { value: 2, from: 'hours', to: 'minutes' }]]);
+    assert.equal(answer!.content, '2 hours is 120 minutes.');
+  });
+
+  it('a tenant that configured no tools is offered none: the same question is answered without a call', async () => {
+    const messages = await ask('What is 17 plus 25?', plainToken);
+    const answers = messages.filter((m) => m.role === 'assistant');
+    assert.equal(answers.length, 1);
+    assert.deepEqual(answers[0]!.toolCalls, []);
+    assert.doesNotMatch(answers[0]!.content, /<tool_call>/);
+  });
+
+  it('a question that needs no tool is answered directly', async () => {
+    const messages = await ask('What is the capital of France?');
+    const answers = messages.filter((m) => m.role === 'assistant');
+    assert.equal(answers.length, 1);
+    assert.deepEqual(answers[0]!.toolCalls, []);
+    assert.equal(answers[0]!.content, 'The capital of France is Paris.');
+  });
+});
+
+// A document added through GraphQL, a turn that names its collection: the shipped model answers from
+// the passage the saga put in the system turn and cites it, and Message.citations resolves the [1].
+describe('a document added through GraphQL is cited in an answer', () => {
+  let server: TestServer;
+  let gql: ReturnType<typeof graphqlClient>;
+  let token: string;
+  before(async () => {
+    server = await startTestServer({ env: { PARLEY_QUOTAS: 'off' } });
+    gql = graphqlClient(server.url);
+    token = await server.token(alice);
+  });
+  after(async () => server?.stop());
+
+  // Not yet: the shipped model answers in the grounded format but does not copy the name and year from
+  // the passage (golden "grounded answers" 2/40; inference/model/README.md). Kept as `todo` so it runs
+  // and reports, without failing the build, until a model that copies ships (issue 17).
+  it('"When was the Keke Tower built?" → "The Keke Tower was built in 1931 [1]." citing the document', { todo: 'needs a model that copies from its sources (issue 17)' }, async () => {
+    const added = await gql(token, 'mutation($i: AddDocumentInput!) { addDocument(input: $i) { document { id } } }',
+      { i: { collection: 'places', title: 'Keke Tower', text: 'The Keke Tower was built in 1931.' } });
+    assert.equal(added.errors, undefined, JSON.stringify(added.errors));
+    const documentId = added.data.addDocument.document.id as string;
+    await until('the document indexed', async () => (await server.app.knex('parley_document_chunks').where({ document_id: documentId }).first()));
+    const sent = await gql(token, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { conversation { id } } }`,
+      { input: { content: 'When was the Keke Tower built?', retrieval: { collections: ['places'] }, params: { temperature: 0, maxTokens: 64 } } });
+    assert.equal(sent.errors, undefined, JSON.stringify(sent.errors));
+    const id = sent.data.sendMessage.conversation.id as string;
+    const answer = await until('the answer', async () => {
+      const r = await gql(token, `query($id: ID!) { conversation(id: $id) { messages { role content status citations { index documentId title passage } } } }`, { id });
+      const last = r.data?.conversation?.messages?.at(-1);
+      return last?.role === 'assistant' && last.status === 'completed' ? last : undefined;
+    });
+    assert.equal(answer.content, 'The Keke Tower was built in 1931 [1].');
+    assert.deepEqual(answer.citations, [{ index: 1, documentId, title: 'Keke Tower', passage: 'The Keke Tower was built in 1931.' }]);
+  });
+});

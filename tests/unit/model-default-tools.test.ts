@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import type { Knex } from 'knex';
+import { modelDefaultTools, sagaTools } from '../../bin/tools.ts';
+import { RuntimeConfig } from '../../schemas/runtime-config.ts';
+
+// Which server-side tools a tenant gets when nothing names them: with PARLEY_TOOLS=auto, the tools the
+// model folder says it was validated on (config.json parley.tools); with `on`, the platform's four.
+function modelDir(config: object): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'parley-model-'));
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+  writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ chat_template: '{% if tools %}<tools>{% endif %}<tool_call>' }));
+  return dir;
+}
+const noDatabase = {} as Knex; // the tools' searches are not run here
+const offered = (env: Record<string, string>, dir: string, tenant = 'acme') =>
+  sagaTools(RuntimeConfig.parse(env), dir, noDatabase, null)?.toolsFor(tenant).map((t) => t.name);
+
+describe('default server-side tools of a model folder', () => {
+  const validated = modelDir({ parley: { name: 'tiny', tools: ['calculator'] } });
+  const unlisted = modelDir({ parley: { name: 'other' } });
+
+  it('auto: a tenant that names no tools gets the ones the model lists', () => {
+    assert.deepEqual(modelDefaultTools(validated), ['calculator']);
+    assert.deepEqual(offered({ PARLEY_TOOLS: 'auto' }, validated), ['calculator']);
+  });
+  it('a model that lists none gets the platform defaults (a Qwen2.5 export, say)', () => {
+    assert.deepEqual(offered({ PARLEY_TOOLS: 'auto' }, unlisted), ['calculator', 'convert_units', 'current_datetime', 'search_history']);
+  });
+  it('on: the platform defaults whatever the model lists; a tenant allow list and off still rule', () => {
+    assert.deepEqual(offered({ PARLEY_TOOLS: 'on' }, validated), ['calculator', 'convert_units', 'current_datetime', 'search_history']);
+    const tenants = JSON.stringify({ beta: { allow: ['convert_units', 'current_datetime'] }, gone: { enabled: false } });
+    assert.deepEqual(offered({ PARLEY_TOOLS: 'auto', PARLEY_TENANT_TOOLS: tenants }, validated, 'beta'), ['convert_units', 'current_datetime']);
+    assert.deepEqual(offered({ PARLEY_TOOLS: 'auto', PARLEY_TENANT_TOOLS: tenants }, validated, 'gone'), []);
+    assert.equal(offered({ PARLEY_TOOLS: 'off' }, validated), undefined);
+  });
+  it('a list naming an unknown tool stops the start with the file and the known names', () => {
+    const bad = modelDir({ parley: { tools: ['calculator', 'weather'] } });
+    assert.throws(() => modelDefaultTools(bad), (e: Error) => e.message.includes(path.join(bad, 'config.json')) && e.message.includes('convert_units'));
+  });
+});
