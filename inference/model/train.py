@@ -691,7 +691,7 @@ MIX_REPAIR2 = {
     "v1": 28, "echo": 8, "tool-calculator": 11, "tool-units": 6, "tool-time": 8, "tool-search": 8, "tool-generic": 11,
     "tools-unused": 3, "summary": 7, "grounded": 9, "ood": 2,
 }
-# stage 7b (--mix repair3, from 600 steps of stage 7): many more turns that need no tool with tools
+# stage 7b (--mix repair3, from step 500 of stage 7): many more turns that need no tool with tools
 # offered (stage 6 called current_datetime for "Hello" and search_history for "Tell me about the sea"),
 # more conversions and date/time (answers named the wrong unit; "What is the date today?" got the time)
 MIX_REPAIR3 = {

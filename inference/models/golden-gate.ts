@@ -12,6 +12,10 @@ import { GATE_FLOORS, GATE_PER_KIND, GATE_TARGET } from '../model/golden-gate.ts
 
 export const DEFAULT_GOLDEN_SET = path.resolve(SHIPPED_MODEL_DIR, '../golden.jsonl');
 
+// A golden prompt on one line, as the CLI prints a failing item (a tool-calling turn by its calls).
+const promptLine = (messages: GoldenItem['messages']): string =>
+  messages.map((m) => `${m.role}: ${m.content || JSON.stringify(m.tool_calls)}`).join(' | ');
+
 export type GoldenFailure = { kind: string; prompt: string; expected: string; got: string };
 export type GoldenScore = {
   /** the set's file name and content hash: which golden set the promotion passed */
@@ -51,7 +55,7 @@ export async function scoreGoldenSet(modelDir: string, options: { goldenFile?: s
       const res = await runner.complete(model.applyChatTemplate(item.messages, { tools: item.tools }), { temperature: 0, maxTokens: 96 });
       scored++;
       if (res.text.trim() === item.answer) passed++;
-      else failures.push({ kind: item.kind, prompt: item.messages.map((m) => `${m.role}: ${m.content || JSON.stringify(m.tool_calls)}`).join(' | '), expected: item.answer, got: res.text.trim() });
+      else failures.push({ kind: item.kind, prompt: promptLine(item.messages), expected: item.answer, got: res.text.trim() });
       options.onItem?.(scored, items.length);
       if (failures.length > allowedMisses) break;
     }
@@ -74,7 +78,7 @@ export async function scoreGoldenGate(modelDir: string, options: { goldenFile?: 
   try {
     const r = await scoreGolden(model, runner, subset(items, GATE_PER_KIND));
     const skills = r.skills.map((s) => ({ ...s, floor: GATE_FLOORS[s.skill] ?? GATE_TARGET }));
-    const failures = r.failures.map((f) => ({ kind: f.kind, prompt: f.messages.map((m) => `${m.role}: ${m.content || JSON.stringify(m.tool_calls)}`).join(' | '), expected: f.expected, got: f.got.trim() }));
+    const failures = r.failures.map((f) => ({ kind: f.kind, prompt: promptLine(f.messages), expected: f.expected, got: f.got.trim() }));
     return { goldenSet: id, passed: r.ok, total: r.total, skills, below: skills.filter((s) => s.ok / s.n < s.floor), failures };
   } finally {
     await runner.session.release();
