@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { signToken } from '../../read-api/auth.ts';
 import { alice } from '../support/events.ts';
 import { graphqlClient, RANDOM_MODEL_DIR, startTestServer, type TestServer } from '../support/server.ts';
+import { until } from '../support/until.ts';
 
 // Tools and structured outputs through the official `openai` client, unmodified, on the
 // random-weight model at temperature 1: whatever it samples, constrained answers are valid calls
@@ -103,7 +104,11 @@ describe('OpenAI tools and response_format', () => {
     }
     assert.deepEqual(seen.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments, status: c.status })),
       calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments, status: 'requested' })), 'every call, as the client received it');
-    const audit = await server.app.knex('audit_log').where({ event_type: 'ToolCallRequested', generation_id: generationId }).select('tool_name', 'user_id');
+    // The audit is its own projection: wait for it as for the history above (it lagged once in CI).
+    const audit = await until('the audit rows of the calls', async () => {
+      const rows = await server.app.knex('audit_log').where({ event_type: 'ToolCallRequested', generation_id: generationId }).select('tool_name', 'user_id');
+      return rows.length >= calls.length ? rows : undefined;
+    }).catch(() => []);
     assert.deepEqual(audit.map((r) => r.tool_name).sort(), calls.map((c) => c.function.name).sort(), 'an audit row per call, with its tool');
     assert.ok(audit.every((r) => r.user_id === alice.userId), 'attributed to the caller');
     const events = await server.app.store.readStream(`generation-${generationId}`);
