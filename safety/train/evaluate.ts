@@ -87,30 +87,25 @@ export async function evaluateModel(test: readonly Row[], all: readonly Row[], s
   const publicBenign = test.map((r, i) => [r, i] as const).filter(([r]) => r.kind === 'benign' && r.source !== 'generated' && r.source !== 'fixtures');
   const rate = (rs: (readonly [Row, number])[], which: 'model' | 'cascade' | 'rules'): string =>
     pct(rs.filter(([, i]) => (which === 'model' ? modelBlocked[i].size > 0 : which === 'cascade' ? cascadeBlocked[i].size > 0 : rulesBlocked[i])).length, rs.length);
-  out.push('', '| harmful requests blocked, by language | rules only | model alone | cascade (rules + model) |', '|---|---|---|---|');
-  for (const lang of [...LANGS, 'mixed'] as const) {
-    const rs = harmful.filter(([r]) => r.lang === lang);
-    if (rs.length) out.push(`| ${lang} | ${rate(rs, 'rules')} | ${rate(rs, 'model')} | ${rate(rs, 'cascade')} |`);
-  }
-  out.push(`| all | ${rate(harmful, 'rules')} | ${rate(harmful, 'model')} | ${rate(harmful, 'cascade')} |`);
+  // One table: the rows blocked per language by the rules alone, the model alone and the cascade.
+  const byLanguage = (rows: (readonly [Row, number])[], title: string, cascadeHead: string, allLabel: string, langs: readonly string[]) => {
+    const line = (label: string, rs: (readonly [Row, number])[]) => `| ${label} | ${rate(rs, 'rules')} | ${rate(rs, 'model')} | ${rate(rs, 'cascade')} |`;
+    out.push('', `| ${title} | rules only | model alone | ${cascadeHead} |`, '|---|---|---|---|');
+    for (const lang of langs) {
+      const rs = rows.filter(([r]) => r.lang === lang);
+      if (rs.length) out.push(line(lang, rs));
+    }
+    out.push(line(allLabel, rows));
+  };
+  byLanguage(harmful, 'harmful requests blocked, by language', 'cascade (rules + model)', 'all', [...LANGS, 'mixed']);
   // The issue's target is about public red-team requests (written by people outside this repo), not
   // our generated ones: the same table on the held-out public rows alone.
   const publicHarmful = harmful.filter(([r]) => r.source !== 'generated' && r.source !== 'fixtures');
-  out.push('', '| held-out public red-team requests blocked, by language | rules only | model alone | cascade |', '|---|---|---|---|');
-  for (const lang of LANGS) {
-    const rs = publicHarmful.filter(([r]) => r.lang === lang);
-    if (rs.length) out.push(`| ${lang} | ${rate(rs, 'rules')} | ${rate(rs, 'model')} | ${rate(rs, 'cascade')} |`);
-  }
-  out.push(`| all public | ${rate(publicHarmful, 'rules')} | ${rate(publicHarmful, 'model')} | ${rate(publicHarmful, 'cascade')} |`);
+  byLanguage(publicHarmful, 'held-out public red-team requests blocked, by language', 'cascade', 'all public', LANGS);
   // The same rows as before the round-3 sets were added (same groups held out): comparable across rounds.
   const round2 = publicHarmful.filter(([r]) => ROUND2_SOURCES.includes(r.source as PublicSource));
   if (round2.length < publicHarmful.length) {
-    out.push('', '| held-out public requests of the round-2 sets only (comparable with earlier runs) | rules only | model alone | cascade |', '|---|---|---|---|');
-    for (const lang of LANGS) {
-      const rs = round2.filter(([r]) => r.lang === lang);
-      if (rs.length) out.push(`| ${lang} | ${rate(rs, 'rules')} | ${rate(rs, 'model')} | ${rate(rs, 'cascade')} |`);
-    }
-    out.push(`| all round-2 public | ${rate(round2, 'rules')} | ${rate(round2, 'model')} | ${rate(round2, 'cascade')} |`);
+    byLanguage(round2, 'held-out public requests of the round-2 sets only (comparable with earlier runs)', 'cascade', 'all round-2 public', LANGS);
   }
   // The first model's held-out split (the intents of lexicon.ts): the same rows, comparable across trainings.
   const firstHarmful = harmful.filter(([r]) => !r.added);

@@ -26,15 +26,15 @@ export const PUBLIC_FILES = {
   openai_moderation: 'openai_moderation.jsonl',
   openai_moderation_benign: 'openai_moderation_benign.jsonl',
 } as const;
-/** The public sets of the first two rounds: their held-out rows are comparable across rounds. */
-export const ROUND2_SOURCES: readonly PublicSource[] = ['catqa', 'navirocker', 'ailuminate', 'multijail', 'xsafety', 'xsafety_benign'];
+export type PublicSource = keyof typeof PUBLIC_FILES;
 /**
  * Opt-in (`npm run safety:train -- --with-source …`): the round-3 sets. Measured over three seeds
  * (safety/README.md, round 3) they did not raise held-out public recall beyond run-to-run noise and
  * raised false positives in some runs, so the default recipe (and the shipped model) leaves them out.
  */
 export const OPT_IN_SOURCES: readonly PublicSource[] = ['sst', 'harmfulq', 'openai_moderation', 'openai_moderation_benign'];
-export type PublicSource = keyof typeof PUBLIC_FILES;
+/** The public sets of the first two rounds (all but the opt-in ones): their held-out rows are comparable across rounds. */
+export const ROUND2_SOURCES: readonly PublicSource[] = (Object.keys(PUBLIC_FILES) as PublicSource[]).filter((s) => !OPT_IN_SOURCES.includes(s));
 
 export type Obfuscation = 'none' | 'typos' | 'punctuation' | 'leet' | 'repeats' | 'spaced' | 'homoglyphs' | 'upper';
 export const OBFUSCATIONS: readonly Obfuscation[] = ['none', 'typos', 'punctuation', 'leet', 'repeats', 'spaced', 'homoglyphs', 'upper'];
@@ -89,8 +89,8 @@ export const MODEL_CATEGORIES: readonly SafetyCategory[] = [
 /**
  * `moreIntents`: also the intents of lexicon-more.ts (an experiment, measured in safety/README.md:
  * more recall, but twice the look-alikes blocked; not the shipped model's recipe).
+ * `publicSources`: exactly these public sets (default: all but OPT_IN_SOURCES).
  */
-/** `publicSources`: exactly these public sets (default: all but OPT_IN_SOURCES). */
 export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources?: readonly PublicSource[]; everydayIntents?: boolean } = {}): Row[] {
   const rows: Row[] = [];
   let rand = prng(seed); // mulberry32 (bench/prng.ts): a seed builds the same rows
