@@ -84,6 +84,7 @@ export function sagaTools(config: RuntimeConfig, modelDir: string, knex: Knex, k
       return tools;
     },
     limits: { ...DEFAULT_RUN_LIMITS, timeoutMs: config.PARLEY_TOOL_TIMEOUT_MS },
+    selection: config.PARLEY_TOOL_SELECTION,
     // a continuation shows the turn's retrieved passages again
     ...(documents ? { passages: documents.passages } : {}),
   };

@@ -4,7 +4,7 @@ import { knowledgeEvents, RetrievalRecord, RetrievalSetting, RetrievedSource } f
 import { ConversationSummarized, SummaryRequest } from './summary.ts';
 import { CategoryScore, EffectivePolicy, SafetyCategory, SafetySettings, SafetyStage, SafetyVerdict } from './safety.ts';
 import { ExperimentArmRef } from './models.ts';
-import { ToolFailureCode } from './tools.ts';
+import { ToolFailureCode, ToolName } from './tools.ts';
 
 // Every event: { type, version, data, metadata }. `version` is the schema version of `data`;
 // older versions are upcast on read (see upcasters.ts), never rewritten in the store.
@@ -140,6 +140,10 @@ export const GenerationRequested = defineEvent(
     // The passages retrieved into the system turn (ids and scores, in prompt order), when the turn
     // asked for retrieval. Absent: none asked. Added without a new version.
     retrieval: RetrievalRecord.optional(),
+    // The server-side tools the system turn offered (inference/tools/selection.ts), the same in each
+    // round of a turn. Absent: recorded before tool selection (the tenant's tools were offered) or an
+    // OpenAI API turn (the client's own tools). Added without a new version.
+    tools: z.array(ToolName).optional(),
   }),
 );
 

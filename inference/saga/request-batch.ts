@@ -17,7 +17,7 @@ import { memoryLookup } from './memory-context.ts';
 import type { ModelRouter, Route } from '../models/index.ts';
 import { withSystemTurn } from './system-turn.ts';
 import { assembleWithSources, retrievalSettingOf, screenPassage, startRetrieval, type SearchDocuments } from './retrieval-context.ts';
-import type { Tool } from '../tools/index.ts';
+import { selectTools, type Tool, type ToolSelection } from '../tools/index.ts';
 
 export type Message = EventOf<'MessageSubmitted'> & RecordedEvent;
 
@@ -35,8 +35,10 @@ export type BatchDeps = {
   // What the API's admission decided (tier priority, brownout), for many generations at once.
   admission?: (generationIds: readonly string[]) => Promise<Map<string, { priority: number; brownout: boolean }>>;
   tenantPolicies?: TenantPolicies;
-  // The server-side tools on for a tenant, offered in the system turn (none when absent).
+  // The server-side tools on for a tenant (none when absent); a turn is offered those `toolSelection`
+  // picks for its message (inference/tools/selection.ts; default `relevant`).
   toolsFor?: (tenantId: string) => readonly Tool[];
+  toolSelection?: ToolSelection;
   // Rolling summaries (summary-context.ts): the conversations with a summary generation under way.
   // Absent: recorded summaries are still used, none is asked for.
   summaries?: PendingSummaries;
@@ -155,7 +157,7 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       const clientTurn = d.params.clientTools !== undefined || Boolean(d.toolsPrompt);
       const thread = await loadThread(deps.store, d.conversationId, d.messageId, history, (g) => deps.cache.answerOf(d.conversationId, g));
       const memories = memoriesOf(started.data.tenantId, started.data.ownerId);
-      const tools = clientTurn ? [] : deps.toolsFor?.(started.data.tenantId) ?? [];
+      const tools = clientTurn || !deps.toolsFor ? [] : selectTools(deps.toolsFor(started.data.tenantId), d.content, deps.toolSelection);
       const retrieved = await retrievals.get(d.generationId);
       // The system turn (system-turn.ts: memories, sources when the turn asked for retrieval, tools),
       // with as many sources as fit.
@@ -167,6 +169,7 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
         context: { includedMessageIds: ctx.includedMessageIds, droppedMessageIds: ctx.droppedMessageIds, promptTokens: ctx.promptTokens, ...(ctx.summary ? { summaryId: ctx.summary.summaryId } : {}) },
         prompt: packTokenIds(ctx.promptIds),
         ...(retrieval ? { retrieval } : {}),
+        ...(clientTurn || !deps.toolsFor ? {} : { tools: tools.map((t) => t.name) }),
       })]);
       // Turns dropped that no summary covers: ask for one (one under way per conversation at a time).
       if (deps.summaries && ctx.unsummarized.length > 0 && !deps.summaries.has(d.conversationId)) {

@@ -77,8 +77,8 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
   const request = view.request;
   if (!request || view.end?.type !== 'completed') return;
   if (request.params.clientTools) return; // an OpenAI API turn: its calls (if any) are the client's
-  const tools = deps.toolsFor(request.tenantId);
-  if (tools.length === 0) return;
+  const tools = offeredTools(deps.toolsFor(request.tenantId), request.tools);
+  if (tools.length === 0) return; // none offered: a `<tool_call>` in the text stays text
   const parsed = parseToolCalls(text);
   if (parsed.calls.length === 0 && parsed.invalid.length === 0) return; // a plain answer: the turn is done
 
@@ -138,8 +138,9 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
     generationId: next, conversationId: request.conversationId, messageId: request.messageId, ownerId: request.ownerId, tenantId: request.tenantId,
     model: request.model, params: request.params, siblingOf: null, priority: request.priority, brownout: request.brownout,
     safetySettings: request.safetySettings, inputCheck: request.inputCheck, continues: { generationId: request.generationId, rootGenerationId: root, round },
-    // the turn's sources, shown again in the continuation's system turn (turnSoFar)
+    // the turn's sources, shown again in the continuation's system turn (turnSoFar), and its tools
     ...(request.retrieval ? { retrieval: request.retrieval } : {}),
+    ...(request.tools ? { tools: request.tools } : {}),
   };
   const single = { includedMessageIds: [request.messageId], droppedMessageIds: [], promptTokens: 0 };
   const requestMeta = meta(cmd('continue', next));
@@ -198,6 +199,12 @@ async function turnSoFar(deps: ToolRoundDeps, model: ChatModel, last: EventData<
     messages.push({ role: 'user', content: renderToolResponses(responsesOf(r.calls)) });
   }
   return messages;
+}
+
+// The tools a turn was offered (GenerationRequested.tools) among those on for its tenant now: a tool
+// switched off since is not run. Not recorded (before tool selection): all of the tenant's.
+function offeredTools(onForTenant: readonly Tool[], offered: readonly string[] | undefined): readonly Tool[] {
+  return offered ? onForTenant.filter((t) => offered.includes(t.name)) : onForTenant;
 }
 
 // What the model is told for each call, in call order: the result, or the error.

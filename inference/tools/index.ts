@@ -4,4 +4,5 @@ export { parseToolCalls, hasToolCallMarkup, renderToolsSystemPrompt, renderToolC
 export { calculate, evaluate } from './calculator.ts';
 export { convert } from './units.ts';
 export { currentDateTime } from './datetime.ts';
+export { selectTools, type ToolSelection } from './selection.ts';
 export { Rational, ArithmeticError } from './rational.ts';

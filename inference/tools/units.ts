@@ -72,7 +72,8 @@ const ratio = (s: string) => {
 const byName = new Map(UNITS.flatMap((u) => u.names.map((n) => [n, u] as const)));
 const key = (unit: string) => unit.trim().toLowerCase().replace(/\s+/g, ' ');
 
-export const KNOWN_UNITS = [...UNITS.map((u) => u.names[0]!), 'C', 'F', 'K'];
+// Every name convert() knows (lower case), for tool selection (selection.ts).
+export const UNIT_NAMES: readonly string[] = [...byName.keys(), ...Object.keys(TEMPERATURES)];
 
 export function convert(value: string, from: string, to: string): { value: string; from: string; to: string; result: string; exact: boolean } {
   const amount = Rational.parse(value);

@@ -20,7 +20,7 @@ describe('kill -9 of the saga during a tool round', () => {
   });
 
   it('the turn completes once: one call, one outcome, one continuation, one job', async () => {
-    const tools = { PARLEY_TOOLS: 'on', PARLEY_QUOTAS: 'off' };
+    const tools = { PARLEY_TOOLS: 'on', PARLEY_TOOL_SELECTION: 'all', PARLEY_QUOTAS: 'off' };
     api = await startTestServer({ roles: ['api', 'projector'], env: tools });
     const env = { ...api.sharedEnv, ...tools };
     saga = await startRoleProcess('saga', env);

@@ -33,7 +33,7 @@ describe('kill -9 of a worker between a tool call and its continuation', () => {
 
   it('the turn completes once: one call, one outcome, one continuation completed by the second worker', async () => {
     await requireRedis();
-    const env = { PARLEY_TOOLS: 'on', PARLEY_QUOTAS: 'off', PARLEY_LEASE_MS: '3000', REDIS_URL };
+    const env = { PARLEY_TOOLS: 'on', PARLEY_TOOL_SELECTION: 'all', PARLEY_QUOTAS: 'off', PARLEY_LEASE_MS: '3000', REDIS_URL };
     api = await startTestServer({ roles: ['api', 'projector', 'saga'], env });
     const workerEnv = { ...api.sharedEnv, ...env };
     const gql = graphqlClient(api.url);

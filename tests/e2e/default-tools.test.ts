@@ -4,23 +4,23 @@ import { alice } from '../support/events.ts';
 import { graphqlClient, startTestServer, type TestServer } from '../support/server.ts';
 import { until } from '../support/until.ts';
 
-// The shipped model knows the tool template but lists no tool it was validated on (config.json
-// `parley.tools: []`: with tools offered it also calls one for a third of out-of-domain requests; see
-// inference/model/README.md), so with nothing configured a tenant gets none. A tenant that allows the
-// calculator (PARLEY_TENANT_TOOLS) gets a question that needs it answered from the tool's result: the
-// model calls the calculator, the saga runs it, the model answers from it.
-type Msg = { id: string; role: string; content: string; status: string; continues: string | null; toolCalls: { name: string; status: string; arguments: string; result: string | null }[] };
+// Server-side tools are on by default: the shipped model lists the tools it was validated on
+// (config.json `parley.tools`: calculator, convert_units, current_datetime; `npm run eval:tool-turns`),
+// and each turn is offered only the tools its message calls for (inference/tools/selection.ts; the
+// model calls whatever it is offered). A question that needs the calculator is answered from its result:
+// the model calls it, the saga runs it, the model answers from it; everyday chat is offered no tool.
+type Msg = { id: string; role: string; content: string; status: string; continues: string | null; generationId: string | null; toolCalls: { name: string; status: string; arguments: string; result: string | null }[] };
 
-describe('server-side tools with the shipped model', () => {
+describe('server-side tools with the shipped model, on by default', () => {
   let server: TestServer;
   let gql: ReturnType<typeof graphqlClient>;
   let token: string;
-  let plainToken: string;
+  let offToken: string;
   before(async () => {
-    server = await startTestServer({ env: { PARLEY_QUOTAS: 'off', PARLEY_TENANT_TOOLS: JSON.stringify({ [alice.tenantId]: { allow: ['calculator', 'convert_units', 'current_datetime'] } }) } });
+    server = await startTestServer({ env: { PARLEY_QUOTAS: 'off', PARLEY_TENANT_TOOLS: JSON.stringify({ quiet: { enabled: false } }) } });
     gql = graphqlClient(server.url);
     token = await server.token(alice);
-    plainToken = await server.token({ userId: 'bob', tenantId: 'plain', roles: ['user'] });
+    offToken = await server.token({ userId: 'bob', tenantId: 'quiet', roles: ['user'] });
   });
   after(async () => server?.stop());
 
@@ -29,7 +29,7 @@ describe('server-side tools with the shipped model', () => {
       { input: { content, params: { temperature: 0, maxTokens: 96 } } });
     assert.equal(r.errors, undefined, JSON.stringify(r.errors));
     const id = r.data.sendMessage.conversation.id as string;
-    const read = async () => (await gql(as, `query($id: ID!) { conversation(id: $id) { messages { id role content status continues toolCalls { name status arguments result } } } }`, { id })).data?.conversation?.messages as Msg[] | undefined;
+    const read = async () => (await gql(as, `query($id: ID!) { conversation(id: $id) { messages { id role content status continues generationId toolCalls { name status arguments result } } } }`, { id })).data?.conversation?.messages as Msg[] | undefined;
     // the turn is over when its last answer is final and calls no tool (a call is recorded only after
     // the answer that makes it has completed: an answer with `<tool_call>` text is followed by more)
     return until(`the turn "${content}" to end`, async () => {
@@ -38,6 +38,11 @@ describe('server-side tools with the shipped model', () => {
       return last?.role === 'assistant' && last.status !== 'streaming' && !last.content.includes('<tool_call>') ? messages : undefined;
     });
   }
+  // The tools the system turn of an answer's generation offered, as recorded.
+  const offeredTo = async (answer: Msg) => {
+    const events = await server.app.store.readStream(`generation-${answer.generationId}`);
+    return (events.find((e) => e.type === 'GenerationRequested')!.data as { tools?: string[] }).tools;
+  };
 
   it('"What is 17 plus 25?" → a calculator call, then "17 + 25 = 42." from its result', async () => {
     const messages = await ask('What is 17 plus 25?');
@@ -46,6 +51,8 @@ describe('server-side tools with the shipped model', () => {
     assert.match(call!.toolCalls[0]!.result!, /"result":"42"/);
     assert.equal(answer!.continues, call!.id);
     assert.equal(answer!.content, '17 + 25 = 42.');
+    // the first round and its continuation were offered the calculator only
+    assert.deepEqual([await offeredTo(call!), await offeredTo(answer!)], [['calculator'], ['calculator']]);
   });
 
   it('"How many minutes are in 2 hours?" → convert_units, then "2 hours is 120 minutes."', async () => {
@@ -55,20 +62,21 @@ describe('server-side tools with the shipped model', () => {
     assert.equal(answer!.content, '2 hours is 120 minutes.');
   });
 
-  it('a tenant that configured no tools is offered none: the same question is answered without a call', async () => {
-    const messages = await ask('What is 17 plus 25?', plainToken);
-    const answers = messages.filter((m) => m.role === 'assistant');
+  it('everyday chat is offered no tool and answered directly', async () => {
+    for (const [question, expected] of [['What is the capital of France?', /^The capital of France is Paris\.$/], ['Tell me a joke about cats.', /^I can't do that\. I can answer questions about/], ['Hello', /^Hello! I am Parley/]] as const) {
+      const answers = (await ask(question)).filter((m) => m.role === 'assistant');
+      assert.equal(answers.length, 1, question);
+      assert.deepEqual(answers[0]!.toolCalls, [], question);
+      assert.match(answers[0]!.content, expected, question);
+      assert.deepEqual(await offeredTo(answers[0]!), [], question);
+    }
+  });
+
+  it('a tenant whose tools are switched off (PARLEY_TENANT_TOOLS) is offered none: the same question gets no call', async () => {
+    const answers = (await ask('What is 17 plus 25?', offToken)).filter((m) => m.role === 'assistant');
     assert.equal(answers.length, 1);
     assert.deepEqual(answers[0]!.toolCalls, []);
     assert.doesNotMatch(answers[0]!.content, /<tool_call>/);
-  });
-
-  it('a question that needs no tool is answered directly', async () => {
-    const messages = await ask('What is the capital of France?');
-    const answers = messages.filter((m) => m.role === 'assistant');
-    assert.equal(answers.length, 1);
-    assert.deepEqual(answers[0]!.toolCalls, []);
-    assert.equal(answers[0]!.content, 'The capital of France is Paris.');
   });
 });
 

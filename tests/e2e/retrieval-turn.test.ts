@@ -38,7 +38,7 @@ describe('retrieval in the turn', () => {
     server = await startTestServer({
       roles: ['api', 'projector', 'saga'],
       // search_documents is opt-in per tenant (its schema costs ~350 prompt tokens); acme has it.
-      env: { PARLEY_TOOLS: 'on', PARLEY_TENANT_TOOLS: JSON.stringify({ acme: { allow: ['search_documents'] }, globex: { enabled: false } }), PARLEY_QUOTAS: 'off' },
+      env: { PARLEY_TOOLS: 'on', PARLEY_TOOL_SELECTION: 'all', PARLEY_TENANT_TOOLS: JSON.stringify({ acme: { allow: ['search_documents'] }, globex: { enabled: false } }), PARLEY_QUOTAS: 'off' },
     });
     gql = graphqlClient(server.url);
     for (const [name, actor] of Object.entries({ alice, bob, carol })) token[name] = await server.token(actor);

@@ -18,7 +18,7 @@ describe('chat page: a turn with a tool call in a real browser', () => {
 
   before(async () => {
     process.env.PARLEY_DEV_LOGIN = 'on';
-    server = await startTestServer({ roles: ['api', 'projector', 'saga'], env: { PARLEY_TOOLS: 'on', PARLEY_TENANT_TOOLS: '{}' } });
+    server = await startTestServer({ roles: ['api', 'projector', 'saga'], env: { PARLEY_TOOLS: 'on', PARLEY_TOOL_SELECTION: 'all', PARLEY_TENANT_TOOLS: '{}' } });
     browser = await openBrowser();
     page = browser.page;
     await devSignIn(page, server.url, 'tomas');

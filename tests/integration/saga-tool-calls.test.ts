@@ -34,7 +34,7 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
   before(async () => {
     server = await startTestServer({
       roles: ['api', 'projector', 'saga'],
-      env: { PARLEY_TOOLS: 'on', PARLEY_TENANT_TOOLS: JSON.stringify({ evil: { enabled: false }, narrow: { allow: ['current_datetime'] }, calc: { allow: ['calculator', 'convert_units'] } }), PARLEY_QUOTAS: 'off' },
+      env: { PARLEY_TOOLS: 'on', PARLEY_TOOL_SELECTION: 'all', PARLEY_TENANT_TOOLS: JSON.stringify({ evil: { enabled: false }, narrow: { allow: ['current_datetime'] }, calc: { allow: ['calculator', 'convert_units'] } }), PARLEY_QUOTAS: 'off' },
     });
     gql = graphqlClient(server.url);
   });
@@ -389,7 +389,7 @@ describe('tool rounds of a turn routed to another model (PARLEY_MODELS)', () => 
     server = await startTestServer({
       roles: ['api', 'projector', 'saga'],
       env: {
-        PARLEY_TOOLS: 'on', PARLEY_TENANT_TOOLS: JSON.stringify({ narrow: { allow: ['current_datetime'] } }), PARLEY_QUOTAS: 'off',
+        PARLEY_TOOLS: 'on', PARLEY_TOOL_SELECTION: 'all', PARLEY_TENANT_TOOLS: JSON.stringify({ narrow: { allow: ['current_datetime'] } }), PARLEY_QUOTAS: 'off',
         PARLEY_MODELS: JSON.stringify({ 'parley-tiny': { dir: 'inference/model/parley-tiny' }, 'test-random': { dir: 'inference/model/test-random' } }),
       },
     });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { Knex } from 'knex';
 import { modelDefaultTools, sagaTools } from '../../bin/tools.ts';
@@ -36,6 +37,13 @@ describe('default server-side tools of a model folder', () => {
     assert.deepEqual(offered({ PARLEY_TOOLS: 'auto', PARLEY_TENANT_TOOLS: tenants }, validated, 'beta'), ['convert_units', 'current_datetime']);
     assert.deepEqual(offered({ PARLEY_TOOLS: 'auto', PARLEY_TENANT_TOOLS: tenants }, validated, 'gone'), []);
     assert.equal(offered({ PARLEY_TOOLS: 'off' }, validated), undefined);
+  });
+  it('the shipped model lists the three tools it was validated on (npm run eval:tool-turns); a turn is offered those its message calls for', () => {
+    const shipped = fileURLToPath(new URL('../../inference/model/parley-tiny', import.meta.url));
+    assert.deepEqual(modelDefaultTools(shipped), ['calculator', 'convert_units', 'current_datetime']);
+    assert.equal(sagaTools(RuntimeConfig.parse({}), shipped, noDatabase, null)?.selection, 'relevant');
+    assert.equal(sagaTools(RuntimeConfig.parse({ PARLEY_TOOL_SELECTION: 'all' }), shipped, noDatabase, null)?.selection, 'all');
+    assert.throws(() => RuntimeConfig.parse({ PARLEY_TOOL_SELECTION: 'some' }), /PARLEY_TOOL_SELECTION/);
   });
   it('a list naming an unknown tool stops the start with the file and the known names', () => {
     const bad = modelDir({ parley: { tools: ['calculator', 'weather'] } });
