@@ -476,7 +476,23 @@ RELATIONS = {
 }
 
 
+# Stage 8 (--mix repair4): this share of training entities get names of random letters (never a golden
+# syllable), which no memorised syllable predicts: the answer can only copy them from the sources.
+RANDOM_NAME_SHARE = 0.0
+CONSONANTS, VOWELS = "bcdfghjklmnprstvwz", "aeiou"
+
+
+def random_name(rng: random.Random) -> str:
+    while True:
+        name = "".join(rng.choice(CONSONANTS) + rng.choice(VOWELS) + (rng.choice(CONSONANTS) if rng.random() < 0.4 else "")
+                       for _ in range(rng.choice([1, 2, 2, 3])))
+        if not any(s in name for s in SYL_GOLDEN):
+            return name
+
+
 def entity(rng: random.Random, golden: bool) -> str:
+    if not golden and rng.random() < RANDOM_NAME_SHARE:
+        return random_name(rng).capitalize() + " " + rng.choice(KINDS)
     syl = SYL_GOLDEN + SYL[:6] if golden else SYL
     while True:
         name = "".join(rng.choice(syl) for _ in range(rng.choice([2, 2, 3])))

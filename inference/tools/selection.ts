@@ -25,12 +25,12 @@ const NUMBERS = /\d+(?:[.,]\d+)*|\b(?:zero|one|two|three|four|five|six|seven|eig
 const countNumbers = (text: string) => text.match(NUMBERS)?.length ?? 0;
 
 // Arithmetic: an expression (17+25, 3 x 4, 2^10), an operation word with two numbers ("add 12 and
-// 30"), or a one-number operation ("the square root of 2"). "Then add 4 to it" (one number, the
+// 30"), or a one-number operation ("the square root of 2", "15% of 80"). "Then add 4 to it" (one number, the
 // other in an earlier answer) is left to the model: measured, v2 answers those follow-ups from the
 // conversation and misreads them when offered the calculator.
 const EXPRESSION = /\d\s*(?:[-+*/×÷^%]|\bx\b|\*\*)\s*[(\d]/i;
 const OPERATION = /\b(?:plus|minus|times|multipl(?:y|ied)|divided|divide|add|added|subtract(?:ed)?|sum|product|difference|quotient|calculate|compute|total of)\b/i;
-const UNARY = /\b(?:squared|cubed|square root|cube root|percent|factorial)\b/i;
+const UNARY = /\b(?:squared|cubed|square root|cube root|sqrt|percent|factorial)\b|\d\s*%\s*of\b/i;
 
 // Units: names of 3+ letters anywhere; short abbreviations (km, g, in, h, c, f) only after digits
 // ("5 km", "30c") or after in/to/into ("… in F"), where they cannot be an ordinary word.

@@ -9,7 +9,7 @@ const offered = (text: string, mode?: 'relevant' | 'all') => selectTools(tools, 
 
 describe('tool selection', () => {
   it('offers the calculator for arithmetic in digits, symbols or words', () => {
-    for (const q of ['What is 17 plus 25?', "what's 17+25?", 'seventeen plus twenty-five', 'Add 12 and 30.', 'How much is 100 divided by 8?', '3 x 4', 'What is the square root of 144?', 'Subtract 9 from 40'])
+    for (const q of ['What is 17 plus 25?', "what's 17+25?", 'seventeen plus twenty-five', 'Add 12 and 30.', 'How much is 100 divided by 8?', '3 x 4', 'What is the square root of 144?', 'Subtract 9 from 40', "What's 15% of 80?"])
       assert.deepEqual(offered(q), ['calculator'], q);
   });
 
