@@ -10,6 +10,8 @@ forgetting the chat skills, which stage 5b (train.py --resume-from <this> --indu
 
     /usr/bin/python3 inference/model/boot_induction.py <checkpoint.pt> <steps> <batch> <lr> <threads> <seed> <out.pt>
     (the shipped run: parley-tiny-v2-stage4.pt 320 32 2e-3 2 7 phaseA.pt; constant learning rate)
+    An optional 8th argument names the model folder whose tokenizer.json to use (default: parley-tiny/;
+    train-recipe.py passes the tokenizer of the chain it replays).
 """
 import os
 import random
@@ -27,7 +29,8 @@ import train as T  # noqa: E402
 def main() -> None:
     init, steps, bs, lr, threads, seed, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
     torch.set_num_threads(threads)
-    vocab, merges = T.read_tokenizer(os.path.join(HERE, "parley-tiny", "tokenizer.json"))
+    tok_dir = sys.argv[8] if len(sys.argv) > 8 else os.path.join(HERE, "parley-tiny")
+    vocab, merges = T.read_tokenizer(os.path.join(tok_dir, "tokenizer.json"))
     tok = T.BPETokenizer(vocab, merges)
     c = T.Cfg(vocab=len(vocab), hidden=192, layers=4, heads=6, kv_heads=2, head_dim=32, intermediate=512, max_pos=2048,
               rope_theta=10000.0, eps=1e-5)

@@ -1324,6 +1324,9 @@ def main():
     ap.add_argument("--induct-share", type=float, default=0.0,
                     help="share of each batch that is random-token echo (stage 5: grows the copying heads)")
     ap.add_argument("--checkpoint-every", type=int, default=0, help="also save --save-checkpoint every n steps")
+    ap.add_argument("--stop-after", type=int, default=0,
+                    help="end training after this many steps, as a run stopped by hand (the learning-rate schedule "
+                         "still spans --steps); then save, check and export as usual (train-recipe.py: stage 4's first run, stage 7)")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--warmup", type=int, default=20)
     # 1 thread by default: on the shared 2-core build machine, 2 threads were ~2x slower per step
@@ -1429,7 +1432,7 @@ def main():
         n_induct = round(args.batch * args.induct_share)
         induct_rng = random.Random(args.seed + 31 * args.batch_seed)
         induct_pool = induction_pool(vocab)
-        while step < args.steps:
+        while step < args.steps and not (args.stop_after and step >= args.stop_after):
             items = next(gen)
             if n_induct:
                 items = items[: args.batch - n_induct] + [induction_example(tok, induct_pool, induct_rng)
@@ -1485,6 +1488,8 @@ def main():
         extra["parley"].update({"train_seconds": round(train_s), "steps": args.steps, "batch": args.batch,
                                 "corpus_conversations": len(data), "corpus_tokens": n_tok, "final_loss": round(ema, 4),
                                 "torch_golden_sample": f"{ok}/{len(sample)}"})
+        if args.stop_after and step < args.steps:
+            extra["parley"]["stopped_after"] = step
     if args.save_checkpoint:
         torch.save(m.state_dict(), args.save_checkpoint)
 
