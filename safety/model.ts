@@ -116,20 +116,17 @@ export function createModerationModel(cardFile: string = DEFAULT_MODEL_CARD): Mo
     const ids = new Int32Array(texts.length * width);
     features.forEach((f, i) => ids.set(f, i * width));
     // Only a char-CNN card (round-4 experiment) asks for byte ids too.
-    let bytes: { ids: Int32Array; width: number } | undefined;
-    if (card.inputs?.includes('bytes')) {
-      const bs = texts.map((t) => byteIds(t));
-      const bw = Math.max(1, ...bs.map((b) => b.length));
-      bytes = { ids: new Int32Array(texts.length * bw), width: bw };
-      bs.forEach((b, i) => bytes!.ids.set(b, i * bw));
-    }
+    const bs = card.inputs?.includes('bytes') ? texts.map((t) => byteIds(t)) : undefined;
+    const bytesWidth = bs ? Math.max(1, ...bs.map((b) => b.length)) : 0;
+    const bytes = bs ? new Int32Array(texts.length * bytesWidth) : undefined;
+    bs?.forEach((b, i) => bytes!.set(b, i * bytesWidth));
     await start();
     const w = worker!;
     const id = nextId++;
     const scores = await new Promise<Float32Array>((resolve, reject) => {
       pending.set(id, { resolve, reject });
       w.ref();
-      if (bytes) w.postMessage({ id, ids, batch: texts.length, width, bytes: bytes.ids, bytesWidth: bytes.width }, [ids.buffer, bytes.ids.buffer]);
+      if (bytes) w.postMessage({ id, ids, batch: texts.length, width, bytes, bytesWidth }, [ids.buffer, bytes.buffer]);
       else w.postMessage({ id, ids, batch: texts.length, width }, [ids.buffer]);
       signal?.addEventListener('abort', () => {
         if (pending.delete(id)) {
