@@ -38,3 +38,18 @@ export function featureIdsOfNormalized(text: string): number[] {
 export function featureIds(text: string): number[] {
   return featureIdsOfNormalized(normalize(text).text);
 }
+
+/**
+ * Byte ids for a character-level model (the round-4 char-CNN experiment, safety/README.md; not the
+ * shipped model): the UTF-8 bytes of the normalized text, each + 1 (0 is padding), at most
+ * MAX_BYTES (the normalized training texts are ASCII, p99 about 300 bytes).
+ */
+export const MAX_BYTES = 512;
+
+export function byteIds(text: string): number[] {
+  const bytes = Buffer.from(normalize(text).text, 'utf8');
+  const n = Math.min(bytes.length, MAX_BYTES);
+  const ids = new Array<number>(n);
+  for (let i = 0; i < n; i++) ids[i] = bytes[i] + 1;
+  return ids;
+}

@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { SafetyCategory } from '../schemas/safety.ts';
 import type { ClassifierScores, SafetyClassifier } from './classifier.ts';
-import { BUCKETS, MAX_FEATURES, featureIds } from './features.ts';
+import { BUCKETS, MAX_BYTES, MAX_FEATURES, byteIds, featureIds } from './features.ts';
 
 /** The model's sidecar: what the ONNX file's outputs mean and how it was made. */
 export const ModerationModelCard = z.object({
@@ -20,6 +20,13 @@ export const ModerationModelCard = z.object({
   categories: z.array(SafetyCategory).min(1),
   buckets: z.literal(BUCKETS),
   maxFeatures: z.literal(MAX_FEATURES),
+  /**
+   * The ONNX inputs, when not just `ids` (the hashed n-grams): the round-4 char-CNN experiment
+   * (train.py --arch cnn / cnn+bag; not shipped) also or only takes `bytes`, the normalized text's
+   * UTF-8 bytes + 1 (features.ts byteIds), at most maxBytes.
+   */
+  inputs: z.array(z.enum(['ids', 'bytes'])).min(1).optional(),
+  maxBytes: z.literal(MAX_BYTES).optional(),
   /** Per category, the calibrated probability at which a finding counts (set on validation look-alikes). */
   thresholds: z.partialRecord(SafetyCategory, z.number().gt(0).lt(1)),
   trainedOn: z.string(),
@@ -108,13 +115,19 @@ export function createModerationModel(cardFile: string = DEFAULT_MODEL_CARD): Mo
     const width = Math.max(1, ...features.map((f) => f.length));
     const ids = new Int32Array(texts.length * width);
     features.forEach((f, i) => ids.set(f, i * width));
+    // Only a char-CNN card (round-4 experiment) asks for byte ids too.
+    const bs = card.inputs?.includes('bytes') ? texts.map((t) => byteIds(t)) : undefined;
+    const bytesWidth = bs ? Math.max(1, ...bs.map((b) => b.length)) : 0;
+    const bytes = bs ? new Int32Array(texts.length * bytesWidth) : undefined;
+    bs?.forEach((b, i) => bytes!.set(b, i * bytesWidth));
     await start();
     const w = worker!;
     const id = nextId++;
     const scores = await new Promise<Float32Array>((resolve, reject) => {
       pending.set(id, { resolve, reject });
       w.ref();
-      w.postMessage({ id, ids, batch: texts.length, width }, [ids.buffer]);
+      if (bytes) w.postMessage({ id, ids, batch: texts.length, width, bytes, bytesWidth }, [ids.buffer, bytes.buffer]);
+      else w.postMessage({ id, ids, batch: texts.length, width }, [ids.buffer]);
       signal?.addEventListener('abort', () => {
         if (pending.delete(id)) {
           if (pending.size === 0) w.unref();

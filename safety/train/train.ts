@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
-import { featureIds, BUCKETS, MAX_FEATURES } from '../features.ts';
+import { byteIds, featureIds, BUCKETS, MAX_BYTES, MAX_FEATURES } from '../features.ts';
 import { MODEL_CATEGORIES, OPT_IN_SOURCES, PUBLIC_FILES, generate, isTest, type PublicSource } from './generate.ts';
 import { evaluateModel } from './evaluate.ts';
 
@@ -55,7 +55,8 @@ const bar = new cliProgress.SingleBar({ format: '  features [{bar}] {value}/{tot
 bar.start(rows.length, 0);
 const lines = [JSON.stringify({ meta: { categories: MODEL_CATEGORIES, buckets: BUCKETS, maxFeatures: MAX_FEATURES, seed } })];
 rows.forEach((r, i) => {
-  lines.push(JSON.stringify({ ids: featureIds(r.text), labels: r.labels, split: split(r.group) }));
+  // bytes: for train.py --arch cnn / cnn+bag (round 4); the bag ignores them.
+  lines.push(JSON.stringify({ ids: featureIds(r.text), bytes: byteIds(r.text), labels: r.labels, split: split(r.group) }));
   if (i % 200 === 0) bar.update(i);
 });
 bar.update(rows.length);
@@ -77,6 +78,10 @@ function trainInto(dir: string, final: boolean): string {
   const thresholdsFile = path.join(dir, `${onnx}.thresholds.json`);
   const thresholds = JSON.parse(readFileSync(thresholdsFile, 'utf8')) as Record<string, number>;
   rmSync(thresholdsFile);
+  // The ONNX inputs (train.py --arch): ['ids'] for the bag; a char-CNN also takes 'bytes'.
+  const inputsFile = path.join(dir, `${onnx}.inputs.json`);
+  const inputs = JSON.parse(readFileSync(inputsFile, 'utf8')) as string[];
+  rmSync(inputsFile);
   const trainRows = final ? counts.train + counts.test : counts.train;
   const card = {
     format: 'parley-moderation-v1',
@@ -86,6 +91,7 @@ function trainInto(dir: string, final: boolean): string {
     categories: MODEL_CATEGORIES,
     buckets: BUCKETS,
     maxFeatures: MAX_FEATURES,
+    ...(inputs.includes('bytes') ? { inputs, maxBytes: MAX_BYTES } : {}),
     thresholds,
     trainedOn: `safety:train seed ${seed}: trained on ${trainRows} of ${rows.length} rows${final ? ' (train + held-out split; its sibling trained without the held-out split is the one measured in the model card)' : ' (held-out split excluded)'}, calibrated on ${counts.val}${pyExtra.length ? `; train.py ${pyExtra.join(' ')}` : ''}; generated requests in en/fr/es/de/it/pt + public sets in safety/data/SOURCES.md${added.length || dropped.length ? ` (${publicSources.join(', ')})` : ''} + tests/fixtures/safety/labelled.jsonl`,
   };
