@@ -258,6 +258,10 @@ async function measureModel(opts: Options, model: 'shipped' | 'null', clients: C
     PARLEY_JWT_SECRET: secret, PARLEY_MASTER_KEY: randomBytes(32).toString('hex'), PARLEY_LOG_LEVEL: 'warn', PARLEY_NULL_MODEL: model === 'null' ? '1' : '0',
     PARLEY_TIERS: JSON.stringify({ free: { user: { rpm: 1_000_000, tpm: 1_000_000_000, streams: 10_000 }, tenant: { rpm: 1_000_000, tpm: 1_000_000_000, streams: 100_000 } } }),
     PARLEY_BROWNOUT_QUEUE_DEPTH: '1000000', PARLEY_SHED_QUEUE_DEPTH: '1000000', PARLEY_SHUTDOWN_GRACE_MS: '2000',
+    // One generation per turn, as in every earlier run: since 10124ce the shipped model's server-side tools
+    // are on and half of PROMPTS would add a tool round (a second generation). `--env PARLEY_TOOLS=auto`
+    // measures turns with their tool rounds.
+    PARLEY_TOOLS: 'off',
     ...opts.env,
   };
   const startedAt = new Date().toISOString();
