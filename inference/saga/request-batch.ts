@@ -157,19 +157,20 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       const clientTurn = d.params.clientTools !== undefined || Boolean(d.toolsPrompt);
       const thread = await loadThread(deps.store, d.conversationId, d.messageId, history, (g) => deps.cache.answerOf(d.conversationId, g));
       const memories = memoriesOf(started.data.tenantId, started.data.ownerId);
-      const tools = clientTurn || !deps.toolsFor ? [] : selectTools(deps.toolsFor(started.data.tenantId), d.content, deps.toolSelection);
+      // null: no server-side tools for this turn (none on, or the client's own); else the offer, recorded
+      const tools = clientTurn || !deps.toolsFor ? null : selectTools(deps.toolsFor(started.data.tenantId), d.content, deps.toolSelection);
       const retrieved = await retrievals.get(d.generationId);
       // The system turn (system-turn.ts: memories, sources when the turn asked for retrieval, tools),
       // with as many sources as fit.
       const { context: ctx, retrieval } = await inSpan('parley.context.assembly', spanAttributes,
-        () => assembleWithSources(retrieved, (sources) => fitWithSummary(model, withSystemTurn(thread, { memories, sources, tools, toolsPrompt: d.toolsPrompt ?? null }), d.params.maxTokens, history)));
+        () => assembleWithSources(retrieved, (sources) => fitWithSummary(model, withSystemTurn(thread, { memories, sources, tools: tools ?? [], toolsPrompt: d.toolsPrompt ?? null }), d.params.maxTokens, history)));
       // The prompt the worker runs is this one, exactly as counted here: rebuilt later, it would
       // take in answers that finished in between and could overflow the context.
       groups.push([request({
         context: { includedMessageIds: ctx.includedMessageIds, droppedMessageIds: ctx.droppedMessageIds, promptTokens: ctx.promptTokens, ...(ctx.summary ? { summaryId: ctx.summary.summaryId } : {}) },
         prompt: packTokenIds(ctx.promptIds),
         ...(retrieval ? { retrieval } : {}),
-        ...(clientTurn || !deps.toolsFor ? {} : { tools: tools.map((t) => t.name) }),
+        ...(tools ? { tools: tools.map((t) => t.name) } : {}),
       })]);
       // Turns dropped that no summary covers: ask for one (one under way per conversation at a time).
       if (deps.summaries && ctx.unsummarized.length > 0 && !deps.summaries.has(d.conversationId)) {
