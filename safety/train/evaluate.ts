@@ -14,12 +14,11 @@ import { everydayPrompts, testPrompts } from './everyday.ts';
 type Cascade = ReturnType<typeof createSafetyCascade>;
 
 /**
- * False positives outside the look-alike set: the everyday prompts (six languages) and every prompt
+ * False positives outside the look-alike set: the two everyday sets (six languages) and every prompt
  * the e2e/integration tests send (see everyday.ts). Both are measured only, never trained on.
  */
 export async function everydayReport(cascade: Cascade, rulesOnly: Cascade, model: ReturnType<typeof createModerationModel>): Promise<string[]> {
   const out: string[] = [];
-  const everyday = everydayPrompts();
   const blockedBy = async (texts: readonly string[]) => {
     const modelScores = await model.classifyMany([...texts]);
     const res: { text: string; rules: boolean; model: boolean; cascade: string[] }[] = [];
@@ -29,16 +28,19 @@ export async function everydayReport(cascade: Cascade, rulesOnly: Cascade, model
     }
     return res;
   };
-  const ev = await blockedBy(everyday.map((r) => r.text));
-  const count = (xs: typeof ev, k: 'rules' | 'model' | 'cascade') => xs.filter((x) => (k === 'cascade' ? x.cascade.length > 0 : x[k])).length;
-  out.push('| everyday prompts blocked (false positives), by language | rules only | model alone | cascade |', '|---|---|---|---|');
-  for (const lang of LANGS) {
-    const xs = ev.filter((_, i) => everyday[i].lang === lang);
-    if (xs.length) out.push(`| ${lang} | ${pct(count(xs, 'rules'), xs.length)} | ${pct(count(xs, 'model'), xs.length)} | ${pct(count(xs, 'cascade'), xs.length)} |`);
+  const count = (xs: Awaited<ReturnType<typeof blockedBy>>, k: 'rules' | 'model' | 'cascade') => xs.filter((x) => (k === 'cascade' ? x.cascade.length > 0 : x[k])).length;
+  for (const set of [1, 2] as const) {
+    const everyday = everydayPrompts(set);
+    const ev = await blockedBy(everyday.map((r) => r.text));
+    out.push(...(set === 2 ? [''] : []), `| everyday prompts (set ${set}) blocked (false positives), by language | rules only | model alone | cascade |`, '|---|---|---|---|');
+    for (const lang of LANGS) {
+      const xs = ev.filter((_, i) => everyday[i].lang === lang);
+      if (xs.length) out.push(`| ${lang} | ${pct(count(xs, 'rules'), xs.length)} | ${pct(count(xs, 'model'), xs.length)} | ${pct(count(xs, 'cascade'), xs.length)} |`);
+    }
+    out.push(`| all | ${pct(count(ev, 'rules'), ev.length)} | ${pct(count(ev, 'model'), ev.length)} | ${pct(count(ev, 'cascade'), ev.length)} |`);
+    const evBlocked = ev.filter((x) => x.cascade.length);
+    if (evBlocked.length) out.push('', `Everyday prompts (set ${set}) the cascade blocked:`, ...evBlocked.map((x) => `- ${x.cascade.join(',')}: ${x.text}`));
   }
-  out.push(`| all | ${pct(count(ev, 'rules'), ev.length)} | ${pct(count(ev, 'model'), ev.length)} | ${pct(count(ev, 'cascade'), ev.length)} |`);
-  const evBlocked = ev.filter((x) => x.cascade.length);
-  if (evBlocked.length) out.push('', 'Everyday prompts the cascade blocked:', ...evBlocked.map((x) => `- ${x.cascade.join(',')}: ${x.text}`));
   const tp = await blockedBy(testPrompts());
   const tpBlocked = tp.filter((x) => x.cascade.length);
   out.push('', `Prompts sent by the e2e/integration tests (${tp.length}) the cascade blocks: ${tpBlocked.length}${tpBlocked.length ? ':' : '.'}`, ...tpBlocked.map((x) => `- ${x.cascade.join(',')}${x.model ? ' (model)' : ''}${x.rules ? ' (rules)' : ''}: ${x.text}`));

@@ -12,8 +12,13 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 export interface EverydayRow { readonly text: string; readonly lang: string }
 
-export function everydayPrompts(): EverydayRow[] {
-  return readFileSync(path.join(root, 'safety', 'data', 'everyday_eval.jsonl'), 'utf8')
+/**
+ * The everyday sets, measured only: set 1 (everyday_eval.jsonl, 285 prompts, round 2) and set 2
+ * (everyday_eval_2.jsonl, 120 prompts written in round 5 after everyday-questions.ts took set 1's
+ * question shapes into training, so that one set stays independent of what the model learnt).
+ */
+export function everydayPrompts(set: 1 | 2 = 1): EverydayRow[] {
+  return readFileSync(path.join(root, 'safety', 'data', set === 1 ? 'everyday_eval.jsonl' : 'everyday_eval_2.jsonl'), 'utf8')
     .split('\n').filter(Boolean).map((l) => JSON.parse(l) as EverydayRow);
 }
 

@@ -10,7 +10,8 @@ import type { SafetyCategory } from '../../schemas/safety.ts';
 import { BENIGN, EVERYDAY, FRAMES, HARMFUL, HARMFUL_STATEMENTS, LANGS, type Intent, type Lang } from './lexicon.ts';
 import { BENIGN_THINGS, HARMFUL_THINGS, VERBS, type Thing } from './objects.ts';
 import { MORE_BENIGN, MORE_HARMFUL } from './lexicon-more.ts';
-import { EVERYDAY_INTENTS, EVERYDAY_STATEMENTS } from './everyday-train.ts';
+import { EVERYDAY_INTENTS, EVERYDAY_INTENTS_2, EVERYDAY_STATEMENTS } from './everyday-train.ts';
+import { NAMED_SHAPES, QUESTION_SHAPES, TOPICS, madeUpName } from './everyday-questions.ts';
 
 /** The public red-team sets in safety/data/public/ (SOURCES.md), file by file. */
 export const PUBLIC_FILES = {
@@ -91,7 +92,7 @@ export const MODEL_CATEGORIES: readonly SafetyCategory[] = [
  * more recall, but twice the look-alikes blocked; not the shipped model's recipe).
  * `publicSources`: exactly these public sets (default: all but OPT_IN_SOURCES).
  */
-export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources?: readonly PublicSource[]; everydayIntents?: boolean } = {}): Row[] {
+export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources?: readonly PublicSource[]; everydayIntents?: boolean; everydayQuestions?: boolean; everydayIntents2?: boolean; namedQuestions?: boolean } = {}): Row[] {
   const rows: Row[] = [];
   let rand = prng(seed); // mulberry32 (bench/prng.ts): a seed builds the same rows
   const requests = (intents: Intent[], prefix: string, kind: Row['kind'], statements: boolean, addedFrom = Infinity): void => {
@@ -175,6 +176,35 @@ export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources
     rand = prng(seed + 1);
     requests(EVERYDAY_INTENTS, 'everyday-intent', 'benign', false);
     requests(EVERYDAY_STATEMENTS, 'everyday-statement', 'benign', true);
+  }
+  // Everyday questions (everyday-questions.ts, round 5): every topic in every shape and language,
+  // a quarter obfuscated; own random stream, so the rows above stay what they were without them.
+  if (opts.everydayQuestions ?? true) {
+    rand = prng(seed + 2);
+    TOPICS.forEach((topic, n) => {
+      for (const lang of LANGS) {
+        for (const shape of QUESTION_SHAPES[lang]) {
+          const text = shape.replace('{t}', topic[lang]);
+          const how: Obfuscation = rand() < 0.25 ? OBFUSCATIONS[1 + Math.floor(rand() * (OBFUSCATIONS.length - 1))] : 'none';
+          rows.push({ text: obfuscate(text, how, rand), labels: [], lang, source: 'generated', kind: 'benign', obfuscation: how, group: `everyday-question/${n}` });
+        }
+      }
+    });
+  }
+  // Questions about made-up names (everyday-questions.ts NAMED_SHAPES), 8 names per shape and language.
+  if (opts.namedQuestions ?? true) {
+    rand = prng(seed + 4);
+    for (const lang of LANGS) {
+      NAMED_SHAPES[lang].forEach((shape, n) => {
+        for (let k = 0; k < 8; k++) {
+          rows.push({ text: shape.replace('{n}', madeUpName(rand)), labels: [], lang, source: 'generated', kind: 'benign', obfuscation: 'none', group: `named-question/${n}/${k}` });
+        }
+      });
+    }
+  }
+  if (opts.everydayIntents2 ?? true) {
+    rand = prng(seed + 3);
+    requests(EVERYDAY_INTENTS_2, 'everyday-intent-2', 'benign', false);
   }
   for (const [source, file] of Object.entries(PUBLIC_FILES) as [PublicSource, string][]) {
     if (opts.publicSources ? !opts.publicSources.includes(source) : OPT_IN_SOURCES.includes(source)) continue;

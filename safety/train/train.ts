@@ -39,7 +39,13 @@ const listArg = (flag: string): string[] => {
 const added = listArg('--with-source');
 const dropped = listArg('--drop-source');
 const publicSources = (Object.keys(PUBLIC_FILES) as PublicSource[]).filter((s) => (!OPT_IN_SOURCES.includes(s) || added.includes(s)) && !dropped.includes(s));
-const rows = generate(seed, { moreIntents, publicSources });
+// --no-questions: without the round-5 everyday questions (everyday-questions.ts), i.e. the round-4 rows.
+// --no-intents-2: without the round-5 everyday requests (everyday-train.ts EVERYDAY_INTENTS_2).
+const everydayQuestions = !process.argv.includes('--no-questions');
+// --no-named: without the round-5 questions about made-up names (everyday-questions.ts NAMED_SHAPES).
+const everydayIntents2 = !process.argv.includes('--no-intents-2');
+const namedQuestions = !process.argv.includes('--no-named');
+const rows = generate(seed, { moreIntents, publicSources, everydayQuestions, everydayIntents2, namedQuestions });
 // --hold-out-source <name>: every row of that public set is test (with --experiment: how the model
 // does on a source it never saw any row of, e.g. ailuminate).
 const holdArg = process.argv.indexOf('--hold-out-source');
