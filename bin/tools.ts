@@ -85,6 +85,7 @@ export function sagaTools(config: RuntimeConfig, modelDir: string, knex: Knex, k
     },
     limits: { ...DEFAULT_RUN_LIMITS, timeoutMs: config.PARLEY_TOOL_TIMEOUT_MS },
     selection: config.PARLEY_TOOL_SELECTION,
+    constrain: config.PARLEY_TOOL_CONSTRAINT === 'on',
     // a continuation shows the turn's retrieved passages again
     ...(documents ? { passages: documents.passages } : {}),
   };

@@ -22,7 +22,9 @@ export const Constraint = z.discriminatedUnion('type', [
   // a value of the schema (response_format json_schema)
   z.object({ type: z.literal('json_schema'), schema: JsonSchemaObject, strict: z.boolean().default(true) }),
   // one (or, when parallel, several) `<tool_call>\n{"name": …, "arguments": …}\n</tool_call>` blocks
-  // of the model's tool-call template, the arguments valid for the named function's parameters
-  z.object({ type: z.literal('tool_calls'), tools: z.array(ToolSpec).min(1).max(128), parallel: z.boolean() }),
+  // of the model's tool-call template, the arguments valid for the named function's parameters.
+  // auto (tool choice "auto"): any text may come instead, and before a call; only once the model
+  // writes `<tool_call>` must the block be a valid call of one of the tools (optional: absent = false)
+  z.object({ type: z.literal('tool_calls'), tools: z.array(ToolSpec).min(1).max(128), parallel: z.boolean(), auto: z.boolean().optional() }),
 ]);
 export type Constraint = z.infer<typeof Constraint>;

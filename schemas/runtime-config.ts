@@ -35,6 +35,9 @@ export const RuntimeConfig = z.object({
   // Which of a tenant's tools a turn is offered (inference/tools/selection.ts): relevant = those whose
   // cue the message carries (a small model calls whatever it is offered); all = every one.
   PARLEY_TOOL_SELECTION: z.enum(['relevant', 'all']).default('relevant'),
+  // on: a turn offered tools generates under a constraint (inference/tools/constraint.ts): text, or
+  // calls that name an offered tool with valid arguments; off: the model's text as it comes.
+  PARLEY_TOOL_CONSTRAINT: z.enum(['on', 'off']).default('on'),
   PARLEY_TOOL_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(5_000),
   PARLEY_RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
   PARLEY_JWT_SECRET: z.string().min(32, 'PARLEY_JWT_SECRET must be at least 32 characters').optional(),

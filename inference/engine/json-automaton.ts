@@ -8,6 +8,7 @@ const MAX_FRAC_DIGITS = 10;
 const MAX_EXP_DIGITS = 2; // ≤ 1e99: a double, never Infinity
 
 const mk = (f: Frame, up: State): St => ({ f, up });
+type FreeSt = St & { f: Extract<Frame, { t: 'free' }> };
 const isDigit = (c: string) => c >= '0' && c <= '9';
 const isHex = (c: string) => isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 const NUM_DONE: Record<NumPhase, boolean> = { sign: false, zero: true, int: true, dot: false, frac: true, e: false, esign: false, exp: true };
@@ -64,7 +65,26 @@ export function step(st: State, ch: string, out: State[]): void {
       if (j < n.sep.length) { if (ch === n.sep[j]) out.push(mk({ t: 'rep', n, j: j + 1 }, up)); return; }
       return startValue(n.item, ch, mk({ t: 'rep', n, j: 0 }, up), out);
     }
+    case 'free': return freeStep(st as FreeSt, ch, out);
   }
+}
+
+// Free text: every character is allowed; the trigger's progress is tracked (as a string search
+// would) so that the character completing it enters the item, past the trigger's characters.
+function freeStep(st: FreeSt, ch: string, out: State[]): void {
+  const { f, up } = st;
+  const { n } = f;
+  const t = n.trigger;
+  if (ch === t[f.m] && f.m + 1 === t.length) {
+    const after = n.again ? mk({ t: 'free', n, m: 0 }, up) : up;
+    out.push(mk({ t: 'seq', n: n.item, i: 0, j: t.length }, after));
+    return;
+  }
+  // the longest prefix of the trigger that ends the text read so far
+  const seen = t.slice(0, f.m) + ch;
+  let m = Math.min(seen.length, t.length - 1);
+  while (m > 0 && !seen.endsWith(t.slice(0, m))) m--;
+  out.push(m === f.m ? st : mk({ t: 'free', n, m }, up)); // unchanged: the same state, no allocation
 }
 
 function startValue(n: Node, ch: string, up: State, out: State[]): void {
@@ -84,6 +104,7 @@ function startValue(n: Node, ch: string, up: State, out: State[]): void {
     case 'any': for (const o of ANY_PARTS) startValue(o, ch, up, out); return;
     case 'seq': return seqAt(n, 0, 0, ch, up, out);
     case 'rep': return startValue(n.item, ch, mk({ t: 'rep', n, j: 0 }, up), out);
+    case 'free': return freeStep(mk({ t: 'free', n, m: 0 }, up) as FreeSt, ch, out);
   }
 }
 
@@ -167,6 +188,7 @@ export function canEnd(st: State): boolean {
     const f = s.f;
     if (f.t === 'num' && NUM_DONE[f.p]) continue;
     if (f.t === 'rep' && f.j === 0) continue;
+    if (f.t === 'free' || (f.t === 'val' && f.n.k === 'free')) continue; // free text may end anywhere
     return false;
   }
   return true;
@@ -187,6 +209,7 @@ function frameCost(f: Frame): number {
     case 'lit': return f.s.length - f.i;
     case 'arr': return f.p === 'open' || f.p === 'next' ? 1 : f.n.items.min + 1;
     case 'rep': return f.j === 0 ? 0 : f.n.sep.length - f.j + f.n.item.min;
+    case 'free': return 0;
     case 'seq': {
       let c = 0;
       for (let i = f.i; i < f.n.parts.length; i++) {
@@ -232,6 +255,7 @@ export function stateKey(st: State): string {
     case 'arr': k = `a${f.n.id}${f.p}`; break;
     case 'seq': k = `q${f.n.id}.${f.i}.${f.j}`; break;
     case 'rep': k = `r${f.n.id}.${f.j}`; break;
+    case 'free': k = `f${f.n.id}.${f.m}`; break;
   }
   st.key = `${k}|${stateKey(st.up)}`;
   return st.key;

@@ -21,6 +21,9 @@ export type Node = { id: number; min: number } & (
   | { k: 'any' }
   | { k: 'seq'; parts: (string | Node)[] }
   | { k: 'rep'; item: Node; sep: string }
+  // free text until `trigger` is written, then `item` from after the trigger's characters (its
+  // first part starts with the trigger); after the item, free text again when `again`, else the end
+  | { k: 'free'; trigger: string; item: Of<'seq'>; again: boolean }
 );
 export type Of<K extends Node['k']> = Extract<Node, { k: K }>;
 
@@ -34,7 +37,8 @@ export type Frame =
   | { t: 'obj'; n: Of<'obj'>; p: ObjPhase; i: number }
   | { t: 'arr'; n: Of<'arr'>; p: 'open' | 'next' | 'sep' | 'sepws' }
   | { t: 'seq'; n: Of<'seq'>; i: number; j: number }
-  | { t: 'rep'; n: Of<'rep'>; j: number };
+  | { t: 'rep'; n: Of<'rep'>; j: number }
+  | { t: 'free'; n: Of<'free'>; m: number }; // m: characters of the trigger matched so far
 
 /** a stack of frames, top first; null = the value is complete, nothing more may follow */
 export interface St { f: Frame; up: State; key?: string }

@@ -42,7 +42,9 @@ export class Grammar {
     ]));
     const call = calls.length === 1 ? calls[0] : this.node({ k: 'alt', options: calls }, Math.min(...calls.map((x) => x.min)));
     const parts = ['<tool_call>\n', call, '\n</tool_call>'];
-    const block = this.node({ k: 'seq', parts }, 12 + call.min + 13);
+    const block = this.node({ k: 'seq', parts }, 12 + call.min + 13) as Of<'seq'>;
+    // auto: free text, and a call only once `<tool_call>` is written (free text needs no characters)
+    if (c.auto) return this.node({ k: 'free', trigger: '<tool_call>', item: block, again: c.parallel }, 0);
     return c.parallel ? this.node({ k: 'rep', item: block, sep: '\n' }, block.min) : block;
   }
 
@@ -117,7 +119,14 @@ export class Grammar {
     const ap = o.additionalProperties;
     if (ap !== undefined && typeof ap !== 'boolean' && (typeof ap !== 'object' || ap === null)) throw new SchemaError('additionalProperties must be a boolean or a schema', at('additionalProperties'));
     if (strict && ap !== false) throw new SchemaError('strict mode requires "additionalProperties": false on every object', at('additionalProperties'));
-    const keys = Object.keys(props);
+    // Keys in the order of `required`, then the optional ones alphabetically. Not the order of
+    // `properties`: the event store (PostgreSQL jsonb) keeps an array's order but not an object's, so
+    // a worker would read the properties in another order than the request was checked in (measured:
+    // convert_units's {value, from, to} read back as {to, from, value}, and the model, forced to write
+    // "to" first, wrote garbage). `required` usually lists the keys as the tool's prompt shows them.
+    const req = required as string[];
+    const rank = (k: string) => (req.includes(k) ? req.indexOf(k) : req.length);
+    const keys = Object.keys(props).sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
     if (strict) {
       const missing = keys.filter((k) => !(required as string[]).includes(k));
       if (missing.length) throw new SchemaError(`strict mode requires every property to be required (missing: ${missing.join(', ')})`, at('required'));

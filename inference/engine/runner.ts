@@ -5,6 +5,7 @@ import type { LoadedModel } from './model.ts';
 import { ModelSession, type KvCache, type SessionOptions } from './model-session.ts';
 import { resolveSamplingParams, Sampler, type ResolvedSamplingParams, type SamplingParams } from './sampler.ts';
 import { StopStringMatcher } from './stop-strings.ts';
+import { ConstraintCache, Vocabulary, type ConstraintCursor } from './token-mask.ts';
 import { IncrementalDecoder } from './tokenizer.ts';
 
 export interface GeneratedToken {
@@ -55,6 +56,9 @@ export interface Generation extends AsyncIterable<GeneratedToken> {
 }
 
 export class Runner {
+  /** compiled output constraints, built on the first constrained generation */
+  private constraints: ConstraintCache | null = null;
+
   private constructor(
     readonly model: LoadedModel,
     readonly session: ModelSession,
@@ -67,6 +71,7 @@ export class Runner {
   /** Streams the generation for a prompt (token ids, e.g. from model.applyChatTemplate). */
   generate(promptIds: readonly number[], params: SamplingParams = {}, opts: GenerateOptions = {}): Generation {
     const resolved = resolveSamplingParams(params, this.model.config.generationConfig);
+    const cursor = params.constraint ? this.constraintCursor(params) : null;
     let resolve!: (r: GenerationResult) => void;
     let reject!: (e: unknown) => void;
     const result = new Promise<GenerationResult>((res, rej) => {
@@ -78,7 +83,7 @@ export class Runner {
     return {
       result,
       [Symbol.asyncIterator]() {
-        const it = self.run(promptIds, resolved, opts, resolve);
+        const it = self.run(promptIds, resolved, opts, resolve, cursor);
         return {
           async next() {
             try {
@@ -95,6 +100,12 @@ export class Runner {
         };
       },
     };
+  }
+
+  private constraintCursor(params: SamplingParams): ConstraintCursor {
+    const c = this.model.config;
+    this.constraints ??= new ConstraintCache(new Vocabulary(this.model.tokenizer, c.vocabSize, c.eosTokenIds));
+    return this.constraints.cursor(params.constraint!);
   }
 
   /** Runs a generation to the end. */
@@ -117,6 +128,7 @@ export class Runner {
     params: ResolvedSamplingParams,
     opts: GenerateOptions,
     done: (r: GenerationResult) => void,
+    cursor: ConstraintCursor | null,
   ): AsyncGenerator<GeneratedToken, void, undefined> {
     const { config, tokenizer } = this.model;
     const n = promptIds.length;
@@ -140,7 +152,9 @@ export class Runner {
       let row = out.logits.subarray((n - 1) * out.vocab, n * out.vocab);
       for (;;) {
         if (opts.signal?.aborted) return finish('cancelled');
+        cursor?.apply(row, maxTokens - ids.length); // as EngineCore.step does
         const id = sampler.sample(row);
+        const closed = cursor !== null && cursor.advance(id) && cursor.complete;
         if (eos.has(id)) {
           const rest = stops.push(decoder.flush()).emit + stops.flush();
           if (rest) {
@@ -152,14 +166,15 @@ export class Runner {
         ids.push(id);
         const last = ids.length >= maxTokens;
         let delta = decoder.push(id);
-        if (last) delta += decoder.flush();
+        if (last || closed) delta += decoder.flush();
         const check = stops.push(delta);
         let emit = check.emit;
-        if (last && !check.stopped) emit += stops.flush();
+        if ((last || closed) && !check.stopped) emit += stops.flush();
         text += emit;
         yield { id, text: emit, index: ids.length - 1 };
         if (check.stopped) return finish('stop', check.stop);
         if (last) return finish('length');
+        if (closed) return finish('stop'); // the constrained output is complete
         out = await this.session.forward({ inputIds: [id], batch: 1, seqLen: 1, past });
         past = out.present;
         row = out.logits.subarray(0, out.vocab);

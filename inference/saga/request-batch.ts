@@ -17,7 +17,7 @@ import { memoryLookup } from './memory-context.ts';
 import type { ModelRouter, Route } from '../models/index.ts';
 import { withSystemTurn } from './system-turn.ts';
 import { assembleWithSources, retrievalSettingOf, screenPassage, startRetrieval, type SearchDocuments } from './retrieval-context.ts';
-import { selectTools, type Tool, type ToolSelection } from '../tools/index.ts';
+import { selectTools, toolCallConstraint, type Tool, type ToolSelection } from '../tools/index.ts';
 
 export type Message = EventOf<'MessageSubmitted'> & RecordedEvent;
 
@@ -39,6 +39,8 @@ export type BatchDeps = {
   // picks for its message (inference/tools/selection.ts; default `relevant`).
   toolsFor?: (tenantId: string) => readonly Tool[];
   toolSelection?: ToolSelection;
+  // true (default): a turn offered tools generates under their call constraint (tools/constraint.ts)
+  toolConstraint?: boolean;
   // Rolling summaries (summary-context.ts): the conversations with a summary generation under way.
   // Absent: recorded summaries are still used, none is asked for.
   summaries?: PendingSummaries;
@@ -159,6 +161,9 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       const memories = memoriesOf(started.data.tenantId, started.data.ownerId);
       // null: no server-side tools for this turn (none on, or the client's own); else the offer, recorded
       const tools = clientTurn || !deps.toolsFor ? null : selectTools(deps.toolsFor(started.data.tenantId), d.content, deps.toolSelection);
+      // Calls of the offered tools or text (a constraint the message asked for itself is kept);
+      // recorded in the request's params, so its continuations generate under it too.
+      const constraint = tools && deps.toolConstraint !== false && !d.params.constraint ? toolCallConstraint(tools) : null;
       const retrieved = await retrievals.get(d.generationId);
       // The system turn (system-turn.ts: memories, sources when the turn asked for retrieval, tools),
       // with as many sources as fit.
@@ -171,6 +176,7 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
         prompt: packTokenIds(ctx.promptIds),
         ...(retrieval ? { retrieval } : {}),
         ...(tools ? { tools: tools.map((t) => t.name) } : {}),
+        ...(constraint ? { params: { ...d.params, constraint } } : {}),
       })]);
       // Turns dropped that no summary covers: ask for one (one under way per conversation at a time).
       if (deps.summaries && ctx.unsummarized.length > 0 && !deps.summaries.has(d.conversationId)) {

@@ -14,7 +14,9 @@ import { invalidRequest } from './errors.ts';
 // tool-call envelope (`<tool_call>\n{"name": …, "arguments": …}\n</tool_call>`, token-mask.ts) rather
 // than to the bare arguments object: the stored answer is then in the same form as a call the model
 // made by itself under `auto` (one parser, one history format, the form the model is trained on),
-// and parallel calls are one more envelope rather than a second request.
+// and parallel calls are one more envelope rather than a second request. `auto` constrains only a
+// call the model begins (free text until `<tool_call>`): its name is one of the tools, its arguments
+// valid for that tool's schema.
 
 const FunctionDef = z.object({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, underscores or dashes'),
@@ -92,7 +94,9 @@ export function toolPlan(r: { tools?: unknown; tool_choice?: unknown; parallel_t
   if (choice === 'none' || specs.length === 0) return { ...NO_TOOLS, constraint: formatConstraint };
   const systemBlock = toolsSystemBlock(tools.map((t) => ({ type: 'function', function: t.function })));
   const names = specs.map((s) => s.name);
-  if (choice === 'auto') return { mode: 'auto', names, parallel, systemBlock, constraint: formatConstraint };
+  // auto: text, or calls that name one of these tools with valid arguments (a response_format, if
+  // any, is the constraint instead: the two do not combine)
+  if (choice === 'auto') return { mode: 'auto', names, parallel, systemBlock, constraint: formatConstraint ?? { type: 'tool_calls', tools: specs, parallel, auto: true } };
   if (choice === 'required') return { mode: 'required', names, parallel, systemBlock, constraint: { type: 'tool_calls', tools: specs, parallel } };
   const named = specs.find((s) => s.name === choice.function.name);
   if (!named) throw invalidRequest(`tool_choice names function '${choice.function.name}', which is not in tools`, 'tool_choice.function.name');

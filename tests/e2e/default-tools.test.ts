@@ -62,6 +62,15 @@ describe('server-side tools with the shipped model, on by default', () => {
     assert.equal(answer!.content, '2 hours is 120 minutes.');
   });
 
+  // The shipped model names this phrasing's tool `get__note` (inference/tools/constraint.ts): under the
+  // offered tools' call constraint (on by default) the call can only name the calculator.
+  it('"What do you get for 7 * 2?" → the calculator (a name the model misspells unconstrained), then 14', async () => {
+    const messages = await ask('What do you get for 7 * 2?');
+    const [call, answer] = messages.filter((m) => m.role === 'assistant');
+    assert.deepEqual(call!.toolCalls.map((c) => [c.name, c.status, JSON.parse(c.arguments)]), [['calculator', 'completed', { expression: '7 * 2' }]]);
+    assert.match(answer!.content, /\b14\b/);
+  });
+
   it('everyday chat is offered no tool and answered directly', async () => {
     for (const [question, expected] of [['What is the capital of France?', /^The capital of France is Paris\.$/], ['Tell me a joke about cats.', /^I can't do that\. I can answer questions about/], ['Hello', /^Hello! I am Parley/]] as const) {
       const answers = (await ask(question)).filter((m) => m.role === 'assistant');

@@ -62,6 +62,13 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
     const { conversationId, generationId } = await send(alice, 'what is 6 times 7?');
     const first = await requested(generationId);
     assert.match(promptText(first), /<\|im_start\|>system\n# Tools\n[\s\S]*<tools>\n\{"type": "function", "function": \{"name": "calculator"/);
+    // Generated under the offered tools' call constraint (text, or valid calls of those tools).
+    assert.ok(first.type === 'GenerationRequested');
+    const constraint = first.data.params.constraint;
+    assert.ok(constraint?.type === 'tool_calls', JSON.stringify(constraint));
+    assert.equal(constraint.auto, true);
+    assert.deepEqual(constraint.tools.map((t) => t.name), first.data.tools);
+    assert.ok(first.data.tools!.includes('calculator'));
 
     await generate(generationId, `I will compute it.\n${call('calculator', { expression: '6*7' })}`);
     const next = await requested(`${generationId}.t1`);
@@ -76,6 +83,7 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
     // The continuation: same message, round 1, its prompt the turn so far plus the tool response.
     assert.equal(next.type === 'GenerationRequested' && next.data.messageId, first.type === 'GenerationRequested' && first.data.messageId);
     assert.deepEqual(next.type === 'GenerationRequested' && next.data.continues, { generationId, rootGenerationId: generationId, round: 1 });
+    assert.deepEqual(next.type === 'GenerationRequested' && next.data.params.constraint, constraint, 'the continuation generates under the same constraint');
     assert.ok(promptText(next).endsWith(
       `<|im_start|>assistant\nI will compute it.\n${call('calculator', { expression: '6*7' })}<|im_end|>\n`
       + '<|im_start|>user\n<tool_response>\n{"expression":"6*7","result":"42","exact":true}\n</tool_response><|im_end|>\n<|im_start|>assistant\n'));
@@ -360,6 +368,7 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
     const evil = await send({ userId: 'eve', tenantId: 'evil', roles: ['user'] }, 'what is 2+2?');
     const first = await requested(evil.generationId);
     assert.doesNotMatch(promptText(first), /<tools>/);
+    assert.equal(first.type === 'GenerationRequested' && first.data.params.constraint, undefined, 'no tools, no constraint');
     await generate(evil.generationId, call('calculator', { expression: '2+2' }));
     // A later turn's request proves the saga went past the completion.
     const later = await send({ userId: 'eve', tenantId: 'evil', roles: ['user'] }, 'hello', evil.conversationId);
@@ -373,7 +382,10 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
     assert.equal(chunks.map((c) => c.delta).join(''), call('calculator', { expression: '2+2' }));
 
     const narrow = await send(nora, 'time?');
-    const prompt = promptText(await requested(narrow.generationId));
+    const narrowRequest = await requested(narrow.generationId);
+    const prompt = promptText(narrowRequest);
+    const narrowConstraint = narrowRequest.type === 'GenerationRequested' ? narrowRequest.data.params.constraint : undefined;
+    assert.deepEqual(narrowConstraint?.type === 'tool_calls' && narrowConstraint.tools.map((t) => t.name), ['current_datetime']);
     assert.match(prompt, /"name": "current_datetime"/);
     assert.doesNotMatch(prompt, /"name": "calculator"/);
     await generate(narrow.generationId, call('calculator', { expression: '1+1' }));

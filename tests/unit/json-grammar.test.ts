@@ -67,6 +67,42 @@ test('tool calls: the template envelope around {"name", "arguments"}; several on
   assert.equal(accepts({ type: 'tool_calls', tools, parallel: true }, one.replace('"city"', '"town"')), false);
 });
 
+test('tool calls, auto: any text, or text then a valid call; a call once begun must be valid', () => {
+  const tools = [
+    { name: 'calculator', parameters: { type: 'object', properties: { expression: { type: 'string' } }, required: ['expression'] }, strict: false },
+    { name: 'now', parameters: { type: 'object', properties: {} }, strict: false },
+  ];
+  const auto = (parallel: boolean): Constraint => ({ type: 'tool_calls', tools, parallel, auto: true });
+  const call = '<tool_call>\n{"name": "calculator", "arguments": {"expression": "7 * 2"}}\n</tool_call>';
+  assert.ok(accepts(auto(false), ''));
+  assert.ok(accepts(auto(false), 'Paris is the capital of France. <tool <b>bold</b> <tool_cal'));
+  assert.ok(accepts(auto(false), call));
+  assert.ok(accepts(auto(false), `Let me work it out.\n${call}`));
+  assert.ok(accepts(auto(false), `<<tool_call${call.slice('<tool_call'.length)}`), 'a trigger after a false start');
+  assert.equal(accepts(auto(false), call.replace('calculator', 'get__note')), false, 'a name not offered');
+  assert.equal(accepts(auto(false), call.replace('"expression"', '"expr"')), false, 'an argument not in the schema');
+  assert.equal(accepts(auto(false), `${call}\nmore text`), false, 'nothing after a call unless parallel');
+  assert.ok(accepts(auto(true), `${call}\nand <tool_call>\n{"name": "now", "arguments": {}}\n</tool_call>`));
+  // A call begun is not complete: it cannot end there (EOS is masked), and minClose says how far the end is.
+  const g = new Grammar(auto(false));
+  const open = walk([g.start()], 'ok <tool_call>\n{"name": "n');
+  assert.equal(open.some(canEnd), false);
+  assert.equal(Math.min(...open.map(minClose)), 'ow","arguments":{}}\n</tool_call>'.length); // spaces are optional
+  assert.equal(minClose(walk([g.start()], 'just text')[0]), 0);
+});
+
+test('object keys follow `required`, then the optional ones alphabetically, however `properties` is written (jsonb reorders it)', () => {
+  const props = { value: { type: 'number' }, from: { type: 'string' }, to: { type: 'string' }, note: { type: 'string' }, alpha: { type: 'string' } };
+  const reordered = Object.fromEntries(Object.entries(props).reverse());
+  for (const properties of [props, reordered]) {
+    const c: Constraint = { type: 'json_schema', schema: { type: 'object', properties, required: ['value', 'from', 'to'] }, strict: false };
+    assert.ok(accepts(c, '{"value": 2, "from": "hours", "to": "minutes"}'));
+    assert.ok(accepts(c, '{"value": 2, "from": "h", "to": "m", "alpha": "a", "note": "n"}'));
+    assert.equal(accepts(c, '{"to": "minutes", "from": "hours", "value": 2}'), false);
+    assert.equal(accepts(c, '{"value": 2, "from": "h", "to": "m", "note": "n", "alpha": "a"}'), false);
+  }
+});
+
 test('minClose: after any prefix, that many characters complete the value (greedy shortest path)', () => {
   const g = new Grammar(schemaC);
   const full = '{"name": "x", "age": 12, "tags": ["b c"], "address": {"city": "P", "zip": 1.5}, "ok": true}';
