@@ -402,6 +402,7 @@ describe('tool rounds of a turn routed to another model (PARLEY_MODELS)', () => 
       roles: ['api', 'projector', 'saga'],
       env: {
         PARLEY_TOOLS: 'on', PARLEY_TOOL_SELECTION: 'all', PARLEY_TENANT_TOOLS: JSON.stringify({ narrow: { allow: ['current_datetime'] } }), PARLEY_QUOTAS: 'off',
+        PARLEY_TOOL_CONSTRAINT: 'off',
         PARLEY_MODELS: JSON.stringify({ 'parley-tiny': { dir: 'inference/model/parley-tiny' }, 'test-random': { dir: 'inference/model/test-random' } }),
       },
     });
@@ -417,7 +418,10 @@ describe('tool rounds of a turn routed to another model (PARLEY_MODELS)', () => 
     assert.equal(r.errors, undefined, JSON.stringify(r.errors));
     const generationId = r.data.sendMessage.generation.id as string;
     const stream = (id: string) => server.app.store.readStream(`generation-${id}`);
-    await until('the first round requested', async () => (await stream(generationId)).length > 0);
+    const first = await until('the first round requested', async () => (await stream(generationId)).find((e) => e.type === 'GenerationRequested'));
+    // PARLEY_TOOL_CONSTRAINT=off: offered tools, generated unconstrained
+    assert.ok(first.type === 'GenerationRequested' && first.data.tools?.includes('current_datetime'));
+    assert.equal(first.type === 'GenerationRequested' && first.data.params.constraint, undefined);
     const long = `${'The clock on the tower is old. '.repeat(150)}\n${call('current_datetime', {})}`;
     assert.ok(model.tokenizer.encode(long).length > 2048, 'the round alone is longer than parley-tiny\'s context');
     await appendAnswer(server.app.commands, model, generationId, long);
