@@ -1,5 +1,6 @@
 // `npm run eval:golden [-- --model DIR --golden FILE --per-kind N --min 0.9 --json]`
-// Scores the held-out golden set: greedy generation through the engine's Runner (ONNX Runtime),
+// Scores the held-out golden set: greedy generation through the engine's Runner (ONNX Runtime; with
+// --constrained, tool-offering items under the tools' call constraint, as the saga runs a turn),
 // exact match of the whole reply (trimmed) against the expected answer; prints a per-skill table.
 // --min: exit with status 1 if any skill scores below this fraction.
 import { Command } from 'commander';
@@ -14,8 +15,9 @@ const program = new Command()
   .option('--min <score>', 'exit with status 1 if a skill scores below this fraction')
   .option('--per-kind <n>', 'only the first n items of each kind (the CI gate uses 6)')
   .option('--json', 'print the result as JSON')
+  .option('--constrained', 'items that offer tools generate under their call constraint, as the saga runs a turn (not the CI gate)')
   .parse();
-const opts = program.opts<{ model?: string; golden: string; min?: string; perKind?: string; json?: boolean }>();
+const opts = program.opts<{ model?: string; golden: string; min?: string; perKind?: string; json?: boolean; constrained?: boolean }>();
 
 const model = loadModel(opts.model ?? resolveModelDir());
 const runner = await Runner.create(model);
@@ -29,7 +31,7 @@ const bar = new cliProgress.SingleBar(
 bar.start(items.length, 0, { ok: 0 });
 let ok = 0;
 const t0 = performance.now();
-const r = await scoreGolden(model, runner, items, (good) => bar.increment(1, { ok: (ok += good ? 1 : 0) }));
+const r = await scoreGolden(model, runner, items, (good) => bar.increment(1, { ok: (ok += good ? 1 : 0) }), { constrained: opts.constrained });
 bar.stop();
 const seconds = (performance.now() - t0) / 1000;
 const min = opts.min === undefined ? undefined : Number(opts.min);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { LoadedModel } from '../engine/model.ts';
 import type { Runner } from '../engine/runner.ts';
+import type { Constraint } from '../../schemas/constraint.ts';
 
 export const GOLDEN_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden.jsonl');
 
@@ -94,6 +95,7 @@ export async function scoreGolden(
   runner: Runner,
   items: readonly GoldenItem[],
   onItem?: (good: boolean) => void,
+  opts: { constrained?: boolean } = {},
 ): Promise<GoldenResult> {
   const bySkill = new Map<string, SkillScore>();
   const failures: GoldenResult['failures'] = [];
@@ -101,7 +103,10 @@ export async function scoreGolden(
   let tokens = 0;
   for (const item of items) {
     const ids = model.applyChatTemplate(item.messages, { tools: item.tools });
-    const res = await runner.complete(ids, { temperature: 0, maxTokens: 96 });
+    // constrained: an item that offers tools generates under their call constraint, as the saga runs
+    // a turn by default (inference/tools/constraint.ts); the CI gate measures the model without it
+    const constraint = opts.constrained && item.tools?.length ? autoToolConstraint(item.tools) : null;
+    const res = await runner.complete(ids, { temperature: 0, maxTokens: 96, ...(constraint ? { constraint } : {}) });
     tokens += res.completionTokens;
     const good = res.text.trim() === item.answer;
     const skill = skillOf(item.kind);
@@ -117,6 +122,12 @@ export async function scoreGolden(
   const order = [...new Set(Object.values(SKILL_OF_KIND))];
   const skills = [...bySkill.values()].sort((a, b) => order.indexOf(a.skill) - order.indexOf(b.skill));
   return { ok, total: items.length, skills, failures, tokens };
+}
+
+/** Tool calls of the item's tools (OpenAI `{type: function, function}` entries) or text. */
+function autoToolConstraint(tools: readonly Record<string, unknown>[]): Constraint {
+  const fns = tools.map((t) => t.function as { name: string; parameters?: Record<string, unknown> });
+  return { type: 'tool_calls', tools: fns.map((f) => ({ name: f.name, parameters: f.parameters ?? {}, strict: false })), parallel: true, auto: true };
 }
 
 /** The per-skill table as Markdown (what eval:golden prints and the model card holds). */
