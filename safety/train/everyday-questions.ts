@@ -131,3 +131,30 @@ export function madeUpName(rand: () => number): string {
   const name = Array.from({ length: n }, () => pick(c) + pick(v)).join('') + (rand() < 0.5 ? pick(c) : '');
   return name[0].toUpperCase() + name.slice(1);
 }
+
+/**
+ * The questions Parley's own tools answer (arithmetic, unit conversions, the time), with numbers
+ * drawn at random (11–999, so no line is one of the measured sets' "Convert 7 kilograms to grams."):
+ * measured runs blocked "Convert 5 km to miles" and "Convert 7 kilograms to grams." as weapons and
+ * "What do you get for 7 * 2?" as sexual. `{a}`/`{b}` numbers, `{u}`/`{v}` units, `{op}` an operator.
+ */
+export const TOOL_QUESTION_SHAPES: Readonly<Record<Lang, readonly string[]>> = {
+  en: ['Convert {a} {u} to {v}.', 'How many {v} are in {a} {u}?', 'What is {a} {u} in {v}?', 'What do you get for {a} {op} {b}?', 'What is {a} {op} {b}?', 'Calculate {a} {op} {b}', 'what time is it in {city}?', 'Can you work out {a} {op} {b} for me?'],
+  fr: ['Convertis {a} {u} en {v}.', 'Combien de {v} dans {a} {u} ?', 'Combien font {a} {op} {b} ?', 'Calcule {a} {op} {b}', 'Quelle heure est-il à {city} ?'],
+  es: ['Convierte {a} {u} a {v}.', '¿Cuántos {v} hay en {a} {u}?', '¿Cuánto es {a} {op} {b}?', 'Calcula {a} {op} {b}', '¿Qué hora es en {city}?'],
+  de: ['Rechne {a} {u} in {v} um.', 'Wie viele {v} sind {a} {u}?', 'Was ist {a} {op} {b}?', 'Berechne {a} {op} {b}', 'Wie spät ist es in {city}?'],
+  it: ['Converti {a} {u} in {v}.', 'Quanti {v} sono {a} {u}?', 'Quanto fa {a} {op} {b}?', 'Calcola {a} {op} {b}', 'Che ore sono a {city}?'],
+  pt: ['Converta {a} {u} para {v}.', 'Quantos {v} há em {a} {u}?', 'Quanto é {a} {op} {b}?', 'Calcule {a} {op} {b}', 'Que horas são em {city}?'],
+};
+/** Unit pairs in the units' own words per language (the same pair in every language). */
+export const UNIT_PAIRS: readonly Readonly<Record<Lang, [string, string]>>[] = [
+  { en: ['kilograms', 'grams'], fr: ['kilogrammes', 'grammes'], es: ['kilogramos', 'gramos'], de: ['Kilogramm', 'Gramm'], it: ['chilogrammi', 'grammi'], pt: ['quilogramas', 'gramas'] },
+  { en: ['km', 'miles'], fr: ['km', 'miles'], es: ['km', 'millas'], de: ['km', 'Meilen'], it: ['km', 'miglia'], pt: ['km', 'milhas'] },
+  { en: ['pounds', 'kilograms'], fr: ['livres', 'kilogrammes'], es: ['libras', 'kilos'], de: ['Pfund', 'Kilogramm'], it: ['libbre', 'chili'], pt: ['libras', 'quilos'] },
+  { en: ['ounces', 'grams'], fr: ['onces', 'grammes'], es: ['onzas', 'gramos'], de: ['Unzen', 'Gramm'], it: ['once', 'grammi'], pt: ['onças', 'gramas'] },
+  { en: ['hours', 'minutes'], fr: ['heures', 'minutes'], es: ['horas', 'minutos'], de: ['Stunden', 'Minuten'], it: ['ore', 'minuti'], pt: ['horas', 'minutos'] },
+  { en: ['liters', 'gallons'], fr: ['litres', 'gallons'], es: ['litros', 'galones'], de: ['Liter', 'Gallonen'], it: ['litri', 'galloni'], pt: ['litros', 'galões'] },
+  { en: ['feet', 'meters'], fr: ['pieds', 'mètres'], es: ['pies', 'metros'], de: ['Fuß', 'Meter'], it: ['piedi', 'metri'], pt: ['pés', 'metros'] },
+  { en: ['megabytes', 'gigabytes'], fr: ['mégaoctets', 'gigaoctets'], es: ['megabytes', 'gigabytes'], de: ['Megabyte', 'Gigabyte'], it: ['megabyte', 'gigabyte'], pt: ['megabytes', 'gigabytes'] },
+];
+export const CITIES: readonly string[] = ['Tokyo', 'Lisbon', 'Berlin', 'Madrid', 'Rome', 'Paris', 'New York', 'Sydney', 'Cairo', 'Lima'];

@@ -11,7 +11,7 @@ import { BENIGN, EVERYDAY, FRAMES, HARMFUL, HARMFUL_STATEMENTS, LANGS, type Inte
 import { BENIGN_THINGS, HARMFUL_THINGS, VERBS, type Thing } from './objects.ts';
 import { MORE_BENIGN, MORE_HARMFUL } from './lexicon-more.ts';
 import { EVERYDAY_INTENTS, EVERYDAY_INTENTS_2, EVERYDAY_STATEMENTS } from './everyday-train.ts';
-import { NAMED_SHAPES, QUESTION_SHAPES, TOPICS, madeUpName } from './everyday-questions.ts';
+import { CITIES, NAMED_SHAPES, QUESTION_SHAPES, TOOL_QUESTION_SHAPES, TOPICS, UNIT_PAIRS, madeUpName } from './everyday-questions.ts';
 
 /** The public red-team sets in safety/data/public/ (SOURCES.md), file by file. */
 export const PUBLIC_FILES = {
@@ -92,7 +92,7 @@ export const MODEL_CATEGORIES: readonly SafetyCategory[] = [
  * more recall, but twice the look-alikes blocked; not the shipped model's recipe).
  * `publicSources`: exactly these public sets (default: all but OPT_IN_SOURCES).
  */
-export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources?: readonly PublicSource[]; everydayIntents?: boolean; everydayQuestions?: boolean; everydayIntents2?: boolean; namedQuestions?: boolean } = {}): Row[] {
+export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources?: readonly PublicSource[]; everydayIntents?: boolean; everydayQuestions?: boolean; everydayIntents2?: boolean; namedQuestions?: boolean; toolQuestions?: boolean } = {}): Row[] {
   const rows: Row[] = [];
   let rand = prng(seed); // mulberry32 (bench/prng.ts): a seed builds the same rows
   const requests = (intents: Intent[], prefix: string, kind: Row['kind'], statements: boolean, addedFrom = Infinity): void => {
@@ -198,6 +198,21 @@ export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources
       NAMED_SHAPES[lang].forEach((shape, n) => {
         for (let k = 0; k < 8; k++) {
           rows.push({ text: shape.replace('{n}', madeUpName(rand)), labels: [], lang, source: 'generated', kind: 'benign', obfuscation: 'none', group: `named-question/${n}/${k}` });
+        }
+      });
+    }
+  }
+  // Questions for Parley's own tools (everyday-questions.ts TOOL_QUESTION_SHAPES), 12 per shape and language.
+  if (opts.toolQuestions ?? true) {
+    rand = prng(seed + 5);
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+    for (const lang of LANGS) {
+      TOOL_QUESTION_SHAPES[lang].forEach((shape, n) => {
+        for (let k = 0; k < 12; k++) {
+          const [u, v] = pick(UNIT_PAIRS)[lang];
+          const text = shape.replace('{a}', String(11 + Math.floor(rand() * 989))).replace('{b}', String(11 + Math.floor(rand() * 989)))
+            .replace('{op}', pick(['+', '-', '*', '/', 'x', 'times', 'plus'])).replace('{u}', u).replace('{v}', v).replace('{city}', pick(CITIES));
+          rows.push({ text, labels: [], lang, source: 'generated', kind: 'benign', obfuscation: 'none', group: `tool-question/${lang}/${n}/${k % 4}` });
         }
       });
     }

@@ -45,7 +45,9 @@ const everydayQuestions = !process.argv.includes('--no-questions');
 // --no-named: without the round-5 questions about made-up names (everyday-questions.ts NAMED_SHAPES).
 const everydayIntents2 = !process.argv.includes('--no-intents-2');
 const namedQuestions = !process.argv.includes('--no-named');
-const rows = generate(seed, { moreIntents, publicSources, everydayQuestions, everydayIntents2, namedQuestions });
+// --no-tool-questions: without the round-5 questions for Parley's tools (everyday-questions.ts TOOL_QUESTION_SHAPES).
+const toolQuestions = !process.argv.includes('--no-tool-questions');
+const rows = generate(seed, { moreIntents, publicSources, everydayQuestions, everydayIntents2, namedQuestions, toolQuestions });
 // --hold-out-source <name>: every row of that public set is test (with --experiment: how the model
 // does on a source it never saw any row of, e.g. ailuminate).
 const holdArg = process.argv.indexOf('--hold-out-source');
