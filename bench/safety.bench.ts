@@ -231,12 +231,23 @@ export async function run(): Promise<void> {
     return { n, p50Ms: round(pct(xs, 50)), p95Ms: round(pct(xs, 95)), p99Ms: round(pct(xs, 99)) };
   };
   const prompts = makeTexts(160, 64, 4, corpus(), false);
-  const modelAlone = {
-    oneKb: await timeIt(Math.max(200, Math.round(2000 * SCALE)), () => model.classify(t1k[0])),
-    batch32: await timeIt(Math.max(50, Math.round(300 * SCALE)), () => model.classifyMany(prompts.slice(0, 32))),
-  };
+  const alone = async (m: ReturnType<typeof createModerationModel>) => ({
+    oneKb: await timeIt(Math.max(200, Math.round(2000 * SCALE)), () => m.classify(t1k[0])),
+    batch32: await timeIt(Math.max(50, Math.round(300 * SCALE)), () => m.classifyMany(prompts.slice(0, 32))),
+  });
+  const modelAlone = await alone(model);
   await model.close();
   console.log(`model alone: 1 KB p50 ${modelAlone.oneKb.p50Ms} ms p95 ${modelAlone.oneKb.p95Ms} ms; batch of 32 p50 ${modelAlone.batch32.p50Ms} ms p95 ${modelAlone.batch32.p95Ms} ms`);
+  // BENCH_SAFETY_PEER=<card.json>: another model measured the same way in the same run (e.g. the one a
+  // retrain replaces, from git history), for a before/after ratio.
+  let peer: { id: string; alone: typeof modelAlone } | null = null;
+  if (process.env.BENCH_SAFETY_PEER) {
+    const other = createModerationModel(process.env.BENCH_SAFETY_PEER);
+    await other.warm();
+    peer = { id: other.id, alone: await alone(other) };
+    await other.close();
+    console.log(`peer ${peer.id} alone: 1 KB p95 ${peer.alone.oneKb.p95Ms} ms; batch of 32 p95 ${peer.alone.batch32.p95Ms} ms`);
+  }
   const qualityFile = path.join(here, 'results', 'safety-model.md');
   const quality = readFileSync(qualityFile, 'utf8').replace(/^# .*\n+/, '');
 
@@ -250,6 +261,7 @@ export async function run(): Promise<void> {
     input,
     inputP95AllRuns: p95Spread,
     outputFilter: filter,
+    ...(peer ? { peer } : {}),
     model: { id: model.id, cascadeOneKb: cascadeWithModel, alone: modelAlone, targets: { oneKbP95Ms: 5, batch32P95Ms: 40, met: cascadeWithModel.p95Ms < 5 && modelAlone.batch32.p95Ms < 40 } },
     target: { description: 'input cascade p95 < 2 ms for 1 KB without the classifier', p95Ms: target.p95Ms, met: target.p95Ms < 2 },
   };
@@ -289,6 +301,12 @@ export async function run(): Promise<void> {
     `| input cascade with the model, 1 KB (median of ${REPS} runs by p95) | ${cascadeWithModel.checks} | ${cascadeWithModel.p50Ms} | ${cascadeWithModel.p95Ms} | ${cascadeWithModel.p99Ms} |`,
     `| model alone (worker round trip), one 1 KB input | ${modelAlone.oneKb.n} | ${modelAlone.oneKb.p50Ms} | ${modelAlone.oneKb.p95Ms} | ${modelAlone.oneKb.p99Ms} |`,
     `| model alone, a batch of 32 prompts (~160 B each) | ${modelAlone.batch32.n} | ${modelAlone.batch32.p50Ms} | ${modelAlone.batch32.p95Ms} | ${modelAlone.batch32.p99Ms} |`,
+    ...(peer ? [
+      `| peer \`${peer.id}\` alone, one 1 KB input | ${peer.alone.oneKb.n} | ${peer.alone.oneKb.p50Ms} | ${peer.alone.oneKb.p95Ms} | ${peer.alone.oneKb.p99Ms} |`,
+      `| peer alone, a batch of 32 prompts | ${peer.alone.batch32.n} | ${peer.alone.batch32.p50Ms} | ${peer.alone.batch32.p95Ms} | ${peer.alone.batch32.p99Ms} |`,
+      '',
+      `Against the peer in this run (p95): one 1 KB input ${(modelAlone.oneKb.p95Ms / peer.alone.oneKb.p95Ms).toFixed(2)}×, a batch of 32 ${(modelAlone.batch32.p95Ms / peer.alone.batch32.p95Ms).toFixed(2)}× (BENCH_SAFETY_PEER).`,
+    ] : []),
     '',
     `Targets (p95 < 5 ms per 1 KB with the model, < 40 ms per batch of 32): **${result.model.targets.met ? 'met' : 'NOT met'}**.`,
     '',
