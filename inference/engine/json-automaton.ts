@@ -131,7 +131,7 @@ function keyStart(n: Of<'obj'>, from: number, ch: string, up: State, out: State[
   const props = n.props!;
   for (let j = from; j < props.length; j++) {
     out.push(mk({ t: 'lit', s: props[j].lit, i: 1 }, mk({ t: 'obj', n, p: 'colon', i: j }, up)));
-    if (props[j].req) break; // keys come in the schema's order: a required one cannot be skipped
+    if (props[j].req) break; // keys come in the compiled order (json-schema-compiler.ts): a required one cannot be skipped
   }
 }
 

@@ -7,8 +7,9 @@
 //
 // The JSON it accepts is compact: no whitespace except one optional space after ':' and ',' (the
 // form `{"name": "f", "arguments": {…}}` of the tool-call template), object keys in the order of the
-// schema's `required` list, then the optional keys alphabetically (json-schema-compiler.ts says why), numbers of at most 15 integer / 10 fraction / 2 exponent digits. Non-whitespace-bounded so
-// that even a random model cannot loop forever inside the grammar.
+// schema's `required` list, then the optional keys alphabetically (json-schema-compiler.ts says why),
+// numbers of at most 15 integer / 10 fraction / 2 exponent digits. Non-whitespace-bounded so that
+// even a random model cannot loop forever inside the grammar.
 //
 // The grammar in three files, by job: json-grammar-nodes.ts (nodes, frames, states), json-schema-compiler.ts
 // (a constraint → nodes: Grammar), json-automaton.ts (step, canEnd, minClose, stateKey, walk).
