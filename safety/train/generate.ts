@@ -91,6 +91,9 @@ export const MODEL_CATEGORIES: readonly SafetyCategory[] = [
  * `moreIntents`: also the intents of lexicon-more.ts (an experiment, measured in safety/README.md:
  * more recall, but twice the look-alikes blocked; not the shipped model's recipe).
  * `publicSources`: exactly these public sets (default: all but OPT_IN_SOURCES).
+ * `everydayQuestions`, `everydayIntents2`, `namedQuestions`, `toolQuestions` (default true): round 5's
+ * benign rows (everyday-questions.ts, everyday-train.ts), each from its own random stream, so that
+ * leaving them out gives exactly the rows before them.
  */
 export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources?: readonly PublicSource[]; everydayIntents?: boolean; everydayQuestions?: boolean; everydayIntents2?: boolean; namedQuestions?: boolean; toolQuestions?: boolean } = {}): Row[] {
   const rows: Row[] = [];

@@ -39,13 +39,14 @@ const listArg = (flag: string): string[] => {
 const added = listArg('--with-source');
 const dropped = listArg('--drop-source');
 const publicSources = (Object.keys(PUBLIC_FILES) as PublicSource[]).filter((s) => (!OPT_IN_SOURCES.includes(s) || added.includes(s)) && !dropped.includes(s));
-// --no-questions: without the round-5 everyday questions (everyday-questions.ts), i.e. the round-4 rows.
-// --no-intents-2: without the round-5 everyday requests (everyday-train.ts EVERYDAY_INTENTS_2).
+// Round 5's benign rows, each can be left out (all four out: the round-4 rows, on the same tree):
+// --no-questions: the everyday questions (everyday-questions.ts TOPICS × QUESTION_SHAPES);
+// --no-intents-2: the everyday requests of everyday-train.ts EVERYDAY_INTENTS_2;
+// --no-named: the questions about made-up names (NAMED_SHAPES);
+// --no-tool-questions: the questions for Parley's tools (TOOL_QUESTION_SHAPES).
 const everydayQuestions = !process.argv.includes('--no-questions');
-// --no-named: without the round-5 questions about made-up names (everyday-questions.ts NAMED_SHAPES).
 const everydayIntents2 = !process.argv.includes('--no-intents-2');
 const namedQuestions = !process.argv.includes('--no-named');
-// --no-tool-questions: without the round-5 questions for Parley's tools (everyday-questions.ts TOOL_QUESTION_SHAPES).
 const toolQuestions = !process.argv.includes('--no-tool-questions');
 const rows = generate(seed, { moreIntents, publicSources, everydayQuestions, everydayIntents2, namedQuestions, toolQuestions });
 // --hold-out-source <name>: every row of that public set is test (with --experiment: how the model
