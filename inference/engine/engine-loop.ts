@@ -192,7 +192,12 @@ export class EngineCore {
       const row = b * res.seqLen;
       accepted = verifyDrafts(
         draft,
-        (i) => seq.sampler.sample(res.logits.subarray((row + i) * V, (row + i + 1) * V)),
+        (i) => {
+          const logits = res.logits.subarray((row + i) * V, (row + i + 1) * V);
+          // the mask of the state after the tokens emitted so far (accept advanced it), as a step without drafts
+          if (seq.constraint) this.timed(() => seq.constraint!.apply(logits, seq.maxTokens - seq.outputLen));
+          return seq.sampler.sample(logits);
+        },
         (id) => {
           this.accept(seq, id, t);
           return seq.status === 'running';

@@ -194,6 +194,11 @@ export function canEnd(st: State): boolean {
   return true;
 }
 
+/** true in free text (an auto tool-call constraint outside a call): nothing needs closing yet */
+export function inFreeText(st: State): boolean {
+  return st !== null && (st.f.t === 'free' || (st.f.t === 'val' && st.f.n.k === 'free'));
+}
+
 /** the fewest characters that complete the value from this state */
 export function minClose(st: State): number {
   let c = 0;

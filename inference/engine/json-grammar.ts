@@ -15,4 +15,4 @@
 // (a constraint → nodes: Grammar), json-automaton.ts (step, canEnd, minClose, stateKey, walk).
 export { SchemaError, type Frame, type Node, type Prop, type St, type State } from './json-grammar-nodes.ts';
 export { Grammar } from './json-schema-compiler.ts';
-export { canEnd, minClose, stateKey, step, stepAll, walk } from './json-automaton.ts';
+export { canEnd, inFreeText, minClose, stateKey, step, stepAll, walk } from './json-automaton.ts';

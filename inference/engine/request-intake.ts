@@ -72,9 +72,9 @@ export class RequestIntake {
       tokenizer: this.model.tokenizer,
       constraint,
     });
-    // A constrained row's mask advances as tokens are emitted; verification emits drafts position
-    // by position too, but the mask is applied only to the step's first position: no drafts for it.
-    if (speculative && this.options.speculative && !constraint) seq.spec = new SpecState();
+    // A constrained row is speculated too: verification masks each position with the constraint's
+    // state after the tokens emitted before it (engine-loop.ts verify), as decoding without drafts does.
+    if (speculative && this.options.speculative) seq.spec = new SpecState();
     return seq;
   }
 

@@ -11,7 +11,7 @@
 // token (−1: not allowed). A request with r tokens left may only take tokens whose completion fits
 // in r − 1 more tokens, so the JSON is always closed before max tokens — even by a random model.
 import type { Constraint } from '../../schemas/constraint.ts';
-import { canEnd, Grammar, minClose, stateKey, stepAll, walk, type State } from './json-grammar.ts';
+import { canEnd, Grammar, inFreeText, minClose, stateKey, stepAll, walk, type State } from './json-grammar.ts';
 import type { ParleyTokenizer } from './tokenizer.ts';
 
 interface TrieNode { chars: string[]; kids: TrieNode[]; ids: number[] }
@@ -161,7 +161,12 @@ export class ConstraintCursor {
   apply(logits: Float32Array, remaining: number): void {
     const mask = this.compiled.mask(this.states);
     const budget = remaining - 1;
-    if (budget >= mask.maxCost && mask.allowed.length > 0 && logits.length === mask.cost.length) {
+    // In free text (auto tool calls) a call may begin whatever the budget: the budget counts a
+    // character per token, far fewer than a call really needs (measured: with 47 tokens left the
+    // shipped model's 25-token call was refused, and it wrote "</tool_call>" instead). A call begun
+    // then closes by the budget rule below; one cut by max tokens is the saga's INVALID_CALL.
+    const free = this.states.every(inFreeText);
+    if ((free || budget >= mask.maxCost) && mask.allowed.length > 0 && logits.length === mask.cost.length) {
       // the usual case: the budget is no constraint, only the grammar is
       if (mask.forbidden.length <= mask.allowed.length) {
         const f = mask.forbidden;

@@ -207,3 +207,39 @@ test('shipped model: "repeat that" answers copy the previous one, with drafts ac
     await r.session.release();
   }
 });
+
+test('constrained requests are speculated too: drafts verified under the mask, token for token as the constrained Runner', async () => {
+  const shipped = loadModel(SHIPPED_MODEL_DIR);
+  const r = await Runner.create(shipped, { threads: 2 });
+  const e = await createEngine({ modelDir: SHIPPED_MODEL_DIR, threads: 2, maxSeqs: 8, speculative: eager });
+  engines.push(e);
+  try {
+    const calculator = { name: 'calculator', parameters: { type: 'object', properties: { expression: { type: 'string' } }, required: ['expression'] }, strict: false };
+    const tools = [{ type: 'function', function: { name: 'calculator', description: 'arithmetic', parameters: calculator.parameters } }];
+    // "repeat that" answers copy (drafts accepted) under a tool-call constraint that leaves text free;
+    // a calculator question whose answer is a call (the envelope masked); any JSON object.
+    const cases: { prompt: number[]; params: SamplingParams }[] = [
+      ...['Chile', 'Peru'].map((c, i) => ({
+        prompt: shipped.applyChatTemplate([
+          { role: 'user', content: `What is the capital of ${c}?` },
+          { role: 'assistant', content: ['The capital of Chile is Santiago.', 'The capital of Peru is Lima.'][i] },
+          { role: 'user', content: 'Can you repeat that?' },
+        ], { tools }),
+        params: { temperature: 0, maxTokens: 32, constraint: { type: 'tool_calls', tools: [calculator], parallel: true, auto: true } } as SamplingParams,
+      })),
+      { prompt: shipped.applyChatTemplate([{ role: 'user', content: 'What do you get for 7 * 2?' }], { tools }), params: { temperature: 0, maxTokens: 96, constraint: { type: 'tool_calls', tools: [calculator], parallel: true, auto: true } } },
+      { prompt: shipped.applyChatTemplate([{ role: 'user', content: 'Say {"a": 1, "a": 1, "a": 1} again.' }]), params: { temperature: 0, maxTokens: 24, constraint: { type: 'json_object' } } },
+    ];
+    const want: Awaited<ReturnType<Runner['complete']>>[] = [];
+    for (const c of cases) want.push(await r.complete(c.prompt, c.params));
+    const got = await Promise.all(cases.map((c, i) => collect(e.submit({ requestId: `con-${i}`, promptIds: c.prompt, params: c.params }))));
+    got.forEach((g, i) => {
+      assert.deepEqual(g.ids, want[i].ids, `case ${i}`);
+      assert.equal(g.text, want[i].text, `case ${i}`);
+    });
+    assert.match(want[2].text, /^<tool_call>\n\{"name": "calculator", "arguments": \{"expression": "7 \* 2"\}\}\n<\/tool_call>$/);
+    assert.ok(num(e.metrics(), 'vllm:spec_decode_num_accepted_tokens_total') > 0);
+  } finally {
+    await r.session.release();
+  }
+});
