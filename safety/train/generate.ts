@@ -98,6 +98,8 @@ export const MODEL_CATEGORIES: readonly SafetyCategory[] = [
 export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources?: readonly PublicSource[]; everydayIntents?: boolean; everydayQuestions?: boolean; everydayIntents2?: boolean; namedQuestions?: boolean; toolQuestions?: boolean } = {}): Row[] {
   const rows: Row[] = [];
   let rand = prng(seed); // mulberry32 (bench/prng.ts): a seed builds the same rows
+  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]; // reads `rand` as reseeded below
+  const anyObfuscation = (): Obfuscation => OBFUSCATIONS[1 + Math.floor(rand() * (OBFUSCATIONS.length - 1))];
   const requests = (intents: Intent[], prefix: string, kind: Row['kind'], statements: boolean, addedFrom = Infinity): void => {
     intents.forEach((intent, n) => {
       const added = n >= addedFrom ? { added: true } : {};
@@ -111,7 +113,7 @@ export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources
           const text = fill(frame, x);
           rows.push({ text, labels, lang, source: 'generated', kind, obfuscation: 'none', group: `${prefix}/${n}`, ...added });
           // Every request also appears obfuscated once, a different way each time.
-          const how = OBFUSCATIONS[1 + Math.floor(rand() * (OBFUSCATIONS.length - 1))];
+          const how = anyObfuscation();
           rows.push({ text: obfuscate(text, how, rand), labels, lang, source: 'generated', kind, obfuscation: how, group: `${prefix}/${n}`, ...added });
         }
       }
@@ -133,7 +135,7 @@ export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources
           for (let k = 0; k < 2; k++) {
             const frames = ['{x}', ...FRAMES[lang]];
             const text = fill(frames[Math.floor(rand() * frames.length)], x);
-            const how: Obfuscation = rand() < 0.3 ? OBFUSCATIONS[1 + Math.floor(rand() * (OBFUSCATIONS.length - 1))] : 'none';
+            const how: Obfuscation = rand() < 0.3 ? anyObfuscation() : 'none';
             rows.push({ text: obfuscate(text, how, rand), labels, lang, source: 'generated', kind, obfuscation: how, group });
           }
         }
@@ -159,7 +161,6 @@ export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources
   const benignVocab = words([...BENIGN, ...BENIGN_THINGS]);
   const allVocab = words([...BENIGN, ...BENIGN_THINGS, ...HARMFUL, ...HARMFUL_THINGS]);
   const shorts = ['ok', 'yes', 'no', 'thanks', 'go on', 'continue', 'more', 'why?', 'bye', 'hi', 'hey', 'yo', 'test', 'x', '?', '...', 'merci', 'gracias', 'danke', 'grazie', 'obrigado', 'oui', 'sí', 'ja', 'nein', 'sim', 'ciao', 'salut', 'hola', 'hallo', 'olá', 'tell me', 'tell me more', 'help me'];
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   for (let k = 0; k < 2000; k++) {
     let text: string;
     if (k % 4 === 0) text = pick(allVocab);
@@ -188,7 +189,7 @@ export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources
       for (const lang of LANGS) {
         for (const shape of QUESTION_SHAPES[lang]) {
           const text = shape.replace('{t}', topic[lang]);
-          const how: Obfuscation = rand() < 0.25 ? OBFUSCATIONS[1 + Math.floor(rand() * (OBFUSCATIONS.length - 1))] : 'none';
+          const how: Obfuscation = rand() < 0.25 ? anyObfuscation() : 'none';
           rows.push({ text: obfuscate(text, how, rand), labels: [], lang, source: 'generated', kind: 'benign', obfuscation: how, group: `everyday-question/${n}` });
         }
       }
@@ -208,7 +209,6 @@ export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources
   // Questions for Parley's own tools (everyday-questions.ts TOOL_QUESTION_SHAPES), 12 per shape and language.
   if (opts.toolQuestions ?? true) {
     rand = prng(seed + 5);
-    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
     for (const lang of LANGS) {
       TOOL_QUESTION_SHAPES[lang].forEach((shape, n) => {
         for (let k = 0; k < 12; k++) {
