@@ -167,12 +167,17 @@ export class EngineCore {
       this.kv.commit(seq);
       if (!sample || seq.cancelRequested) continue;
       const at = (b * res.seqLen + numNew - 1) * V;
-      const row = res.logits.subarray(at, at + V);
-      if (seq.constraint) this.timed(() => seq.constraint!.apply(row, seq.maxTokens - seq.outputLen));
-      this.accept(seq, seq.sampler.sample(row), t1);
+      this.accept(seq, this.sample(seq, res.logits.subarray(at, at + V)), t1);
     }
     measureKvWaste(this.metrics, this.scheduler.running, this.options.blockSize);
     return out;
+  }
+
+  /** One position's token: masked by the constraint's state after the tokens emitted so far (accept
+   *  advances it, so a draft position sees the mask it would see without drafts), then sampled. */
+  private sample(seq: Sequence, logits: Float32Array): number {
+    if (seq.constraint) this.timed(() => seq.constraint!.apply(logits, seq.maxTokens - seq.outputLen));
+    return seq.sampler.sample(logits);
   }
 
   /** runs a constrained row's masking work, counting its time */
@@ -192,12 +197,7 @@ export class EngineCore {
       const row = b * res.seqLen;
       accepted = verifyDrafts(
         draft,
-        (i) => {
-          const logits = res.logits.subarray((row + i) * V, (row + i + 1) * V);
-          // the mask of the state after the tokens emitted so far (accept advanced it), as a step without drafts
-          if (seq.constraint) this.timed(() => seq.constraint!.apply(logits, seq.maxTokens - seq.outputLen));
-          return seq.sampler.sample(logits);
-        },
+        (i) => this.sample(seq, res.logits.subarray((row + i) * V, (row + i + 1) * V)),
         (id) => {
           this.accept(seq, id, t);
           return seq.status === 'running';

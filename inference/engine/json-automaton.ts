@@ -188,7 +188,7 @@ export function canEnd(st: State): boolean {
     const f = s.f;
     if (f.t === 'num' && NUM_DONE[f.p]) continue;
     if (f.t === 'rep' && f.j === 0) continue;
-    if (f.t === 'free' || (f.t === 'val' && f.n.k === 'free')) continue; // free text may end anywhere
+    if (inFreeText(s)) continue; // free text may end anywhere
     return false;
   }
   return true;
