@@ -122,10 +122,19 @@ const offered = (schema: unknown): unknown => {
   if (!schema || typeof schema !== 'object') return schema;
   return Object.fromEntries(Object.entries(schema).filter(([k]) => !VALIDATION_ONLY.has(k)).map(([k, v]) => [k, k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([p, x]) => [p, offered(x)])) : offered(v)]));
 };
+// Derived once per tool (a tool never changes after builtinTools made it), not on every turn that
+// offers it: the system turn and the turn's call constraint (constraint.ts) both read it, and
+// z.toJSONSchema costs about 0.04 ms a tool. Callers read the result, never change it.
+const functionOf = new WeakMap<Tool, ToolFunction>();
 export const toolFunctions = (tools: readonly Tool[]): ToolFunction[] =>
   tools.map((t) => {
-    const { $schema: _drop, ...parameters } = z.toJSONSchema(t.args, { io: 'input' }) as Record<string, unknown>;
-    return { name: t.name, description: t.description, parameters: offered(parameters) as Record<string, unknown> };
+    let f = functionOf.get(t);
+    if (!f) {
+      const { $schema: _drop, ...parameters } = z.toJSONSchema(t.args, { io: 'input' }) as Record<string, unknown>;
+      f = { name: t.name, description: t.description, parameters: offered(parameters) as Record<string, unknown> };
+      functionOf.set(t, f);
+    }
+    return f;
   });
 
 export type ToolOutcome =
