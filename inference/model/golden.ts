@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { LoadedModel } from '../engine/model.ts';
 import type { Runner } from '../engine/runner.ts';
-import type { Constraint } from '../../schemas/constraint.ts';
+import { toolCallConstraintOf } from '../tools/index.ts';
 
 export const GOLDEN_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden.jsonl');
 
@@ -105,7 +105,8 @@ export async function scoreGolden(
     const ids = model.applyChatTemplate(item.messages, { tools: item.tools });
     // constrained: an item that offers tools generates under their call constraint, as the saga runs
     // a turn by default (inference/tools/constraint.ts); the CI gate measures the model without it
-    const constraint = opts.constrained && item.tools?.length ? autoToolConstraint(item.tools) : null;
+    const fns = (item.tools ?? []).map((t) => t.function as { name: string; parameters?: Record<string, unknown> });
+    const constraint = opts.constrained && fns.length ? toolCallConstraintOf(fns.map((f) => ({ name: f.name, parameters: f.parameters ?? {} }))) : null;
     const res = await runner.complete(ids, { temperature: 0, maxTokens: 96, ...(constraint ? { constraint } : {}) });
     tokens += res.completionTokens;
     const good = res.text.trim() === item.answer;
@@ -122,12 +123,6 @@ export async function scoreGolden(
   const order = [...new Set(Object.values(SKILL_OF_KIND))];
   const skills = [...bySkill.values()].sort((a, b) => order.indexOf(a.skill) - order.indexOf(b.skill));
   return { ok, total: items.length, skills, failures, tokens };
-}
-
-/** Tool calls of the item's tools (OpenAI `{type: function, function}` entries) or text. */
-function autoToolConstraint(tools: readonly Record<string, unknown>[]): Constraint {
-  const fns = tools.map((t) => t.function as { name: string; parameters?: Record<string, unknown> });
-  return { type: 'tool_calls', tools: fns.map((f) => ({ name: f.name, parameters: f.parameters ?? {}, strict: false })), parallel: true, auto: true };
 }
 
 /** The per-skill table as Markdown (what eval:golden prints and the model card holds). */

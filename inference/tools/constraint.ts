@@ -6,15 +6,15 @@
 // answered "What do you get for 7 * 2?" with a call to `get__note`, 23 of the 94 arithmetic turns
 // of `npm run eval:tool-turns` — and such a call fails instead of reaching the calculator.
 import type { Constraint } from '../../schemas/constraint.ts';
+import type { ToolFunction } from '../../schemas/tool-call-format.ts';
 import { toolFunctions, type Tool } from './registry.ts';
 
 /** Tool calls of `tools` (several per turn) or text; null when none is offered. */
 export function toolCallConstraint(tools: readonly Tool[]): Constraint | null {
-  if (tools.length === 0) return null;
-  return {
-    type: 'tool_calls',
-    tools: toolFunctions(tools).map((f) => ({ name: f.name, parameters: f.parameters, strict: false })),
-    parallel: true,
-    auto: true,
-  };
+  return tools.length === 0 ? null : toolCallConstraintOf(toolFunctions(tools));
+}
+
+/** The same for function definitions as offered in a prompt (e.g. a golden item's tools). */
+export function toolCallConstraintOf(functions: readonly Pick<ToolFunction, 'name' | 'parameters'>[]): Constraint {
+  return { type: 'tool_calls', tools: functions.map((f) => ({ name: f.name, parameters: f.parameters, strict: false })), parallel: true, auto: true };
 }

@@ -5,5 +5,5 @@ export { calculate, evaluate } from './calculator.ts';
 export { convert } from './units.ts';
 export { currentDateTime } from './datetime.ts';
 export { selectTools, type ToolSelection } from './selection.ts';
-export { toolCallConstraint } from './constraint.ts';
+export { toolCallConstraint, toolCallConstraintOf } from './constraint.ts';
 export { Rational, ArithmeticError } from './rational.ts';
