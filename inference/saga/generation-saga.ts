@@ -69,7 +69,7 @@ export function generationSaga(options: SagaOptions): Consumer {
     async prepare(events: RecordedEvent[]) {
       for (const e of events) cache.apply(e);
       const messages = events.filter((e) => e.type === 'MessageSubmitted') as Message[];
-      await requestBatch({ store, commands, jobs, model: options.model, modelFor: options.modelFor, router: options.router, cache, actor: SAGA_ACTOR, admission: options.admissionMany, tenantPolicies: options.tenantPolicies, toolsFor: options.tools?.toolsFor, toolSelection: options.tools?.selection, toolConstraint: options.tools?.constrain ?? true, summaries, searchDocuments: options.searchDocuments }, messages);
+      await requestBatch({ store, commands, jobs, model: options.model, modelFor: options.modelFor, router: options.router, cache, actor: SAGA_ACTOR, admission: options.admissionMany, tenantPolicies: options.tenantPolicies, toolsFor: options.tools?.toolsFor, toolSelection: options.tools?.selection, toolConstraint: options.tools?.constrain, summaries, searchDocuments: options.searchDocuments }, messages);
       // Summary generations that ended: recorded as ConversationSummarized (summary-recorder.ts).
       await recordSummaries({ store, commands, cache, actor: SAGA_ACTOR, pending: summaries }, events);
       // A completed generation whose text calls tools: the round runs, then its continuation is requested.
