@@ -232,9 +232,11 @@ export class EngineCore {
     seq.tokens.push(id);
     this.metrics.inc(METRIC.generationTokens);
     const index = seq.outputLen - 1;
-    // a constrained output ends as soon as its JSON is complete
-    const closed = seq.constraint !== null && this.timed(() => seq.constraint!.advance(id) && seq.constraint!.complete);
-    const last = closed || seq.outputLen >= seq.maxTokens;
+    // a constrained output ends as soon as its JSON is complete, or at max tokens when it is whole
+    // there (the budget rule steers it to be: a closed call, another one allowed, is not a cut)
+    const atMax = seq.outputLen >= seq.maxTokens;
+    const closed = seq.constraint !== null && this.timed(() => seq.constraint!.advance(id) && (seq.constraint!.complete || (atMax && seq.constraint!.whole)));
+    const last = closed || atMax;
     let delta = seq.decoder.push(id);
     if (last) delta += seq.decoder.flush();
     const check = seq.stops.push(delta);

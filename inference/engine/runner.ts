@@ -154,7 +154,8 @@ export class Runner {
         if (opts.signal?.aborted) return finish('cancelled');
         cursor?.apply(row, maxTokens - ids.length); // as EngineCore.step does
         const id = sampler.sample(row);
-        const closed = cursor !== null && cursor.advance(id) && cursor.complete;
+        const atMax = ids.length + 1 >= maxTokens;
+        const closed = cursor !== null && cursor.advance(id) && (cursor.complete || (atMax && cursor.whole)); // as EngineCore.accept
         if (eos.has(id)) {
           const rest = stops.push(decoder.flush()).emit + stops.flush();
           if (rest) {
@@ -173,8 +174,8 @@ export class Runner {
         text += emit;
         yield { id, text: emit, index: ids.length - 1 };
         if (check.stopped) return finish('stop', check.stop);
-        if (last) return finish('length');
         if (closed) return finish('stop'); // the constrained output is complete
+        if (last) return finish('length');
         out = await this.session.forward({ inputIds: [id], batch: 1, seqLen: 1, past });
         past = out.present;
         row = out.logits.subarray(0, out.vocab);

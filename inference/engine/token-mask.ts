@@ -207,4 +207,10 @@ export class ConstraintCursor {
   get complete(): boolean {
     return this.states.every((s) => s === null);
   }
+
+  /** the output may end here and is whole (e.g. a closed call, where another could follow): at max
+   *  tokens this is a stop, not a cut. Free text may end anywhere, so there a cut stays a cut. */
+  get whole(): boolean {
+    return this.states.some((s) => canEnd(s) && !inFreeText(s));
+  }
 }

@@ -13,6 +13,7 @@ import type { ReplayManifestJson } from '../../streams/manifest.ts';
 import type { WireEvent } from '../../streams/privacy.ts';
 import { alice } from '../support/events.ts';
 import { graphqlClient, startTestServer, type TestServer } from '../support/server.ts';
+import { until } from '../support/until.ts';
 import { carol, ev, scientist, seedStory, type Story } from '../support/streams-fixtures.ts';
 
 describe('event streams for data scientists, end to end', () => {
@@ -40,6 +41,11 @@ describe('event streams for data scientists, end to end', () => {
     ds = await server.token(scientist);
     user = await server.token(alice);
     story = await seedStory(server.app.store);
+    // The fixture appends UserDataErased without destroying Dana's key first (eraseUserData does),
+    // so until the erasure is readable in log order her text is still decryptable. It becomes
+    // readable once the transactions that began before it (the saga reacting to the seeded turns) have ended;
+    // before this wait the first test failed in CI showing "dana message".
+    await until('the erasure to be readable', async () => (await server.app.store.readAll({ types: ['UserDataErased'] })).length > 0);
   });
   after(async () => server?.stop());
 

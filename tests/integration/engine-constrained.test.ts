@@ -85,6 +85,17 @@ test('tool calls: the envelope with a valid call of one of the tools', async () 
   }
 });
 
+test('parallel tool calls cut by max tokens end whole: a closed call at the last token is a stop, not a cut', async () => {
+  // Another call may follow a closed one, so the budget rule lets the last call close exactly at
+  // max tokens; that output is whole (OpenAI's finish_reason tool_calls), not "length".
+  const tools = [{ name: 'add', parameters: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] }, strict: false }];
+  const outs = await Promise.all(Array.from({ length: 60 }, (_, seed) => run({ temperature: 1, seed, maxTokens: 70 + (seed % 7), constraint: { type: 'tool_calls', tools, parallel: true } })));
+  for (const { text, result } of outs) {
+    assert.match(text, /^(<tool_call>\n\{.*\}\n<\/tool_call>\s*)+$/s, text);
+    assert.notEqual(result.finishReason, 'length', text);
+  }
+});
+
 test('an unsupported schema is an InvalidRequestError naming the keyword', async () => {
   const h = engine.submit({ requestId: 'bad', promptIds: prompt, params: { constraint: { type: 'json_schema', schema: { type: 'string', pattern: 'a+' }, strict: true } } });
   await assert.rejects(h.result, (e: Error) => e instanceof InvalidRequestError && /pattern/.test(e.message));
