@@ -976,6 +976,29 @@ def init_weights(m: Llama, std: float, seed: int):
             layer.mlp.down_proj.weight.mul_(1 / math.sqrt(2 * m.c.layers))
 
 
+def grow_from(m: Llama, small: dict) -> None:
+    """Loads a shallower model of the same width into m (net2net-style depth growth): old layer i
+    goes to layer round(i * L / l); every other layer keeps its random init but with zero output
+    projections (o_proj, down_proj), so it adds nothing to the residual stream and m computes
+    exactly what the small model did. Training then finds uses for the new layers."""
+    old_layers = 1 + max(int(k.split(".")[1]) for k in small if k.startswith("layers."))
+    new_layers = m.c.layers
+    assert new_layers > old_layers, "--layers must be more than the grown model's"
+    place = {i: round(i * new_layers / old_layers) for i in range(old_layers)}
+    state = m.state_dict()
+    for k, v in small.items():
+        if k.startswith("layers."):
+            i = int(k.split(".")[1])
+            k = f"layers.{place[i]}." + k.split(".", 2)[2]
+        assert state[k].shape == v.shape, f"{k}: {tuple(v.shape)} does not fit {tuple(state[k].shape)}"
+        state[k] = v
+    for j in set(range(new_layers)) - set(place.values()):
+        state[f"layers.{j}.self_attn.o_proj.weight"].zero_()
+        state[f"layers.{j}.mlp.down_proj.weight"].zero_()
+    m.load_state_dict(state)
+    print(f"[model] grown from {old_layers} to {new_layers} layers (old layers at {sorted(place.values())})", file=sys.stderr)
+
+
 def count_params(m: nn.Module) -> int:
     return sum(p.numel() for p in m.parameters())
 
@@ -1341,6 +1364,9 @@ def main():
     ap.add_argument("--batch-seed", type=int, default=1, help="batch order seed = --seed + this (vary it per stage)")
     ap.add_argument("--save-checkpoint", help="also write the PyTorch state_dict here")
     ap.add_argument("--from-checkpoint", help="load a PyTorch state_dict instead of training (export only)")
+    ap.add_argument("--grow-from", help="a PyTorch state_dict of a model with fewer layers (same width): its layers "
+                    "are spread over --layers and the new ones start as identities, so training starts from that "
+                    "model's outputs (stage 9: more depth for copying)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -1402,6 +1428,8 @@ def main():
     print(f"[golden] {len(golden)} items, {leaked} of their prompts occur in training", file=sys.stderr)
 
     extra = {"parley": {"name": args.name, "parameters": n_params, "seed": args.seed}}
+    if args.grow_from:
+        grow_from(m, torch.load(args.grow_from))
     if args.resume_from:
         m.load_state_dict(torch.load(args.resume_from))
         print(f"[model] resumed from {args.resume_from}", file=sys.stderr)
