@@ -153,9 +153,10 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       continue;
     }
     try {
-      // An OpenAI API turn (params.clientTools present, even empty) offers only the client's own tools,
-      // this turn only; the saga runs no server-side round on it (tool-round.ts), so server tools are
-      // not offered: the route answers with this generation and would never show a continuation.
+      // A turn with the client's own tools (params.clientTools present, even empty: an OpenAI request
+      // that sent tools or a response_format) offers only those, this turn only; the saga runs no
+      // server-side round on it (tool-round.ts). An OpenAI request that sent neither is like any
+      // turn: the route follows its rounds (read-api/openai/answer-text.ts).
       const clientTurn = d.params.clientTools !== undefined || Boolean(d.toolsPrompt);
       const thread = await loadThread(deps.store, d.conversationId, d.messageId, history, (g) => deps.cache.answerOf(d.conversationId, g));
       const memories = memoriesOf(started.data.tenantId, started.data.ownerId);

@@ -76,7 +76,7 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
   const { view, text, calls: recorded } = await readRound(deps.store, e.data.generationId);
   const request = view.request;
   if (!request || view.end?.type !== 'completed') return;
-  if (request.params.clientTools) return; // an OpenAI API turn: its calls (if any) are the client's
+  if (request.params.clientTools) return; // an OpenAI turn with the client's tools: its calls (if any) are the client's
   const tools = offeredTools(deps.toolsFor(request.tenantId), request.tools);
   if (tools.length === 0) return; // none offered: a `<tool_call>` in the text stays text
   const parsed = parseToolCalls(text);

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { streamGeneration } from '../graphql/generation-stream.ts';
 import { ClientGoneError } from '../http/body.ts';
 import { inSpan } from '../observability/tracing.ts';
 import { OpenAiError, sendOpenAiError } from './errors.ts';
 import { chatCompletionTurn, intake, type Call, type GatewayOptions, type ParseTurn } from './intake.ts';
-import { abandon, renewWhileRunning, settle, type End, type Finished } from './settlement.ts';
+import { abandon, renewWhileRunning, settle, type Finished } from './settlement.ts';
+import { wholeAnswer } from './answer-text.ts';
 import { respondStream } from './sse-writer.ts';
 import { answerMessage } from './tool-call-stream.ts';
 import { recordClientToolCalls } from './client-tool-calls.ts';
@@ -19,7 +19,7 @@ import { chatCitations } from './citations.ts';
 // errors in OpenAI's shape.
 
 export type { GatewayOptions } from './intake.ts';
-export { StreamedText } from './sse-writer.ts';
+export { StreamedText } from './answer-text.ts';
 
 /** Requests in flight, so a graceful shutdown can wait for them. */
 export class InFlight {
@@ -97,26 +97,21 @@ export async function handleTurnCall(o: GatewayOptions, req: IncomingMessage, re
   }
 }
 
-/** Not streamed: the final attempt's text (only it counts, whatever happened on the way), settled;
- *  null when the client went away first (the generation is then abandoned). */
+/** Not streamed: the answer's whole text (answer-text.ts: only the final attempt counts, a
+ *  server-side tool round's calls are not shown), settled; null when the client went away first
+ *  (the generation is then abandoned). */
 export async function finalAnswer(call: Call, res: ServerResponse): Promise<(Finished & { text: string; position: string | null }) | null> {
   const controller = new AbortController();
   const onClose = () => { if (!res.writableFinished) controller.abort(); };
   res.once('close', onClose);
   const stopRenew = renewWhileRunning(call);
   try {
-    let text = '';
-    let end: End | null = null;
-    for await (const c of streamGeneration(call.o.services.store, call.o.services.bus!, call.generationId, -1, null, controller.signal)) {
-      if (c.done) { end = { finishReason: c.finishReason ?? 'stop', usage: c.usage, error: c.error, position: c.position ?? null }; break; }
-      text = c.reset ? c.delta : text + c.delta;
-      call.summary.completionTokens = c.index + 1;
-    }
-    if (!end) { await abandon(call); return null; }
+    const answer = await wholeAnswer(call, controller.signal);
+    if (!answer) { await abandon(call); return null; }
     call.o.metrics?.gatewayTtft.observe({ stream: 'false' }, (performance.now() - call.started) / 1000);
-    const settled = await settle(call, end);
+    const settled = await settle(call, answer.end);
     if (settled instanceof OpenAiError) throw settled;
-    return { ...settled, text, position: end.position ?? null };
+    return { ...settled, text: answer.text, position: answer.end.position ?? null };
   } finally {
     stopRenew();
     res.off('close', onClose);

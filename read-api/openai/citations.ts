@@ -7,8 +7,8 @@ import type { Call } from './intake.ts';
 //   - /v1/responses: the output_text part's `annotations`, OpenAI's `file_citation` (file_id is the
 //     document id, filename its title, index the offset of the marker in the part's text);
 //   - /v1/chat/completions: `parley_citations` on the message (OpenAI's chat has no document citation).
-// An OpenAI turn is never a tool-round continuation (the route follows its own generation only), so
-// its sources are its request's retrieval. A document removed since is left out of the annotations
+// An OpenAI turn's sources are its first generation's retrieval: a server-side tool round's
+// continuation answers from the same system turn (answer-text.ts follows it). A document removed since is left out of the annotations
 // (it has no title to name) and reads `status: "removed"` in parley_citations.
 // Cost: an annotation list reads the generation's first event (and one passage query) only for a
 // text with markers; parley_citations reads it for every answer of a turn that may retrieve (its

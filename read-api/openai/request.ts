@@ -147,9 +147,11 @@ export function toTurn(r: ChatCompletionRequest): ChatTurn {
       seed: r.seed ?? null,
       stop,
       ...(tools.constraint ? { constraint: tools.constraint } : {}),
-      // the client runs these itself (none: []): the saga offers no server-side tools and leaves the
-      // calls alone — the route answers with this generation, it never follows a server-side round
-      clientTools: tools.mode === 'none' ? [] : tools.names,
+      // The client's tools, which it runs itself: the saga leaves their calls alone and offers no
+      // server-side tools ([]: none, as with tool_choice "none" or a response_format the output
+      // must follow). Absent when the client sent neither: the saga may offer Parley's own tools and
+      // run their calls; the route then follows the turn to its answer (answer-text.ts).
+      ...(!clientOffered(r) && !tools.constraint ? {} : { clientTools: tools.mode === 'none' ? [] : tools.names }),
     },
     stream: r.stream === true,
     includeUsage: r.stream === true && r.stream_options?.include_usage === true,
@@ -193,6 +195,9 @@ function messageText(m: z.infer<typeof Message>, i: number): string {
   }
   return text;
 }
+
+/** whether the request offers tools of its own (even unusable ones, tool_choice "none") */
+const clientOffered = (r: ChatCompletionRequest) => Array.isArray(r.tools) && r.tools.length > 0;
 
 /** the new turn's messages as one user turn: consecutive tool results one per line */
 function joinTurn(msgs: { role: string; text: string }[]): string {

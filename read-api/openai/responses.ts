@@ -17,7 +17,8 @@ import { recordClientToolCalls } from './client-tool-calls.ts';
 import { answerCitations, type FileCitation } from './citations.ts';
 import { generationOfResponse, parseResponsesRequest, type ResponsesRequest } from './responses-request.ts';
 import { abandon, settle } from './settlement.ts';
-import { follow, openSse, restartDiverged } from './sse-writer.ts';
+import { openSse, restartDiverged } from './sse-writer.ts';
+import { follow } from './answer-text.ts';
 
 // OpenAI's Responses API over Parley's turns: POST /v1/responses (a response is a turn; the
 // intake, admission, settlement and streaming are the chat completion's), GET /v1/responses/{id}

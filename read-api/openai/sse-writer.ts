@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import { streamGeneration } from '../graphql/generation-stream.ts';
 import { OpenAiError } from './errors.ts';
 import type { Call } from './intake.ts';
-import { abandon, renewWhileRunning, settle, type End } from './settlement.ts';
+import { abandon, renewWhileRunning, settle } from './settlement.ts';
+import { follow } from './answer-text.ts';
 import { ToolCallStream, type Delta } from './tool-call-stream.ts';
 import { recordClientToolCalls } from './client-tool-calls.ts';
 import { chatCitations } from './citations.ts';
@@ -11,39 +11,6 @@ import { chatCitations } from './citations.ts';
 // A streamed chat completion: `chat.completion.chunk` frames over Server-Sent Events, as OpenAI
 // sends them — the role first, the text as it is released, the finish reason, the usage when asked,
 // then `data: [DONE]` — with SSE comments as keep-alives while the request waits or the model thinks.
-
-// The text a client has been shown, reconciled with a generation whose attempts may restart.
-// A retried attempt (reset) restarts the text: what was sent cannot be retracted, so the retry's
-// text is matched against it — while it repeats what was sent nothing is sent, once it goes
-// further only the new part is sent; if it differs, the stream cannot go on (diverged).
-export class StreamedText {
-  private sent = '';
-  private attempt = '';
-  push(delta: string, reset: boolean): { delta: string } | { diverged: true } {
-    this.attempt = reset ? delta : this.attempt + delta;
-    if (this.attempt.length <= this.sent.length) return this.sent.startsWith(this.attempt) ? { delta: '' } : { diverged: true };
-    if (!this.attempt.startsWith(this.sent)) return { diverged: true };
-    const out = this.attempt.slice(this.sent.length);
-    this.sent = this.attempt;
-    return { delta: out };
-  }
-  get text(): string { return this.sent; }
-}
-
-/** the generation's text as the client may be shown it, then its end (or a diverged retry) */
-export async function* follow(call: Call, signal: AbortSignal): AsyncGenerator<{ delta: string } | { end: End } | { diverged: true }> {
-  const text = new StreamedText();
-  for await (const c of streamGeneration(call.o.services.store, call.o.services.bus!, call.generationId, -1, null, signal)) {
-    if (c.done) {
-      yield { end: { finishReason: c.finishReason ?? 'stop', usage: c.usage, error: c.error, position: c.position ?? null } };
-      return;
-    }
-    call.summary.completionTokens = c.index + 1;
-    const step = text.push(c.delta, c.reset);
-    if ('diverged' in step) { yield step; return; }
-    if (step.delta) yield step;
-  }
-}
 
 // An open event stream: writes that respect backpressure and stop once the client is gone, SSE
 // comments as keep-alives while the request waits or the model thinks, and the stream slot renewed.

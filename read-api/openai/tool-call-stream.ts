@@ -15,14 +15,49 @@ import { toolCallId, type ToolPlan } from './tools.ts';
 export type Delta = { content: string } | { tool_calls: unknown[] };
 export type ToolCall = { id: string; type: 'function'; function: { name: string; arguments: string } };
 
-const OPEN = '<tool_call>';
+export const TOOL_CALL_OPEN = '<tool_call>';
 const CLOSE = '}\n</tool_call>';
 const HEADER = /^\s*<tool_call>\n\{"name": ?"((?:[^"\\]|\\.)*)", ?"arguments": ?/;
 const FRAGMENT = 32;
 
-export class ToolCallStream {
+/** Text released as it comes while a marker may still follow: everything before the marker except a
+ *  tail that may be its start; from the marker on, everything is held. */
+export class HoldFromMarker {
   private buf = '';
-  private held: string | null = null; // auto: the text from the first <tool_call> on
+  /** the text from the marker on (null: no marker yet) */
+  held: string | null = null;
+  constructor(private readonly marker: string) {}
+
+  /** the part of the text so far that may be shown */
+  push(delta: string): string {
+    if (this.held !== null) {
+      this.held += delta;
+      return '';
+    }
+    this.buf += delta;
+    const at = this.buf.indexOf(this.marker);
+    if (at >= 0) {
+      this.held = this.buf.slice(at);
+      return this.buf.slice(0, at);
+    }
+    let keep = 0;
+    for (let k = Math.min(this.marker.length - 1, this.buf.length); k > 0; k--) {
+      if (this.marker.startsWith(this.buf.slice(-k))) { keep = k; break; }
+    }
+    const out = this.buf.slice(0, this.buf.length - keep);
+    this.buf = this.buf.slice(this.buf.length - keep);
+    return out;
+  }
+
+  /** what has not been released: the held text, or a tail that turned out not to be the marker */
+  get rest(): string {
+    return this.held ?? this.buf;
+  }
+}
+
+export class ToolCallStream {
+  private buf = ''; // constrained: the text not yet turned into deltas
+  private readonly auto = new HoldFromMarker(TOOL_CALL_OPEN); // auto: text until the first <tool_call>
   private inArgs = false;
   private sentArgs = 0;
   readonly calls: ToolCall[] = [];
@@ -34,24 +69,7 @@ export class ToolCallStream {
 
   push(delta: string): Delta[] {
     if (this.constrained) return this.pushConstrained(delta);
-    if (this.held !== null) {
-      this.held += delta;
-      return [];
-    }
-    this.buf += delta;
-    const at = this.buf.indexOf(OPEN);
-    if (at >= 0) {
-      this.held = this.buf.slice(at);
-      return this.content(this.buf.slice(0, at));
-    }
-    // hold back a tail that may be the start of <tool_call>
-    let keep = 0;
-    for (let k = Math.min(OPEN.length - 1, this.buf.length); k > 0; k--) {
-      if (OPEN.startsWith(this.buf.slice(-k))) { keep = k; break; }
-    }
-    const out = this.buf.slice(0, this.buf.length - keep);
-    this.buf = this.buf.slice(this.buf.length - keep);
-    return this.content(out);
+    return this.content(this.auto.push(delta));
   }
 
   /** what is left to send at the end */
@@ -60,9 +78,10 @@ export class ToolCallStream {
       // a cut-off call (max tokens, filtered): the rest as text
       return this.inArgs || !this.buf.trim() ? [] : this.content(this.buf);
     }
-    if (this.held === null) return this.content(this.buf);
-    const parsed = parseToolCalls(this.held, new Set(this.plan.names));
-    if (!parsed) return this.content(this.held);
+    const held = this.auto.held;
+    if (held === null) return this.content(this.auto.rest);
+    const parsed = parseToolCalls(held, new Set(this.plan.names));
+    if (!parsed) return this.content(held);
     const out: Delta[] = [];
     if (parsed.content) out.push({ content: parsed.content });
     for (const c of this.plan.parallel ? parsed.calls : parsed.calls.slice(0, 1)) {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import OpenAI from 'openai';
 import { alice } from '../support/events.ts';
 import { graphqlClient, startTestServer, type TestServer } from '../support/server.ts';
 import { until } from '../support/until.ts';
@@ -86,6 +87,62 @@ describe('server-side tools with the shipped model, on by default', () => {
     assert.equal(answers.length, 1);
     assert.deepEqual(answers[0]!.toolCalls, []);
     assert.doesNotMatch(answers[0]!.content, /<tool_call>/);
+  });
+});
+
+// The same tools through the OpenAI API, with the official client: a request with no tools of its own
+// is a turn like any other, so the saga may offer Parley's tools and run their calls; the client is
+// shown the answer only (OpenAI's API has no server-side calls), whole or streamed.
+describe('server-side tools through /v1 with the official openai client', () => {
+  let server: TestServer;
+  let client: OpenAI;
+  before(async () => {
+    server = await startTestServer({ env: { PARLEY_QUOTAS: 'off' } });
+    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: await server.token(alice), maxRetries: 0 });
+  });
+  after(async () => server?.stop());
+  const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'What is 17 plus 25?' }];
+  // the generations of the turn a response answered, as recorded
+  const generationsOf = async (firstId: string) => [
+    await server.app.store.readStream(`generation-${firstId}`), await server.app.store.readStream(`generation-${firstId}.t1`),
+  ];
+
+  it('not streamed: "17 + 25 = 42." from the calculator; the call is not shown; usage counts both generations', async () => {
+    const raw = await client.chat.completions.create({ model: 'parley-tiny', messages, temperature: 0 }).withResponse();
+    const choice = raw.data.choices[0]!;
+    assert.equal(choice.message.content, '17 + 25 = 42.');
+    assert.equal(choice.message.tool_calls, undefined);
+    assert.equal(choice.finish_reason, 'stop');
+    const [first, continuation] = await generationsOf(raw.response.headers.get('x-parley-generation')!);
+    assert.ok(first!.some((e) => e.type === 'ToolCallCompleted' && e.data.name === 'calculator'), 'the saga ran the calculator');
+    const used = [first!, continuation!].map((events) => events.find((e) => e.type === 'GenerationCompleted')!.data as { usage: { promptTokens: number; completionTokens: number } });
+    assert.deepEqual(raw.data.usage && [raw.data.usage.prompt_tokens, raw.data.usage.completion_tokens],
+      [used[0]!.usage.promptTokens + used[1]!.usage.promptTokens, used[0]!.usage.completionTokens + used[1]!.usage.completionTokens]);
+  });
+
+  it('streamed: the same answer, no "<tool_call>" in any delta, and the usage chunk', async () => {
+    const stream = await client.chat.completions.create({ model: 'parley-tiny', messages, temperature: 0, stream: true, stream_options: { include_usage: true } });
+    const deltas: string[] = [];
+    let finish: string | null = null;
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    for await (const chunk of stream) {
+      deltas.push(chunk.choices[0]?.delta?.content ?? '');
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      usage = chunk.usage ?? usage;
+    }
+    assert.equal(deltas.join(''), '17 + 25 = 42.');
+    assert.ok(deltas.every((d) => !d.includes('<') && !d.includes('tool_call')), JSON.stringify(deltas));
+    assert.equal(finish, 'stop');
+    assert.ok(usage && usage.prompt_tokens > 100, 'the prompt of the calculator round is counted too');
+  });
+
+  it('a request with tools of its own (here tool_choice "none") gets no server-side call', async () => {
+    const own: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
+    const raw = await client.chat.completions.create({ model: 'parley-tiny', messages, tools: own, tool_choice: 'none', temperature: 0 }).withResponse();
+    const [first, continuation] = await generationsOf(raw.response.headers.get('x-parley-generation')!);
+    assert.equal(first!.filter((e) => e.type.startsWith('ToolCall')).length, 0);
+    assert.equal(continuation!.length, 0);
+    assert.doesNotMatch(raw.data.choices[0]!.message.content ?? '', /<tool_call>/);
   });
 });
 

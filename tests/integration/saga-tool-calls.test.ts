@@ -346,11 +346,12 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
     assert.match(promptText(next), /"error":"RESULT_BLOCKED"/);
   });
 
-  it('an OpenAI API turn without tools is offered no server-side tools, and a call the model writes anyway is not run', async () => {
-    // The route answers with its own generation: a server-side round would run a tool the client never
-    // sees and leave a continuation nobody reads.
+  it('an OpenAI API turn with tools of its own is offered no server-side tools, and a call the model writes anyway is not run', async () => {
+    // The client runs its own tools (here it offers one and says tool_choice "none"): a server-side
+    // round would run a tool the client never asked for.
     const openai = new OpenAI({ apiKey: await server.token(alice), baseURL: `${server.url}/v1`, maxRetries: 0 });
-    const { data, response } = await openai.chat.completions.create({ model: 'parley-tiny', messages: [{ role: 'user', content: 'what is 6 times 7?' }], max_tokens: 64, stream: true }).withResponse();
+    const own: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
+    const { data, response } = await openai.chat.completions.create({ model: 'parley-tiny', messages: [{ role: 'user', content: 'what is 6 times 7?' }], tools: own, tool_choice: 'none', max_tokens: 64, stream: true }).withResponse();
     const generationId = response.headers.get('x-parley-generation')!;
     assert.doesNotMatch(promptText(await requested(generationId)), /<tools>/);
     await generate(generationId, call('calculator', { expression: '6*7' }));
@@ -362,6 +363,20 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
     await requested(later.generationId);
     assert.deepEqual((await stream(generationId)).filter((e) => e.type.startsWith('ToolCall')), []);
     assert.deepEqual(await stream(`${generationId}.t1`), []);
+  });
+
+  it('an OpenAI API turn without tools of its own is offered server-side tools; the client is streamed the answer, not the call', async () => {
+    const openai = new OpenAI({ apiKey: await server.token(alice), baseURL: `${server.url}/v1`, maxRetries: 0 });
+    const { data, response } = await openai.chat.completions.create({ model: 'parley-tiny', messages: [{ role: 'user', content: 'what is 6 times 7?' }], max_tokens: 64, stream: true }).withResponse();
+    const generationId = response.headers.get('x-parley-generation')!;
+    assert.match(promptText(await requested(generationId)), /<tools>/);
+    await generate(generationId, `Let me see. ${call('calculator', { expression: '6*7' })}`);
+    await requested(`${generationId}.t1`);
+    await generate(`${generationId}.t1`, '6 * 7 = 42.');
+    let content = '';
+    for await (const c of data) content += c.choices[0]?.delta.content ?? '';
+    assert.equal(content, 'Let me see. 6 * 7 = 42.', 'the text before the call, then the continuation');
+    assert.deepEqual((await stream(generationId)).filter((e) => e.type.startsWith('ToolCall')).map((e) => e.type), ['ToolCallRequested', 'ToolCallCompleted']);
   });
 
   it('a tenant with tools off is offered none and its calls are not run; a narrowed tenant gets only its tools', async () => {
