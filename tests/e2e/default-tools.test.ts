@@ -136,6 +136,20 @@ describe('server-side tools through /v1 with the official openai client', () => 
     assert.ok(usage && usage.prompt_tokens > 100, 'the prompt of the calculator round is counted too');
   });
 
+  it('/v1/responses (responses.create, whole and streamed) follows the round the same way', async () => {
+    const whole = await client.responses.create({ model: 'parley-tiny', input: 'What is 17 plus 25?', temperature: 0 });
+    assert.equal(whole.output_text, '17 + 25 = 42.');
+    const stream = await client.responses.create({ model: 'parley-tiny', input: 'What is 17 plus 25?', temperature: 0, stream: true });
+    let text = '';
+    let completed: OpenAI.Responses.Response | null = null;
+    for await (const e of stream) {
+      if (e.type === 'response.output_text.delta') text += e.delta;
+      if (e.type === 'response.completed') completed = e.response;
+    }
+    assert.equal(text, '17 + 25 = 42.');
+    assert.deepEqual(completed!.output.map((o) => (o.type === 'message' ? o.content.map((c) => (c.type === 'output_text' ? c.text : '')) : o.type)), [['17 + 25 = 42.']]);
+  });
+
   it('a request with tools of its own (here tool_choice "none") gets no server-side call', async () => {
     const own: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
     const raw = await client.chat.completions.create({ model: 'parley-tiny', messages, tools: own, tool_choice: 'none', temperature: 0 }).withResponse();
