@@ -11,7 +11,7 @@
 import { Command } from 'commander';
 import { loadModel, resolveModelDir } from '../engine/model.ts';
 import { Runner } from '../engine/runner.ts';
-import { builtinTools, calculate, convert, parseToolCalls, renderToolResponses, runToolCall, selectTools, toolCallConstraint, toolFunctions, type Tool } from '../tools/index.ts';
+import { builtinTools, calculate, continuationConstraint, convert, demandsCall, parseToolCalls, renderToolResponses, runToolCall, selectTools, toolCallConstraint, toolFunctions, type Tool } from '../tools/index.ts';
 import { loadGolden, type GoldenItem } from './golden.ts';
 
 const opts = new Command()
@@ -23,8 +23,10 @@ const runner = await Runner.create(model);
 const NOW = new Date('2030-07-15T03:37:40Z');
 const tools = builtinTools({ searchHistory: async () => [] });
 // "constrained": generated under the tools' call constraint (inference/tools/constraint.ts), as the
-// saga does by default (PARLEY_TOOL_CONSTRAINT=on); the other two modes are the model's text as is.
-const MODES = ['no tools', 'relevant (selection.ts)', 'relevant, constrained (default)', 'all four'] as const;
+// saga does by default (PARLEY_TOOL_CONSTRAINT=on); "call first": a message that demands a tool's
+// result must begin with a call (selection.ts demandsCall; the saga's default), its continuation is
+// free; the other modes are the model's text as is.
+const MODES = ['no tools', 'relevant (selection.ts)', 'relevant, constrained', 'relevant, constrained, call first (default)', 'all four'] as const;
 type Mode = (typeof MODES)[number];
 const NO_TOOL_KINDS = ['arith', 'follow-arith', 'unit', 'capital', 'follow-capital', 'follow-repeat', 'greet', 'who', 'harm', 'ood', 'summary'];
 const TOOL_KINDS = ['tool-calculator', 'tool-units', 'tool-time'];
@@ -36,12 +38,13 @@ const lastUser = (item: GoldenItem) => [...item.messages].reverse().find((m) => 
 // The turn as the saga runs it; returns the final text and the number of calls made.
 async function turn(item: GoldenItem, mode: Mode): Promise<{ text: string; calls: number }> {
   const offered: Tool[] = mode === 'no tools' ? [] : selectTools(tools, lastUser(item), mode === 'all four' ? 'all' : 'relevant');
-  const constraint = mode.includes('constrained') ? toolCallConstraint(offered) : null;
+  const first = mode.includes('constrained') ? toolCallConstraint(offered, mode.includes('call first') && demandsCall(offered, lastUser(item))) : null;
+  const constraint = first && continuationConstraint(first);
   const spec = offered.length ? toolFunctions(offered).map((f) => ({ type: 'function', function: f })) : undefined;
   const messages = item.messages.map((m) => ({ role: m.role, content: m.content }));
   let calls = 0;
   for (let round = 0; ; round++) {
-    const { text } = await runner.complete(model.applyChatTemplate(messages, { tools: spec }), { temperature: 0, maxTokens: 96, ...(constraint ? { constraint } : {}) });
+    const { text } = await runner.complete(model.applyChatTemplate(messages, { tools: spec }), { temperature: 0, maxTokens: 96, ...(first ? { constraint: round === 0 ? first : constraint! } : {}) });
     const parsed = parseToolCalls(text);
     if (offered.length === 0 || round === 4 || (parsed.calls.length === 0 && parsed.invalid.length === 0)) return { text: text.trim(), calls };
     calls += parsed.calls.length + parsed.invalid.length;

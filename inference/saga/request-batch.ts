@@ -17,7 +17,7 @@ import { memoryLookup } from './memory-context.ts';
 import type { ModelRouter, Route } from '../models/index.ts';
 import { withSystemTurn } from './system-turn.ts';
 import { assembleWithSources, retrievalSettingOf, screenPassage, startRetrieval, type SearchDocuments } from './retrieval-context.ts';
-import { selectTools, toolCallConstraint, type Tool, type ToolSelection } from '../tools/index.ts';
+import { demandsCall, selectTools, toolCallConstraint, type Tool, type ToolSelection } from '../tools/index.ts';
 
 export type Message = EventOf<'MessageSubmitted'> & RecordedEvent;
 
@@ -162,9 +162,10 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       const memories = memoriesOf(started.data.tenantId, started.data.ownerId);
       // null: no server-side tools for this turn (none on, or the client's own); else the offer, recorded
       const tools = clientTurn || !deps.toolsFor ? null : selectTools(deps.toolsFor(started.data.tenantId), d.content, deps.toolSelection);
-      // Calls of the offered tools or text (a constraint the message asked for itself is kept);
-      // recorded in the request's params, so its continuations generate under it too.
-      const constraint = tools && deps.toolConstraint !== false && !d.params.constraint ? toolCallConstraint(tools) : null;
+      // Calls of the offered tools or text — only a call first when the message demands a tool's
+      // result (selection.ts demandsCall) — unless the message asked for a constraint itself;
+      // recorded in the request's params, so its continuations generate under it too (text allowed).
+      const constraint = tools && deps.toolConstraint !== false && !d.params.constraint ? toolCallConstraint(tools, demandsCall(tools, d.content)) : null;
       const retrieved = await retrievals.get(d.generationId);
       // The system turn (system-turn.ts: memories, sources when the turn asked for retrieval, tools),
       // with as many sources as fit.

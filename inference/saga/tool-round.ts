@@ -7,7 +7,7 @@ import type { EventData, EventOf } from '../../schemas/events.ts';
 import { packTokenIds } from '../../schemas/prompt.ts';
 import { checkInput } from '../../safety/index.ts';
 import {
-  parseToolCalls, renderToolResponses, runToolCall, DEFAULT_RUN_LIMITS, type ParsedToolCall, type RunLimits, type Tool,
+  continuationConstraint, DEFAULT_RUN_LIMITS, type ParsedToolCall, parseToolCalls, renderToolResponses, type RunLimits, runToolCall, type Tool,
 } from '../tools/index.ts';
 import { listMemories } from '../../commands/memory.ts';
 import { loadThread, renderTurns, type ChatModel, type ChatTurnMessage } from './context-assembly.ts';
@@ -136,7 +136,8 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
   const next = continuationId(root, round);
   const base = {
     generationId: next, conversationId: request.conversationId, messageId: request.messageId, ownerId: request.ownerId, tenantId: request.tenantId,
-    model: request.model, params: request.params, siblingOf: null, priority: request.priority, brownout: request.brownout,
+    // under the turn's call constraint with text allowed again, even if the turn had to begin with a call
+    model: request.model, params: request.params.constraint ? { ...request.params, constraint: continuationConstraint(request.params.constraint) } : request.params, siblingOf: null, priority: request.priority, brownout: request.brownout,
     safetySettings: request.safetySettings, inputCheck: request.inputCheck, continues: { generationId: request.generationId, rootGenerationId: root, round },
     // the turn's sources, shown again in the continuation's system turn (turnSoFar), and its tools
     ...(request.retrieval ? { retrieval: request.retrieval } : {}),

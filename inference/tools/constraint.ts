@@ -9,12 +9,18 @@ import type { Constraint } from '../../schemas/constraint.ts';
 import type { ToolFunction } from '../../schemas/tool-call-format.ts';
 import { toolFunctions, type Tool } from './registry.ts';
 
-/** Tool calls of `tools` (several per turn) or text; null when none is offered. */
-export function toolCallConstraint(tools: readonly Tool[]): Constraint | null {
-  return tools.length === 0 ? null : toolCallConstraintOf(toolFunctions(tools));
+/** Tool calls of `tools` (several per turn) or text — only calls when `callFirst` (selection.ts
+ *  demandsCall); null when none is offered. */
+export function toolCallConstraint(tools: readonly Tool[], callFirst = false): Constraint | null {
+  return tools.length === 0 ? null : toolCallConstraintOf(toolFunctions(tools), callFirst);
 }
 
 /** The same for function definitions as offered in a prompt (e.g. a golden item's tools). */
-export function toolCallConstraintOf(functions: readonly Pick<ToolFunction, 'name' | 'parameters'>[]): Constraint {
-  return { type: 'tool_calls', tools: functions.map((f) => ({ name: f.name, parameters: f.parameters, strict: false })), parallel: true, auto: true };
+export function toolCallConstraintOf(functions: readonly Pick<ToolFunction, 'name' | 'parameters'>[], callFirst = false): Constraint {
+  return { type: 'tool_calls', tools: functions.map((f) => ({ name: f.name, parameters: f.parameters, strict: false })), parallel: true, ...(callFirst ? {} : { auto: true }) };
+}
+
+/** A continuation's constraint: the turn's, with text allowed again (it answers from the results). */
+export function continuationConstraint(c: Constraint): Constraint {
+  return c.type === 'tool_calls' && !c.auto ? { ...c, auto: true } : c;
 }

@@ -4,6 +4,6 @@ export { parseToolCalls, hasToolCallMarkup, renderToolsSystemPrompt, renderToolC
 export { calculate, evaluate } from './calculator.ts';
 export { convert } from './units.ts';
 export { currentDateTime } from './datetime.ts';
-export { selectTools, type ToolSelection } from './selection.ts';
-export { toolCallConstraint, toolCallConstraintOf } from './constraint.ts';
+export { demandsCall, selectTools, type ToolSelection } from './selection.ts';
+export { continuationConstraint, toolCallConstraint, toolCallConstraintOf } from './constraint.ts';
 export { Rational, ArithmeticError } from './rational.ts';

@@ -71,3 +71,27 @@ export function selectTools<T extends { name: string }>(tools: readonly T[], tex
     return cue ? cue(text) : true;
   });
 }
+
+// A message that is a request for the tool's result itself: an expression or an operation on two
+// numbers, a number with two units (or "convert" and a unit), a direct question for the time or date.
+// For those the first answer of the turn must be a call (the saga's constraint without free text):
+// measured, the shipped model otherwise refuses "How many meters make 3 kilometers?" and answers some
+// arithmetic from memory, wrongly. Its continuation answers freely from the result.
+// Narrower than the cues: "add 2 eggs and 3 cups of flour" or "I ran 5 km in 30 minutes" may be
+// offered a tool, but need not call it.
+const NUM = String.raw`(?:\d+(?:[.,]\d+)*|[a-z]+(?:-[a-z]+)?)`;
+const STRICT_OPERATION = new RegExp(String.raw`\b(?:plus|minus|times|multiplied by|divided by|subtract|sum of|product of|difference between|calculate|compute)\b|\badd\s+${NUM}\s+(?:and|to)\s+${NUM}\s*(?:[?.!]|$)`, 'i');
+const HOW_MANY = /\bhow\s+(?:many|much)\b/i;
+const TARGET_UNIT = new RegExp(String.raw`\b(?:in|into|to)\s+(?:an?\s+|the\s+)?${UNIT_ANY}(?![\w])`, 'i');
+const ASKS_TIME = /\bwhat(?:'s| is)?\s+(?:the\s+)?(?:current\s+|exact\s+|local\s+)?(?:time|date)\b|\bwhat\s+day\s+is\s+(?:it|today)\b/i;
+const DEMANDS: Partial<Record<ToolName, (text: string) => boolean>> = {
+  calculator: (t) => EXPRESSION.test(t) || (STRICT_OPERATION.test(t) && countNumbers(t) >= 2),
+  convert_units: (t) => countNumbers(t) >= 1 && ((CONVERT.test(t) && unitMentions(t) >= 1) || (unitMentions(t) >= 2 && (HOW_MANY.test(t) || TARGET_UNIT.test(t)))),
+  current_datetime: (t) => ASKS_TIME.test(t),
+};
+
+/** Whether a turn offered `offered` (selectTools' result) must begin with a call: its message
+ *  demands the result of one of them. Only for the selection's own cues (mode `relevant`). */
+export function demandsCall(offered: readonly { name: string }[], text: string): boolean {
+  return offered.some((t) => DEMANDS[t.name as ToolName]?.(text) ?? false);
+}

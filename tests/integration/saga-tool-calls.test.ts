@@ -62,11 +62,12 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
     const { conversationId, generationId } = await send(alice, 'what is 6 times 7?');
     const first = await requested(generationId);
     assert.match(promptText(first), /<\|im_start\|>system\n# Tools\n[\s\S]*<tools>\n\{"type": "function", "function": \{"name": "calculator"/);
-    // Generated under the offered tools' call constraint (text, or valid calls of those tools).
+    // Generated under the offered tools' call constraint: the message demands the calculator's result,
+    // so the answer must begin with a call (no `auto`: no free text first; selection.ts demandsCall).
     assert.ok(first.type === 'GenerationRequested');
     const constraint = first.data.params.constraint;
     assert.ok(constraint?.type === 'tool_calls', JSON.stringify(constraint));
-    assert.equal(constraint.auto, true);
+    assert.equal(constraint.auto, undefined);
     assert.deepEqual(constraint.tools.map((t) => t.name), first.data.tools);
     assert.ok(first.data.tools!.includes('calculator'));
 
@@ -83,7 +84,7 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
     // The continuation: same message, round 1, its prompt the turn so far plus the tool response.
     assert.equal(next.type === 'GenerationRequested' && next.data.messageId, first.type === 'GenerationRequested' && first.data.messageId);
     assert.deepEqual(next.type === 'GenerationRequested' && next.data.continues, { generationId, rootGenerationId: generationId, round: 1 });
-    assert.deepEqual(next.type === 'GenerationRequested' && next.data.params.constraint, constraint, 'the continuation generates under the same constraint');
+    assert.deepEqual(next.type === 'GenerationRequested' && next.data.params.constraint, { ...constraint, auto: true }, 'the continuation: the same tools, text allowed again');
     assert.ok(promptText(next).endsWith(
       `<|im_start|>assistant\nI will compute it.\n${call('calculator', { expression: '6*7' })}<|im_end|>\n`
       + '<|im_start|>user\n<tool_response>\n{"expression":"6*7","result":"42","exact":true}\n</tool_response><|im_end|>\n<|im_start|>assistant\n'));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { builtinTools, selectTools } from '../../inference/tools/index.ts';
+import { builtinTools, demandsCall, selectTools } from '../../inference/tools/index.ts';
 
 // Which server-side tools a turn is offered (inference/tools/selection.ts): a message that needs a
 // tool gets that tool, everyday chat gets none (a small model calls whatever it is offered).
@@ -38,5 +38,14 @@ describe('tool selection', () => {
   it('`all` offers every tool, in their order; a message may need several', () => {
     assert.deepEqual(offered('Hello', 'all'), tools.map((t) => t.name));
     assert.deepEqual(offered('What time is it, and what is 6 times 7?'), ['calculator', 'current_datetime']);
+  });
+
+  it('a message that demands a tool\'s result must begin with a call; one that only mentions numbers or units need not', () => {
+    const demands = (q: string) => demandsCall(selectTools(tools, q), q);
+    for (const q of ['What is 17 plus 25?', 'seventeen plus twenty-five', 'Add 17 and 25', 'What do you get for 7 * 2?', 'How many meters make 3 kilometers?',
+      'Convert 5 km to miles.', 'What is 5 km in miles?', 'How many minutes are in 2 hours?', 'What time is it?', 'What is the date today?'])
+      assert.equal(demands(q), true, q);
+    for (const q of ['Add 2 eggs and 3 cups of flour', 'I ran 5 km in 30 minutes', 'See you tomorrow at 5', 'What is a kilometer?', 'I have 2 cats and 3 dogs', 'Hello'])
+      assert.equal(demands(q), false, q);
   });
 });
