@@ -91,7 +91,7 @@ const DEMANDS: Partial<Record<ToolName, (text: string) => boolean>> = {
 };
 
 /** Whether a turn offered `offered` (selectTools' result) must begin with a call: its message
- *  demands the result of one of them. Only for the selection's own cues (mode `relevant`). */
+ *  demands the result of one of them (read from the message whatever the selection mode). */
 export function demandsCall(offered: readonly { name: string }[], text: string): boolean {
   return offered.some((t) => DEMANDS[t.name as ToolName]?.(text) ?? false);
 }
