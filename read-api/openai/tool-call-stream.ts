@@ -24,20 +24,19 @@ const FRAGMENT = 32;
  *  tail that may be its start; from the marker on, everything is held. */
 export class HoldFromMarker {
   private buf = '';
-  /** the text from the marker on (null: no marker yet) */
-  held: string | null = null;
+  private from: string | null = null; // the text from the marker on
   constructor(private readonly marker: string) {}
 
   /** the part of the text so far that may be shown */
   push(delta: string): string {
-    if (this.held !== null) {
-      this.held += delta;
+    if (this.from !== null) {
+      this.from += delta;
       return '';
     }
     this.buf += delta;
     const at = this.buf.indexOf(this.marker);
     if (at >= 0) {
-      this.held = this.buf.slice(at);
+      this.from = this.buf.slice(at);
       return this.buf.slice(0, at);
     }
     let keep = 0;
@@ -49,9 +48,14 @@ export class HoldFromMarker {
     return out;
   }
 
+  /** the text from the marker on (null: no marker yet) */
+  get held(): string | null {
+    return this.from;
+  }
+
   /** what has not been released: the held text, or a tail that turned out not to be the marker */
   get rest(): string {
-    return this.held ?? this.buf;
+    return this.from ?? this.buf;
   }
 }
 
