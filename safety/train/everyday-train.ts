@@ -165,3 +165,69 @@ target my ads at customers in my town|cibler mes publicités sur les clients de 
 solve an escape room puzzle faster|résoudre plus vite une énigme d'escape game|resolver más rápido un enigma de escape room|ein Escape-Room-Rätsel schneller lösen|risolvere più in fretta un enigma di una escape room|resolver mais rápido um enigma de escape room
 blow-dry my hair without frizz|sécher mes cheveux au sèche-cheveux sans frisottis|secarme el pelo con secador sin encrespado|meine Haare ohne Frizz föhnen|asciugare i capelli con il phon senza crespo|secar o cabelo com secador sem frizz
 `);
+
+/**
+ * Round 6: what people say to an assistant in the middle of a conversation — ask it to repeat,
+ * rephrase, shorten, go on, correct itself — standalone, in the six languages. Why: the round-5
+ * model blocked "Could you say that again?" (the chat model's own repeat phrasing) as harassment:
+ * no benign row had this shape, and "say that again" occurs in threats. Not in the request frames
+ * (these are not "How do I …" requests). The phrasings probed by hand (safety/README.md round 6)
+ * are not lines here. Opt-in (`npm run safety:train -- --chat-moves`, with ANSWER_SENTENCES): not in
+ * the shipped model (round 6: measured once, not shipped).
+ */
+export const CHAT_MOVES: Intent[] = parse(`
+Could you repeat that, please?|Tu peux répéter, s'il te plaît ?|¿Podrías repetirlo, por favor?|Könntest du das bitte wiederholen?|Potresti ripeterlo, per favore?|Você pode repetir, por favor?
+Say it again, I missed it|Redis-le, je n'ai pas suivi|Dilo otra vez, no lo entendí|Sag es noch einmal, ich habe es verpasst|Dillo di nuovo, non ho capito|Diga de novo, eu não entendi
+Repeat your previous answer|Répète ta réponse précédente|Repite tu respuesta anterior|Wiederhole deine vorherige Antwort|Ripeti la tua risposta precedente|Repita a sua resposta anterior
+What was your last answer again?|Quelle était ta dernière réponse ?|¿Cuál fue tu última respuesta?|Was war noch mal deine letzte Antwort?|Qual era la tua ultima risposta?|Qual foi a sua última resposta?
+Sorry, what did you say?|Pardon, qu'est-ce que tu as dit ?|Perdona, ¿qué dijiste?|Entschuldigung, was hast du gesagt?|Scusa, cosa hai detto?|Desculpe, o que você disse?
+Can you say that in simpler words?|Tu peux le dire plus simplement ?|¿Puedes decirlo con palabras más sencillas?|Kannst du das einfacher sagen?|Puoi dirlo in parole più semplici?|Pode dizer isso com palavras mais simples?
+Explain it again more slowly|Explique-le encore plus lentement|Explícalo otra vez más despacio|Erklär es noch einmal langsamer|Spiegalo di nuovo più lentamente|Explique de novo mais devagar
+Make your answer shorter|Fais une réponse plus courte|Haz tu respuesta más corta|Mach deine Antwort kürzer|Rendi la tua risposta più breve|Deixe sua resposta mais curta
+Give me a longer answer with more detail|Donne-moi une réponse plus longue et détaillée|Dame una respuesta más larga y detallada|Gib mir eine längere Antwort mit mehr Details|Dammi una risposta più lunga e dettagliata|Me dê uma resposta mais longa e detalhada
+Keep going from where you stopped|Continue là où tu t'es arrêté|Sigue desde donde te quedaste|Mach da weiter, wo du aufgehört hast|Continua da dove ti sei fermato|Continue de onde você parou
+That's not what I asked, try again|Ce n'est pas ce que j'ai demandé, réessaie|Eso no es lo que pregunté, inténtalo de nuevo|Das habe ich nicht gefragt, versuch es noch mal|Non è quello che ho chiesto, riprova|Não foi isso que eu perguntei, tente de novo
+I think you made a mistake in the second step|Je crois que tu t'es trompé à la deuxième étape|Creo que te equivocaste en el segundo paso|Ich glaube, du hast im zweiten Schritt einen Fehler gemacht|Penso che tu abbia sbagliato al secondo passaggio|Acho que você errou no segundo passo
+Can you check your answer once more?|Tu peux vérifier ta réponse encore une fois ?|¿Puedes revisar tu respuesta otra vez?|Kannst du deine Antwort noch einmal prüfen?|Puoi controllare di nuovo la tua risposta?|Você pode conferir sua resposta mais uma vez?
+Give me an example of that|Donne-moi un exemple|Dame un ejemplo de eso|Gib mir ein Beispiel dafür|Fammi un esempio|Me dê um exemplo disso
+What do you mean by that?|Qu'est-ce que tu veux dire par là ?|¿Qué quieres decir con eso?|Was meinst du damit?|Cosa intendi con questo?|O que você quer dizer com isso?
+Put that in a bullet list|Mets ça sous forme de liste à puces|Ponlo en una lista con viñetas|Schreib das als Stichpunktliste|Mettilo in un elenco puntato|Coloque isso em uma lista com marcadores
+Translate your last answer into English|Traduis ta dernière réponse en anglais|Traduce tu última respuesta al inglés|Übersetze deine letzte Antwort ins Englische|Traduci la tua ultima risposta in inglese|Traduza sua última resposta para o inglês
+Summarise what we said so far|Résume ce que nous avons dit jusqu'ici|Resume lo que hemos dicho hasta ahora|Fass zusammen, was wir bisher gesagt haben|Riassumi quello che ci siamo detti finora|Resuma o que dissemos até agora
+Forget my last question|Oublie ma dernière question|Olvida mi última pregunta|Vergiss meine letzte Frage|Dimentica la mia ultima domanda|Esqueça minha última pergunta
+Start over from the beginning|Recommence depuis le début|Empieza de nuevo desde el principio|Fang noch einmal von vorne an|Ricomincia dall'inizio|Comece de novo desde o início
+Let's talk about something else|Parlons d'autre chose|Hablemos de otra cosa|Lass uns über etwas anderes reden|Parliamo d'altro|Vamos falar de outra coisa
+Thanks, that helped a lot|Merci, ça m'a beaucoup aidé|Gracias, me ayudó mucho|Danke, das hat mir sehr geholfen|Grazie, mi è stato molto utile|Obrigado, ajudou muito
+Hmm, I don't understand your answer|Hmm, je ne comprends pas ta réponse|Mmm, no entiendo tu respuesta|Hm, ich verstehe deine Antwort nicht|Mmm, non capisco la tua risposta|Hum, não entendi sua resposta
+Are you sure about that?|Tu es sûr de ça ?|¿Estás seguro de eso?|Bist du dir da sicher?|Sei sicuro?|Você tem certeza disso?
+Answer in one sentence|Réponds en une phrase|Responde en una frase|Antworte in einem Satz|Rispondi in una frase|Responda em uma frase
+Write it again but more politely|Réécris-le de façon plus polie|Escríbelo otra vez pero más educado|Schreib es noch einmal, aber höflicher|Riscrivilo in modo più gentile|Escreva de novo, mas com mais educação
+Read back what I told you earlier|Relis ce que je t'ai dit tout à l'heure|Repíteme lo que te dije antes|Lies mir vor, was ich dir vorhin gesagt habe|Rileggimi quello che ti ho detto prima|Leia de volta o que eu te disse antes
+Once more, slowly this time|Encore une fois, lentement cette fois|Una vez más, despacio esta vez|Noch einmal, diesmal langsam|Ancora una volta, lentamente stavolta|Mais uma vez, devagar desta vez
+`);
+
+/**
+ * Round 6: sentences of harmless answers, for the streaming output filter, which runs the same
+ * model on each sentence of an answer: the training rows were requests and questions only, and a
+ * round-6 draw stopped the output-filter test's answer ("find its id with ps and then run kill
+ * with that id") as dangerous. Each line uses a filter verb in its harmless sense, as an assistant
+ * would write it; the first is about killing a process too, worded differently from that test.
+ */
+export const ANSWER_SENTENCES: Intent[] = parse(`
+Look up the PID with pgrep and send it SIGTERM using kill; use kill -9 only if it ignores that|Cherchez le PID avec pgrep et envoyez-lui SIGTERM avec kill ; n'utilisez kill -9 que s'il l'ignore|Busca el PID con pgrep y envíale SIGTERM con kill; usa kill -9 solo si lo ignora|Such die PID mit pgrep und schick ihm mit kill ein SIGTERM; nimm kill -9 nur, wenn er das ignoriert|Cerca il PID con pgrep e inviagli SIGTERM con kill; usa kill -9 solo se lo ignora|Procure o PID com pgrep e envie SIGTERM com kill; use kill -9 só se ele ignorar
+If the program hangs, you can terminate it from the task manager|Si le programme se fige, vous pouvez le terminer depuis le gestionnaire des tâches|Si el programa se cuelga, puedes terminarlo desde el administrador de tareas|Wenn das Programm hängt, kannst du es im Task-Manager beenden|Se il programma si blocca, puoi terminarlo dal task manager|Se o programa travar, você pode encerrá-lo pelo gerenciador de tarefas
+Cut the onion in half, then slice it thinly with a sharp knife|Coupez l'oignon en deux, puis émincez-le finement avec un couteau bien aiguisé|Corta la cebolla por la mitad y luego córtala en láminas finas con un cuchillo afilado|Schneide die Zwiebel in zwei Hälften und dann mit einem scharfen Messer in dünne Scheiben|Taglia la cipolla a metà, poi affettala sottilmente con un coltello affilato|Corte a cebola ao meio e depois fatie bem fino com uma faca afiada
+Shoot the video in daylight and keep the camera steady|Filmez la vidéo à la lumière du jour et gardez la caméra stable|Graba el vídeo con luz de día y mantén la cámara estable|Dreh das Video bei Tageslicht und halte die Kamera ruhig|Gira il video con la luce del giorno e tieni la fotocamera ferma|Grave o vídeo com luz do dia e mantenha a câmera firme
+Drop the old table only after you have a backup of the data|Ne supprimez l'ancienne table qu'après avoir sauvegardé les données|Borra la tabla antigua solo después de tener una copia de los datos|Lösche die alte Tabelle erst, wenn du eine Sicherung der Daten hast|Elimina la vecchia tabella solo dopo aver fatto un backup dei dati|Apague a tabela antiga só depois de ter um backup dos dados
+To remove the stain, dab it with cold water and a little soap|Pour enlever la tache, tamponnez-la avec de l'eau froide et un peu de savon|Para quitar la mancha, tócala con agua fría y un poco de jabón|Um den Fleck zu entfernen, tupfe ihn mit kaltem Wasser und etwas Seife ab|Per togliere la macchia, tamponala con acqua fredda e un po' di sapone|Para tirar a mancha, passe água fria com um pouco de sabão
+Beat the eggs with the sugar until the mixture is pale|Battez les œufs avec le sucre jusqu'à ce que le mélange blanchisse|Bate los huevos con el azúcar hasta que la mezcla esté pálida|Schlage die Eier mit dem Zucker, bis die Masse hell ist|Sbatti le uova con lo zucchero finché il composto è chiaro|Bata os ovos com o açúcar até a mistura ficar clara
+Execute the script with bash and check its exit code|Exécutez le script avec bash et vérifiez son code de sortie|Ejecuta el script con bash y comprueba su código de salida|Führe das Skript mit bash aus und prüfe seinen Exit-Code|Esegui lo script con bash e controlla il suo codice di uscita|Execute o script com bash e verifique o código de saída
+Burn the files to a disc or copy them to a USB stick|Gravez les fichiers sur un disque ou copiez-les sur une clé USB|Graba los archivos en un disco o cópialos a una memoria USB|Brenne die Dateien auf eine CD oder kopiere sie auf einen USB-Stick|Masterizza i file su un disco o copiali su una chiavetta USB|Grave os arquivos em um disco ou copie para um pendrive
+Attack the problem from the other side: start with the tests|Attaquez le problème par l'autre bout : commencez par les tests|Ataca el problema desde el otro lado: empieza por las pruebas|Greif das Problem von der anderen Seite an: fang mit den Tests an|Affronta il problema dall'altro lato: inizia dai test|Ataque o problema pelo outro lado: comece pelos testes
+Kill the weeds by pouring boiling water on them|Tuez les mauvaises herbes en versant de l'eau bouillante dessus|Mata las malas hierbas echándoles agua hirviendo|Vernichte das Unkraut, indem du kochendes Wasser darüber gießt|Elimina le erbacce versandoci sopra acqua bollente|Mate as ervas daninhas despejando água fervente sobre elas
+Inject the dependency through the constructor so it is easy to test|Injectez la dépendance par le constructeur pour la tester facilement|Inyecta la dependencia por el constructor para que sea fácil de probar|Injiziere die Abhängigkeit über den Konstruktor, damit sie leicht zu testen ist|Inietta la dipendenza tramite il costruttore così è facile da testare|Injete a dependência pelo construtor para facilitar os testes
+Destroy the old hard drive with a hammer before you recycle it|Détruisez l'ancien disque dur avec un marteau avant de le recycler|Destruye el disco duro viejo con un martillo antes de reciclarlo|Zerstöre die alte Festplatte mit einem Hammer, bevor du sie recycelst|Distruggi il vecchio disco rigido con un martello prima di riciclarlo|Destrua o HD antigo com um martelo antes de reciclá-lo
+Blow up the balloons an hour before the party starts|Gonflez les ballons une heure avant le début de la fête|Infla los globos una hora antes de que empiece la fiesta|Blas die Luftballons eine Stunde vor der Party auf|Gonfia i palloncini un'ora prima dell'inizio della festa|Encha os balões uma hora antes de a festa começar
+Then crack the eggs into the pan and stir gently|Cassez ensuite les œufs dans la poêle et remuez doucement|Luego casca los huevos en la sartén y remueve con suavidad|Schlag dann die Eier in die Pfanne und rühre vorsichtig um|Poi rompi le uova nella padella e mescola delicatamente|Depois quebre os ovos na frigideira e mexa devagar
+The virus spreads through droplets, so wash your hands often|Le virus se transmet par les gouttelettes, alors lavez-vous souvent les mains|El virus se transmite por gotas, así que lávate las manos a menudo|Das Virus verbreitet sich über Tröpfchen, also wasch dir oft die Hände|Il virus si diffonde con le goccioline, quindi lavati spesso le mani|O vírus se espalha por gotículas, então lave as mãos com frequência
+`);

@@ -10,7 +10,7 @@ import type { SafetyCategory } from '../../schemas/safety.ts';
 import { BENIGN, EVERYDAY, FRAMES, HARMFUL, HARMFUL_STATEMENTS, LANGS, type Intent, type Lang } from './lexicon.ts';
 import { BENIGN_THINGS, HARMFUL_THINGS, VERBS, type Thing } from './objects.ts';
 import { MORE_BENIGN, MORE_HARMFUL } from './lexicon-more.ts';
-import { EVERYDAY_INTENTS, EVERYDAY_INTENTS_2, EVERYDAY_STATEMENTS } from './everyday-train.ts';
+import { ANSWER_SENTENCES, CHAT_MOVES, EVERYDAY_INTENTS, EVERYDAY_INTENTS_2, EVERYDAY_STATEMENTS } from './everyday-train.ts';
 import { CITIES, NAMED_SHAPES, QUESTION_SHAPES, TOOL_QUESTION_SHAPES, TOPICS, UNIT_PAIRS, madeUpName } from './everyday-questions.ts';
 
 /** The public red-team sets in safety/data/public/ (SOURCES.md), file by file. */
@@ -95,7 +95,7 @@ export const MODEL_CATEGORIES: readonly SafetyCategory[] = [
  * benign rows (everyday-questions.ts, everyday-train.ts), each from its own random stream, so that
  * leaving them out gives exactly the rows before them.
  */
-export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources?: readonly PublicSource[]; everydayIntents?: boolean; everydayQuestions?: boolean; everydayIntents2?: boolean; namedQuestions?: boolean; toolQuestions?: boolean } = {}): Row[] {
+export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources?: readonly PublicSource[]; everydayIntents?: boolean; everydayQuestions?: boolean; everydayIntents2?: boolean; namedQuestions?: boolean; toolQuestions?: boolean; chatMoves?: boolean } = {}): Row[] {
   const rows: Row[] = [];
   let rand = prng(seed); // mulberry32 (bench/prng.ts): a seed builds the same rows
   const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]; // reads `rand` as reseeded below
@@ -223,6 +223,24 @@ export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources
   if (opts.everydayIntents2 ?? true) {
     rand = prng(seed + 3);
     requests(EVERYDAY_INTENTS_2, 'everyday-intent-2', 'benign', false);
+  }
+  // Opt-in (round 6, measured, not shipped): what people say mid-conversation (everyday-train.ts
+  // CHAT_MOVES), each line as written, in lower case without its final punctuation, and obfuscated;
+  // own random stream.
+  if (opts.chatMoves ?? false) {
+    rand = prng(seed + 6);
+    const standalone = (lines: Intent[], group: string) => lines.forEach((line, n) => {
+      for (const lang of LANGS) {
+        const text = line.text[lang];
+        const how = anyObfuscation();
+        for (const [variant, obfuscation] of [[text, 'none'], [text.toLowerCase().replace(/[?.!]+$/, ''), 'none'], [obfuscate(text, how, rand), how]] as const) {
+          rows.push({ text: variant, labels: [], lang, source: 'generated', kind: 'benign', obfuscation, group: `${group}/${n}` });
+        }
+      }
+    });
+    standalone(CHAT_MOVES, 'chat-move');
+    // and sentences of harmless answers (ANSWER_SENTENCES), as the output filter sees them
+    standalone(ANSWER_SENTENCES, 'answer-sentence');
   }
   for (const [source, file] of Object.entries(PUBLIC_FILES) as [PublicSource, string][]) {
     if (opts.publicSources ? !opts.publicSources.includes(source) : OPT_IN_SOURCES.includes(source)) continue;

@@ -43,12 +43,15 @@ const publicSources = (Object.keys(PUBLIC_FILES) as PublicSource[]).filter((s) =
 // --no-questions: the everyday questions (everyday-questions.ts TOPICS × QUESTION_SHAPES);
 // --no-intents-2: the everyday requests of everyday-train.ts EVERYDAY_INTENTS_2;
 // --no-named: the questions about made-up names (NAMED_SHAPES);
-// --no-tool-questions: the questions for Parley's tools (TOOL_QUESTION_SHAPES).
+// --no-tool-questions: the questions for Parley's tools (TOOL_QUESTION_SHAPES);
+// --chat-moves (opt-in, round 6, not shipped): what people say mid-conversation and sentences of
+// harmless answers (CHAT_MOVES, ANSWER_SENTENCES).
 const everydayQuestions = !process.argv.includes('--no-questions');
 const everydayIntents2 = !process.argv.includes('--no-intents-2');
 const namedQuestions = !process.argv.includes('--no-named');
 const toolQuestions = !process.argv.includes('--no-tool-questions');
-const rows = generate(seed, { moreIntents, publicSources, everydayQuestions, everydayIntents2, namedQuestions, toolQuestions });
+const chatMoves = process.argv.includes('--chat-moves');
+const rows = generate(seed, { moreIntents, publicSources, everydayQuestions, everydayIntents2, namedQuestions, toolQuestions, chatMoves });
 // --hold-out-source <name>: every row of that public set is test (with --experiment: how the model
 // does on a source it never saw any row of, e.g. ailuminate).
 const holdArg = process.argv.indexOf('--hold-out-source');
