@@ -232,10 +232,9 @@ export class EngineCore {
     seq.tokens.push(id);
     this.metrics.inc(METRIC.generationTokens);
     const index = seq.outputLen - 1;
-    // a constrained output ends as soon as its JSON is complete, or at max tokens when it is whole
-    // there (the budget rule steers it to be: a closed call, another one allowed, is not a cut)
+    // a constrained output ends as soon as it is complete (ConstraintCursor.closesWith)
     const atMax = seq.outputLen >= seq.maxTokens;
-    const closed = seq.constraint !== null && this.timed(() => seq.constraint!.advance(id) && (seq.constraint!.complete || (atMax && seq.constraint!.whole)));
+    const closed = seq.constraint !== null && this.timed(() => seq.constraint!.closesWith(id, atMax));
     const last = closed || atMax;
     let delta = seq.decoder.push(id);
     if (last) delta += seq.decoder.flush();

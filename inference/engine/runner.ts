@@ -155,7 +155,7 @@ export class Runner {
         cursor?.apply(row, maxTokens - ids.length); // as EngineCore.step does
         const id = sampler.sample(row);
         const atMax = ids.length + 1 >= maxTokens;
-        const closed = cursor !== null && cursor.advance(id) && (cursor.complete || (atMax && cursor.whole)); // as EngineCore.accept
+        const closed = cursor !== null && cursor.closesWith(id, atMax); // as EngineCore.accept
         if (eos.has(id)) {
           const rest = stops.push(decoder.flush()).emit + stops.flush();
           if (rest) {

@@ -208,9 +208,11 @@ export class ConstraintCursor {
     return this.states.every((s) => s === null);
   }
 
-  /** the output may end here and is whole (e.g. a closed call, where another could follow): at max
-   *  tokens this is a stop, not a cut. Free text may end anywhere, so there a cut stays a cut. */
-  get whole(): boolean {
-    return this.states.some((s) => canEnd(s) && !inFreeText(s));
+  /** Takes a sampled token; true when the output ends with it: its JSON is complete, or `atMax` (the
+   *  last token max tokens allow) and the output is whole there — e.g. a closed call where another
+   *  could follow, which the budget rule steers to; free text may end anywhere, so there a cut stays
+   *  a cut. The one end rule of the engine and the Runner. */
+  closesWith(id: number, atMax: boolean): boolean {
+    return this.advance(id) && (this.complete || (atMax && this.states.some((s) => canEnd(s) && !inFreeText(s))));
   }
 }
