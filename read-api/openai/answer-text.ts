@@ -64,30 +64,48 @@ function turnEnd(chunk: TurnChunk, earlier: Usage): End {
   };
 }
 
-/** Streamed: the answer's text as it may be shown, then the turn's end (or a diverged retry). */
-export async function* follow(call: Call, signal: AbortSignal): AsyncGenerator<Step> {
-  let text = new StreamedText();
-  let hold = new HoldFromMarker(TOOL_CALL_OPEN);
-  const holdCalls = call.turn.params.clientTools === undefined; // the client's own calls are its to read
+type TurnStep = { chunk: TurnChunk } | { next: true } | { end: End };
+
+/** The turn's text chunks, `next` where the saga continued the generation before it, then the
+ *  turn's end; keeps the call's produced-token count and the turn's usage on the way. */
+async function* turnSteps(call: Call, signal: AbortSignal): AsyncGenerator<TurnStep> {
   let generation = call.generationId;
-  let earlier: Usage = { promptTokens: 0, completionTokens: 0 };
+  let earlier: Usage = { promptTokens: 0, completionTokens: 0 }; // the generations before this one
   for await (const c of chunksOf(call, signal)) {
     if (c.continuation) {
-      // the saga ran this generation's calls: their text is not part of the answer
       earlier = addUsage(earlier, await usageOf(call, generation));
       generation = c.continuation;
-      text = new StreamedText();
-      hold = new HoldFromMarker(TOOL_CALL_OPEN);
+      yield { next: true };
       continue;
     }
     if (c.toolCall) continue;
     if (c.done) {
-      if (hold.rest) yield { delta: hold.rest }; // a call the saga did not run is text
       yield { end: turnEnd(c, earlier) };
       return;
     }
     call.summary.completionTokens = earlier.completionTokens + c.index + 1;
-    const step = text.push(c.delta, c.reset);
+    yield { chunk: c };
+  }
+}
+
+/** Streamed: the answer's text as it may be shown, then the turn's end (or a diverged retry). */
+export async function* follow(call: Call, signal: AbortSignal): AsyncGenerator<Step> {
+  const holdCalls = call.turn.params.clientTools === undefined; // the client's own calls are its to read
+  let text = new StreamedText();
+  let hold = new HoldFromMarker(TOOL_CALL_OPEN);
+  for await (const s of turnSteps(call, signal)) {
+    if ('next' in s) {
+      // the saga ran the calls of the generation before: their text is not part of the answer
+      text = new StreamedText();
+      hold = new HoldFromMarker(TOOL_CALL_OPEN);
+      continue;
+    }
+    if ('end' in s) {
+      if (hold.rest) yield { delta: hold.rest }; // a call the saga did not run is text
+      yield s;
+      return;
+    }
+    const step = text.push(s.chunk.delta, s.chunk.reset);
     if ('diverged' in step) { yield step; return; }
     const shown = holdCalls ? hold.push(step.delta) : step.delta;
     if (shown) yield { delta: shown };
@@ -99,21 +117,15 @@ export async function* follow(call: Call, signal: AbortSignal): AsyncGenerator<S
 export async function wholeAnswer(call: Call, signal: AbortSignal): Promise<{ text: string; end: End } | null> {
   let before = ''; // the text of the generations the saga continued, up to their calls
   let text = '';
-  let generation = call.generationId;
-  let earlier: Usage = { promptTokens: 0, completionTokens: 0 };
-  for await (const c of chunksOf(call, signal)) {
-    if (c.continuation) {
+  for await (const s of turnSteps(call, signal)) {
+    if ('next' in s) {
       const at = text.indexOf(TOOL_CALL_OPEN);
       before += at >= 0 ? text.slice(0, at) : text;
       text = '';
-      earlier = addUsage(earlier, await usageOf(call, generation));
-      generation = c.continuation;
       continue;
     }
-    if (c.toolCall) continue;
-    if (c.done) return { text: before + text, end: turnEnd(c, earlier) };
-    text = c.reset ? c.delta : text + c.delta;
-    call.summary.completionTokens = earlier.completionTokens + c.index + 1;
+    if ('end' in s) return { text: before + text, end: s.end };
+    text = s.chunk.reset ? s.chunk.delta : text + s.chunk.delta;
   }
   return null;
 }
