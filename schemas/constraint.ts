@@ -26,5 +26,8 @@ export const Constraint = z.discriminatedUnion('type', [
   // auto (tool choice "auto"): any text may come instead, and before a call; only once the model
   // writes `<tool_call>` must the block be a valid call of one of the tools (optional: absent = false)
   z.object({ type: z.literal('tool_calls'), tools: z.array(ToolSpec).min(1).max(128), parallel: z.boolean(), auto: z.boolean().optional() }),
+  // text in which no `<tool_call>` begins: a tool round's last continuation, which must answer from the
+  // results it has (tool-round.ts), as tool choice "none" with the tools still described
+  z.object({ type: z.literal('no_tool_calls') }),
 ]);
 export type Constraint = z.infer<typeof Constraint>;

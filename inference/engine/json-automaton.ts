@@ -76,6 +76,7 @@ function freeStep(st: FreeSt, ch: string, out: State[]): void {
   const { n } = f;
   const t = n.trigger;
   if (ch === t[f.m] && f.m + 1 === t.length) {
+    if (n.item === null) return; // a forbidden trigger: this character ends every path
     const after = n.again ? mk({ t: 'free', n, m: 0 }, up) : up;
     out.push(mk({ t: 'seq', n: n.item, i: 0, j: t.length }, after));
     return;

@@ -22,8 +22,9 @@ export type Node = { id: number; min: number } & (
   | { k: 'seq'; parts: (string | Node)[] }
   | { k: 'rep'; item: Node; sep: string }
   // free text until `trigger` is written, then `item` from after the trigger's characters (its
-  // first part starts with the trigger); after the item, free text again when `again`, else the end
-  | { k: 'free'; trigger: string; item: Of<'seq'>; again: boolean }
+  // first part starts with the trigger); after the item, free text again when `again`, else the end.
+  // item null: the trigger is forbidden (the character that would complete it is rejected)
+  | { k: 'free'; trigger: string; item: Of<'seq'> | null; again: boolean }
 );
 export type Of<K extends Node['k']> = Extract<Node, { k: K }>;
 

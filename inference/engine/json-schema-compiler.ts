@@ -36,6 +36,7 @@ export class Grammar {
   private compileConstraint(c: Constraint): Node {
     if (c.type === 'json_object') return this.node({ k: 'obj', props: null }, 2);
     if (c.type === 'json_schema') return this.schema(c.schema, '', c.strict);
+    if (c.type === 'no_tool_calls') return this.node({ k: 'free', trigger: '<tool_call>', item: null, again: false }, 0);
     const calls = c.tools.map((t, i) => this.object([
       ['name', this.literal([JSON.stringify(t.name)]), true],
       ['arguments', this.schema(t.parameters, `tools[${i}].parameters`, t.strict, true), true],

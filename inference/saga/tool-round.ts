@@ -23,8 +23,14 @@ import { withSystemTurn } from './system-turn.ts';
 //      the prompt-injection check, and records the outcome (CompleteToolCall / FailToolCall),
 //   3. requests the continuation: a new generation `<root>.t<round>` whose prompt is the turn so
 //      far plus the results (RequestGeneration with `continues`), queued like a regenerated sibling.
-// At most MAX_TOOL_ROUNDS rounds per turn; a fifth is recorded as failed calls and a continuation
-// that fails at once with TOO_MANY_TOOL_ROUNDS, so the turn ends with that error.
+// The continuation after the last of MAX_TOOL_ROUNDS rounds, and the one after a retry that failed
+// as well (a second round in a row whose calls all failed), must answer in text: its constraint is
+// `no_tool_calls`, so the engine masks `<tool_call>`. Why: a model that cannot make a call work (the
+// shipped one wrote failing convert_units calls for "How many grams are in a kilogram?") looped to
+// the round limit and the turn ended in an error, after five generations. One retry after a failure
+// is kept: a real model often fixes its arguments from the error. A round past the limit (a worker
+// that ignored the constraint) is still recorded as failed calls and a continuation that fails at
+// once with TOO_MANY_TOOL_ROUNDS.
 //
 // Crash safety: command ids are deterministic and the step reads what is recorded first, so a
 // replayed batch re-runs only calls requested but not yet ended (tools are read-only), and the
@@ -131,13 +137,16 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
     return { type: 'CompleteToolCall', data: { ...base, result: outcome.result, truncated: outcome.truncated, latencyMs: outcome.latencyMs, ...(outcome.sources ? { sources: outcome.sources } : {}) } };
   }));
   await exec(outcomes.flatMap((o, i) => (o ? [{ ...o, metadata: meta(cmd('outcome', ids[i]!)) }] : [])));
+  // each call's outcome: run now, or recorded by an earlier incarnation of this step
+  const failed = (i: number) => (outcomes[i] ? outcomes[i].type === 'FailToolCall' : status.get(ids[i]!) === 'ToolCallFailed');
+  const retryFailed = wanted.every((_, i) => failed(i)) && !!request.continues && await allFailed(deps.store, request.continues.generationId);
+  const answerNow = round >= MAX_TOOL_ROUNDS || retryFailed;
 
   // 3. The continuation.
   const next = continuationId(root, round);
   const base = {
     generationId: next, conversationId: request.conversationId, messageId: request.messageId, ownerId: request.ownerId, tenantId: request.tenantId,
-    // under the turn's call constraint with text allowed again, even if the turn had to begin with a call
-    model: request.model, params: request.params.constraint ? { ...request.params, constraint: continuationConstraint(request.params.constraint) } : request.params, siblingOf: null, priority: request.priority, brownout: request.brownout,
+    model: request.model, params: continuationParams(request.params, answerNow), siblingOf: null, priority: request.priority, brownout: request.brownout,
     safetySettings: request.safetySettings, inputCheck: request.inputCheck, continues: { generationId: request.generationId, rootGenerationId: root, round },
     // the turn's sources, shown again in the continuation's system turn (turnSoFar), and its tools
     ...(request.retrieval ? { retrieval: request.retrieval } : {}),
@@ -169,6 +178,20 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
     data: { ...base, context: { ...request.context, promptTokens: promptIds.length }, prompt: packTokenIds(promptIds) },
     metadata: requestMeta,
   }]);
+}
+
+// A continuation's parameters: the turn's, under its call constraint with text allowed again (even if
+// the turn had to begin with a call), or with no call allowed when it must answer now.
+function continuationParams(params: EventData<'GenerationRequested'>['params'], answerNow: boolean): EventData<'GenerationRequested'>['params'] {
+  if (answerNow) return { ...params, constraint: { type: 'no_tool_calls' } };
+  return params.constraint ? { ...params, constraint: continuationConstraint(params.constraint) } : params;
+}
+
+// true when the generation made calls and every one of them failed (the round before a retry)
+async function allFailed(store: Pick<EventStore, 'readStream'>, generationId: string): Promise<boolean> {
+  const { calls } = await readRound(store, generationId);
+  const ended = calls.filter((c) => c.type !== 'ToolCallRequested');
+  return ended.length > 0 && ended.every((c) => c.type === 'ToolCallFailed');
 }
 
 // The turn as the model sees it for the next round: the first round's context again — its system

@@ -22,6 +22,11 @@ const seed = seedArg > 0 ? Number(process.argv[seedArg + 1]) : 16;
 const moreIntents = process.argv.includes('--more-intents');
 // --experiment: train and measure only the held-out model; print its report, touch no committed file.
 const experiment = process.argv.includes('--experiment');
+// --candidate DIR: the whole recipe (measured sibling + final model), but the report, model and card go
+// to DIR, not to the committed files: several seeds can be drawn side by side and gated (gate.ts)
+// before one is copied into safety/models.
+const candidateArg = process.argv.indexOf('--candidate');
+const candidate = candidateArg > 0 ? path.resolve(process.argv[candidateArg + 1]) : null;
 // --py "<args>": extra train.py arguments (e.g. "--benign-fp 0.01 --min-threshold 0.5"), for experiments
 // and for the shipped recipe alike (recorded in the card's trainedOn).
 const pyArg = process.argv.indexOf('--py');
@@ -120,10 +125,13 @@ if (experiment) {
   console.log(`experiment: model and card in ${work}; nothing committed was written`);
   process.exit(0);
 }
-writeFileSync(path.join(modelsDir, 'moderation-v1.metrics.md'), report);
-mkdirSync(path.join(here, '..', '..', 'bench', 'results'), { recursive: true });
-writeFileSync(path.join(here, '..', '..', 'bench', 'results', 'safety-model.md'), `# Moderation model, measured on the held-out split (written by npm run safety:train)\n\n${report}`);
+const reportDir = candidate ?? modelsDir;
+const benchFile = candidate ? path.join(candidate, 'safety-model.md') : path.join(here, '..', '..', 'bench', 'results', 'safety-model.md');
+mkdirSync(reportDir, { recursive: true });
+mkdirSync(path.dirname(benchFile), { recursive: true });
+writeFileSync(path.join(reportDir, 'moderation-v1.metrics.md'), report);
+writeFileSync(benchFile, `# Moderation model, measured on the held-out split (written by npm run safety:train)\n\n${report}`);
 console.log(report);
 console.log('2/2: the shipped model, trained on the held-out split too');
-trainInto(modelsDir, true);
-console.log('wrote safety/models/moderation-v1.{onnx,json} and moderation-v1.metrics.md');
+trainInto(reportDir, true);
+console.log(`wrote ${path.relative(process.cwd(), reportDir) || '.'}/moderation-v1.{onnx,json} and moderation-v1.metrics.md`);

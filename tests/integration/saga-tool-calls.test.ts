@@ -288,15 +288,40 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
     assert.match(prompt, /<tool_response>\n\{"error":"TOOL_ERROR","message":"division by zero"\}\n<\/tool_response>\n<tool_response>\n\{"value":"1","from":"mi","to":"km","result":"1.609344","exact":true\}\n<\/tool_response>\n<tool_response>\n\{"error":"INVALID_ARGUMENTS"/);
   });
 
-  it('ends the turn with TOO_MANY_TOOL_ROUNDS after 4 rounds', async () => {
+  const constraintOf = (e: RecordedEvent) => (e.type === 'GenerationRequested' ? e.data.params.constraint : undefined);
+
+  it('after a failed call the model may retry once; after a second failed round it must answer in text', async () => {
+    const { generationId } = await send(cal, 'how many grams are in a kilogram?');
+    await requested(generationId);
+    await generate(generationId, call('convert_units', { value: 1, from: 'kilogram', to: 'parsecs' }));
+    const retry = await requested(`${generationId}.t1`);
+    assert.equal(constraintOf(retry)?.type, 'tool_calls', 'one retry: calls still allowed');
+    await generate(`${generationId}.t1`, call('convert_units', { value: 1, from: 'kilo', to: 'gram' }));
+    const last = await requested(`${generationId}.t2`);
+    assert.deepEqual(constraintOf(last), { type: 'no_tool_calls' }, 'the retry failed too: answer now');
+    assert.match(promptText(last), /# Tools\n/, 'the tools are still described');
+    const failures = [...(await stream(generationId)), ...(await stream(`${generationId}.t1`))].filter((e) => e.type === 'ToolCallFailed');
+    assert.equal(failures.length, 2);
+    // A failed round followed by a working one resets nothing: a later failure gets its retry again.
+    const ok = await send(cal, 'what is 2 plus 2?');
+    await requested(ok.generationId);
+    await generate(ok.generationId, call('calculator', { expression: '2+' }));
+    await requested(`${ok.generationId}.t1`);
+    await generate(`${ok.generationId}.t1`, call('calculator', { expression: '2+2' }));
+    assert.equal(constraintOf(await requested(`${ok.generationId}.t2`))?.type, 'tool_calls', 'the second round worked');
+  });
+
+  it('the continuation after the fourth round must answer in text; a worker ignoring that ends the turn with TOO_MANY_TOOL_ROUNDS', async () => {
     const { generationId } = await send(nora, 'loop');
     await requested(generationId);
     let current = generationId;
     for (let round = 1; round <= 4; round++) {
       await generate(current, call('current_datetime', {}));
       current = `${generationId}.t${round}`;
-      await requested(current);
+      const next = await requested(current);
+      assert.equal(constraintOf(next)?.type, round < 4 ? 'tool_calls' : 'no_tool_calls', `round ${round}`);
     }
+    // The engine masks `<tool_call>` under that constraint; a worker that did not is refused.
     await generate(current, call('current_datetime', {}));
     const fifth = await until('the fifth continuation to end', async () => {
       const s = await stream(`${generationId}.t5`);

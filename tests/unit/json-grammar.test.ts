@@ -91,6 +91,15 @@ test('tool calls, auto: any text, or text then a valid call; a call once begun m
   assert.equal(minClose(walk([g.start()], 'just text')[0]), 0);
 });
 
+test('no tool calls: any text, but never a `<tool_call>`, however it is spelt out', () => {
+  const none: Constraint = { type: 'no_tool_calls' };
+  assert.ok(accepts(none, ''));
+  assert.ok(accepts(none, '5 kilometers is about 3.1 miles. <tool <b>bold</b> <tool_cal'));
+  assert.equal(accepts(none, 'Let me check.\n<tool_call>\n{"name": "now", "arguments": {}}\n</tool_call>'), false);
+  assert.equal(accepts(none, '<<tool_call>'), false, 'after a false start too');
+  assert.equal(walk([new Grammar(none).start()], 'x <tool_call').length, 1); assert.equal(walk([new Grammar(none).start()], 'x <tool_call>').length, 0, 'the character completing the marker ends every path');
+});
+
 test('object keys follow `required`, then the optional ones alphabetically, however `properties` is written (jsonb reorders it)', () => {
   const props = { value: { type: 'number' }, from: { type: 'string' }, to: { type: 'string' }, note: { type: 'string' }, alpha: { type: 'string' } };
   const reordered = Object.fromEntries(Object.entries(props).reverse());
