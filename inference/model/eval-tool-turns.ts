@@ -26,7 +26,9 @@ const tools = builtinTools({ searchHistory: async () => [] });
 // saga does by default (PARLEY_TOOL_CONSTRAINT=on); "call first": a message that demands a tool's
 // result must begin with a call (selection.ts demandsCall; the saga's default), its continuation is
 // free; the other modes are the model's text as is.
-const MODES = ['no tools', 'relevant (selection.ts)', 'relevant, constrained', 'relevant, constrained, call first (default)', 'all four'] as const;
+// "grounded": the call's arguments narrowed to what the message names (grounding.ts), and a text
+// answer forced after a retry that failed too or the fourth round (tool-round.ts), as the saga does.
+const MODES = ['no tools', 'relevant (selection.ts)', 'relevant, constrained', 'relevant, constrained, call first', 'call first, grounded (default)', 'all four'] as const;
 type Mode = (typeof MODES)[number];
 const NO_TOOL_KINDS = ['arith', 'follow-arith', 'unit', 'capital', 'follow-capital', 'follow-repeat', 'greet', 'who', 'harm', 'ood', 'summary'];
 const TOOL_KINDS = ['tool-calculator', 'tool-units', 'tool-time'];
@@ -38,13 +40,17 @@ const lastUser = (item: GoldenItem) => [...item.messages].reverse().find((m) => 
 // The turn as the saga runs it; returns the final text and the number of calls made.
 async function turn(item: GoldenItem, mode: Mode): Promise<{ text: string; calls: number }> {
   const offered: Tool[] = mode === 'no tools' ? [] : selectTools(tools, lastUser(item), mode === 'all four' ? 'all' : 'relevant');
-  const first = mode.includes('constrained') ? toolCallConstraint(offered, mode.includes('call first') && demandsCall(offered, lastUser(item))) : null;
+  const grounded = mode.includes('grounded');
+  const first = mode.includes('constrained') || grounded ? toolCallConstraint(offered, mode.includes('call first') && demandsCall(offered, lastUser(item)), grounded ? lastUser(item) : undefined) : null;
   const constraint = first && continuationConstraint(first);
+  let failedBefore = false; // the previous round's calls all failed
   const spec = offered.length ? toolFunctions(offered).map((f) => ({ type: 'function', function: f })) : undefined;
   const messages = item.messages.map((m) => ({ role: m.role, content: m.content }));
   let calls = 0;
+  let answerNow = false;
   for (let round = 0; ; round++) {
-    const { text } = await runner.complete(model.applyChatTemplate(messages, { tools: spec }), { temperature: 0, maxTokens: 96, ...(first ? { constraint: round === 0 ? first : constraint! } : {}) });
+    const now = answerNow ? ({ type: 'no_tool_calls' } as const) : round === 0 ? first : constraint;
+    const { text } = await runner.complete(model.applyChatTemplate(messages, { tools: spec }), { temperature: 0, maxTokens: 96, ...(now ? { constraint: now } : {}) });
     const parsed = parseToolCalls(text);
     if (offered.length === 0 || round === 4 || (parsed.calls.length === 0 && parsed.invalid.length === 0)) return { text: text.trim(), calls };
     calls += parsed.calls.length + parsed.invalid.length;
@@ -53,6 +59,9 @@ async function turn(item: GoldenItem, mode: Mode): Promise<{ text: string; calls
       return o.ok ? o.result : JSON.stringify({ error: o.code, message: o.message });
     }));
     for (const x of parsed.invalid) results.push(JSON.stringify({ error: 'INVALID_CALL', message: x.error }));
+    const failedNow = results.every((r) => r.startsWith('{"error"'));
+    answerNow = grounded && (round + 1 >= 4 || (failedNow && failedBefore));
+    failedBefore = failedNow;
     messages.push({ role: 'assistant', content: text }, { role: 'user', content: renderToolResponses(results) });
   }
 }
