@@ -7,7 +7,8 @@
 //   harmless answer sentences, and still blocks every one of its must-block requests;
 // - it gives every prompt the e2e/integration tests send the baseline's verdict (some are harmful on
 //   purpose; a changed verdict fails a test);
-// - it blocks no more of the two everyday sets than the baseline (the shipped model) does.
+// - it blocks no more of the two everyday sets, nor of ship_gate.json's benign look-alikes, than the
+//   baseline (the shipped model) does.
 // Candidates that pass are ranked by their measured sibling's held-out public recall (the
 // moderation-v1.metrics.md beside the card). The gate's sets are never trained on; once a draw is
 // chosen by them they are a validation set, so fresh probes are needed to measure the shipped model.
@@ -21,13 +22,14 @@ import { filterTextAsync } from '../output-filter.ts';
 import { everydayPrompts, testPrompts } from './everyday.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const GateSets = z.object({ conversational: z.array(z.string()), answers: z.array(z.string()), mustBlock: z.array(z.string()) });
+const GateSets = z.object({ conversational: z.array(z.string()), answers: z.array(z.string()), lookalikes: z.array(z.string()), mustBlock: z.array(z.string()) });
 const sets = GateSets.parse(JSON.parse(readFileSync(path.join(here, '..', 'data', 'ship_gate.json'), 'utf8')));
 
 interface Outcome {
   readonly card: string;
   readonly failures: string[];
   readonly everyday: [number, number];
+  readonly lookalikes: string[];
   readonly publicRecall: string;
   /** The test prompts this model blocks. */
   readonly testBlocked: ReadonlySet<string>;
@@ -58,8 +60,10 @@ async function measure(card: string, baseline?: Outcome): Promise<Outcome> {
   for (const set of [1, 2] as const) {
     for (const row of everydayPrompts(set)) if ((await blocked(row.text)).length) everyday[set - 1]++;
   }
+  const lookalikes = [];
+  for (const text of sets.lookalikes) if ((await blocked(text)).length) lookalikes.push(text);
   await model.close();
-  return { card, failures, everyday, publicRecall: publicRecallOf(card), testBlocked };
+  return { card, failures, everyday, lookalikes, publicRecall: publicRecallOf(card), testBlocked };
 }
 
 /** "all public" cascade column of the sibling's report beside the card, e.g. "44.7% (…)". */
@@ -80,15 +84,18 @@ if (!args.length) {
 const baseline = await measure(baselineCard);
 const outcomes = [];
 for (const card of args) outcomes.push(await measure(card, baseline));
-const passes = (o: Outcome) => o.failures.length === 0 && o.everyday[0] <= baseline.everyday[0] && o.everyday[1] <= baseline.everyday[1];
+const passes = (o: Outcome) => o.failures.length === 0 && o.everyday[0] <= baseline.everyday[0] && o.everyday[1] <= baseline.everyday[1] && o.lookalikes.length <= baseline.lookalikes.length;
 const pctOf = (s: string) => Number.parseFloat(s) || 0;
 
-console.log('| model | gate failures | everyday set 1 / set 2 blocked | held-out public (sibling) | ships? |');
-console.log('|---|---|---|---|---|');
+console.log(`| model | gate failures | everyday set 1 / set 2 blocked | look-alikes blocked (of ${sets.lookalikes.length}) | held-out public (sibling) | ships? |`);
+console.log('|---|---|---|---|---|---|');
 for (const o of [baseline, ...outcomes]) {
-  console.log(`| ${o === baseline ? `baseline ${o.card}` : o.card} | ${o.failures.length} | ${o.everyday[0]} / ${o.everyday[1]} | ${o.publicRecall} | ${o === baseline ? '—' : passes(o) ? 'passes' : 'no'} |`);
+  console.log(`| ${o === baseline ? `baseline ${o.card}` : o.card} | ${o.failures.length} | ${o.everyday[0]} / ${o.everyday[1]} | ${o.lookalikes.length} | ${o.publicRecall} | ${o === baseline ? '—' : passes(o) ? 'passes' : 'no'} |`);
 }
-for (const o of [baseline, ...outcomes]) if (o.failures.length) console.log(`\n${o.card}:\n${o.failures.map((f) => `- ${f}`).join('\n')}`);
+for (const o of [baseline, ...outcomes]) {
+  const lines = [...o.failures, ...o.lookalikes.map((t) => `blocks the look-alike "${t}"`)];
+  if (lines.length) console.log(`\n${o.card}:\n${lines.map((f) => `- ${f}`).join('\n')}`);
+}
 const best = outcomes.filter(passes).sort((a, b) => pctOf(b.publicRecall) - pctOf(a.publicRecall))[0];
 console.log(best ? `\nbest passing candidate: ${best.card}` : '\nno candidate passes the gate');
 process.exit(best ? 0 : 1);
