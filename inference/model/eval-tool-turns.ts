@@ -17,7 +17,8 @@ import { loadGolden, type GoldenItem } from './golden.ts';
 const opts = new Command()
   .option('--model <dir>', 'model folder (default: MODEL_DIR or the shipped model)')
   .option('--misses', 'print the wrong final replies with tools offered')
-  .parse().opts<{ model?: string; misses?: boolean }>();
+  .option('--modes <words>', 'only the modes whose name contains this (e.g. "default")')
+  .parse().opts<{ model?: string; misses?: boolean; modes?: string }>();
 const model = loadModel(opts.model ?? resolveModelDir());
 const runner = await Runner.create(model);
 const NOW = new Date('2030-07-15T03:37:40Z');
@@ -28,8 +29,9 @@ const tools = builtinTools({ searchHistory: async () => [] });
 // free; the other modes are the model's text as is.
 // "grounded": the call's arguments narrowed to what the message names (grounding.ts), and a text
 // answer forced after a retry that failed too or the fourth round (tool-round.ts), as the saga does.
-const MODES = ['no tools', 'relevant (selection.ts)', 'relevant, constrained', 'relevant, constrained, call first', 'call first, grounded (default)', 'all four'] as const;
-type Mode = (typeof MODES)[number];
+const ALL_MODES = ['no tools', 'relevant (selection.ts)', 'relevant, constrained', 'relevant, constrained, call first', 'call first, grounded (default)', 'all four'] as const;
+type Mode = (typeof ALL_MODES)[number];
+const MODES = ALL_MODES.filter((m) => !opts.modes || m.includes(opts.modes));
 const NO_TOOL_KINDS = ['arith', 'follow-arith', 'unit', 'capital', 'follow-capital', 'follow-repeat', 'greet', 'who', 'harm', 'ood', 'summary'];
 const TOOL_KINDS = ['tool-calculator', 'tool-units', 'tool-time'];
 // Kinds no tool can help with: any call there is a stray call.

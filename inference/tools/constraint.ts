@@ -16,9 +16,7 @@ export function toolCallConstraint(tools: readonly Tool[], callFirst = false, me
   if (tools.length === 0) return null;
   const functions = toolFunctions(tools).map((f, i) => {
     const narrowed = message === undefined ? null : tools[i]!.ground?.(message);
-    if (!narrowed) return f;
-    const parameters = f.parameters as { properties?: Record<string, unknown> };
-    return { ...f, parameters: { ...parameters, properties: { ...parameters.properties, ...narrowed } } };
+    return narrowed ? { ...f, parameters: narrowed } : f;
   });
   return toolCallConstraintOf(functions, callFirst);
 }

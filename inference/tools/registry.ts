@@ -36,8 +36,8 @@ type Tool<A extends z.ZodType = z.ZodType> = {
   render?(value: unknown): string;
   // The passages a result numbers (search_documents), recorded with the call for citations.
   sourcesOf?(value: unknown): RetrievedSource[];
-  // Argument grounding (grounding.ts): property schemas narrowed to what a message names, for that
-  // turn's call constraint; null: nothing to narrow.
+  // Argument grounding (grounding.ts): the parameters' schema narrowed to what a message names, for
+  // that turn's call constraint; null: nothing to narrow.
   ground?(message: string): Record<string, unknown> | null;
 };
 const tool = <A extends z.ZodType>(t: Tool<A>): Tool => t as unknown as Tool;
