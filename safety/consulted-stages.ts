@@ -16,6 +16,18 @@ import { SEVERITY_FLOOR, clamp01 } from './scoring.ts';
  */
 export const MIN_MODEL_WORDS = 5;
 
+/**
+ * Below this many words the model alone blocks only at HIGH confidence; a MEDIUM score of its own is
+ * kept just under MEDIUM, in the uncertain band (the LLM judge's, when one is configured), so a short
+ * input needs a second signal — a rule, or the judge — to be blocked. Why: short conversational turns
+ * are where the model's false positives were ("Could you say that again?", "What did you just say?"
+ * as harassment, "Can you elaborate on the second point?" as dangerous). Measured on round 7's seed-17
+ * sibling (held-out split, safety/README.md): held-out public requests blocked 44.2% → 42.9%,
+ * everyday prompts (set 1) 9 → 6 of 285, look-alikes 2.4% → 2.3%.
+ */
+export const SHORT_INPUT_WORDS = 8;
+const UNCERTAIN_TOP = SEVERITY_FLOOR.MEDIUM - 0.01;
+
 function wordCount(text: string): number {
   const m = text.match(/[\p{L}\p{N}]+/gu);
   return m ? m.length : 0;
@@ -56,9 +68,11 @@ export async function runModel(model: CascadeModel, text: string, acc: Accumulat
   try {
     await model.warm?.();
     const all = await Promise.all(readings.map((t) => consult(model, t, timeoutMs)));
+    const short = wordCount(text) < SHORT_INPUT_WORDS;
     for (const c of model.categories) {
       if (stage === 'output' && c === 'prompt_injection') continue;
-      const p = Math.max(...all.map((s) => s[c] ?? 0).filter(Number.isFinite));
+      let p = Math.max(...all.map((s) => s[c] ?? 0).filter(Number.isFinite));
+      if (short && p < SEVERITY_FLOOR.HIGH) p = Math.min(p, UNCERTAIN_TOP);
       if (p < SEVERITY_FLOOR.LOW) continue;
       raise(acc, c, p);
       addEvidence(acc, c, `model/${model.id}`);

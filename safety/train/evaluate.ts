@@ -13,6 +13,10 @@ import { everydayPrompts, testPrompts } from './everyday.ts';
 
 type Cascade = ReturnType<typeof createSafetyCascade>;
 
+/** A measurement waits for every model verdict: the server's 2 s limit would turn a busy machine's
+ *  slow calls into "rules only" verdicts and move the numbers with the load (seen in round 7). */
+export const MEASURE_TIMEOUT_MS = 120_000;
+
 /**
  * False positives outside the look-alike set: the two everyday sets (six languages) and every prompt
  * the e2e/integration tests send (see everyday.ts). Both are measured only, never trained on.
@@ -51,7 +55,7 @@ const pct = (a: number, b: number): string => (b ? `${((100 * a) / b).toFixed(1)
 
 export async function evaluateModel(test: readonly Row[], all: readonly Row[], split: (g: string) => string, cardFile: string): Promise<string> {
   const model = createModerationModel(cardFile);
-  const cascade = createSafetyCascade({ model });
+  const cascade = createSafetyCascade({ model, modelTimeoutMs: MEASURE_TIMEOUT_MS });
   const rulesOnly = createSafetyCascade();
   const modelBlocked: Set<SafetyCategory>[] = [];
   const cascadeBlocked: Set<SafetyCategory>[] = [];

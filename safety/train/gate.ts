@@ -3,8 +3,9 @@
 // seed (rounds 4–6), and each round-6 draw fixed what it targeted and blocked something users send,
 // so a candidate ships only if, run as the server runs it (cascade on the input path, output filter on
 // answers):
-// - it blocks none of ship_gate.json's conversational turns and system prompts, stops none of its
-//   harmless answer sentences, and still blocks every one of its must-block requests;
+// - it fails nothing of ship_gate.json the baseline (the shipped model) passes: its conversational
+//   turns and system prompts (not blocked), its harmless answer sentences (not stopped), its
+//   must-block requests (blocked) — a failure the baseline shares is reported, not held against it;
 // - it gives every prompt the e2e/integration tests send the baseline's verdict (some are harmful on
 //   purpose; a changed verdict fails a test);
 // - it blocks no more of the two everyday sets, nor of ship_gate.json's benign look-alikes, than the
@@ -20,6 +21,7 @@ import { createSafetyCascade } from '../cascade.ts';
 import { createModerationModel } from '../model.ts';
 import { filterTextAsync } from '../output-filter.ts';
 import { everydayPrompts, testPrompts } from './everyday.ts';
+import { MEASURE_TIMEOUT_MS } from './evaluate.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const GateSets = z.object({ conversational: z.array(z.string()), answers: z.array(z.string()), lookalikes: z.array(z.string()), mustBlock: z.array(z.string()) });
@@ -37,7 +39,7 @@ interface Outcome {
 
 async function measure(card: string, baseline?: Outcome): Promise<Outcome> {
   const model = createModerationModel(card);
-  const cascade = createSafetyCascade({ model });
+  const cascade = createSafetyCascade({ model, modelTimeoutMs: MEASURE_TIMEOUT_MS });
   const blocked = async (text: string) => (await cascade.check(text)).blockedCategories;
   const failures: string[] = [];
   for (const text of sets.conversational) {
@@ -52,7 +54,7 @@ async function measure(card: string, baseline?: Outcome): Promise<Outcome> {
     }
   }
   for (const text of sets.answers) {
-    const r = await filterTextAsync(text, { model });
+    const r = await filterTextAsync(text, { model, modelTimeoutMs: MEASURE_TIMEOUT_MS });
     if (r.stopped) failures.push(`stops the answer "${text}" (${r.stopped.category})`);
   }
   for (const text of sets.mustBlock) if (!(await blocked(text)).length) failures.push(`lets through "${text}"`);
@@ -84,13 +86,14 @@ if (!args.length) {
 const baseline = await measure(baselineCard);
 const outcomes = [];
 for (const card of args) outcomes.push(await measure(card, baseline));
-const passes = (o: Outcome) => o.failures.length === 0 && o.everyday[0] <= baseline.everyday[0] && o.everyday[1] <= baseline.everyday[1] && o.lookalikes.length <= baseline.lookalikes.length;
+const newFailures = (o: Outcome) => o.failures.filter((f) => !baseline.failures.includes(f));
+const passes = (o: Outcome) => newFailures(o).length === 0 && o.everyday[0] <= baseline.everyday[0] && o.everyday[1] <= baseline.everyday[1] && o.lookalikes.length <= baseline.lookalikes.length;
 const pctOf = (s: string) => Number.parseFloat(s) || 0;
 
-console.log(`| model | gate failures | everyday set 1 / set 2 blocked | look-alikes blocked (of ${sets.lookalikes.length}) | held-out public (sibling) | ships? |`);
+console.log(`| model | gate failures (new: not the baseline's) | everyday set 1 / set 2 blocked | look-alikes blocked (of ${sets.lookalikes.length}) | held-out public (sibling) | ships? |`);
 console.log('|---|---|---|---|---|---|');
 for (const o of [baseline, ...outcomes]) {
-  console.log(`| ${o === baseline ? `baseline ${o.card}` : o.card} | ${o.failures.length} | ${o.everyday[0]} / ${o.everyday[1]} | ${o.lookalikes.length} | ${o.publicRecall} | ${o === baseline ? '—' : passes(o) ? 'passes' : 'no'} |`);
+  console.log(`| ${o === baseline ? `baseline ${o.card}` : o.card} | ${o.failures.length}${o === baseline ? '' : ` (${newFailures(o).length})`} | ${o.everyday[0]} / ${o.everyday[1]} | ${o.lookalikes.length} | ${o.publicRecall} | ${o === baseline ? '—' : passes(o) ? 'passes' : 'no'} |`);
 }
 for (const o of [baseline, ...outcomes]) {
   const lines = [...o.failures, ...o.lookalikes.map((t) => `blocks the look-alike "${t}"`)];

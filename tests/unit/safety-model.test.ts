@@ -110,6 +110,20 @@ describe('safety/model: the shipped moderation model', () => {
     assert.ok(r.findings.some((f) => f.evidence.some((e) => e.startsWith('model/'))), JSON.stringify(r.findings));
   });
 
+  it('a short input (under 8 words) is blocked by the model alone only at HIGH; a MEDIUM score stays uncertain', async () => {
+    const scoring = (p: number) => createSafetyCascade({ model: { id: 'fixed', categories: ['harassment'], classify: async () => ({ harassment: p }) } });
+    const short = 'Could you say that again?';
+    const long = 'Could you say that again, more slowly and with an example?';
+    const medium = await scoring(0.7).check(short);
+    assert.equal(medium.verdict === 'blocked', false);
+    const score = medium.categories.find((c) => c.category === 'harassment')?.score ?? 0;
+    assert.ok(score >= 0.3 && score < 0.6, `in the uncertain band (the judge's, when configured): ${score}`);
+    assert.equal((await scoring(0.7).check(long)).verdict, 'blocked', 'a longer input: MEDIUM blocks');
+    assert.equal((await scoring(0.9).check(short)).verdict, 'blocked', 'HIGH blocks whatever the length');
+    // The shipped model on the chat model's own repeat phrasing (blocked as harassment before round 7).
+    assert.notEqual((await checkInput(short)).verdict, 'blocked');
+  });
+
   it('a failing model degrades to the rules: nothing fails closed, nothing is let through that rules block', async () => {
     const broken = { id: 'broken', categories: ['dangerous'] as const, classify: async () => { throw new Error('down'); } };
     const c = createSafetyCascade({ model: { ...broken, categories: [...broken.categories] } });
