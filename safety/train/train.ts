@@ -110,7 +110,7 @@ function trainInto(dir: string, final: boolean): string {
     maxFeatures: MAX_FEATURES,
     ...(inputs.includes('bytes') ? { inputs, maxBytes: MAX_BYTES } : {}),
     thresholds,
-    trainedOn: `safety:train seed ${seed}: trained on ${trainRows} of ${rows.length} rows${final ? ' (train + held-out split; its sibling trained without the held-out split is the one measured in the model card)' : ' (held-out split excluded)'}, calibrated on ${counts.val}${pyExtra.length ? `; train.py ${pyExtra.join(' ')}` : ''}; generated requests in en/fr/es/de/it/pt + public sets in safety/data/SOURCES.md${added.length || dropped.length ? ` (${publicSources.join(', ')})` : ''} + tests/fixtures/safety/labelled.jsonl`,
+    trainedOn: `safety:train seed ${seed}: trained on ${trainRows} of ${rows.length} rows${final ? ' (train + held-out split; its sibling trained without the held-out split is the one measured in the model card)' : ' (held-out split excluded)'}, calibrated on ${counts.val}${chatMoves ? '; --chat-moves' : ''}${pyExtra.length ? `; train.py ${pyExtra.join(' ')}` : ''}; generated requests in en/fr/es/de/it/pt + public sets in safety/data/SOURCES.md${added.length || dropped.length ? ` (${publicSources.join(', ')})` : ''} + tests/fixtures/safety/labelled.jsonl`,
   };
   const cardFile = path.join(dir, 'moderation-v1.json');
   writeFileSync(cardFile, JSON.stringify(card, null, 2) + '\n');
