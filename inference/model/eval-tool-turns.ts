@@ -27,9 +27,9 @@ const tools = builtinTools({ searchHistory: async () => [] });
 // saga does by default (PARLEY_TOOL_CONSTRAINT=on); "call first": a message that demands a tool's
 // result must begin with a call (selection.ts demandsCall; the saga's default), its continuation is
 // free; the other modes are the model's text as is.
-// "grounded": the call's arguments narrowed to what the message names (grounding.ts), and a text
-// answer forced after a retry that failed too or the fourth round (tool-round.ts), as the saga does.
-const ALL_MODES = ['no tools', 'relevant (selection.ts)', 'relevant, constrained', 'relevant, constrained, call first', 'call first, grounded (default)', 'all four'] as const;
+// "retry rule": a text answer forced after a retry that failed too or after the fourth round
+// (tool-round.ts), as the saga does.
+const ALL_MODES = ['no tools', 'relevant (selection.ts)', 'relevant, constrained', 'relevant, constrained, call first', 'call first, retry rule (default)', 'all four'] as const;
 type Mode = (typeof ALL_MODES)[number];
 const MODES = ALL_MODES.filter((m) => !opts.modes || m.includes(opts.modes));
 const NO_TOOL_KINDS = ['arith', 'follow-arith', 'unit', 'capital', 'follow-capital', 'follow-repeat', 'greet', 'who', 'harm', 'ood', 'summary'];
@@ -42,8 +42,8 @@ const lastUser = (item: GoldenItem) => [...item.messages].reverse().find((m) => 
 // The turn as the saga runs it; returns the final text and the number of calls made.
 async function turn(item: GoldenItem, mode: Mode): Promise<{ text: string; calls: number }> {
   const offered: Tool[] = mode === 'no tools' ? [] : selectTools(tools, lastUser(item), mode === 'all four' ? 'all' : 'relevant');
-  const grounded = mode.includes('grounded');
-  const first = mode.includes('constrained') || grounded ? toolCallConstraint(offered, mode.includes('call first') && demandsCall(offered, lastUser(item)), grounded ? lastUser(item) : undefined) : null;
+  const retryRule = mode.includes('retry rule');
+  const first = mode.includes('constrained') || retryRule ? toolCallConstraint(offered, mode.includes('call first') && demandsCall(offered, lastUser(item))) : null;
   const constraint = first && continuationConstraint(first);
   let failedBefore = false; // the previous round's calls all failed
   const spec = offered.length ? toolFunctions(offered).map((f) => ({ type: 'function', function: f })) : undefined;
@@ -62,7 +62,7 @@ async function turn(item: GoldenItem, mode: Mode): Promise<{ text: string; calls
     }));
     for (const x of parsed.invalid) results.push(JSON.stringify({ error: 'INVALID_CALL', message: x.error }));
     const failedNow = results.every((r) => r.startsWith('{"error"'));
-    answerNow = grounded && (round + 1 >= 4 || (failedNow && failedBefore));
+    answerNow = retryRule && (round + 1 >= 4 || (failedNow && failedBefore));
     failedBefore = failedNow;
     messages.push({ role: 'assistant', content: text }, { role: 'user', content: renderToolResponses(results) });
   }

@@ -163,10 +163,9 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       // null: no server-side tools for this turn (none on, or the client's own); else the offer, recorded
       const tools = clientTurn || !deps.toolsFor ? null : selectTools(deps.toolsFor(started.data.tenantId), d.content, deps.toolSelection);
       // Calls of the offered tools or text — only a call first when the message demands a tool's
-      // result (selection.ts demandsCall), arguments narrowed to what it names (grounding.ts) —
-      // unless the message asked for a constraint itself; recorded in the request's params, so its
-      // continuations generate under it too (text allowed).
-      const constraint = tools && deps.toolConstraint !== false && !d.params.constraint ? toolCallConstraint(tools, demandsCall(tools, d.content), d.content) : null;
+      // result (selection.ts demandsCall) — unless the message asked for a constraint itself;
+      // recorded in the request's params, so its continuations generate under it too (text allowed).
+      const constraint = tools && deps.toolConstraint !== false && !d.params.constraint ? toolCallConstraint(tools, demandsCall(tools, d.content)) : null;
       const retrieved = await retrievals.get(d.generationId);
       // The system turn (system-turn.ts: memories, sources when the turn asked for retrieval, tools),
       // with as many sources as fit.

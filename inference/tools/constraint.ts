@@ -10,15 +10,9 @@ import type { ToolFunction } from '../../schemas/tool-call-format.ts';
 import { toolFunctions, type Tool } from './registry.ts';
 
 /** Tool calls of `tools` (several per turn) or text — only calls when `callFirst` (selection.ts
- *  demandsCall); with `message`, each tool's arguments narrowed to what it names (grounding.ts);
- *  null when none is offered. */
-export function toolCallConstraint(tools: readonly Tool[], callFirst = false, message?: string): Constraint | null {
-  if (tools.length === 0) return null;
-  const functions = toolFunctions(tools).map((f, i) => {
-    const narrowed = message === undefined ? null : tools[i]!.ground?.(message);
-    return narrowed ? { ...f, parameters: narrowed } : f;
-  });
-  return toolCallConstraintOf(functions, callFirst);
+ *  demandsCall); null when none is offered. */
+export function toolCallConstraint(tools: readonly Tool[], callFirst = false): Constraint | null {
+  return tools.length === 0 ? null : toolCallConstraintOf(toolFunctions(tools), callFirst);
 }
 
 /** The same for function definitions as offered in a prompt (e.g. a golden item's tools). */

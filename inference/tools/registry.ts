@@ -6,7 +6,6 @@ import { currentDateTime } from './datetime.ts';
 import { ArithmeticError } from './rational.ts';
 import type { ParsedToolCall, ToolFunction } from '../../schemas/tool-call-format.ts';
 import { convert } from './units.ts';
-import { groundConversion } from './grounding.ts';
 
 // The server-side tools: each a name, a description and a zod schema for its arguments (the JSON
 // Schema the model sees is derived from it), and a function that runs it. Composition (bin/) hands
@@ -36,9 +35,6 @@ type Tool<A extends z.ZodType = z.ZodType> = {
   render?(value: unknown): string;
   // The passages a result numbers (search_documents), recorded with the call for citations.
   sourcesOf?(value: unknown): RetrievedSource[];
-  // Argument grounding (grounding.ts): the parameters' schema narrowed to what a message names, for
-  // that turn's call constraint; null: nothing to narrow.
-  ground?(message: string): Record<string, unknown> | null;
 };
 const tool = <A extends z.ZodType>(t: Tool<A>): Tool => t as unknown as Tool;
 
@@ -69,7 +65,6 @@ export function builtinTools(deps: ToolDeps = {}): Tool[] {
         to: z.string().min(1).max(40).describe('the unit wanted, e.g. "km"'),
       }),
       run: ({ value, from, to }) => convert(value, from, to),
-      ground: groundConversion,
     }),
     tool({
       name: 'current_datetime',

@@ -48,19 +48,8 @@ const DATETIME = /\b(?:date|today|tonight|tomorrow|yesterday|weekday|clock|o'clo
 const HISTORY = /\b(?:my|our)\s+(?:(?:old|older|earlier|previous|past|last|other)\s+)?(?:chats?|conversations?|messages|history)\b|\b(?:we|i)\s+(?:talked|discussed|spoke|chatted|mentioned|asked)\b|\b(?:last time|the other day|earlier today)\b/i;
 const DOCUMENTS = /\b(?:my|our|the|these|those)\s+(?:documents?|docs|files?|notes|pdfs?|manuals?|handbook|policies|policy|sources|records)\b|\baccording to\b/i;
 
-/** The unit names a message mentions, lower case, each once, in order ("5 km in miles" → km, miles). */
-export function mentionedUnits(text: string): string[] {
-  const names = [...text.matchAll(UNIT_MENTION)].map((m) => m[0].toLowerCase().replace(/^[\d\s]+|^(?:in|to|into)\s+/, ''));
-  return [...new Set(names)];
-}
-const unitMentions = (text: string): number => mentionedUnits(text).length;
-
-/** The numbers a message holds: digits (null when one is written with a comma, "1,5" or "1,000":
- *  ambiguous), and whether it names any in words too. */
-export function mentionedNumbers(text: string): { digits: number[] | null; words: boolean } {
-  const all = text.match(NUMBERS) ?? [];
-  const digits = all.filter((x) => /^\d/.test(x));
-  return { digits: digits.some((x) => x.includes(',')) ? null : [...new Set(digits.map(Number))], words: digits.length < all.length };
+function unitMentions(text: string): number {
+  return new Set([...text.matchAll(UNIT_MENTION)].map((m) => m[0].toLowerCase())).size;
 }
 
 const CUES: Record<ToolName, (text: string) => boolean> = {

@@ -75,14 +75,6 @@ const key = (unit: string) => unit.trim().toLowerCase().replace(/\s+/g, ' ');
 // Every name convert() knows (lower case), for tool selection (selection.ts).
 export const UNIT_NAMES: readonly string[] = [...byName.keys(), ...Object.keys(TEMPERATURES)];
 
-/** Whether convert() turns `from` into a different unit `to` (same dimension, or both temperatures). */
-export function convertible(from: string, to: string): boolean {
-  const [f, t] = [key(from), key(to)];
-  if (TEMPERATURES[f] || TEMPERATURES[t]) return Boolean(TEMPERATURES[f] && TEMPERATURES[t]) && TEMPERATURES[f]!.offset !== TEMPERATURES[t]!.offset;
-  const a = byName.get(f); const b = byName.get(t);
-  return Boolean(a && b && a !== b && a.dimension === b.dimension);
-}
-
 export function convert(value: string, from: string, to: string): { value: string; from: string; to: string; result: string; exact: boolean } {
   const amount = Rational.parse(value);
   const [f, t] = [key(from), key(to)];
