@@ -26,8 +26,8 @@ import { withSystemTurn } from './system-turn.ts';
 // The continuation after the last of MAX_TOOL_ROUNDS rounds, and the one after a retry that failed
 // as well (a second round in a row whose calls all failed), must answer in text: its constraint is
 // `no_tool_calls`, so the engine masks `<tool_call>`. Why: a model that cannot make a call work (the
-// shipped one wrote failing convert_units calls for "How many grams are in a kilogram?") looped to
-// the round limit and the turn ended in an error, after five generations. One retry after a failure
+// shipped one wrote failing convert_units calls for "How many grams are in a kilogram?") kept calling,
+// up to the round limit and an error after five generations. One retry after a failure
 // is kept: a real model often fixes its arguments from the error. A round past the limit (a worker
 // that ignored the constraint) is still recorded as failed calls and a continuation that fails at
 // once with TOO_MANY_TOOL_ROUNDS.
