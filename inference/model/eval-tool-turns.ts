@@ -11,7 +11,7 @@
 import { Command } from 'commander';
 import { loadModel, resolveModelDir } from '../engine/model.ts';
 import { Runner } from '../engine/runner.ts';
-import { builtinTools, calculate, continuationConstraint, convert, demandsCall, parseToolCalls, renderToolResponses, runToolCall, selectTools, toolCallConstraint, toolFunctions, type Tool } from '../tools/index.ts';
+import { afterRoundConstraint, builtinTools, calculate, continuationConstraint, MAX_TOOL_ROUNDS, convert, demandsCall, parseToolCalls, renderToolResponses, runToolCall, selectTools, toolCallConstraint, toolFunctions, type Tool } from '../tools/index.ts';
 import { loadGolden, type GoldenItem } from './golden.ts';
 
 const opts = new Command()
@@ -44,25 +44,22 @@ async function turn(item: GoldenItem, mode: Mode): Promise<{ text: string; calls
   const offered: Tool[] = mode === 'no tools' ? [] : selectTools(tools, lastUser(item), mode === 'all four' ? 'all' : 'relevant');
   const retryRule = mode.includes('retry rule');
   const first = mode.includes('constrained') || retryRule ? toolCallConstraint(offered, mode.includes('call first') && demandsCall(offered, lastUser(item))) : null;
-  const constraint = first && continuationConstraint(first);
+  let next = first; // the constraint of the turn's next generation
   let failedBefore = false; // the previous round's calls all failed
   const spec = offered.length ? toolFunctions(offered).map((f) => ({ type: 'function', function: f })) : undefined;
   const messages = item.messages.map((m) => ({ role: m.role, content: m.content }));
   let calls = 0;
-  let answerNow = false;
   for (let round = 0; ; round++) {
-    const now = answerNow ? ({ type: 'no_tool_calls' } as const) : round === 0 ? first : constraint;
-    const { text } = await runner.complete(model.applyChatTemplate(messages, { tools: spec }), { temperature: 0, maxTokens: 96, ...(now ? { constraint: now } : {}) });
+    const { text } = await runner.complete(model.applyChatTemplate(messages, { tools: spec }), { temperature: 0, maxTokens: 96, ...(next ? { constraint: next } : {}) });
     const parsed = parseToolCalls(text);
-    if (offered.length === 0 || round === 4 || (parsed.calls.length === 0 && parsed.invalid.length === 0)) return { text: text.trim(), calls };
+    if (offered.length === 0 || round === MAX_TOOL_ROUNDS || (parsed.calls.length === 0 && parsed.invalid.length === 0)) return { text: text.trim(), calls };
     calls += parsed.calls.length + parsed.invalid.length;
-    const results = await Promise.all(parsed.calls.map(async (call) => {
-      const o = await runToolCall(offered, call, { tenantId: 't', ownerId: 'u', conversationId: 'c', now: NOW });
-      return o.ok ? o.result : JSON.stringify({ error: o.code, message: o.message });
-    }));
+    const outcomes = await Promise.all(parsed.calls.map((call) => runToolCall(offered, call, { tenantId: 't', ownerId: 'u', conversationId: 'c', now: NOW })));
+    const results = outcomes.map((o) => (o.ok ? o.result : JSON.stringify({ error: o.code, message: o.message })));
     for (const x of parsed.invalid) results.push(JSON.stringify({ error: 'INVALID_CALL', message: x.error }));
-    const failedNow = results.every((r) => r.startsWith('{"error"'));
-    answerNow = retryRule && (round + 1 >= 4 || (failedNow && failedBefore));
+    const failedNow = outcomes.every((o) => !o.ok); // invalid blocks are failures too
+    // the generation after tool round `round + 1`: the saga's rule with the retry rule, else the turn's constraint with text allowed
+    next = retryRule ? afterRoundConstraint(first, round + 1, failedNow && failedBefore) : first && continuationConstraint(first);
     failedBefore = failedNow;
     messages.push({ role: 'assistant', content: text }, { role: 'user', content: renderToolResponses(results) });
   }

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { CommandHandler } from '../../commands/command-handler.ts';
-import { foldGeneration, latestText } from '../../domain/generation-view.ts';
+import { foldGeneration, latestText, type GenerationView } from '../../domain/generation-view.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
 import type { Actor } from '../../schemas/common.ts';
 import type { EventData, EventOf } from '../../schemas/events.ts';
 import { packTokenIds } from '../../schemas/prompt.ts';
 import { checkInput } from '../../safety/index.ts';
 import {
-  continuationConstraint, DEFAULT_RUN_LIMITS, type ParsedToolCall, parseToolCalls, renderToolResponses, type RunLimits, runToolCall, type Tool,
+  afterRoundConstraint, DEFAULT_RUN_LIMITS, MAX_TOOL_ROUNDS, type ParsedToolCall, parseToolCalls, renderToolResponses, type RunLimits, runToolCall, type Tool,
 } from '../tools/index.ts';
 import { listMemories } from '../../commands/memory.ts';
 import { loadThread, renderTurns, type ChatModel, type ChatTurnMessage } from './context-assembly.ts';
@@ -25,18 +25,16 @@ import { withSystemTurn } from './system-turn.ts';
 //      far plus the results (RequestGeneration with `continues`), queued like a regenerated sibling.
 // The continuation after the last of MAX_TOOL_ROUNDS rounds, and the one after a retry that failed
 // as well (a second round in a row whose calls all failed), must answer in text: its constraint is
-// `no_tool_calls`, so the engine masks `<tool_call>`. Why: a model that cannot make a call work (the
-// shipped one wrote failing convert_units calls for "How many grams are in a kilogram?") kept calling,
-// up to the round limit and an error after five generations. One retry after a failure
-// is kept: a real model often fixes its arguments from the error. A round past the limit (a worker
-// that ignored the constraint) is still recorded as failed calls and a continuation that fails at
-// once with TOO_MANY_TOOL_ROUNDS.
+// `no_tool_calls` (tools/constraint.ts afterRoundConstraint), so the engine masks `<tool_call>`.
+// Why: a model that cannot make a call work (the shipped one wrote failing convert_units calls for
+// "How many grams are in a kilogram?") kept calling, up to the round limit and an error after five
+// generations. One retry after a failure is kept: a real model often fixes its arguments from the
+// error. A round past the limit (a worker that ignored the constraint) is still recorded as failed
+// calls and a continuation that fails at once with TOO_MANY_TOOL_ROUNDS.
 //
 // Crash safety: command ids are deterministic and the step reads what is recorded first, so a
 // replayed batch re-runs only calls requested but not yet ended (tools are read-only), and the
 // continuation is requested once (ALREADY_EXISTS on a replay).
-
-export const MAX_TOOL_ROUNDS = 4;
 
 export type ToolRoundDeps = {
   store: EventStore;
@@ -79,7 +77,7 @@ export async function runToolRounds(deps: ToolRoundDeps, completed: readonly Com
 
 async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
   if (e.data.finishReason === 'content_filter') return;
-  const { view, text, calls: recorded } = await readRound(deps.store, e.data.generationId);
+  const { view, text } = await readRound(deps.store, e.data.generationId);
   const request = view.request;
   if (!request || view.end?.type !== 'completed') return;
   if (request.params.clientTools) return; // an OpenAI turn with the client's tools: its calls (if any) are the client's
@@ -102,12 +100,11 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
     ...parsed.calls.map((call) => ({ call })),
     ...parsed.invalid.map((x) => ({ call: { name: 'invalid', arguments: { text: x.text.slice(0, 500) } }, invalid: x.error })),
   ];
-  const status = new Map<string, string>();
-  for (const c of recorded) status.set(c.data.toolCallId, c.type);
+  const status = callStatus(view);
   const ids = wanted.map((_, i) => toolCallId(request.generationId, i));
 
   // 1. Record the calls not recorded yet.
-  await exec(wanted.flatMap((w, i) => status.has(ids[i]!) ? [] : [{
+  await exec(wanted.flatMap((w, i) => status[ids[i]!] ? [] : [{
     type: 'RequestToolCall',
     data: { toolCallId: ids[i], generationId: request.generationId, messageId: request.messageId, round, index: i, name: w.call.name.slice(0, 64), arguments: JSON.stringify(w.call.arguments) },
     metadata: meta(cmd('request', ids[i]!)),
@@ -119,8 +116,8 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
   // 2. Run the calls not ended yet, and record their outcomes together.
   const outcomes = await Promise.all(wanted.map(async (w, i) => {
     const id = ids[i]!;
-    const st = status.get(id);
-    if (st === 'ToolCallCompleted' || st === 'ToolCallFailed') return null;
+    const st = status[id];
+    if (st === 'completed' || st === 'failed') return null;
     const base = { toolCallId: id, generationId: request.generationId, name: w.call.name.slice(0, 64) };
     if (round > MAX_TOOL_ROUNDS) {
       return { type: 'FailToolCall', data: { ...base, code: 'TOO_MANY_ROUNDS', message: `the turn already used its ${MAX_TOOL_ROUNDS} tool rounds`, latencyMs: 0 } };
@@ -138,15 +135,15 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
   }));
   await exec(outcomes.flatMap((o, i) => (o ? [{ ...o, metadata: meta(cmd('outcome', ids[i]!)) }] : [])));
   // each call's outcome: run now, or recorded by an earlier incarnation of this step
-  const failed = (i: number) => (outcomes[i] ? outcomes[i].type === 'FailToolCall' : status.get(ids[i]!) === 'ToolCallFailed');
-  const retryFailed = wanted.every((_, i) => failed(i)) && !!request.continues && await allFailed(deps.store, request.continues.generationId);
-  const answerNow = round >= MAX_TOOL_ROUNDS || retryFailed;
+  const failed = (i: number) => (outcomes[i] ? outcomes[i].type === 'FailToolCall' : status[ids[i]!] === 'failed');
+  const failedAgain = wanted.every((_, i) => failed(i)) && !!request.continues && await allFailed(deps.store, request.continues.generationId);
+  const constraint = afterRoundConstraint(request.params.constraint, round, failedAgain);
 
   // 3. The continuation.
   const next = continuationId(root, round);
   const base = {
     generationId: next, conversationId: request.conversationId, messageId: request.messageId, ownerId: request.ownerId, tenantId: request.tenantId,
-    model: request.model, params: continuationParams(request.params, answerNow), siblingOf: null, priority: request.priority, brownout: request.brownout,
+    model: request.model, params: constraint ? { ...request.params, constraint } : request.params, siblingOf: null, priority: request.priority, brownout: request.brownout,
     safetySettings: request.safetySettings, inputCheck: request.inputCheck, continues: { generationId: request.generationId, rootGenerationId: root, round },
     // the turn's sources, shown again in the continuation's system turn (turnSoFar), and its tools
     ...(request.retrieval ? { retrieval: request.retrieval } : {}),
@@ -180,18 +177,13 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
   }]);
 }
 
-// A continuation's parameters: the turn's, under its call constraint with text allowed again (even if
-// the turn had to begin with a call), or with no call allowed when it must answer now.
-function continuationParams(params: EventData<'GenerationRequested'>['params'], answerNow: boolean): EventData<'GenerationRequested'>['params'] {
-  if (answerNow) return { ...params, constraint: { type: 'no_tool_calls' } };
-  return params.constraint ? { ...params, constraint: continuationConstraint(params.constraint) } : params;
-}
+// A generation's tool calls by id, as the decider's fold has them (absent: not recorded yet).
+const callStatus = (view: GenerationView) => (view.state.status === 'none' ? {} : view.state.toolCalls);
 
-// true when the generation made calls and every one of them failed (the round before a retry)
+// true when the generation made calls and every one that ended failed (the round before a retry)
 async function allFailed(store: Pick<EventStore, 'readStream'>, generationId: string): Promise<boolean> {
-  const { calls } = await readRound(store, generationId);
-  const ended = calls.filter((c) => c.type !== 'ToolCallRequested');
-  return ended.length > 0 && ended.every((c) => c.type === 'ToolCallFailed');
+  const ended = Object.values(callStatus((await readRound(store, generationId)).view)).filter((s) => s !== 'requested');
+  return ended.length > 0 && ended.every((s) => s === 'failed');
 }
 
 // The turn as the model sees it for the next round: the first round's context again — its system

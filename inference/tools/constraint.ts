@@ -24,3 +24,15 @@ export function toolCallConstraintOf(functions: readonly Pick<ToolFunction, 'nam
 export function continuationConstraint(c: Constraint): Constraint {
   return c.type === 'tool_calls' && !c.auto ? { ...c, auto: true } : c;
 }
+
+/** Rounds of tool calls a turn may make (the saga's tool-round.ts refuses calls past them). */
+export const MAX_TOOL_ROUNDS = 4;
+
+/** The constraint of the generation that follows tool round `round` (1: the calls of the turn's first
+ *  generation): text only (`no_tool_calls`) after the last round, or when this round's calls all failed
+ *  and so did the round's before (one retry after a failure); else the turn's `turn` constraint with
+ *  text allowed again; null: none. The saga's rule (tool-round.ts), replayed by eval-tool-turns. */
+export function afterRoundConstraint(turn: Constraint | null | undefined, round: number, failedAgain: boolean): Constraint | null {
+  if (round >= MAX_TOOL_ROUNDS || failedAgain) return { type: 'no_tool_calls' };
+  return turn ? continuationConstraint(turn) : null;
+}

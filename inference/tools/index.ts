@@ -5,5 +5,5 @@ export { calculate, evaluate } from './calculator.ts';
 export { convert } from './units.ts';
 export { currentDateTime } from './datetime.ts';
 export { demandsCall, selectTools, type ToolSelection } from './selection.ts';
-export { continuationConstraint, toolCallConstraint, toolCallConstraintOf } from './constraint.ts';
+export { afterRoundConstraint, continuationConstraint, MAX_TOOL_ROUNDS, toolCallConstraint, toolCallConstraintOf } from './constraint.ts';
 export { Rational, ArithmeticError } from './rational.ts';
