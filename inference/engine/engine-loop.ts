@@ -40,6 +40,8 @@ export class EngineCore {
   private readonly seqs = new Map<number, Sequence>();
   private readonly eos: Set<number>;
   private readonly intake: RequestIntake;
+  /** speculative decoding's policy (null: off), told each verification's outcome */
+  private readonly drafter: PromptLookupDrafter | null = null;
   listener: CoreListener;
 
   private constructor(
@@ -63,6 +65,7 @@ export class EngineCore {
     });
     if (options.speculative) {
       const drafter = new PromptLookupDrafter(options.speculative);
+      this.drafter = drafter;
       this.scheduler.drafter = (seqs, budget) => drafter.drafts(seqs, budget);
     }
     this.runner = new BatchRunner(session, this.store, session instanceof PagedSession ? 'paged' : 'dense', c.padTokenId);
@@ -204,6 +207,7 @@ export class EngineCore {
         },
       );
       seq.spec?.record(draft.length, accepted);
+      this.drafter?.record(draft.length, accepted);
       this.metrics.inc(METRIC.specDrafts);
       this.metrics.inc(METRIC.specDraftTokens, draft.length);
       this.metrics.inc(METRIC.specAcceptedTokens, accepted);

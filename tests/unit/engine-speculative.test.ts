@@ -67,6 +67,21 @@ test('the step draft length: long drafts for one well-predicted sequence, none w
   assert.deepEqual(d.drafts([{ tokens: loop(30), maxTokens: 500, outputLen: 10, spec: null }], 512), [[]]);
 });
 
+test('a new sequence starts from the engine’s recent acceptance: poor drafts stop, and are tried again later', () => {
+  const d = new PromptLookupDrafter(DEFAULT_SPEC);
+  const loop = (n: number) => Array.from({ length: n }, (_, i) => 10 + (i % 3));
+  const fresh = () => Array.from({ length: 8 }, () => ({ tokens: loop(30), maxTokens: 500, outputLen: 10, spec: new SpecState() }));
+  const K = () => Math.max(...d.drafts(fresh(), 512).map((x) => x.length));
+  assert.ok(K() >= 1, 'a new engine: prior ½, eight new rows with proposals draft');
+  for (let i = 0; i < 20; i++) d.record(4, 0);
+  assert.equal(K(), 0, 'after twenty rejected drafts, eight new rows do not pay for the padding');
+  assert.equal(d.drafts([fresh()[0]], 512)[0].length, 0, 'nor does one row alone');
+  for (let i = 0; i < 300; i++) d.drafts([], 512); // decode steps with nothing to draft
+  assert.ok(K() >= 1, 'three hundred steps later the poor record has faded: drafts are tried again');
+  for (let i = 0; i < 20; i++) d.record(8, 8);
+  assert.equal(d.drafts([fresh()[0]], 512)[0].length, 8, 'accepted drafts: a new row drafts the full k');
+});
+
 test('resolveSpecConfig: defaults, false turns it off, bad values are refused', () => {
   assert.deepEqual(resolveSpecConfig(undefined), DEFAULT_SPEC);
   assert.equal(resolveSpecConfig(false), null);
