@@ -1,5 +1,5 @@
 import type { CommandResult } from '../commands/command-result.ts';
-import type { Actor } from '../schemas/common.ts';
+import { SamplingParams, type Actor } from '../schemas/common.ts';
 import type { RetrievalSetting } from '../schemas/knowledge.ts';
 import type { SafetySettings } from '../schemas/safety.ts';
 import type { Services } from './context.ts';
@@ -25,7 +25,7 @@ export type TurnInput = {
   correlationId: string;
   content: string;
   parentMessageId?: string | null;
-  /** SubmitMessage's sampling parameters (defaults filled in by the command schema) */
+  /** SubmitMessage's sampling parameters (missing ones: turnSampling) */
   params: Record<string, unknown>;
   /** for a conversation the turn opens: its title (default: the message's opening), system prompt and model */
   title?: string | null;
@@ -46,12 +46,26 @@ export function newTurn(services: Pick<Services, 'newId'>, conversationId: strin
   return { conversationId: conversationId ?? services.newId(), messageId: services.newId(), generationId: services.newId(), opens: conversationId === null };
 }
 
+/**
+ * A turn's sampling: what the client set, else the model's own defaults (its generation_config.json:
+ * the shipped model's is greedy), else SubmitMessage's schema defaults. Without the model's defaults
+ * an official OpenAI client (which sends no temperature) sampled the shipped model at 1 and the page
+ * at 0.7, where its golden score falls (inference/model/README.md).
+ */
+export function turnSampling(services: Pick<Services, 'models'>, model: string, params: Record<string, unknown>): Record<string, unknown> {
+  const set = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined && v !== null));
+  const schema = SamplingParams.parse({});
+  const fallback = { temperature: schema.temperature, topP: schema.topP, topK: schema.topK };
+  return { ...(services.models?.samplingDefaults(model) ?? fallback), ...set };
+}
+
 /** start (if the turn opens its conversation) + submit, in one append; `dryRun` decides and appends nothing */
-export async function submitTurn(services: Pick<Services, 'commands' | 'newId' | 'accepted'>, turn: Turn, input: TurnInput, options: { dryRun?: boolean } = {}): Promise<CommandResult> {
+export async function submitTurn(services: Pick<Services, 'commands' | 'newId' | 'accepted' | 'models'>, turn: Turn, input: TurnInput, options: { dryRun?: boolean } = {}): Promise<CommandResult> {
   const metadata = () => ({ commandId: services.newId(), actor: input.actor, correlationId: input.correlationId });
+  const params = turnSampling(services, input.messageModel ?? input.model, input.params);
   const submit = {
     type: 'SubmitMessage',
-    data: { conversationId: turn.conversationId, messageId: turn.messageId, generationId: turn.generationId, content: input.content, parentMessageId: input.parentMessageId ?? null, params: input.params, ...(input.messageModel ? { model: input.messageModel } : {}), ...(input.retrieval ? { retrieval: input.retrieval } : {}), ...(input.toolsPrompt ? { toolsPrompt: input.toolsPrompt } : {}) },
+    data: { conversationId: turn.conversationId, messageId: turn.messageId, generationId: turn.generationId, content: input.content, parentMessageId: input.parentMessageId ?? null, params, ...(input.messageModel ? { model: input.messageModel } : {}), ...(input.retrieval ? { retrieval: input.retrieval } : {}), ...(input.toolsPrompt ? { toolsPrompt: input.toolsPrompt } : {}) },
     metadata: metadata(),
   };
   const start = {

@@ -52,13 +52,11 @@ export function resolveSamplingParams(
   p: SamplingParams = {},
   generationConfig: Record<string, unknown> = {},
 ): ResolvedSamplingParams {
-  const g = generationConfig;
-  const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-  const defaultTemperature = g.do_sample === false ? 0 : num(g.temperature) ?? 1;
-  const temperature = p.temperature ?? defaultTemperature;
-  const topK = p.topK ?? (g.do_sample === false ? 0 : num(g.top_k) ?? 0);
-  const topP = p.topP ?? (g.do_sample === false ? 1 : num(g.top_p) ?? 1);
-  const maxTokens = p.maxTokens ?? num(g.max_new_tokens) ?? 256;
+  const d = modelSamplingDefaults(generationConfig);
+  const temperature = p.temperature ?? d.temperature;
+  const topK = p.topK ?? d.topK;
+  const topP = p.topP ?? d.topP;
+  const maxTokens = p.maxTokens ?? num(generationConfig.max_new_tokens) ?? 256;
   const stop = p.stop ?? [];
   if (!Number.isFinite(temperature) || temperature < 0) throw new SamplingParamsError(`temperature must be ≥ 0, got ${temperature}`);
   if (!Number.isInteger(topK) || topK < 0) throw new SamplingParamsError(`topK must be an integer ≥ 0, got ${topK}`);
@@ -70,6 +68,17 @@ export function resolveSamplingParams(
   const seed = p.seed ?? randomSeed();
   if (!Number.isSafeInteger(seed) || seed < 0) throw new SamplingParamsError(`seed must be a non-negative integer, got ${seed}`);
   return { greedy: p.greedy === true || temperature === 0, temperature, topK, topP, seed, maxTokens, stop: [...stop] };
+}
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/** A model's own sampling defaults, from its generation_config.json (as transformers reads it:
+ *  do_sample false → greedy, i.e. temperature 0). The APIs fill a request's missing temperature,
+ *  top_p and top_k with these (vLLM's default too), so a client that sends none gets what the
+ *  model's authors chose rather than the API's generic default. */
+export function modelSamplingDefaults(g: Record<string, unknown>): { temperature: number; topP: number; topK: number } {
+  if (g.do_sample === false) return { temperature: 0, topP: 1, topK: 0 };
+  return { temperature: num(g.temperature) ?? 1, topP: num(g.top_p) ?? 1, topK: num(g.top_k) ?? 0 };
 }
 
 /** Index of the largest value; the first one on ties (as transformers.js and PyTorch argmax). */

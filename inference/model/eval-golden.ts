@@ -1,4 +1,4 @@
-// `npm run eval:golden [-- --model DIR --golden FILE --per-kind N --min 0.9 --json]`
+// `npm run eval:golden [-- --model DIR --golden FILE --per-kind N --min 0.9 --json --temperature T]`
 // Scores the held-out golden set: greedy generation through the engine's Runner (ONNX Runtime; with
 // --constrained, tool-offering items under the tools' call constraint, as the saga runs a turn),
 // exact match of the whole reply (trimmed) against the expected answer; prints a per-skill table.
@@ -15,9 +15,10 @@ const program = new Command()
   .option('--min <score>', 'exit with status 1 if a skill scores below this fraction')
   .option('--per-kind <n>', 'only the first n items of each kind (the CI gate uses 6)')
   .option('--json', 'print the result as JSON')
+  .option('--temperature <t>', 'sample at this temperature (seed = the item\'s index) instead of greedy: what a client that overrides the model\'s greedy default gets')
   .option('--constrained', 'items that offer tools generate under their call constraint, as the saga runs a turn (not the CI gate)')
   .parse();
-const opts = program.opts<{ model?: string; golden: string; min?: string; perKind?: string; json?: boolean; constrained?: boolean }>();
+const opts = program.opts<{ model?: string; golden: string; min?: string; perKind?: string; json?: boolean; constrained?: boolean; temperature?: string }>();
 
 const model = loadModel(opts.model ?? resolveModelDir());
 const runner = await Runner.create(model);
@@ -31,7 +32,7 @@ const bar = new cliProgress.SingleBar(
 bar.start(items.length, 0, { ok: 0 });
 let ok = 0;
 const t0 = performance.now();
-const r = await scoreGolden(model, runner, items, (good) => bar.increment(1, { ok: (ok += good ? 1 : 0) }), { constrained: opts.constrained });
+const r = await scoreGolden(model, runner, items, (good) => bar.increment(1, { ok: (ok += good ? 1 : 0) }), { constrained: opts.constrained, ...(opts.temperature !== undefined ? { temperature: Number(opts.temperature) } : {}) });
 bar.stop();
 const seconds = (performance.now() - t0) / 1000;
 const min = opts.min === undefined ? undefined : Number(opts.min);

@@ -95,19 +95,19 @@ export async function scoreGolden(
   runner: Runner,
   items: readonly GoldenItem[],
   onItem?: (good: boolean) => void,
-  opts: { constrained?: boolean } = {},
+  opts: { constrained?: boolean; /** sampled (seed = the item's index) instead of greedy */ temperature?: number } = {},
 ): Promise<GoldenResult> {
   const bySkill = new Map<string, SkillScore>();
   const failures: GoldenResult['failures'] = [];
   let ok = 0;
   let tokens = 0;
-  for (const item of items) {
+  for (const [index, item] of items.entries()) {
     const ids = model.applyChatTemplate(item.messages, { tools: item.tools });
     // constrained: an item that offers tools generates under their call constraint, as the saga runs
     // a turn by default (inference/tools/constraint.ts); the CI gate measures the model without it
     const fns = (item.tools ?? []).map((t) => t.function as { name: string; parameters?: Record<string, unknown> });
     const constraint = opts.constrained && fns.length ? toolCallConstraintOf(fns.map((f) => ({ name: f.name, parameters: f.parameters ?? {} }))) : null;
-    const res = await runner.complete(ids, { temperature: 0, maxTokens: 96, ...(constraint ? { constraint } : {}) });
+    const res = await runner.complete(ids, { temperature: opts.temperature ?? 0, seed: index, maxTokens: 96, ...(constraint ? { constraint } : {}) });
     tokens += res.completionTokens;
     const good = res.text.trim() === item.answer;
     const skill = skillOf(item.kind);

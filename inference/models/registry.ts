@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { Experiments, ModelEntry, ModelsConfig, TenantModels, type Experiment } from '../../schemas/models.ts';
+import { modelSamplingDefaults } from '../engine/sampler.ts';
 
 // The models a deployment serves, by the name clients ask for, and who may use which. Built once
 // at start from PARLEY_MODELS / PARLEY_TENANT_MODELS / PARLEY_EXPERIMENTS; a promotion
@@ -23,8 +24,11 @@ export type RegistrySources = {
   modelDir: string;
 };
 
+export type SamplingDefaults = ReturnType<typeof modelSamplingDefaults>;
+
 export class ModelRegistry {
   private promotedName: string | null = null;
+  private readonly sampling = new Map<string, SamplingDefaults | null>();
 
   constructor(
     private readonly models: ReadonlyMap<string, ServedModel>,
@@ -85,6 +89,22 @@ export class ModelRegistry {
   /** a ModelPromoted read from the `models` stream; a name this process does not serve is ignored */
   promoted(name: string | null): void {
     if (name === null || this.models.has(name)) this.promotedName = name;
+  }
+
+  /** The sampling a request that names none gets with this model: its generation_config.json's
+   *  (read once). null: an unknown model, or a folder without that file (the API's own defaults). */
+  samplingDefaults(name: string): SamplingDefaults | null {
+    if (!this.sampling.has(name)) {
+      const dir = this.models.get(name)?.dir;
+      let config: Record<string, unknown> | null = null;
+      try {
+        if (dir) config = JSON.parse(readFileSync(path.join(dir, 'generation_config.json'), 'utf8')) as Record<string, unknown>;
+      } catch {
+        config = null; // absent or unreadable here (an API process without the model's files)
+      }
+      this.sampling.set(name, config && typeof config === 'object' ? modelSamplingDefaults(config) : null);
+    }
+    return this.sampling.get(name)!;
   }
 
   /** the model a tenant gets when it names none */

@@ -58,6 +58,10 @@ function modelOf(ctx: GraphQLContext, actor: Actor, asked: string | null | undef
   return choice.model;
 }
 
+/** A regenerated answer's temperature when the original was greedy (the API's old default for
+ *  GraphQL turns, and the usual chat "try again" setting). */
+const REGENERATE_TEMPERATURE = 0.7;
+
 const stripNulls = (o: Record<string, unknown> | null | undefined) =>
   Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== null && v !== undefined));
 
@@ -138,7 +142,9 @@ export const mutationResolvers = {
     const gate = await admitTurn(ctx, actor, { maxTokens: original.data.params.maxTokens, promptTokens: original.data.context.promptTokens }, info?.path.key);
     // A fresh seed: the original's (OpenAI calls always record one) would sample the same answer
     // again. Recorded, so a retry of the sibling after a worker dies still gives the same text.
-    const params = { ...original.data.params, seed: randomInt(2 ** 31 - 1) };
+    // A greedy original (temperature 0: the shipped model's default) would give the same text
+    // whatever the seed, so its sibling samples at REGENERATE_TEMPERATURE: another answer is asked for.
+    const params = { ...original.data.params, seed: randomInt(2 ** 31 - 1), ...(original.data.params.temperature === 0 ? { temperature: REGENERATE_TEMPERATURE } : {}) };
     const result = await gate.run(id, () => run(ctx, actor, 'RequestGeneration', {
       ...original.data, generationId: id, siblingOf: original.data.siblingOf ?? original.data.generationId,
       params: gate.params(params), ...gate.request(),

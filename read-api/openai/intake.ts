@@ -10,7 +10,7 @@ import type { Metrics } from '../http/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { inSpan } from '../observability/tracing.ts';
 import type { Admission, Admitted } from '../rate-limit/admission.ts';
-import { newTurn, submitTurn } from '../submit-turn.ts';
+import { newTurn, submitTurn, turnSampling } from '../submit-turn.ts';
 import { checkRetrieval } from '../knowledge/retrieval-input.ts';
 import { parseSafetySettings } from '../safety-settings.ts';
 import { readJsonBody } from './json-body.ts';
@@ -129,7 +129,7 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
   span.setAttributes({ 'parley.generation_id': generationId, 'parley.conversation_id': conversationId, 'parley.tier': tier, 'parley.stream': stream, 'parley.brownout': admitted?.brownout ?? false, ...(asked.user ? { 'enduser.id': asked.user } : {}) });
   // Every request gets a seed (the client's or a fresh one, recorded with the message): a retried
   // attempt after a worker died then regenerates the same text, so a stream can go on seamlessly.
-  const params = { ...turn.params, maxTokens: admitted?.maxTokens ?? turn.params.maxTokens, seed: turn.params.seed ?? randomInt(2 ** 31 - 1) };
+  const params = turnSampling(o.services, model, { ...turn.params, maxTokens: admitted?.maxTokens ?? turn.params.maxTokens, seed: turn.params.seed ?? randomInt(2 ** 31 - 1) }) as ChatTurn['params'] & { temperature: number; topP: number };
   if (admitted) await o.admission!.recordHint(generationId, admitted);
   // The client's tool results first: in the log a call's result precedes the turn that reads it.
   if (turn.toolResults?.length) {
@@ -145,7 +145,7 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
     throw fromCommandError(result.error);
   }
   const mayRetrieve = retrieval.setting ? retrieval.setting.collections.length > 0 : continuing !== null;
-  return { o, actor, turn, model, requestId, conversationId, generationId, promptTokens, admitted, started: call.started, stream, summary, request: asked.request, mayRetrieve };
+  return { o, actor, turn: { ...turn, params }, model, requestId, conversationId, generationId, promptTokens, admitted, started: call.started, stream, summary, request: asked.request, mayRetrieve };
 }
 
 // safety_settings: checked against the floors (400 naming the category); a continued conversation

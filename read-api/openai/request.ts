@@ -62,7 +62,7 @@ export type ChatTurn = {
   content: string;
   /** earlier turns sent in the request (ignored when continuing a stored conversation) */
   history: number;
-  params: { temperature: number; topP: number; maxTokens: number; seed: number | null; stop: string[]; constraint?: Constraint; clientTools?: string[] };
+  params: { /** absent: the model's default (submit-turn.ts turnSampling) */ temperature?: number; topP?: number; maxTokens: number; seed: number | null; stop: string[]; constraint?: Constraint; clientTools?: string[] };
   stream: boolean;
   includeUsage: boolean;
   /** tools offered and how the answer is read (absent: no tools) */
@@ -141,8 +141,9 @@ export function toTurn(r: ChatCompletionRequest): ChatTurn {
     content,
     history: turns.length,
     params: {
-      temperature: r.temperature ?? 1, // OpenAI's default
-      topP: r.top_p ?? 1,
+      // absent: the model's own default (turnSampling), as vLLM does, not OpenAI's generic 1
+      ...(r.temperature != null ? { temperature: r.temperature } : {}),
+      ...(r.top_p != null ? { topP: r.top_p } : {}),
       maxTokens: r.max_completion_tokens ?? r.max_tokens ?? DEFAULT_MAX_TOKENS,
       seed: r.seed ?? null,
       stop,

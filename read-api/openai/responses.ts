@@ -52,7 +52,7 @@ function initialState(call: Call): ResponseState {
   return {
     generationId: call.generationId, createdAt: Math.floor(Date.now() / 1000), model: call.model, status: 'in_progress', text: null,
     usage: null, error: null, incompleteReason: null, instructions: r.instructions ?? null, maxOutputTokens: call.turn.params.maxTokens,
-    temperature: call.turn.params.temperature, topP: call.turn.params.topP, previousResponseId: r.previous_response_id ?? null, user: r.user ?? null,
+    temperature: call.turn.params.temperature ?? null, topP: call.turn.params.topP ?? null, previousResponseId: r.previous_response_id ?? null, user: r.user ?? null,
     tools: r.tools ?? [], toolChoice: r.tool_choice ?? 'auto', parallelToolCalls: r.parallel_tool_calls ?? true,
   };
 }

@@ -31,12 +31,12 @@ describe('GraphQL read side, end to end', () => {
     conversation { id title messageCount messages { id role content status generationId } } message { id content status } generation { id } position } }`;
 
   // Stands in for the worker (a later issue): the generation lifecycle through the same commands.
-  async function answer(generationId: string, messageId: string, conversationId: string, text: string, owner: Actor = alice, siblingOf: string | null = null) {
+  async function answer(generationId: string, messageId: string, conversationId: string, text: string, owner: Actor = alice, siblingOf: string | null = null, temperature = 0) {
     const run = (type: string, data: object) =>
       server.app.commands.execute({ type, data, metadata: { commandId: randomUUID(), actor: owner } }).then((r) => { assert.ok(r.ok, JSON.stringify(r)); return r; });
     await run('RequestGeneration', {
       generationId, conversationId, messageId, ownerId: owner.userId, tenantId: owner.tenantId, model: 'parley-tiny',
-      params: { temperature: 0, topP: 1, topK: 0, maxTokens: 16, seed: null, stop: [] },
+      params: { temperature, topP: 1, topK: 0, maxTokens: 16, seed: null, stop: [] },
       context: { includedMessageIds: [messageId], droppedMessageIds: [], promptTokens: 7 }, siblingOf,
     });
     await run('AppendTokens', { generationId, attempt: 1, firstIndex: 0, tokenIds: [1, 2], text: text.slice(0, 3) });
@@ -137,21 +137,26 @@ describe('GraphQL read side, end to end', () => {
     assert.equal(await server.app.store.headPosition(), head, 'nothing appended');
   });
 
-  it('a regenerated sibling samples anew: same parameters, a fresh seed', async () => {
-    const sent = await gql(as('alice'), SEND, { input: { content: 'Tell me a story' } });
-    const { conversation, message, generation } = sent.data.sendMessage;
-    await answer(generation.id, message.id, conversation.id, 'Once.');
+  it('a regenerated sibling samples anew: same parameters, a fresh seed; a greedy original’s sibling samples', async () => {
     const requested = async (id: string) => (await server.app.store.readStream(`generation-${id}`, { limit: 1 }))[0]!.data as { params: Record<string, unknown> };
-    const original = await requested(generation.id);
-    for (let i = 0; i < 2; i++) {
-      const regen = await gql(as('alice'), `mutation($id: ID!) { regenerate(generationId: $id) { generation { id } } }`, { id: generation.id });
-      assert.equal(regen.errors, undefined, JSON.stringify(regen.errors));
-      const sibling = await requested(regen.data.regenerate.generation.id);
-      const { seed, ...rest } = sibling.params;
-      const { seed: originalSeed, ...originalRest } = original.params;
-      assert.equal(typeof seed, 'number', 'recorded, so a retry reproduces it');
-      assert.notEqual(seed, originalSeed);
-      assert.deepEqual(rest, originalRest, 'the other parameters are kept');
+    for (const [params, siblingTemperature] of [[{ temperature: 0.9 }, 0.9], [undefined, 0.7]] as const) {
+      const sent = await gql(as('alice'), SEND, { input: { content: 'Tell me a story', ...(params ? { params } : {}) } });
+      const { conversation, message, generation } = sent.data.sendMessage;
+      const submitted = (await server.app.store.readStream(`conversation-${conversation.id}`)).find((e) => e.type === 'MessageSubmitted')!.data as { params: { temperature: number } };
+      assert.equal(submitted.params.temperature, params ? 0.9 : 0, 'no temperature sent: the model’s default (greedy)');
+      await answer(generation.id, message.id, conversation.id, 'Once.', alice, null, submitted.params.temperature);
+      const original = await requested(generation.id);
+      for (let i = 0; i < 2; i++) {
+        const regen = await gql(as('alice'), `mutation($id: ID!) { regenerate(generationId: $id) { generation { id } } }`, { id: generation.id });
+        assert.equal(regen.errors, undefined, JSON.stringify(regen.errors));
+        const sibling = await requested(regen.data.regenerate.generation.id);
+        const { seed, temperature, ...rest } = sibling.params;
+        const { seed: originalSeed, temperature: _t, ...originalRest } = original.params;
+        assert.equal(typeof seed, 'number', 'recorded, so a retry reproduces it');
+        assert.notEqual(seed, originalSeed);
+        assert.equal(temperature, siblingTemperature, 'kept, or sampled when the original was greedy (it would repeat itself)');
+        assert.deepEqual(rest, originalRest, 'the other parameters are kept');
+      }
     }
   });
 

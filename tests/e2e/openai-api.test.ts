@@ -80,6 +80,36 @@ describe('OpenAI-compatible API', () => {
     assert.equal(requested.metadata.correlationId, raw.response.headers.get('x-request-id'));
   });
 
+  it('no temperature sent: the model’s own default (its generation_config.json is greedy), on /v1 and GraphQL alike', async () => {
+    const ask = (extra: Record<string, unknown>) => client.chat.completions.create({ model: 'parley-tiny', messages: [{ role: 'user', content: 'Tell me a story' }], max_tokens: 16, ...extra }).withResponse();
+    const requestOf = async (raw: { response: Response }) => {
+      const gen = await events(`generation-${raw.response.headers.get('x-parley-generation')}`);
+      const requested = gen.find((e) => e.type === 'GenerationRequested')!;
+      assert.ok(requested.type === 'GenerationRequested');
+      return requested.data.params;
+    };
+    // the official client sends no temperature unless told: two different seeds, one greedy text
+    const [a, b] = await Promise.all([ask({ seed: 1 }), ask({ seed: 2 })]);
+    assert.equal(a.data.choices[0]!.message.content, b.data.choices[0]!.message.content, 'greedy: the seed does not matter');
+    assert.deepEqual([(await requestOf(a)).temperature, (await requestOf(a)).topP], [0, 1], 'recorded as used');
+    // a temperature the client sets is kept
+    const hot = await ask({ seed: 1, temperature: 1.3, top_p: 0.9 });
+    assert.deepEqual([(await requestOf(hot)).temperature, (await requestOf(hot)).topP], [1.3, 0.9]);
+    assert.notEqual(hot.data.choices[0]!.message.content, a.data.choices[0]!.message.content, 'sampled at 1.3 from a random model: another text');
+    // GraphQL (the page sends no params unless the user sets them)
+    const gql = graphqlClient(server.url);
+    const sent = await gql(token, 'mutation { sendMessage(input: {content: "Tell me a story"}) { generation { id } } }');
+    assert.equal(sent.errors, undefined, JSON.stringify(sent.errors));
+    const id = (sent.data as { sendMessage: { generation: { id: string } } }).sendMessage.generation.id;
+    let params: { temperature: number } | undefined;
+    for (let i = 0; i < 100 && !params; i++) {
+      const requested = (await events(`generation-${id}`)).find((e) => e.type === 'GenerationRequested');
+      if (requested?.type === 'GenerationRequested') params = requested.data.params;
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(params?.temperature, 0);
+  });
+
   it('streaming: chunks, role first, finish_reason, a usage chunk when asked; history shows the same text', async () => {
     const stream = await client.chat.completions.create({
       model: 'parley-tiny', messages: [{ role: 'user', content: 'Tell me a story' }], stream: true, stream_options: { include_usage: true }, max_tokens: 60, temperature: 0,
