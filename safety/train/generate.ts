@@ -10,6 +10,7 @@ import type { SafetyCategory } from '../../schemas/safety.ts';
 import { BENIGN, EVERYDAY, FRAMES, HARMFUL, HARMFUL_STATEMENTS, LANGS, type Intent, type Lang } from './lexicon.ts';
 import { BENIGN_THINGS, HARMFUL_THINGS, VERBS, type Thing } from './objects.ts';
 import { MORE_BENIGN, MORE_HARMFUL } from './lexicon-more.ts';
+import { ROUND8_BENIGN, ROUND8_HARMFUL } from './lexicon-round8.ts';
 import { ANSWER_SENTENCES, CHAT_MOVES, EVERYDAY_INTENTS, EVERYDAY_INTENTS_2, EVERYDAY_STATEMENTS } from './everyday-train.ts';
 import { CITIES, NAMED_SHAPES, QUESTION_SHAPES, TOOL_QUESTION_SHAPES, TOPICS, UNIT_PAIRS, madeUpName } from './everyday-questions.ts';
 
@@ -95,7 +96,7 @@ export const MODEL_CATEGORIES: readonly SafetyCategory[] = [
  * benign rows (everyday-questions.ts, everyday-train.ts), each from its own random stream, so that
  * leaving them out gives exactly the rows before them.
  */
-export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources?: readonly PublicSource[]; everydayIntents?: boolean; everydayQuestions?: boolean; everydayIntents2?: boolean; namedQuestions?: boolean; toolQuestions?: boolean; chatMoves?: boolean } = {}): Row[] {
+export function generate(seed = 16, opts: { moreIntents?: boolean; round8?: boolean; publicSources?: readonly PublicSource[]; everydayIntents?: boolean; everydayQuestions?: boolean; everydayIntents2?: boolean; namedQuestions?: boolean; toolQuestions?: boolean; chatMoves?: boolean } = {}): Row[] {
   const rows: Row[] = [];
   let rand = prng(seed); // mulberry32 (bench/prng.ts): a seed builds the same rows
   const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]; // reads `rand` as reseeded below
@@ -124,6 +125,11 @@ export function generate(seed = 16, opts: { moreIntents?: boolean; publicSources
   requests([...HARMFUL, ...(more ? MORE_HARMFUL : [])], 'harmful', 'harmful', false, HARMFUL.length);
   requests(HARMFUL_STATEMENTS, 'statement', 'harmful', true);
   requests([...BENIGN, ...(more ? MORE_BENIGN : [])], 'benign', 'benign', false, BENIGN.length);
+  // lexicon-round8.ts under their own group prefixes (the groups above keep their numbers).
+  if (opts.round8 ?? false) {
+    requests(ROUND8_HARMFUL, 'harmful8', 'harmful', false, 0);
+    requests(ROUND8_BENIGN, 'benign8', 'benign', false, 0);
+  }
   // Verb × thing × language, in two random frames each (one obfuscated a third of the time).
   const things = (list: Thing[], prefix: string, kind: Row['kind']): void => {
     list.forEach((thing, n) => {

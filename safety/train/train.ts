@@ -56,7 +56,9 @@ const everydayIntents2 = !process.argv.includes('--no-intents-2');
 const namedQuestions = !process.argv.includes('--no-named');
 const toolQuestions = !process.argv.includes('--no-tool-questions');
 const chatMoves = process.argv.includes('--chat-moves');
-const rows = generate(seed, { moreIntents, publicSources, everydayQuestions, everydayIntents2, namedQuestions, toolQuestions, chatMoves });
+// --round8 (opt-in): the intents of lexicon-round8.ts.
+const round8 = process.argv.includes('--round8');
+const rows = generate(seed, { moreIntents, round8, publicSources, everydayQuestions, everydayIntents2, namedQuestions, toolQuestions, chatMoves });
 // --hold-out-source <name>: every row of that public set is test (with --experiment: how the model
 // does on a source it never saw any row of, e.g. ailuminate).
 const holdArg = process.argv.indexOf('--hold-out-source');
@@ -110,7 +112,7 @@ function trainInto(dir: string, final: boolean): string {
     maxFeatures: MAX_FEATURES,
     ...(inputs.includes('bytes') ? { inputs, maxBytes: MAX_BYTES } : {}),
     thresholds,
-    trainedOn: `safety:train seed ${seed}: trained on ${trainRows} of ${rows.length} rows${final ? ' (train + held-out split; its sibling trained without the held-out split is the one measured in the model card)' : ' (held-out split excluded)'}, calibrated on ${counts.val}${chatMoves ? '; --chat-moves' : ''}${pyExtra.length ? `; train.py ${pyExtra.join(' ')}` : ''}; generated requests in en/fr/es/de/it/pt + public sets in safety/data/SOURCES.md${added.length || dropped.length ? ` (${publicSources.join(', ')})` : ''} + tests/fixtures/safety/labelled.jsonl`,
+    trainedOn: `safety:train seed ${seed}: trained on ${trainRows} of ${rows.length} rows${final ? ' (train + held-out split; its sibling trained without the held-out split is the one measured in the model card)' : ' (held-out split excluded)'}, calibrated on ${counts.val}${chatMoves ? '; --chat-moves' : ''}${round8 ? '; --round8' : ''}${pyExtra.length ? `; train.py ${pyExtra.join(' ')}` : ''}; generated requests in en/fr/es/de/it/pt + public sets in safety/data/SOURCES.md${added.length || dropped.length ? ` (${publicSources.join(', ')})` : ''} + tests/fixtures/safety/labelled.jsonl`,
   };
   const cardFile = path.join(dir, 'moderation-v1.json');
   writeFileSync(cardFile, JSON.stringify(card, null, 2) + '\n');

@@ -1,0 +1,34 @@
+// `npx tsx safety/train/probe.ts [--card safety/models/moderation-v1.json] [--file F] [--verbose]`:
+// the input cascade's verdicts, with a model card, on hand-written probe sets that no model was trained
+// on (default: safety/data/probes_session9.json; every array of strings in the file is a set). Prints
+// blocked / total per set; --verbose also each line with its blocked categories. A set named
+// harmful_* should be blocked, benign_* not.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createSafetyCascade } from '../cascade.ts';
+import { createModerationModel, DEFAULT_MODEL_CARD } from '../model.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1]! : fallback;
+};
+const card = arg('--card', DEFAULT_MODEL_CARD);
+const file = arg('--file', path.join(here, '..', 'data', 'probes_session9.json'));
+const verbose = process.argv.includes('--verbose');
+// every model verdict is waited for (as evaluate.ts does): a slow call must not become a rules-only verdict
+const cascade = createSafetyCascade({ model: createModerationModel(card), modelTimeoutMs: 60_000 });
+const sets = Object.entries(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)
+  .filter((e): e is [string, string[]] => Array.isArray(e[1]) && e[1].every((x) => typeof x === 'string'));
+console.log(`card ${path.relative(process.cwd(), card)}`);
+for (const [name, lines] of sets) {
+  let blocked = 0;
+  for (const text of lines) {
+    const r = await cascade.check(text);
+    if (r.verdict === 'blocked') blocked++;
+    if (verbose) console.log(`  ${r.verdict === 'blocked' ? 'BLOCK' : '-----'} ${r.categories.filter((c) => c.blocked).map((c) => c.category).join(',').padEnd(22)} ${text}`);
+  }
+  console.log(`${name.padEnd(14)} ${String(blocked).padStart(3)}/${lines.length} blocked (${((100 * blocked) / lines.length).toFixed(1)}%)`);
+}
+process.exit(0);
