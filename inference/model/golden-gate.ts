@@ -9,10 +9,10 @@ export const GATE_FLOORS: Record<string, number> = {
   'tool call: calculator': 0.83,
   'answer from tool result': 0.46,
   'tool call: unit conversion': 0.83,
-  'tool call: date/time': 0.66,
+  'tool call: date/time': 0.83,
   'tool call: search': 0,
   'tool call: unseen tools': 0,
   'summaries': 0,
-  'grounded answers': 0,
+  'grounded answers': 0.16,
   'grounded: not in sources': 0,
 };

@@ -1342,6 +1342,8 @@ def main():
                     help="replay a --time-budget run: at step 24 set --steps to this count (the one that run chose), "
                          "so the first steps' learning rate matches too; start with that run's --steps")
     ap.add_argument("--batch", type=int, default=24)
+    ap.add_argument("--random-names", type=float, default=None,
+                    help="share of training places named by random letters (skills.RANDOM_NAME_SHARE; default 0, 0.6 with --mix repair4)")
     ap.add_argument("--mix", choices=["v2", "boot", "copy", "repair", "repair2", "repair3", "repair4"], default="v2",
                     help="corpus mix: MIX (stages 1-3), MIX_BOOT (stage 4a), MIX_COPY (stages 4b, 5), MIX_REPAIR (stage 6), MIX_REPAIR2 (stage 7), MIX_REPAIR3 (stage 7b) or MIX_REPAIR4 (stage 8)")
     ap.add_argument("--induct-share", type=float, default=0.0,
@@ -1379,6 +1381,8 @@ def main():
         TOOLS_UNUSED_DEFAULT_OFFER = 0.5
     if args.mix == "repair4":
         skills.RANDOM_NAME_SHARE = 0.6
+    if args.random_names is not None:
+        skills.RANDOM_NAME_SHARE = args.random_names
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     t0 = time.time()
