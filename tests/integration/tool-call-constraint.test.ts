@@ -22,9 +22,10 @@ async function both(question: string, names: string[], maxTokens: number) {
   return { free: free.text, constrained: constrained.text };
 }
 
-test('a call the model begins names an offered tool ("get__note" becomes the calculator)', async () => {
+test('a call the model begins names an offered tool (unconstrained it names one that is not offered)', async () => {
   const r = await both('What do you get for 7 * 2?', ['calculator'], 96);
-  assert.match(r.free, /"name": "get__note"/);
+  // unconstrained: stage 7b wrote "get__note", stage 10 "get_itchen"
+  assert.match(r.free, /^<tool_call>\n\{"name": "(?!calculator")/);
   assert.equal(r.constrained, '<tool_call>\n{"name": "calculator", "arguments": {"expression": "7 * 2"}}\n</tool_call>');
 });
 
