@@ -49,8 +49,10 @@ export function newTurn(services: Pick<Services, 'newId'>, conversationId: strin
 /**
  * A turn's sampling: what the client set, else the model's own defaults (its generation_config.json:
  * the shipped model's is greedy), else SubmitMessage's schema defaults. Without the model's defaults
- * an official OpenAI client (which sends no temperature) sampled the shipped model at 1 and the page
- * at 0.7, where its golden score falls (inference/model/README.md).
+ * an official OpenAI client (which sends no temperature) sampled the shipped model at 1 (golden
+ * 552 → 539/860, and long arguments ran on) and the page at 0.7. The model is the one the turn names
+ * (or the tenant's default); a conversation continued on another model, or an experiment's arm, still
+ * gets the named one's defaults.
  */
 export function turnSampling(services: Pick<Services, 'models'>, model: string, params: Record<string, unknown>): Record<string, unknown> {
   const set = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined && v !== null));
