@@ -46,6 +46,10 @@ export function newTurn(services: Pick<Services, 'newId'>, conversationId: strin
   return { conversationId: conversationId ?? services.newId(), messageId: services.newId(), generationId: services.newId(), opens: conversationId === null };
 }
 
+/** SubmitMessage's own defaults, for a model whose folder has no generation_config.json */
+const SCHEMA_DEFAULTS = SamplingParams.parse({});
+const SCHEMA_SAMPLING = { temperature: SCHEMA_DEFAULTS.temperature, topP: SCHEMA_DEFAULTS.topP, topK: SCHEMA_DEFAULTS.topK };
+
 /**
  * A turn's sampling: what the client set, else the model's own defaults (its generation_config.json:
  * the shipped model's is greedy), else SubmitMessage's schema defaults. Without the model's defaults
@@ -56,9 +60,7 @@ export function newTurn(services: Pick<Services, 'newId'>, conversationId: strin
  */
 export function turnSampling(services: Pick<Services, 'models'>, model: string, params: Record<string, unknown>): Record<string, unknown> {
   const set = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined && v !== null));
-  const schema = SamplingParams.parse({});
-  const fallback = { temperature: schema.temperature, topP: schema.topP, topK: schema.topK };
-  return { ...(services.models?.samplingDefaults(model) ?? fallback), ...set };
+  return { ...(services.models?.samplingDefaults(model) ?? SCHEMA_SAMPLING), ...set };
 }
 
 /** start (if the turn opens its conversation) + submit, in one append; `dryRun` decides and appends nothing */

@@ -5,8 +5,7 @@
 // SQL injection, a stolen card reported, legal tax saving). Written for this purpose; grouped under
 // their own prefixes (`harmful8/`, `benign8/`), so lexicon.ts's groups and splits are unchanged.
 // Opt-in with `npm run safety:train -- --round8` (safety/README.md, round 8, says what it measured).
-import type { Intent } from './lexicon.ts';
-import { parseIntents } from './lexicon.ts';
+import { parseIntents, type Intent } from './lexicon.ts';
 
 export const ROUND8_HARMFUL: Intent[] = [
   ...parseIntents('cyber', `

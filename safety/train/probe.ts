@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSafetyCascade } from '../cascade.ts';
 import { createModerationModel, DEFAULT_MODEL_CARD } from '../model.ts';
+import { MEASURE_TIMEOUT_MS } from './evaluate.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const arg = (name: string, fallback: string) => {
@@ -17,8 +18,8 @@ const arg = (name: string, fallback: string) => {
 const card = arg('--card', DEFAULT_MODEL_CARD);
 const file = arg('--file', path.join(here, '..', 'data', 'probes_session9.json'));
 const verbose = process.argv.includes('--verbose');
-// every model verdict is waited for (as evaluate.ts does): a slow call must not become a rules-only verdict
-const cascade = createSafetyCascade({ model: createModerationModel(card), modelTimeoutMs: 60_000 });
+// every model verdict is waited for (evaluate.ts's limit): a slow call must not become a rules-only verdict
+const cascade = createSafetyCascade({ model: createModerationModel(card), modelTimeoutMs: MEASURE_TIMEOUT_MS });
 const sets = Object.entries(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)
   .filter((e): e is [string, string[]] => Array.isArray(e[1]) && e[1].every((x) => typeof x === 'string'));
 console.log(`card ${path.relative(process.cwd(), card)}`);
