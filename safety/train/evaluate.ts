@@ -51,6 +51,8 @@ export async function everydayReport(cascade: Cascade, rulesOnly: Cascade, model
   return out;
 }
 
+/** A row of a public set (written by people outside this repo), not generated, written here or a fixture. */
+const isPublic = (r: Row): boolean => r.source in PUBLIC_FILES;
 const pct = (a: number, b: number): string => (b ? `${((100 * a) / b).toFixed(1)}% (${a}/${b})` : 'n/a');
 
 export async function evaluateModel(test: readonly Row[], all: readonly Row[], split: (g: string) => string, cardFile: string): Promise<string> {
@@ -88,9 +90,9 @@ export async function evaluateModel(test: readonly Row[], all: readonly Row[], s
   const harmful = test.map((r, i) => [r, i] as const).filter(([r]) => r.kind === 'harmful');
   // Benign requests wrapped in the jailbreak frame are left out: the rules block those as prompt
   // injection, rightly.
-  const benign = test.map((r, i) => [r, i] as const).filter(([r]) => r.kind === 'benign' && !/no rules/i.test(r.text) && (r.source === 'generated' || r.source === 'fixtures'));
+  const benign = test.map((r, i) => [r, i] as const).filter(([r]) => r.kind === 'benign' && !/no rules/i.test(r.text) && !isPublic(r));
   // Benign rows of public sets (XSafety's health, feelings, ethics and quiz files): reported on their own.
-  const publicBenign = test.map((r, i) => [r, i] as const).filter(([r]) => r.kind === 'benign' && r.source !== 'generated' && r.source !== 'fixtures');
+  const publicBenign = test.map((r, i) => [r, i] as const).filter(([r]) => r.kind === 'benign' && isPublic(r));
   const rate = (rs: (readonly [Row, number])[], which: 'model' | 'cascade' | 'rules'): string =>
     pct(rs.filter(([, i]) => (which === 'model' ? modelBlocked[i].size > 0 : which === 'cascade' ? cascadeBlocked[i].size > 0 : rulesBlocked[i])).length, rs.length);
   // One table: the rows blocked per language by the rules alone, the model alone and the cascade.
@@ -106,7 +108,7 @@ export async function evaluateModel(test: readonly Row[], all: readonly Row[], s
   byLanguage(harmful, 'harmful requests blocked, by language', 'cascade (rules + model)', 'all', [...LANGS, 'mixed']);
   // The issue's target is about public red-team requests (written by people outside this repo), not
   // our generated ones: the same table on the held-out public rows alone.
-  const publicHarmful = harmful.filter(([r]) => r.source !== 'generated' && r.source !== 'fixtures');
+  const publicHarmful = harmful.filter(([r]) => isPublic(r));
   byLanguage(publicHarmful, 'held-out public red-team requests blocked, by language', 'cascade', 'all public', LANGS);
   // The same rows as before the round-3 sets were added (same groups held out): comparable across rounds.
   const round2 = publicHarmful.filter(([r]) => ROUND2_SOURCES.includes(r.source as PublicSource));
@@ -131,7 +133,7 @@ export async function evaluateModel(test: readonly Row[], all: readonly Row[], s
     if (rs.length) out.push(`| ${o} | ${rate(rs, 'rules')} | ${rate(rs, 'cascade')} |`);
   }
   out.push('', '| harmful requests blocked, by source | rules only | cascade |', '|---|---|---|');
-  for (const src of ['generated', ...Object.keys(PUBLIC_FILES), 'fixtures']) {
+  for (const src of ['generated', 'written', ...Object.keys(PUBLIC_FILES), 'fixtures']) {
     const rs = harmful.filter(([r]) => r.source === src);
     if (rs.length) out.push(`| ${src} | ${rate(rs, 'rules')} | ${rate(rs, 'cascade')} |`);
   }

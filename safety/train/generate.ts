@@ -27,6 +27,8 @@ export const PUBLIC_FILES = {
   harmfulq: 'harmfulq.jsonl',
   openai_moderation: 'openai_moderation.jsonl',
   openai_moderation_benign: 'openai_moderation_benign.jsonl',
+  // Round 9 (issue 16): hh-rlhf's red-team openers, labelled and translated here (import_hh_rlhf.py).
+  hh_rlhf: 'hh_rlhf_harmless.jsonl',
 } as const;
 export type PublicSource = keyof typeof PUBLIC_FILES;
 /**
@@ -34,9 +36,9 @@ export type PublicSource = keyof typeof PUBLIC_FILES;
  * (safety/README.md, round 3) they did not raise held-out public recall beyond run-to-run noise and
  * raised false positives in some runs, so the default recipe (and the shipped model) leaves them out.
  */
-export const OPT_IN_SOURCES: readonly PublicSource[] = ['sst', 'harmfulq', 'openai_moderation', 'openai_moderation_benign'];
-/** The public sets of the first two rounds (all but the opt-in ones): their held-out rows are comparable across rounds. */
-export const ROUND2_SOURCES: readonly PublicSource[] = (Object.keys(PUBLIC_FILES) as PublicSource[]).filter((s) => !OPT_IN_SOURCES.includes(s));
+export const OPT_IN_SOURCES: readonly PublicSource[] = ['sst', 'harmfulq', 'openai_moderation', 'openai_moderation_benign', 'hh_rlhf'];
+/** The public sets of the first two rounds: their held-out rows are comparable across rounds. */
+export const ROUND2_SOURCES: readonly PublicSource[] = ['catqa', 'navirocker', 'ailuminate', 'multijail', 'xsafety', 'xsafety_benign'];
 
 export type Obfuscation = 'none' | 'typos' | 'punctuation' | 'leet' | 'repeats' | 'spaced' | 'homoglyphs' | 'upper';
 export const OBFUSCATIONS: readonly Obfuscation[] = ['none', 'typos', 'punctuation', 'leet', 'repeats', 'spaced', 'homoglyphs', 'upper'];
@@ -45,7 +47,8 @@ export interface Row {
   readonly text: string;
   readonly labels: readonly SafetyCategory[];
   readonly lang: Lang | 'mixed';
-  readonly source: 'generated' | PublicSource | 'fixtures';
+  /** written: safety/data/written_requests.jsonl (round 9), ours like 'generated' but not templated. */
+  readonly source: 'generated' | 'written' | PublicSource | 'fixtures';
   readonly kind: 'harmful' | 'benign';
   readonly obfuscation: Obfuscation;
   /** Rows of one group (one intent, one public row) are never split between train and test. */
@@ -96,7 +99,7 @@ export const MODEL_CATEGORIES: readonly SafetyCategory[] = [
  * benign rows (everyday-questions.ts, everyday-train.ts), each from its own random stream, so that
  * leaving them out gives exactly the rows before them.
  */
-export function generate(seed = 16, opts: { moreIntents?: boolean; round8?: boolean; publicSources?: readonly PublicSource[]; everydayIntents?: boolean; everydayQuestions?: boolean; everydayIntents2?: boolean; namedQuestions?: boolean; toolQuestions?: boolean; chatMoves?: boolean } = {}): Row[] {
+export function generate(seed = 16, opts: { moreIntents?: boolean; round8?: boolean; publicSources?: readonly PublicSource[]; everydayIntents?: boolean; everydayQuestions?: boolean; everydayIntents2?: boolean; namedQuestions?: boolean; toolQuestions?: boolean; chatMoves?: boolean; written?: boolean } = {}): Row[] {
   const rows: Row[] = [];
   let rand = prng(seed); // mulberry32 (bench/prng.ts): a seed builds the same rows
   const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]; // reads `rand` as reseeded below
@@ -247,6 +250,21 @@ export function generate(seed = 16, opts: { moreIntents?: boolean; round8?: bool
     standalone(CHAT_MOVES, 'chat-move');
     // and sentences of harmless answers (ANSWER_SENTENCES), as the output filter sees them
     standalone(ANSWER_SENTENCES, 'answer-sentence');
+  }
+  // Opt-in (round 9): requests written in the style of chat users, each a different intent, with
+  // benign neighbours, in the six languages (safety/data/written_requests.jsonl, SOURCES.md); as
+  // written, and a quarter once more obfuscated; own random stream.
+  if (opts.written ?? false) {
+    rand = prng(seed + 7);
+    for (const r of readJsonl(path.join(here, '..', 'data', 'written_requests.jsonl'))) {
+      const labels = r.labels as SafetyCategory[];
+      const base = { labels, lang: r.lang as Lang, source: 'written', kind: labels.length ? 'harmful' : 'benign', group: String(r.group) } as const;
+      rows.push({ ...base, text: String(r.text), obfuscation: 'none' });
+      if (rand() < 0.25) {
+        const how = anyObfuscation();
+        rows.push({ ...base, text: obfuscate(String(r.text), how, rand), obfuscation: how });
+      }
+    }
   }
   for (const [source, file] of Object.entries(PUBLIC_FILES) as [PublicSource, string][]) {
     if (opts.publicSources ? !opts.publicSources.includes(source) : OPT_IN_SOURCES.includes(source)) continue;

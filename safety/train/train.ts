@@ -58,7 +58,9 @@ const toolQuestions = !process.argv.includes('--no-tool-questions');
 const chatMoves = process.argv.includes('--chat-moves');
 // --round8 (opt-in): the intents of lexicon-round8.ts.
 const round8 = process.argv.includes('--round8');
-const rows = generate(seed, { moreIntents, round8, publicSources, everydayQuestions, everydayIntents2, namedQuestions, toolQuestions, chatMoves });
+// --written (opt-in, round 9): the requests of safety/data/written_requests.jsonl.
+const written = process.argv.includes('--written');
+const rows = generate(seed, { moreIntents, round8, publicSources, everydayQuestions, everydayIntents2, namedQuestions, toolQuestions, chatMoves, written });
 // --hold-out-source <name>: every row of that public set is test (with --experiment: how the model
 // does on a source it never saw any row of, e.g. ailuminate).
 const holdArg = process.argv.indexOf('--hold-out-source');
@@ -73,9 +75,18 @@ console.log(`safety:train: ${rows.length} rows (seed ${seed}); features → ${da
 const bar = new cliProgress.SingleBar({ format: '  features [{bar}] {value}/{total}' }, cliProgress.Presets.legacy);
 bar.start(rows.length, 0);
 const lines = [JSON.stringify({ meta: { categories: MODEL_CATEGORIES, buckets: BUCKETS, maxFeatures: MAX_FEATURES, seed } })];
+// --public-weight N (round 9): each training row of a public set (written by people, not by our
+// templates) is seen N times per epoch (held-out rows too, for the --final model that learns them);
+// validation rows once.
+const weightArg = process.argv.indexOf('--public-weight');
+const publicWeight = weightArg > 0 ? Number(process.argv[weightArg + 1]) : 1;
+if (!Number.isInteger(publicWeight) || publicWeight < 1) throw new Error('--public-weight: a whole number ≥ 1');
+const isPublic = (source: string) => source in PUBLIC_FILES;
 rows.forEach((r, i) => {
   // bytes: for train.py --arch cnn / cnn+bag (round 4); the bag ignores them.
-  lines.push(JSON.stringify({ ids: featureIds(r.text), bytes: byteIds(r.text), labels: r.labels, split: split(r.group) }));
+  const line = JSON.stringify({ ids: featureIds(r.text), bytes: byteIds(r.text), labels: r.labels, split: split(r.group) });
+  const copies = isPublic(r.source) && split(r.group) !== 'val' ? publicWeight : 1;
+  for (let k = 0; k < copies; k++) lines.push(line);
   if (i % 200 === 0) bar.update(i);
 });
 bar.update(rows.length);
@@ -112,7 +123,7 @@ function trainInto(dir: string, final: boolean): string {
     maxFeatures: MAX_FEATURES,
     ...(inputs.includes('bytes') ? { inputs, maxBytes: MAX_BYTES } : {}),
     thresholds,
-    trainedOn: `safety:train seed ${seed}: trained on ${trainRows} of ${rows.length} rows${final ? ' (train + held-out split; its sibling trained without the held-out split is the one measured in the model card)' : ' (held-out split excluded)'}, calibrated on ${counts.val}${chatMoves ? '; --chat-moves' : ''}${round8 ? '; --round8' : ''}${pyExtra.length ? `; train.py ${pyExtra.join(' ')}` : ''}; generated requests in en/fr/es/de/it/pt + public sets in safety/data/SOURCES.md${added.length || dropped.length ? ` (${publicSources.join(', ')})` : ''} + tests/fixtures/safety/labelled.jsonl`,
+    trainedOn: `safety:train seed ${seed}: trained on ${trainRows} of ${rows.length} rows${final ? ' (train + held-out split; its sibling trained without the held-out split is the one measured in the model card)' : ' (held-out split excluded)'}, calibrated on ${counts.val}${chatMoves ? '; --chat-moves' : ''}${publicWeight > 1 ? `; --public-weight ${publicWeight}` : ''}${round8 ? '; --round8' : ''}${written ? '; --written' : ''}${pyExtra.length ? `; train.py ${pyExtra.join(' ')}` : ''}; generated requests in en/fr/es/de/it/pt + public sets in safety/data/SOURCES.md${added.length || dropped.length ? ` (${publicSources.join(', ')})` : ''} + tests/fixtures/safety/labelled.jsonl`,
   };
   const cardFile = path.join(dir, 'moderation-v1.json');
   writeFileSync(cardFile, JSON.stringify(card, null, 2) + '\n');
