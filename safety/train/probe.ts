@@ -1,6 +1,8 @@
 // `npx tsx safety/train/probe.ts [--card safety/models/moderation-v1.json] [--file F] [--verbose]`:
 // the input cascade's verdicts, with a model card, on hand-written probe sets that no model was trained
-// on (default: safety/data/probes_session9.json; every array of strings in the file is a set). Prints
+// on (default: safety/data/probes_session9.json; every array of strings in the file is a set; a .jsonl
+// file of labelled rows gives one set per harmful/benign × language, e.g. round 9's written requests
+// for a model not trained on them). Prints
 // blocked / total per set; --verbose also each line with its blocked categories. A set named
 // harmful_* should be blocked, benign_* not.
 import { readFileSync } from 'node:fs';
@@ -18,9 +20,20 @@ const arg = (name: string, fallback: string) => {
 const card = arg('--card', DEFAULT_MODEL_CARD);
 const file = arg('--file', path.join(here, '..', 'data', 'probes_session9.json'));
 const verbose = process.argv.includes('--verbose');
+
+/** A labelled JSONL file (rows {text, labels, lang}, e.g. safety/data/written_requests.jsonl): one set per kind and language. */
+function setsOfRows(jsonl: string): [string, string[]][] {
+  const sets = new Map<string, string[]>();
+  for (const line of readFileSync(jsonl, 'utf8').split('\n').filter(Boolean)) {
+    const r = JSON.parse(line) as { text: string; labels: string[]; lang?: string };
+    const name = `${r.labels.length ? 'harmful' : 'benign'}_${r.lang ?? 'en'}`;
+    sets.set(name, [...(sets.get(name) ?? []), r.text]);
+  }
+  return [...sets].sort(([a], [b]) => a.localeCompare(b));
+}
 // every model verdict is waited for (evaluate.ts's limit): a slow call must not become a rules-only verdict
 const cascade = createSafetyCascade({ model: createModerationModel(card), modelTimeoutMs: MEASURE_TIMEOUT_MS });
-const sets = Object.entries(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)
+const sets = file.endsWith('.jsonl') ? setsOfRows(file) : Object.entries(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)
   .filter((e): e is [string, string[]] => Array.isArray(e[1]) && e[1].every((x) => typeof x === 'string'));
 console.log(`card ${path.relative(process.cwd(), card)}`);
 for (const [name, lines] of sets) {
