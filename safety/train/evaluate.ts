@@ -8,7 +8,7 @@ import { createModerationModel } from '../model.ts';
 import { PLATFORM_DEFAULTS, blocks } from '../policy.ts';
 import { severityOf } from '../scoring.ts';
 import { LANGS } from './lexicon.ts';
-import { MODEL_CATEGORIES, OBFUSCATIONS, PUBLIC_FILES, ROUND2_SOURCES, type PublicSource, type Row } from './generate.ts';
+import { MODEL_CATEGORIES, OBFUSCATIONS, PUBLIC_FILES, ROUND2_SOURCES, isPublic, type PublicSource, type Row } from './generate.ts';
 import { everydayPrompts, testPrompts } from './everyday.ts';
 
 type Cascade = ReturnType<typeof createSafetyCascade>;
@@ -51,8 +51,6 @@ export async function everydayReport(cascade: Cascade, rulesOnly: Cascade, model
   return out;
 }
 
-/** A row of a public set (written by people outside this repo), not generated, written here or a fixture. */
-const isPublic = (r: Row): boolean => r.source in PUBLIC_FILES;
 const pct = (a: number, b: number): string => (b ? `${((100 * a) / b).toFixed(1)}% (${a}/${b})` : 'n/a');
 
 export async function evaluateModel(test: readonly Row[], all: readonly Row[], split: (g: string) => string, cardFile: string): Promise<string> {

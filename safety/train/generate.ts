@@ -31,6 +31,8 @@ export const PUBLIC_FILES = {
   hh_rlhf: 'hh_rlhf_harmless.jsonl',
 } as const;
 export type PublicSource = keyof typeof PUBLIC_FILES;
+/** A row of a public set (written by people outside this repo), not generated, written here or a fixture. */
+export const isPublic = (r: { readonly source: string }): boolean => r.source in PUBLIC_FILES;
 /**
  * Opt-in (`npm run safety:train -- --with-source …`): the round-3 sets. Measured over three seeds
  * (safety/README.md, round 3) they did not raise held-out public recall beyond run-to-run noise and

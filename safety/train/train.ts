@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { byteIds, featureIds, BUCKETS, MAX_BYTES, MAX_FEATURES } from '../features.ts';
-import { MODEL_CATEGORIES, OPT_IN_SOURCES, PUBLIC_FILES, generate, isTest, type PublicSource } from './generate.ts';
+import { MODEL_CATEGORIES, OPT_IN_SOURCES, PUBLIC_FILES, generate, isPublic, isTest, type PublicSource } from './generate.ts';
 import { evaluateModel } from './evaluate.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -81,11 +81,10 @@ const lines = [JSON.stringify({ meta: { categories: MODEL_CATEGORIES, buckets: B
 const weightArg = process.argv.indexOf('--public-weight');
 const publicWeight = weightArg > 0 ? Number(process.argv[weightArg + 1]) : 1;
 if (!Number.isInteger(publicWeight) || publicWeight < 1) throw new Error('--public-weight: a whole number ≥ 1');
-const isPublic = (source: string) => source in PUBLIC_FILES;
 rows.forEach((r, i) => {
   // bytes: for train.py --arch cnn / cnn+bag (round 4); the bag ignores them.
   const line = JSON.stringify({ ids: featureIds(r.text), bytes: byteIds(r.text), labels: r.labels, split: split(r.group) });
-  const copies = isPublic(r.source) && split(r.group) !== 'val' ? publicWeight : 1;
+  const copies = isPublic(r) && split(r.group) !== 'val' ? publicWeight : 1;
   for (let k = 0; k < copies; k++) lines.push(line);
   if (i % 200 === 0) bar.update(i);
 });
