@@ -85,7 +85,8 @@ export function obfuscate(text: string, how: Obfuscation, rand: () => number): s
 
 const fill = (frame: string, x: string): string => frame.replace('{x}', x);
 const here = path.dirname(fileURLToPath(import.meta.url));
-const readJsonl = (file: string): Record<string, unknown>[] =>
+/** The rows of a JSONL file (blank lines skipped). */
+export const readJsonl = (file: string): Record<string, unknown>[] =>
   readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 
 export const MODEL_CATEGORIES: readonly SafetyCategory[] = [

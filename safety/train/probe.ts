@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createSafetyCascade } from '../cascade.ts';
 import { createModerationModel, DEFAULT_MODEL_CARD } from '../model.ts';
 import { MEASURE_TIMEOUT_MS } from './evaluate.ts';
+import { readJsonl } from './generate.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const arg = (name: string, fallback: string) => {
@@ -24,8 +25,7 @@ const verbose = process.argv.includes('--verbose');
 /** A labelled JSONL file (rows {text, labels, lang}, e.g. safety/data/written_requests.jsonl): one set per kind and language. */
 function setsOfRows(jsonl: string): [string, string[]][] {
   const sets = new Map<string, string[]>();
-  for (const line of readFileSync(jsonl, 'utf8').split('\n').filter(Boolean)) {
-    const r = JSON.parse(line) as { text: string; labels: string[]; lang?: string };
+  for (const r of readJsonl(jsonl) as { text: string; labels: string[]; lang?: string }[]) {
     const name = `${r.labels.length ? 'harmful' : 'benign'}_${r.lang ?? 'en'}`;
     sets.set(name, [...(sets.get(name) ?? []), r.text]);
   }

@@ -83,8 +83,9 @@ const publicWeight = weightArg > 0 ? Number(process.argv[weightArg + 1]) : 1;
 if (!Number.isInteger(publicWeight) || publicWeight < 1) throw new Error('--public-weight: a whole number ≥ 1');
 rows.forEach((r, i) => {
   // bytes: for train.py --arch cnn / cnn+bag (round 4); the bag ignores them.
-  const line = JSON.stringify({ ids: featureIds(r.text), bytes: byteIds(r.text), labels: r.labels, split: split(r.group) });
-  const copies = isPublic(r) && split(r.group) !== 'val' ? publicWeight : 1;
+  const part = split(r.group);
+  const line = JSON.stringify({ ids: featureIds(r.text), bytes: byteIds(r.text), labels: r.labels, split: part });
+  const copies = isPublic(r) && part !== 'val' ? publicWeight : 1;
   for (let k = 0; k < copies; k++) lines.push(line);
   if (i % 200 === 0) bar.update(i);
 });
