@@ -10,9 +10,12 @@ import type { ToolFunction } from '../../schemas/tool-call-format.ts';
 import { toolFunctions, type Tool } from './registry.ts';
 
 /** Tool calls of `tools` (several per turn) or text — only calls when `callFirst` (selection.ts
- *  demandsCall); null when none is offered. */
-export function toolCallConstraint(tools: readonly Tool[], callFirst = false): Constraint | null {
-  return tools.length === 0 ? null : toolCallConstraintOf(toolFunctions(tools), callFirst);
+ *  demandsCall); text only (`no_tool_calls`) when none is offered. Why the latter: the model learnt
+ *  calls and still begins one now and then when no tool is relevant ("My name is Bob." … "What is my
+ *  name?" began `<tool_call>` and ran to the token limit); nothing could run it and its markup would
+ *  reach the user, so the engine masks `<tool_call>` instead. */
+export function toolCallConstraint(tools: readonly Tool[], callFirst = false): Constraint {
+  return tools.length === 0 ? { type: 'no_tool_calls' } : toolCallConstraintOf(toolFunctions(tools), callFirst);
 }
 
 /** The same for function definitions as offered in a prompt (e.g. a golden item's tools). */

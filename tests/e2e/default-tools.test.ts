@@ -167,6 +167,22 @@ describe('server-side tools through /v1 with the official openai client', () => 
     assert.equal(continuation!.length, 0);
     assert.doesNotMatch(raw.data.choices[0]!.message.content ?? '', /<tool_call>/);
   });
+
+  // Greedy, the shipped model begins a call here though no tool is relevant (none is offered): it
+  // ran to the token limit as `<tool_call>\n{"name": "current_system Bob…` until such turns were
+  // generated text-only (tools/constraint.ts).
+  it('a turn offered no tool answers in text: no "<tool_call>" markup reaches the client', async () => {
+    const chat: OpenAI.ChatCompletionMessageParam[] = [
+      { role: 'system', content: 'Be brief.' }, { role: 'user', content: 'My name is Bob.' },
+      { role: 'assistant', content: 'Hello Bob!' }, { role: 'user', content: 'What is my name?' },
+    ];
+    const raw = await client.chat.completions.create({ model: 'parley-tiny', messages: chat, temperature: 0, max_tokens: 64 }).withResponse();
+    const [first] = await generationsOf(raw.response.headers.get('x-parley-generation')!);
+    const requested = first!.find((e) => e.type === 'GenerationRequested')!;
+    assert.deepEqual(requested.type === 'GenerationRequested' && [requested.data.tools, requested.data.params.constraint], [[], { type: 'no_tool_calls' }]);
+    assert.doesNotMatch(raw.data.choices[0]!.message.content ?? '', /<tool_call>|tool_call/);
+    assert.equal(raw.data.choices[0]!.message.tool_calls, undefined);
+  });
 });
 
 // A document added through GraphQL, a turn that names its collection: the shipped model answers from

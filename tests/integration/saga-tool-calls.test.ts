@@ -409,7 +409,8 @@ describe('server-side tool calls as a step of the turn (saga)', () => {
     const evil = await send({ userId: 'eve', tenantId: 'evil', roles: ['user'] }, 'what is 2+2?');
     const first = await requested(evil.generationId);
     assert.doesNotMatch(promptText(first), /<tools>/);
-    assert.equal(first.type === 'GenerationRequested' && first.data.params.constraint, undefined, 'no tools, no constraint');
+    // No tool offered: text only, so a `<tool_call>` the model begins anyway is masked by the engine.
+    assert.deepEqual(first.type === 'GenerationRequested' && first.data.params.constraint, { type: 'no_tool_calls' }, 'no tools: no calls');
     await generate(evil.generationId, call('calculator', { expression: '2+2' }));
     // A later turn's request proves the saga went past the completion.
     const later = await send({ userId: 'eve', tenantId: 'evil', roles: ['user'] }, 'hello', evil.conversationId);

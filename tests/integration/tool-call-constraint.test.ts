@@ -18,7 +18,7 @@ async function both(question: string, names: string[], maxTokens: number) {
   const offered = tools.filter((t) => names.includes(t.name));
   const prompt = model.applyChatTemplate([{ role: 'user', content: question }], { tools: toolFunctions(offered).map((f) => ({ type: 'function', function: f })) });
   const free = await runner.complete(prompt, { temperature: 0, maxTokens });
-  const constrained = await runner.complete(prompt, { temperature: 0, maxTokens, constraint: toolCallConstraint(offered)! });
+  const constrained = await runner.complete(prompt, { temperature: 0, maxTokens, constraint: toolCallConstraint(offered) });
   return { free: free.text, constrained: constrained.text };
 }
 

@@ -8,7 +8,7 @@ import { builtinTools, toolCallConstraint } from '../../inference/tools/index.ts
 
 const tools = builtinTools({ searchHistory: async () => [], searchDocuments: async () => [] });
 const accepts = (offered: typeof tools, text: string) => {
-  const g = new Grammar(toolCallConstraint(offered)!);
+  const g = new Grammar(toolCallConstraint(offered));
   return walk([g.start()], text).some((s) => s === null || canEnd(s));
 };
 const call = (name: string, args: object) => `<tool_call>\n${JSON.stringify({ name, arguments: args }).replace(/":/g, '": ').replace(/,"/g, ', "')}\n</tool_call>`;
