@@ -170,7 +170,7 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
       // The system turn (system-turn.ts: memories, sources when the turn asked for retrieval, tools),
       // with as many sources as fit.
       const { context: ctx, retrieval } = await inSpan('parley.context.assembly', spanAttributes,
-        () => assembleWithSources(retrieved, (sources) => fitWithSummary(model, withSystemTurn(thread, { memories, sources, tools: tools ?? [], toolsPrompt: d.toolsPrompt ?? null }), d.params.maxTokens, history)));
+        () => assembleWithSources(retrieved, (sources) => fitWithSummary(model, withSystemTurn(model, thread, { memories, sources, tools: tools ?? [], toolsPrompt: d.toolsPrompt ?? null }), d.params.maxTokens, history)));
       // The prompt the worker runs is this one, exactly as counted here: rebuilt later, it would
       // take in answers that finished in between and could overflow the context.
       groups.push([request({

@@ -1,6 +1,6 @@
 import type { Memory } from '../../commands/memory.ts';
 import type { Tool } from '../tools/index.ts';
-import type { Thread } from './context-assembly.ts';
+import type { ChatModel, Thread } from './context-assembly.ts';
 import { threadWithMemories } from './memory-context.ts';
 import { withClientTools, withTools } from './offered-tools.ts';
 import { withSources, type Source } from './retrieval-context.ts';
@@ -11,6 +11,7 @@ import { withSources, type Source } from './retrieval-context.ts';
 // order: the conversation's system prompt, the user's memories, the turn's sources, then the tools
 // offered (the server's, or the client's own section). A recorded summary of earlier turns, when
 // the first round used one, follows all of these (summary-context.ts, withRecordedSummary).
+// The model's context length caps the memories (memory-context.ts capMemories).
 
 export type SystemTurnBlocks = {
   /** the owner's memories (memory-context.ts) */
@@ -23,6 +24,6 @@ export type SystemTurnBlocks = {
   toolsPrompt: string | null;
 };
 
-export function withSystemTurn(thread: Thread, b: SystemTurnBlocks): Thread {
-  return withClientTools(withTools(withSources(threadWithMemories(thread, b.memories), b.sources), b.tools), b.toolsPrompt);
+export function withSystemTurn(model: ChatModel, thread: Thread, b: SystemTurnBlocks): Thread {
+  return withClientTools(withTools(withSources(threadWithMemories(model, thread, b.memories), b.sources), b.tools), b.toolsPrompt);
 }

@@ -205,7 +205,7 @@ async function turnSoFar(deps: ToolRoundDeps, model: ChatModel, last: EventData<
     recordedSources(deps.passages, first.tenantId, first.retrieval),
   ]);
   // A turn with the client's own tools has no server-side round (toolRound), so no toolsPrompt here.
-  const composed = withSystemTurn(loaded, { memories, sources, tools, toolsPrompt: null });
+  const composed = withSystemTurn(model, loaded, { memories, sources, tools, toolsPrompt: null });
   const summary = first.context.summaryId ? summariesOf(history).find((x) => x.summaryId === first.context.summaryId) : undefined;
   const thread = summary ? withRecordedSummary(model, composed, summary) : composed;
   const included = new Set(first.context.includedMessageIds);

@@ -103,6 +103,33 @@ test('memories go into the system turn of a new conversation', async () => {
   assert.match(text, /system\nFacts the user asked you to remember:\n- My favourite city is Lisbon\./);
 });
 
+// QA: five long facts (within the limits: 200 × 1000 characters) made every turn of their user fail
+// with "the message needs 2233 prompt tokens but only 1984 fit". Memories now take at most a share of
+// the context, the oldest left out first.
+test('long memories do not stop a turn: the newest facts that fit go into the system turn, the oldest are left out', async () => {
+  const fay = await server.token({ userId: 'fay', tenantId: 'acme', roles: ['user'] });
+  const fact = (i: number) => `Fact number ${i}: ${'my garden has apple trees, pear trees, a small pond with goldfish and a bench by the wall. '.repeat(10)}`.slice(0, 950);
+  for (let i = 1; i <= 5; i++) assert.equal((await gql(fay, 'mutation($t: String!) { rememberFact(text: $t) { memory { id } } }', { t: fact(i) })).errors, undefined);
+  const sent = await gql(fay, 'mutation { sendMessage(input: { content: "Hello" }) { generation { id } } }');
+  assert.equal(sent.errors, undefined);
+  const generationId = sent.data.sendMessage.generation.id;
+  let events: Awaited<ReturnType<typeof server.app.store.readStream>> = [];
+  for (let i = 0; i < 100; i++) {
+    events = await server.app.store.readStream(`generation-${generationId}`);
+    if (events.some((e) => e.type === 'GenerationRequested')) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const failed = events.find((e) => e.type === 'GenerationFailed');
+  assert.equal(failed?.type === 'GenerationFailed' ? failed.data.reason : undefined, undefined, 'the turn is not failed');
+  const requested = events.find((e) => e.type === 'GenerationRequested');
+  const prompt = requested?.type === 'GenerationRequested' && requested.data.prompt ? unpackTokenIds(requested.data.prompt) : null;
+  assert.ok(prompt, 'the saga requested the generation with a prompt');
+  const text = loadModel(SHIPPED_MODEL_DIR).tokenizer.decode(prompt, { skipSpecialTokens: false });
+  assert.match(text, /system\nFacts the user asked you to remember:\n- Fact number 5:/, 'the newest fact is kept');
+  assert.doesNotMatch(text, /Fact number 1:/, 'the oldest fact is left out');
+  assert.match(text, /Hello/);
+});
+
 test('erasing a user erases their memories and documents (crypto-shredding): gone from the API, the read model, and unreadable in the log', async () => {
   const erin = await server.token({ userId: 'erin', tenantId: 'acme', roles: ['user'] });
   await gql(erin, 'mutation { rememberFact(text: "My locker code is 4817.") { memory { id } } }');
