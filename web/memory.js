@@ -57,6 +57,15 @@ form.addEventListener('submit', async (event) => {
   }
 });
 
+// Sign-out (sign-in.js): the list is loaded only when the section is opened, so without this the
+// next user to sign in on this page would see the previous user's facts, with Forget buttons.
+export function clearMemories() {
+  section.open = false;
+  list.replaceChildren();
+  status.textContent = '';
+  input.value = '';
+}
+
 section.addEventListener('toggle', () => {
   if (section.open) void load();
 });

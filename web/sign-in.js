@@ -3,6 +3,7 @@
 import { $, Q, TOKEN_KEY, api, state } from './chat-state.js';
 import { loadList, route } from './conversations.js';
 import { stopWatching } from './answer-stream.js';
+import { clearMemories } from './memory.js';
 
 export async function showSignIn(message = '') {
   $('#app').hidden = true;
@@ -41,5 +42,12 @@ export function signOut(message = '') {
   state.conv = null;
   localStorage.removeItem(TOKEN_KEY);
   history.replaceState(null, '', location.pathname);
+  // What the signed-out user typed or was shown must not carry over to whoever signs in next on this
+  // page: their facts, and the composer's draft and options (collections would make the next user's
+  // message use retrieval without their asking), and the list's search.
+  clearMemories();
+  /** @type {HTMLFormElement} */ ($('#composer')).reset();
+  /** @type {HTMLInputElement} */ ($('#search')).value = '';
+  state.list.search = '';
   showSignIn(message);
 }

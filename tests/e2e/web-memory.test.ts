@@ -4,7 +4,7 @@ import { graphqlClient, startTestServer, type TestServer } from '../support/serv
 import { artifactPath, devSignIn, eventually, openBrowser, type Browser } from './web-browser.ts';
 
 // "What Parley remembers" on the chat page: a fact added there is listed (and is the one the API
-// holds), and "Forget" removes it.
+// holds), and "Forget" removes it; signing out clears them (and the composer's options) from the page.
 describe('memories on the chat page', () => {
   let server: TestServer;
   let browser: Browser;
@@ -35,6 +35,28 @@ describe('memories on the chat page', () => {
     await page.getByRole('button', { name: 'Forget: I live in Porto.' }).click();
     await eventually(async () => assert.deepEqual(await page.locator('.memory-text').allTextContents(), ['My daughter is called Ana.']));
     assert.deepEqual((await gql(token, '{ memories { text } }')).data.memories.map((m: any) => m.text), ['My daughter is called Ana.']);
+    assert.deepEqual(browser.errors, []);
+  });
+
+  // QA: after Sign out and a sign-in as someone else on the same page (no reload), the previous
+  // user's facts were still listed with Forget buttons, and the "Answer from collections" field kept
+  // its value, so the next user's message silently used retrieval.
+  it('sign-out clears the previous user\'s memories and composer options', async () => {
+    const page = browser.page;
+    await eventually(async () => assert.deepEqual(await page.locator('.memory-text').allTextContents(), ['My daughter is called Ana.']));
+    await page.click('#options summary');
+    await page.getByLabel('Answer from collections').fill('mina-private');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Your name').fill('otto');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByText('Signed in as otto').waitFor();
+    assert.deepEqual(await page.locator('.memory-text').allTextContents(), [], 'none of mina\'s facts are shown');
+    assert.equal(await page.getByRole('button', { name: /^Forget:/ }).count(), 0);
+    assert.equal(await page.getByLabel('Answer from collections').inputValue(), '');
+    // Opening the section shows otto's own (empty) list.
+    await page.click('#memories summary');
+    await eventually(async () => assert.match(await page.locator('#memory-status').textContent() ?? '', /Nothing yet/));
+    assert.deepEqual(await page.locator('.memory-text').allTextContents(), []);
     assert.deepEqual(browser.errors, []);
   });
 });
