@@ -40,6 +40,11 @@ export async function forgetFact(
   commands: CommandHandler, actor: Actor, memoryId: string, commandId: string = randomUUID(),
   opts: { keys?: KeyStore | null; owner?: { tenantId: string; userId: string }; reason?: 'user_request' | 'retention' } = {},
 ): Promise<CommandResult> {
+  // An erased user's stream takes nothing new. SaveMemory is refused when the store cannot seal its
+  // text with the destroyed key; MemoryForgotten carries no personal field, so nothing would stop it
+  // (it was accepted and appended after an erasure): the key store is asked here.
+  const subject = subjectOf(opts.owner?.tenantId ?? actor.tenantId, opts.owner?.userId ?? actor.userId);
+  if (await opts.keys?.isErased(subject)) return { ok: false, error: { code: 'FORBIDDEN', message: `${subject} was erased: nothing new is stored for them` } };
   const result = await commands.execute({
     type: 'ForgetMemory',
     data: { memoryId, ...(opts.owner ?? {}), ...(opts.reason ? { reason: opts.reason } : {}) },

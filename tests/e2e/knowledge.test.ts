@@ -132,7 +132,7 @@ test('long memories do not stop a turn: the newest facts that fit go into the sy
 
 test('erasing a user erases their memories and documents (crypto-shredding): gone from the API, the read model, and unreadable in the log', async () => {
   const erin = await server.token({ userId: 'erin', tenantId: 'acme', roles: ['user'] });
-  await gql(erin, 'mutation { rememberFact(text: "My locker code is 4817.") { memory { id } } }');
+  const fact = await gql(erin, 'mutation { rememberFact(text: "My locker code is 4817.") { memory { id } } }');
   const doc = await gql(erin, 'mutation { addDocument(input: {collection: "erin-notes", title: "Locker", text: "The locker code of Erin is 4817."}) { position } }');
   const listed = await gql(erin, 'query($p: String) { documents(collection: "erin-notes", consistentWith: $p) { title chunks } }', { p: doc.data.addDocument.position });
   assert.deepEqual(listed.data.documents, [{ title: 'Locker', chunks: 1 }]);
@@ -153,7 +153,11 @@ test('erasing a user erases their memories and documents (crypto-shredding): gon
   }
   assert.deepEqual(left, [], 'no passage or document row of the erased user is left');
   const again = await gql(erin, 'mutation { rememberFact(text: "new fact") { memory { id } } }');
-  assert.ok(again.errors?.length, 'nothing new is stored for an erased user');
+  assert.equal(again.errors?.[0]?.extensions?.code, 'FORBIDDEN', 'nothing new is stored for an erased user');
+  // Forgetting is writing too: it was accepted (deleted: true) and appended MemoryForgotten to her stream.
+  const forget = await gql(erin, 'mutation($id: ID!) { forgetFact(id: $id) { deleted } }', { id: fact.data.rememberFact.memory.id });
+  assert.equal(forget.errors?.[0]?.extensions?.code, 'FORBIDDEN', 'an erased user cannot forget either');
+  assert.deepEqual((await server.app.store.readStream('memory-acme/erin')).map((e) => e.type), ['MemorySaved'], 'nothing appended after the erasure');
 });
 
 const ADD = 'mutation($i: AddDocumentInput!) { addDocument(input: $i) { document { id title collection visibility ownerId chunks } position } }';
