@@ -47,7 +47,8 @@ export const AddDocumentData = z.object({
   collection: CollectionName,
   visibility: Visibility.default('shared'),
   title: Text.trim().min(1, 'must not be empty').max(300, 'must be at most 300 characters'),
-  text: Text.min(1, 'must not be empty').max(DOCUMENT_MAX_CHARS, `must be at most ${DOCUMENT_MAX_CHARS} characters`),
+  // Trimmed: whitespace alone would be indexed as a passage of just the title, and cited.
+  text: Text.trim().min(1, 'must not be empty').max(DOCUMENT_MAX_CHARS, `must be at most ${DOCUMENT_MAX_CHARS} characters`),
 });
 export const RemoveDocumentData = z.object({ documentId: Id });
 

@@ -222,6 +222,12 @@ test('documents: bad input is BAD_USER_INPUT naming the field', async () => {
   assert.equal(badCollection.errors?.[0]?.extensions?.field, 'collection');
   const emptyText = await gql(tokens.alice!, ADD, { i: { collection: 'c', title: 't', text: '' } });
   assert.equal(emptyText.errors?.[0]?.extensions?.field, 'text');
+  // Whitespace only was accepted and indexed as a one-passage document of just its title, then cited.
+  const blankText = await gql(tokens.alice!, ADD, { i: { collection: 'c', title: 'Blank', text: ' \n\t\n  ' } });
+  assert.equal(blankText.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+  assert.equal(blankText.errors?.[0]?.extensions?.field, 'text');
+  assert.match(blankText.errors?.[0]?.message ?? '', /must not be empty/);
+  assert.equal(blankText.data?.addDocument ?? null, null);
   const topK = await gql(tokens.alice!, 'query { searchDocuments(collections: ["c"], query: "x", topK: 0) { chunkId } }');
   assert.equal(topK.errors?.[0]?.extensions?.field, 'topK');
   const noCollections = await gql(tokens.alice!, 'query { searchDocuments(collections: [], query: "x") { chunkId } }');

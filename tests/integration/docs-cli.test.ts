@@ -65,14 +65,16 @@ const docsAdd = async (dir: string, files: string[]) => {
   return failed.stdout.trim().split('\n');
 };
 
-test('parley docs add: a refused file makes the exit status 1', async () => {
+test('parley docs add: refused files (a type, whitespace only) make the exit status 1', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-docs-cli-'));
-  const [good, image] = ['good.txt', 'image.png'].map((f) => path.join(dir, f));
+  const [good, image, blank] = ['good.txt', 'image.png', 'blank.md'].map((f) => path.join(dir, f));
   writeFileSync(good!, 'Lunch is at noon.');
   writeFileSync(image!, 'png');
-  const lines = await docsAdd(dir, [good!, image!]);
+  writeFileSync(blank!, '\n   \n\t\n');
+  const lines = await docsAdd(dir, [good!, image!, blank!]);
   assert.match(lines[0]!, /good\.txt: document \S+/);
   assert.match(lines[1]!, /image\.png: NOT added — unsupported file type/);
+  assert.match(lines[2]!, /blank\.md: NOT added — .*empty/, 'a file of whitespace only is refused');
 });
 
 test('parley docs add: a missing file is reported and the others added', async () => {
