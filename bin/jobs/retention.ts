@@ -30,9 +30,17 @@ export async function runRetention(knex: Knex, commands: CommandHandler, keys: K
   return erased;
 }
 
-// The scheduled job (runs in the saga role): once at start, then every interval.
+// The scheduled job (runs in the saga role): once at start, then every interval. A tick while a run
+// is still going is skipped: the first tick and the interval can fire together, and a run can last
+// longer than the interval; two runs at once each erased the same due conversation (two
+// ConversationErased events, each command with its own id).
 export function scheduleRetention(run: () => Promise<unknown>, intervalMs: number, onError: (e: unknown) => void): () => void {
-  const tick = () => void run().catch(onError);
+  let running = false;
+  const tick = () => {
+    if (running) return;
+    running = true;
+    void run().catch(onError).finally(() => { running = false; });
+  };
   const first = setTimeout(tick, 5_000);
   const timer = setInterval(tick, intervalMs);
   first.unref();
