@@ -17,7 +17,7 @@ import { parseSafetySettings } from '../safety-settings.ts';
 import { chooseModel } from '../models.ts';
 import { parseRetrieval } from '../knowledge/retrieval-input.ts';
 
-type Sampling = { temperature?: number; topP?: number; topK?: number; maxTokens?: number; seed?: number; stop?: string[] };
+type Sampling = { temperature?: number; topP?: number; topK?: number; maxTokens?: number; seed?: number; stop?: string[]; speculative?: boolean };
 
 // Runs a command as the caller; a rejected command becomes a GraphQL error with a stable code.
 async function run(ctx: GraphQLContext, actor: Actor, type: string, data: Record<string, unknown>): Promise<CommandSuccess> {

@@ -50,6 +50,9 @@ export const ChatCompletionRequest = z.object({
   // Parley's extension: retrieval in the turn, {collections, topK} as GraphQL's sendMessage takes it
   // (kept by the conversation for later turns), checked in intake.
   parley_retrieval: z.unknown().optional(),
+  // Parley's extension: false opts this turn out of prompt-lookup speculative decoding (GraphQL's
+  // params.speculative); the text is the same either way, only its speed changes.
+  parley_speculative: z.boolean().nullable().optional(),
 }).passthrough();
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 
@@ -62,7 +65,7 @@ export type ChatTurn = {
   content: string;
   /** earlier turns sent in the request (ignored when continuing a stored conversation) */
   history: number;
-  params: { /** absent: the model's default (submit-turn.ts turnSampling) */ temperature?: number; topP?: number; maxTokens: number; seed: number | null; stop: string[]; constraint?: Constraint; clientTools?: string[] };
+  params: { /** absent: the model's default (submit-turn.ts turnSampling) */ temperature?: number; topP?: number; maxTokens: number; seed: number | null; stop: string[]; constraint?: Constraint; clientTools?: string[]; speculative?: boolean };
   stream: boolean;
   includeUsage: boolean;
   /** tools offered and how the answer is read (absent: no tools) */
@@ -148,6 +151,7 @@ export function toTurn(r: ChatCompletionRequest): ChatTurn {
       seed: r.seed ?? null,
       stop,
       ...(tools.constraint ? { constraint: tools.constraint } : {}),
+      ...(r.parley_speculative != null ? { speculative: r.parley_speculative } : {}),
       // The client's tools, which it runs itself: the saga leaves their calls alone and offers no
       // server-side tools ([]: none, as with tool_choice "none" or a response_format the output
       // must follow). Absent when the client sent neither: the saga may offer Parley's own tools and

@@ -37,6 +37,8 @@ export const ResponsesRequest = z.object({
   // Parley's extension, as on /v1/chat/completions: retrieval in the turn ({collections, topK}, kept by
   // the conversation for later responses), checked in intake; the answer's [n] are file_citation annotations.
   parley_retrieval: z.unknown().optional(),
+  // Parley's extension, as on /v1/chat/completions (checked there): false opts out of speculative decoding.
+  parley_speculative: z.unknown().optional(),
   // Refused unless absent or neutral:
   text: z.object({ format: z.object({ type: z.string() }).passthrough().optional() }).passthrough().nullable().optional(),
   background: z.boolean().nullable().optional(),
@@ -101,7 +103,7 @@ export function parseResponsesRequest(body: unknown): ResponsesTurn {
   // The chat request's own checks and defaults; its parameter names are mapped back to this API's.
   try {
     const chat = parseRequest({
-      model: r.model, messages, temperature: r.temperature, top_p: r.top_p, max_completion_tokens: r.max_output_tokens, stream: r.stream, ...tools,
+      model: r.model, messages, temperature: r.temperature, top_p: r.top_p, max_completion_tokens: r.max_output_tokens, stream: r.stream, parley_speculative: r.parley_speculative, ...tools,
     });
     return { request: r, turn: toTurn(chat), previousGenerationId };
   } catch (error) {
