@@ -134,12 +134,16 @@ export async function requestBatch(deps: BatchDeps, messages: readonly Message[]
     const single = { includedMessageIds: [d.messageId], droppedMessageIds: [], promptTokens: 0 };
     const request = (data: object) => ({ type: 'RequestGeneration', data: { ...base, ...data }, metadata: metadata(requestCommandId(d.generationId)) });
     if (inputCheck.verdict === 'blocked') {
-      // Nothing reaches a worker: the answer is the refusal.
+      // Nothing reaches a worker: the answer is the refusal. Its usage is what was read, nothing
+      // generated: the canned refusal is not the model's output, so it is not billed as completion
+      // tokens (quotas settle on this usage). prompt tokens = the user's message that the input check
+      // read, in the model's tokenizer; the context (system prompt, history) was never assembled.
       const tokenIds = model.tokenizer.encode(refusal);
+      const usage = { promptTokens: model.tokenizer.encode(d.content).length, completionTokens: 0 };
       groups.push([
         request({ context: single }),
         { type: 'AppendTokens', data: { generationId: d.generationId, attempt: 1, firstIndex: 0, tokenIds, text: refusal }, metadata: metadata(`saga:refusal:${d.generationId}`) },
-        { type: 'CompleteGeneration', data: { generationId: d.generationId, attempt: 1, finishReason: 'content_filter', usage: { promptTokens: 0, completionTokens: tokenIds.length }, ttftMs: 0, tpotMs: 0, workerId: 'safety' }, metadata: metadata(`saga:blocked:${d.generationId}`) },
+        { type: 'CompleteGeneration', data: { generationId: d.generationId, attempt: 1, finishReason: 'content_filter', usage, ttftMs: 0, tpotMs: 0, workerId: 'safety' }, metadata: metadata(`saga:blocked:${d.generationId}`) },
       ]);
       continue;
     }
