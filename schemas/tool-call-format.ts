@@ -6,8 +6,8 @@ import { z } from 'zod';
 //   (several blocks for several calls);
 // - each result goes back as role `tool`, rendered as a user turn holding
 //   `<tool_response>\n…\n</tool_response>` (consecutive results share one user turn).
-// Self-contained (zod only; in schemas/ so projections and exports can read tool turns too), so the
-// OpenAI route's parser and this one can be merged.
+// Self-contained (zod only; in schemas/ so projections and exports can read tool turns too); the
+// OpenAI route's stricter parser (inference/engine/tool-format.ts) reads blocks with toolCallBlockAt too.
 
 export type ToolFunction = { name: string; description: string; parameters: Record<string, unknown> };
 export type ParsedToolCall = { name: string; arguments: Record<string, unknown> };
@@ -22,15 +22,64 @@ const CallBody = z.object({
   arguments: z.union([z.record(z.string(), z.unknown()), z.string()]).default({}),
 });
 
-const BLOCK = /<tool_call>([\s\S]*?)(?:<\/tool_call>|$)/g;
+export const TOOL_CALL_OPEN = '<tool_call>';
+export const TOOL_CALL_CLOSE = '</tool_call>';
+
+/** the index just past the JSON object or array that starts at `from` ('{'), strings and escapes respected; −1 if unclosed */
+export function jsonObjectEnd(text: string, from: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = from; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') {
+      if (--depth === 0) return i + 1;
+    }
+  }
+  return -1;
+}
+
+export type ToolCallBlock = {
+  /** the text between `<tool_call>` and `</tool_call>` (or the end of the text), untrimmed */
+  body: string;
+  /** the index just past the block's `</tool_call>`; text.length when it is not closed */
+  end: number;
+  closed: boolean;
+};
+
+// Where the block that opens at `start` (a `<tool_call>`) ends: at the first `</tool_call>` after
+// its JSON object. A string inside the call may hold the text "</tool_call>" (the engine's
+// constrained decoding allows it, and the shipped model wrote one), so the tag is looked for only
+// once the object has closed; a body that does not begin with '{' ends at the first tag. A block
+// whose object has not closed runs to the end of the text (cut off, or still being generated).
+// The one definition of a call's extent: the saga's parser, the OpenAI route's parser and the
+// engine's stop strings (which skip server-side calls) all read blocks through it.
+export function toolCallBlockAt(text: string, start: number): ToolCallBlock {
+  const open = start + TOOL_CALL_OPEN.length;
+  let from = open;
+  while (/\s/.test(text[from] ?? '')) from++;
+  const jsonEnd = text[from] === '{' ? jsonObjectEnd(text, from) : from;
+  const close = jsonEnd < 0 ? -1 : text.indexOf(TOOL_CALL_CLOSE, jsonEnd);
+  if (close < 0) return { body: text.slice(open), end: text.length, closed: false };
+  return { body: text.slice(open, close), end: close + TOOL_CALL_CLOSE.length, closed: true };
+}
 
 // Splits a completion into its text and its tool calls. An unterminated final block (the model
 // stopped on </tool_call> as a stop string, or ran out of tokens) is still read: its JSON decides.
 export function parseToolCalls(text: string): ParsedOutput {
   const calls: ParsedToolCall[] = [];
   const invalid: ParsedOutput['invalid'] = [];
-  for (const m of text.matchAll(BLOCK)) {
-    const body = m[1]!.trim();
+  let content = '';
+  let at = 0;
+  for (let start = text.indexOf(TOOL_CALL_OPEN); start >= 0; start = text.indexOf(TOOL_CALL_OPEN, at)) {
+    content += text.slice(at, start);
+    const block = toolCallBlockAt(text, start);
+    at = block.end;
+    const body = block.body.trim();
     let json: unknown;
     try {
       json = JSON.parse(body);
@@ -57,7 +106,8 @@ export function parseToolCalls(text: string): ParsedOutput {
     }
     calls.push({ name: parsed.data.name, arguments: args });
   }
-  return { content: text.replace(BLOCK, '').trim(), calls, invalid };
+  content += text.slice(at);
+  return { content: content.trim(), calls, invalid };
 }
 
 export const hasToolCallMarkup = (text: string): boolean => text.includes('<tool_call>');

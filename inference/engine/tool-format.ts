@@ -8,29 +8,9 @@
 // The texts live in schemas/tool-call-format.ts (one renderer for the OpenAI route and the saga's
 // server-side tools); this module adds the OpenAI route's all-or-nothing reading of a completion.
 export { pyJson, toolsSystemBlock, toolCallText, toolResponseText } from '../../schemas/tool-call-format.ts';
+import { TOOL_CALL_OPEN as OPEN, toolCallBlockAt } from '../../schemas/tool-call-format.ts';
 
 export interface ParsedToolCall { name: string; arguments: Record<string, unknown> }
-
-/** the index just past the JSON object that starts at `from` ('{'), strings and escapes respected; −1 if unclosed */
-function objectEnd(text: string, from: number): number {
-  let depth = 0;
-  let inString = false;
-  for (let i = from; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') {
-      if (--depth === 0) return i + 1;
-    }
-  }
-  return -1;
-}
-
-const OPEN = '<tool_call>';
-const CLOSE = '</tool_call>';
 
 /**
  * The calls in a generated text: the text before the first `<tool_call>` (trimmed; null if empty)
@@ -44,20 +24,16 @@ export function parseToolCalls(text: string, names: ReadonlySet<string>): { cont
   let at = first;
   while (at < text.length) {
     if (!text.startsWith(OPEN, at)) return null; // text between or after calls
-    let from = at + OPEN.length;
-    while (/\s/.test(text[from] ?? '')) from++;
-    if (text[from] !== '{') return null;
-    const end = objectEnd(text, from);
-    if (end < 0) return null;
+    // a block's extent as the saga reads it (schemas/tool-call-format.ts); here it must be closed and hold one object
+    const block = toolCallBlockAt(text, at);
+    const body = block.body.trim();
+    if (!block.closed || body[0] !== '{') return null;
     let v: unknown;
     try {
-      v = JSON.parse(text.slice(from, end));
+      v = JSON.parse(body);
     } catch {
       return null;
     }
-    let close = end;
-    while (/\s/.test(text[close] ?? '')) close++;
-    if (!text.startsWith(CLOSE, close)) return null;
     const { name, arguments: a } = v as { name?: unknown; arguments?: unknown };
     let args = a;
     if (typeof args === 'string') {
@@ -65,7 +41,7 @@ export function parseToolCalls(text: string, names: ReadonlySet<string>): { cont
     }
     if (typeof name !== 'string' || !names.has(name) || !args || typeof args !== 'object' || Array.isArray(args)) return null;
     calls.push({ name, arguments: args as Record<string, unknown> });
-    at = close + CLOSE.length;
+    at = block.end;
     while (/\s/.test(text[at] ?? '')) at++;
   }
   const content = text.slice(0, first).trim();

@@ -50,6 +50,15 @@ test('auto: text streams as content; a valid call after it becomes tool_calls; a
   assert.equal(assemble(plan('auto', false), two, 4).calls.length, 1);
 });
 
+test('auto: a </tool_call> inside an argument string does not end the call', () => {
+  const call = '<tool_call>\n{"name": "add", "arguments": {"a": "x</tool_call></tool_call> {"}}\n</tool_call>';
+  for (const size of [1, 5, 1000]) {
+    const r = assemble(plan('auto'), `Sure.\n${call}`, size);
+    assert.equal(r.content, 'Sure.\n');
+    assert.deepEqual(r.calls.map((c) => [c.name, JSON.parse(c.args)]), [['add', { a: 'x</tool_call></tool_call> {' }]]);
+  }
+});
+
 test('not streamed: message.content and tool_calls', () => {
   const m = answerMessage(plan('auto'), 'gen-1', two);
   assert.equal(m.content, null);

@@ -96,6 +96,17 @@ describe('<tool_call> text format (Qwen2.5/Hermes)', () => {
     assert.match(p.invalid[1]!.error, /not JSON/);
     assert.deepEqual(parseToolCalls('Hello there.'), { content: 'Hello there.', calls: [], invalid: [] });
   });
+  it('a </tool_call> inside a JSON string does not end the call (the shipped model wrote one)', () => {
+    const call = '<tool_call>\n{"name": "calculator", "arguments": {"expression": "80 / /714285714287 weeks.71].</tool_call></tool_call> {"}}\n</tool_call>';
+    const p = parseToolCalls(`Let me see.\n${call}\nDone.`);
+    assert.deepEqual(p.invalid, []);
+    assert.deepEqual(p.calls, [{ name: 'calculator', arguments: { expression: '80 / /714285714287 weeks.71].</tool_call></tool_call> {' } }]);
+    assert.equal(p.content, 'Let me see.\n\nDone.');
+    // a body that is not JSON still ends at its first tag, and the next block is read
+    const q = parseToolCalls('<tool_call>oops</tool_call><tool_call>\n{"name": "calculator", "arguments": {"expression": "1"}}\n</tool_call>');
+    assert.equal(q.invalid.length, 1);
+    assert.deepEqual(q.calls, [{ name: 'calculator', arguments: { expression: '1' } }]);
+  });
   it('renders the tools into the system turn and results as <tool_response>', () => {
     const fns = toolFunctions(builtinTools());
     const system = renderToolsSystemPrompt('Be brief.', fns);
