@@ -122,9 +122,10 @@ async function respondJson(call: Call, res: ServerResponse, headers: Record<stri
   const answer = await finalAnswer(call, res);
   if (!answer) return;
   const { usage, text } = answer;
-  const message = answerMessage(call.turn.tools, call.generationId, text);
+  const { message, cut } = answerMessage(call.turn.tools, call.generationId, text);
   await recordClientToolCalls(call, message.tool_calls ?? []);
-  const finish = message.tool_calls && answer.finish === 'stop' ? 'tool_calls' : answer.finish;
+  // a call cut off keeps the generation's reason (length, or stop for a stop string): it is no call to run
+  const finish = message.tool_calls && answer.finish === 'stop' && !cut ? 'tool_calls' : answer.finish;
   // With retrieval in the turn: the sources its [n] markers cite (citations.ts); otherwise no field.
   const citations = await chatCitations(call, message.content ?? '');
   sendJsonBody(res, 200, {

@@ -4,6 +4,7 @@ import { GraphQLError } from 'graphql';
 import { readGeneration } from '../../commands/read-generation.ts';
 import type { Actor } from '../../schemas/common.ts';
 import type { EventOf } from '../../schemas/events.ts';
+import { hasToolCallMarkup, parseToolCalls } from '../../schemas/tool-call-format.ts';
 import { authenticate } from '../auth.ts';
 import { authorizeGeneration, pendingGenerations } from '../graphql/generation-stream.ts';
 import { finalAnswer, handleTurnCall, positionHeader, type TurnEndpoint } from './chat-completions.ts';
@@ -66,11 +67,15 @@ async function respondResponse(call: Call, res: ServerResponse, headers: Record<
   state.annotations = await annotations(answer.text);
   const plan = call.turn.tools;
   if (plan && plan.mode !== 'none') {
-    const message = answerMessage(plan, call.generationId, answer.text);
+    const { message } = answerMessage(plan, call.generationId, answer.text);
     if (message.tool_calls) {
       await recordClientToolCalls(call, message.tool_calls);
       state.text = message.content ?? '';
       state.items = [...(message.content ? [messageItem(state, [outputTextPart(message.content, await annotations(message.content))])] : []), ...message.tool_calls.map((c) => functionCallItem(c, 'completed'))];
+    } else {
+      // no call: the text as shown (a call cut off before its name is markup, not text)
+      state.text = message.content ?? '';
+      state.annotations = await annotations(state.text);
     }
   }
   sendJsonBody(res, 200, responseObject(state), positionHeader(headers, answer.position));
@@ -272,10 +277,12 @@ async function retrieve(o: GatewayOptions, actor: Actor, responseIdText: string)
     .flatMap((e) => (e.type === 'ToolCallRequested' && e.data.toolCallId.startsWith('call_') ? [e.data] : []))
     .sort((a, b) => a.index - b.index)
     .map((c): ToolCall => ({ id: c.toolCallId, type: 'function', function: { name: c.name, arguments: c.arguments } }));
-  if (calls.length > 0) {
-    const content = text.replace(/<tool_call>[\s\S]*?<\/tool_call>/g, '').trim();
+  if (calls.length > 0 || (request.params.clientTools?.length && hasToolCallMarkup(text))) {
+    // the text outside the calls (one cut off before its name included: answerMessage drops it too)
+    const content = parseToolCalls(text).content;
     state.text = content;
-    state.items = [...(content ? [messageItem({ ...state, status: 'completed' }, [outputTextPart(content, await annotations(content))])] : []), ...calls.map((c) => functionCallItem(c, 'completed'))];
+    state.annotations = await annotations(content);
+    if (calls.length > 0) state.items = [...(content ? [messageItem({ ...state, status: 'completed' }, [outputTextPart(content, state.annotations)])] : []), ...calls.map((c) => functionCallItem(c, 'completed'))];
   }
   const end = view.end;
   if (!end) return state;

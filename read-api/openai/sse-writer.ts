@@ -93,7 +93,7 @@ export async function respondStream(call: Call, res: ServerResponse, headers: Re
       const { usage } = settled;
       if (tools) await send(tools.end());
       if (tools) await recordClientToolCalls(call, tools.calls);
-      const finish = tools && tools.calls.length > 0 && settled.finish === 'stop' ? 'tool_calls' : settled.finish;
+      const finish = tools && tools.calls.length > 0 && settled.finish === 'stop' && !tools.cut ? 'tool_calls' : settled.finish;
       // The final chunk names where the generation ended in the event log, for read-your-writes, and
       // with retrieval in the turn the sources the answer cites (the official client's stream helper
       // copies a delta's extra fields onto the message it assembles).

@@ -104,6 +104,24 @@ describe('Responses API: function tools', () => {
     assert.ok(!final.output.some((o) => o.type === 'message'), 'no empty message item before the call');
   });
 
+  it('a call cut off at max_output_tokens: incomplete, the arguments so far, never the template markup in output_text (created, streamed, retrieved)', async () => {
+    let partial = 0;
+    for (const max_output_tokens of [3, 25, 40]) {
+      const body = { model, input: 'Weather in Paris?', tools: [weather], tool_choice: { type: 'function' as const, name: 'get_weather' }, temperature: 1, max_output_tokens };
+      const created = await client.responses.create(body);
+      const streamed = await client.responses.stream(body).finalResponse();
+      const retrieved = await client.responses.retrieve(created.id);
+      for (const r of [created, streamed, retrieved]) {
+        assert.equal(r.status, 'incomplete', JSON.stringify(r.output));
+        assert.ok(!r.output_text.includes('<tool_call'), `no markup: ${JSON.stringify(r.output)}`);
+        for (const c of callsOf(r)) assert.ok(c.name === 'get_weather' && c.arguments.startsWith('{'), JSON.stringify(c));
+      }
+      assert.deepEqual(callsOf(streamed).map((c) => c.arguments), callsOf(created).map((c) => c.arguments), 'streamed as created');
+      if (callsOf(created).length) partial++;
+    }
+    assert.ok(partial >= 1, 'a call cut in its arguments was seen');
+  });
+
   it('refuses hosted tools and bad function definitions with a 400 naming the parameter', async () => {
     const refused = async (body: Record<string, unknown>) => {
       try { await client.responses.create({ model, input: 'Hi', ...body } as never); } catch (error) { return error as InstanceType<typeof OpenAI.APIError>; }

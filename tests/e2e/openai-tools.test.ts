@@ -172,6 +172,39 @@ describe('OpenAI tools and response_format', () => {
     }
   });
 
+  it('a call cut off by a stop string or max_tokens: a partial call, never markup; finish_reason stop / length, not tool_calls', async () => {
+    // (non-strict tools: the stream helper refuses to parse strict ones cut at max_tokens, as OpenAI's)
+    const loose = tools.map((t) => ({ ...t, function: { ...(t as OpenAI.ChatCompletionFunctionTool).function, strict: false } }));
+    const named = { type: 'function' as const, function: { name: 'get_weather' } };
+    type Seen = { content: string | null; calls: [string, string][]; finish: string | null };
+    const whole = async (extra: object): Promise<Seen> => {
+      const c = (await client.chat.completions.create({ model, messages, tools: loose, temperature: 1, seed: 3, ...extra })).choices[0]!;
+      return { content: c.message.content || null, calls: (c.message.tool_calls ?? []).map((x) => [(x as OpenAI.ChatCompletionMessageFunctionToolCall).function.name, (x as OpenAI.ChatCompletionMessageFunctionToolCall).function.arguments]), finish: c.finish_reason };
+    };
+    const streamed = async (extra: object): Promise<Seen> => {
+      const c = (await client.chat.completions.stream({ model, messages, tools: loose, temperature: 1, seed: 3, ...extra }).finalChatCompletion()).choices[0]!;
+      return { content: c.message.content || null, calls: (c.message.tool_calls ?? []).map((x) => [x.function.name, x.function.arguments]), finish: c.finish_reason };
+    };
+    // the constrained envelope is `{"name": "get_weather", "arguments": {"city": …`: the stop cuts it after `{`
+    for (const get of [whole, streamed]) {
+      assert.deepEqual(await get({ tool_choice: named, stop: ['"city"'] }), { content: null, calls: [['get_weather', '{']], finish: 'stop' }, get.name);
+    }
+    // the random model answers auto in text; required and named are cut in the call at these budgets
+    let partial = 0;
+    for (const tool_choice of [named, 'required' as const, 'auto' as const]) {
+      for (const max_tokens of [3, 30, 45, 60]) {
+        const [a, b] = [await whole({ tool_choice, max_tokens }), await streamed({ tool_choice, max_tokens })];
+        assert.deepEqual(b, a, `streamed as whole: ${JSON.stringify(tool_choice)} ${max_tokens}`);
+        assert.ok(!(a.content ?? '').includes('<tool_call'), `no markup: ${JSON.stringify(a)}`);
+        for (const [, args] of a.calls) assert.ok(args.startsWith('{'), `the arguments so far: ${JSON.stringify(a)}`);
+        if (a.finish === 'tool_calls') assert.ok(a.calls.length > 0 && a.calls.every(([, args]) => JSON.parse(args)), JSON.stringify(a));
+        else if (a.calls.length > 0) assert.equal(a.finish, 'length', JSON.stringify(a));
+        if (a.finish === 'length' && a.calls.length > 0) partial++;
+      }
+    }
+    assert.ok(partial >= 2, `calls cut in their arguments were seen (${partial})`);
+  });
+
   it('response_format json_schema (nested, strict): 100 sampled answers at temperature 1 all validate; json_object gives an object', async () => {
     const response_format = { type: 'json_schema' as const, json_schema: { name: 'person', schema: personSchema, strict: true } };
     const rs = await many(100, 12, (seed) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'A person, please.' }], response_format, temperature: 1, seed, max_tokens: 150 }));

@@ -60,9 +60,47 @@ test('auto: a </tool_call> inside an argument string does not end the call', () 
 });
 
 test('not streamed: message.content and tool_calls', () => {
-  const m = answerMessage(plan('auto'), 'gen-1', two);
+  const { message: m, cut } = answerMessage(plan('auto'), 'gen-1', two);
   assert.equal(m.content, null);
+  assert.equal(cut, false);
   assert.deepEqual(m.tool_calls!.map((c) => c.function.name), ['get_weather', 'add']);
-  assert.deepEqual(answerMessage(plan('none'), 'gen-1', two), { content: two });
-  assert.deepEqual(answerMessage(plan('auto'), 'gen-1', 'plain'), { content: 'plain' });
+  assert.deepEqual(answerMessage(plan('none'), 'gen-1', two).message, { content: two });
+  assert.deepEqual(answerMessage(plan('auto'), 'gen-1', 'plain').message, { content: 'plain' });
+});
+
+// A call cut off by max_tokens or a stop string: the calls so far, the last with the arguments text
+// generated so far, and never the template's markup as content (found with the official client).
+test('a call cut off: its arguments so far, `cut`, no markup in content — streamed in any split and whole', () => {
+  const constrained = (mode: ToolPlan['mode']): ToolPlan => ({
+    ...plan(mode), constraint: { type: 'tool_calls', tools: [{ name: 'get_weather', parameters: {}, strict: false }, { name: 'add', parameters: {}, strict: false }], parallel: true, ...(mode === 'auto' ? { auto: true } : {}) },
+  });
+  const cases: [ToolPlan['mode'], string, string, [string, string][]][] = [
+    // stop: ['Paris']
+    ['required', '<tool_call>\n{"name": "get_weather", "arguments": {"city": "', '', [['get_weather', '{"city": "']]],
+    // max_tokens inside the envelope's closing: the arguments are whole
+    ['required', `${one}\n<tool_call>\n{"name": "add", "arguments": {"a": 1, "b": 2}}\n</tool`, '', [['get_weather', '{"city": "Paris }\\n</tool_call>"}'], ['add', '{"a": 1, "b": 2}']]],
+    // before the name: nothing to send
+    ['required', '<tool_call>\n{"na', '', []],
+    ['auto', 'Let me check.\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Par', 'Let me check.\n', [['get_weather', '{"city": "Par']]],
+    ['auto', `${one}\n<tool_call>\n{"name": "add", "arguments": {"a"`, '', [['get_weather', '{"city": "Paris }\\n</tool_call>"}'], ['add', '{"a"']]],
+    ['auto', '<tool_call>\n{"name": "get_weather", "arguments": {"city": "', '', [['get_weather', '{"city": "']]],
+    ['auto', 'Hi <tool_call>\n{"', 'Hi ', []],
+    ['auto', `${one}\n<tool_`, '', [['get_weather', '{"city": "Paris }\\n</tool_call>"}']]],
+  ];
+  for (const [mode, text, content, calls] of cases) {
+    for (const size of [1, 3, 7, 1000]) {
+      const r = assemble(constrained(mode), text, size);
+      assert.deepEqual({ content: r.content, calls: r.calls.map((c) => [c.name, c.args]) }, { content, calls }, `${mode} ${JSON.stringify(text)} in pieces of ${size}`);
+    }
+    const whole = answerMessage(constrained(mode), 'gen-1', text);
+    assert.ok(!(whole.message.content ?? '').includes('<tool'), JSON.stringify(whole));
+    assert.deepEqual(whole.message.tool_calls?.map((c) => [c.function.name, c.function.arguments]) ?? [], calls);
+    if (calls.length === 0) assert.equal(whole.message.content, content);
+  }
+  // the last call cut in its arguments is `cut` (its finish reason stays length or stop); whole calls are not
+  assert.equal(answerMessage(constrained('required'), 'gen-1', cases[0]![1]).cut, true);
+  assert.equal(answerMessage(constrained('required'), 'gen-1', two).cut, false);
+  assert.equal(answerMessage(constrained('auto'), 'gen-1', two).cut, false);
+  // without the tool-call constraint (auto with a response_format) a `<tool_call>` is only text
+  assert.deepEqual(assemble(plan('auto'), '{"a": "<tool_call>\n{"}', 2), { content: '{"a": "<tool_call>\n{"}', calls: [] });
 });
