@@ -138,7 +138,7 @@ export class Runner {
     const eos = new Set(config.eosTokenIds);
     const sampler = new Sampler(params);
     const decoder = new IncrementalDecoder(tokenizer);
-    const stops = new StopStringMatcher(params.stop);
+    const stops = new StopStringMatcher(params.stop, { outsideToolCalls: params.stopOutsideToolCalls });
     const ids: number[] = [];
     let text = '';
     let finished = false;

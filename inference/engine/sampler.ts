@@ -16,6 +16,9 @@ export interface SamplingParams {
   maxTokens?: number;
   /** stop when the generated text contains one of these (the stop string is not emitted) */
   stop?: string[];
+  /** look for the stop strings only outside `<tool_call>` blocks (stop-strings.ts): the calls are
+   *  server-side, and a client's stop applies to the text it is shown */
+  stopOutsideToolCalls?: boolean;
   /** force greedy decoding whatever the temperature */
   greedy?: boolean;
   /** only tokens that keep the output valid for this constraint (JSON Schema, JSON object, tool
@@ -34,6 +37,7 @@ export interface ResolvedSamplingParams {
   seed: number;
   maxTokens: number;
   stop: string[];
+  stopOutsideToolCalls: boolean;
 }
 
 export class SamplingParamsError extends RangeError {
@@ -67,7 +71,7 @@ export function resolveSamplingParams(
   }
   const seed = p.seed ?? randomSeed();
   if (!Number.isSafeInteger(seed) || seed < 0) throw new SamplingParamsError(`seed must be a non-negative integer, got ${seed}`);
-  return { greedy: p.greedy === true || temperature === 0, temperature, topK, topP, seed, maxTokens, stop: [...stop] };
+  return { greedy: p.greedy === true || temperature === 0, temperature, topK, topP, seed, maxTokens, stop: [...stop], stopOutsideToolCalls: p.stopOutsideToolCalls === true };
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);

@@ -78,7 +78,7 @@ export class Sequence implements KvSequence {
     this.maxTokens = init.maxTokens;
     this.sampler = new Sampler(init.params);
     this.decoder = new IncrementalDecoder(init.tokenizer);
-    this.stops = new StopStringMatcher(init.params.stop);
+    this.stops = new StopStringMatcher(init.params.stop, { outsideToolCalls: init.params.stopOutsideToolCalls });
     this.constraint = init.constraint ?? null;
   }
 

@@ -219,10 +219,13 @@ export class GenerationWorker {
       return;
     }
     const p = request.data.params;
+    // Without the client's own tools (clientTools absent) a <tool_call> is a server-side call, a step
+    // of the turn the client never reads: its stop strings apply to the answer only, not inside calls.
+    const stopOutsideToolCalls = p.clientTools === undefined && p.stop.length > 0;
     const handle = this.o.engine.submit({
       requestId: generationId,
       promptIds,
-      params: { temperature: p.temperature, topP: p.topP, topK: p.topK, maxTokens: p.maxTokens, stop: p.stop, ...(p.seed === null ? {} : { seed: p.seed }), ...(p.constraint ? { constraint: p.constraint } : {}), ...(p.speculative === undefined ? {} : { speculative: p.speculative }) },
+      params: { temperature: p.temperature, topP: p.topP, topK: p.topK, maxTokens: p.maxTokens, stop: p.stop, ...(stopOutsideToolCalls ? { stopOutsideToolCalls } : {}), ...(p.seed === null ? {} : { seed: p.seed }), ...(p.constraint ? { constraint: p.constraint } : {}), ...(p.speculative === undefined ? {} : { speculative: p.speculative }) },
       priority: request.data.priority,
       tenant: request.data.tenantId,
     }, { signal: controller.signal });

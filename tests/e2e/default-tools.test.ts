@@ -159,6 +159,22 @@ describe('server-side tools through /v1 with the official openai client', () => 
     assert.deepEqual(completed!.output.map((o) => (o.type === 'message' ? o.content.map((c) => (c.type === 'output_text' ? c.text : '')) : o.type)), [['17 + 25 = 42.']]);
   });
 
+  it('the client\'s stop strings cut the answer, not the server-side call: stop ["\""] → "17 + 25 = 42.", stop ["+"] → "17"', async () => {
+    // the call is `{"name": "calculator", "arguments": {"expression": "17 + 25"}}`: both stops are in it
+    const ask = async (stop: string[], stream: boolean) => (stream
+      ? await client.chat.completions.stream({ model: 'parley-tiny', messages, temperature: 0, stop }).finalChatCompletion()
+      : await client.chat.completions.create({ model: 'parley-tiny', messages, temperature: 0, stop })).choices[0]!;
+    for (const stream of [false, true]) {
+      const quote = await ask(['"'], stream);
+      assert.deepEqual([quote.message.content, quote.finish_reason], ['17 + 25 = 42.', 'stop'], `streamed: ${stream}`);
+      const plus = await ask(['+'], stream);
+      assert.deepEqual([plus.message.content?.trim(), plus.finish_reason], ['17', 'stop'], `streamed: ${stream}`);
+    }
+    const raw = await client.chat.completions.create({ model: 'parley-tiny', messages, temperature: 0, stop: ['+'] }).withResponse();
+    const [first] = await generationsOf(raw.response.headers.get('x-parley-generation')!);
+    assert.deepEqual(first!.filter((e) => e.type.startsWith('ToolCall')).map((e) => [e.type, (e.data as { name: string }).name]), [['ToolCallRequested', 'calculator'], ['ToolCallCompleted', 'calculator']]);
+  });
+
   it('a request with tools of its own (here tool_choice "none") gets no server-side call', async () => {
     const own: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
     const raw = await client.chat.completions.create({ model: 'parley-tiny', messages, tools: own, tool_choice: 'none', temperature: 0 }).withResponse();

@@ -102,3 +102,75 @@ test('property: output = text up to the first stop; no emitted prefix ever conta
     { numRuns: 500 },
   );
 });
+
+// outsideToolCalls (a turn's server-side calls): a client's stop ("+") must not cut the calculator's
+// "17 + 25" inside the call, only the answer's text (found with the official client and stop ['+']).
+function feedOutside(stops: string[], deltas: string[]) {
+  const m = new StopStringMatcher(stops, { outsideToolCalls: true });
+  let out = '';
+  let stopped = false;
+  for (const d of deltas) {
+    const r = m.push(d);
+    out += r.emit;
+    if (r.stopped) { stopped = true; break; }
+  }
+  if (!stopped) out += m.flush();
+  return { out, stopped };
+}
+
+test('outsideToolCalls: stop strings apply around <tool_call> blocks, not inside them, whatever the split', () => {
+  const call = '<tool_call>\n{"name": "calculator", "arguments": {"expression": "17 + 25 </tool_call> +"}}\n</tool_call>';
+  const splits = (text: string) => [1, 2, 3, 5, 8, 1000].map((n) => Array.from({ length: Math.ceil(text.length / n) }, (_, i) => text.slice(i * n, (i + 1) * n)));
+  const cases: [string[], string, { out: string; stopped: boolean }][] = [
+    [['+'], call, { out: call, stopped: false }],
+    [['+'], `Let me add.${call}`, { out: `Let me add.${call}`, stopped: false }],
+    [['+'], `17 + 25${call}`, { out: '17 ', stopped: true }],
+    [['+'], `${call}\nSo 17 + 25 = 42.`, { out: `${call}\nSo 17 `, stopped: true }],
+    // a stop that runs into the tag is not the text's: the call begins
+    [['a<'], `xa${call}`, { out: `xa${call}`, stopped: false }],
+    [['a<'], 'xa<b', { out: 'x', stopped: true }],
+    // a call cut off (its JSON never closed) stays exempt to the end
+    [['+'], '<tool_call>\n{"name": "calculator", "arguments": {"expression": "1 + 1', { out: '<tool_call>\n{"name": "calculator", "arguments": {"expression": "1 + 1', stopped: false }],
+  ];
+  for (const [stops, text, expected] of cases) {
+    for (const deltas of splits(text)) assert.deepEqual(feedOutside(stops, deltas), expected, `${JSON.stringify(stops)} ${JSON.stringify(deltas)}`);
+  }
+  // without the option the call is cut, as before (a client's own calls: its stop applies to them)
+  assert.equal(feed(['+'], [call]).out, '<tool_call>\n{"name": "calculator", "arguments": {"expression": "17 ');
+});
+
+test('property: outsideToolCalls on text without tool calls is the plain matcher', () => {
+  fc.assert(
+    fc.property(
+      fc.string({ unit: fc.constantFrom('a', '<', 't', '#', ' ', '😀'), maxLength: 40 }),
+      fc.array(fc.string({ unit: fc.constantFrom('a', '<', '#', ' '), minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 }),
+      fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 10 }),
+      (text, stops, sizes) => {
+        const deltas: string[] = [];
+        for (let i = 0, k = 0; i < text.length; i += sizes[k++ % sizes.length]!) deltas.push(text.slice(i, i + sizes[k % sizes.length]!));
+        fc.pre(deltas.join('') === text);
+        // (a stop found only at the end, in a tail that might have begun a tag, cuts the text the same
+        // way; the generation then ends with its own reason)
+        assert.equal(feedOutside(stops, deltas).out, feed(stops, deltas).out);
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
+test('property: outsideToolCalls gives the same text whatever the split, calls included', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.constantFrom('a', '+', '<', '"', '{', '}', ' ', '<tool_call>', '</tool_call>', '<tool_call>\n{"x": "a+<"}\n</tool_call>'), { maxLength: 16 }),
+      fc.array(fc.string({ unit: fc.constantFrom('a', '+', '<', '"', 't'), minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 }),
+      fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 10 }),
+      (parts, stops, sizes) => {
+        const text = parts.join('');
+        const deltas: string[] = [];
+        for (let i = 0, k = 0; i < text.length; k++) { deltas.push(text.slice(i, i + sizes[k % sizes.length]!)); i += sizes[k % sizes.length]!; }
+        assert.equal(feedOutside(stops, deltas).out, feedOutside(stops, [text]).out, JSON.stringify({ text, stops, deltas }));
+      },
+    ),
+    { numRuns: 1000 },
+  );
+});
