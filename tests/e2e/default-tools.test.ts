@@ -81,6 +81,15 @@ describe('server-side tools with the shipped model, on by default', () => {
     assert.match(answer!.content, /\b14\b/);
   });
 
+  it('a call whose JSON string holds "</tool_call>" is read whole (the shipped model writes one for this question)', async () => {
+    const messages = await ask('What is 123456789 * 987654321 + 3.25 / 7?');
+    const calls = messages.flatMap((m) => m.toolCalls);
+    // a block cut at the "</tool_call>" inside its string was an INVALID_CALL, recorded as "invalid"
+    assert.ok(calls.length >= 2 && calls.every((c) => c.name === 'calculator'), JSON.stringify(calls));
+    assert.ok(calls.some((c) => JSON.parse(c.arguments).expression.includes('</tool_call>')), 'the call with the tag in its argument');
+    assert.doesNotMatch(messages.at(-1)!.content, /tool_call/);
+  });
+
   it('everyday chat is offered no tool and answered directly', async () => {
     for (const [question, expected] of [['What is the capital of France?', /^The capital of France is Paris\.$/], ['Tell me a joke about cats.', /^I can't do that\. I can answer questions about/], ['Hello', /^Hello! I am Parley/]] as const) {
       const answers = (await ask(question)).filter((m) => m.role === 'assistant');
