@@ -7,6 +7,7 @@ import { follow } from './answer-text.ts';
 import { ToolCallStream, type Delta } from './tool-call-stream.ts';
 import { recordClientToolCalls } from './client-tool-calls.ts';
 import { chatCitations } from './citations.ts';
+import { parseToolCalls } from '../../schemas/tool-call-format.ts';
 
 // A streamed chat completion: `chat.completion.chunk` frames over Server-Sent Events, as OpenAI
 // sends them — the role first, the text as it is released, the finish reason, the usage when asked,
@@ -97,7 +98,7 @@ export async function respondStream(call: Call, res: ServerResponse, headers: Re
       // The final chunk names where the generation ended in the event log, for read-your-writes, and
       // with retrieval in the turn the sources the answer cites (the official client's stream helper
       // copies a delta's extra fields onto the message it assembles).
-      const citations = await chatCitations(call, shown.replace(/<tool_call>[\s\S]*?<\/tool_call>/g, ''));
+      const citations = await chatCitations(call, parseToolCalls(shown).content);
       await frame({ ...chunk(citations ? { parley_citations: citations } : {}, finish), ...(step.end.position ? { x_parley_position: step.end.position } : {}) });
       if (call.turn.includeUsage) {
         await frame({
