@@ -13,10 +13,12 @@ const accepts = (offered: typeof tools, text: string) => {
 };
 const call = (name: string, args: object) => `<tool_call>\n${JSON.stringify({ name, arguments: args }).replace(/":/g, '": ').replace(/,"/g, ', "')}\n</tool_call>`;
 
-test('every built-in tool compiles; none offered is no constraint', () => {
+test('every built-in tool compiles; none offered is text only: a call is refused', () => {
   assert.equal(tools.length, 5);
-  assert.doesNotThrow(() => new Grammar(toolCallConstraint(tools)!));
-  assert.equal(toolCallConstraint([]), null);
+  assert.doesNotThrow(() => new Grammar(toolCallConstraint(tools)));
+  assert.deepEqual(toolCallConstraint([]), { type: 'no_tool_calls' });
+  assert.ok(accepts([], 'My name is Bob.'));
+  assert.equal(accepts([], call('calculator', { expression: '1+1' })), false);
 });
 
 test('text, or calls of the offered tools with their arguments (in the order of `required`)', () => {
