@@ -28,10 +28,12 @@ export const openMessages = <R extends MessageRow | undefined>(keys: KeyStore | 
   openRows(cipherOf(keys), 'history_messages', rows.filter((r): r is NonNullable<R> => !!r), ['content', 'feedback_comment']).then(() => rows);
 
 // The owner, or an admin of the owner's tenant (domain/access.ts canActOn, as a WHERE clause on a
-// conversation row `c`). Another tenant's rows never match, whatever the ids.
+// conversation row `c`). Another tenant's rows never match, whatever the ids: only an admin who is
+// also a platform operator reaches past the token's tenant ([platform_operator] alone grants nothing).
 const visibleTo = (actor: Actor, c = 'c') => (q: Knex.QueryBuilder) => {
-  if (!isPlatformOperator(actor)) q.where(`${c}.tenant_id`, actor.tenantId);
-  if (!actor.roles.includes('admin')) q.where(`${c}.owner_id`, actor.userId);
+  const admin = actor.roles.includes('admin');
+  if (!(admin && isPlatformOperator(actor))) q.where(`${c}.tenant_id`, actor.tenantId);
+  if (!admin) q.where(`${c}.owner_id`, actor.userId);
 };
 
 export async function listConversations(

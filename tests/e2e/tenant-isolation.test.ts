@@ -22,6 +22,8 @@ const ATTACKERS: Record<string, Actor> = {
   'compliance of another tenant': evil('mallory', 'compliance'),
   'data_scientist of another tenant': evil('mallory', 'data_scientist'),
   'every role of another tenant, same user id': evil('alice', 'user', 'admin', 'compliance', 'data_scientist'),
+  // platform_operator is only a modifier: alone it grants nothing, not even another tenant's same user id.
+  'platform_operator alone, same user id': evil('alice', 'platform_operator'),
 };
 
 describe('tenant isolation: identity is (tenant, user), roles stay inside their tenant', () => {
