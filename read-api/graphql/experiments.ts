@@ -1,3 +1,4 @@
+import { isPlatformOperator } from '../../domain/access.ts';
 import type { GraphQLContext } from '../context.ts';
 import { requireActor, requireRole } from '../context.ts';
 import { apiError } from '../errors.ts';
@@ -8,12 +9,12 @@ import { modelsFor } from '../models.ts';
 export const experimentResolvers = {
   Query: {
     experimentReport: async (_: unknown, { name }: { name: string }, ctx: GraphQLContext) => {
-      const actor = requireRole(ctx, 'admin', 'data_scientist', 'platform_operator');
+      // platform_operator only widens a role (domain/access.ts): alone it is not enough.
+      const actor = requireRole(ctx, 'admin', 'data_scientist');
       const experiment = ctx.services.models?.experiment(name);
       if (!experiment) throw apiError('NOT_FOUND', `no experiment named "${name.slice(0, 64)}" is configured (PARLEY_EXPERIMENTS)`, { field: 'name' });
-      // A tenant's admin sees their tenant's traffic; analysts and operators the whole experiment.
-      const allTenants = actor.roles.includes('platform_operator') || actor.roles.includes('data_scientist');
-      return experimentReport(ctx.services.knex, experiment, allTenants ? null : actor.tenantId);
+      // A tenant's admin or analyst sees their tenant's traffic; with platform_operator, the whole experiment.
+      return experimentReport(ctx.services.knex, experiment, isPlatformOperator(actor) ? null : actor.tenantId);
     },
     models: (_: unknown, __: unknown, ctx: GraphQLContext) => {
       const actor = requireActor(ctx);

@@ -200,5 +200,15 @@ describe('A/B experiment: arms recorded in GenerationRequested, reported per arm
     assert.equal(missing.errors?.[0]?.extensions?.code, 'NOT_FOUND');
     const user = await gql(await server.token(users[0]!), `{ experimentReport(name: "tiny-vs-random") { name } }`);
     assert.equal(user.errors?.[0]?.extensions?.code, 'FORBIDDEN');
+
+    // Roles stay inside their tenant: another tenant's analyst sees none of lab's traffic, a bare
+    // platform_operator is nobody, and only an analyst who is also a platform operator sees it all.
+    const outsider = await gql(await server.token({ userId: 'ana', tenantId: 'evil', roles: ['data_scientist', 'admin'] }), `{ experimentReport(name: "tiny-vs-random") { arms { turns rated promptTokens } } }`);
+    assert.equal(outsider.errors, undefined, JSON.stringify(outsider.errors));
+    for (const arm of outsider.data.experimentReport.arms) assert.deepEqual(arm, { turns: 0, rated: 0, promptTokens: 0 });
+    const bare = await gql(await server.token({ userId: 'ops', tenantId: 'evil', roles: ['platform_operator'] }), `{ experimentReport(name: "tiny-vs-random") { name } }`);
+    assert.equal(bare.errors?.[0]?.extensions?.code, 'FORBIDDEN', JSON.stringify(bare));
+    const operator = await gql(await server.token({ userId: 'ops', tenantId: 'evil', roles: ['data_scientist', 'platform_operator'] }), `{ experimentReport(name: "tiny-vs-random") { arms { turns } } }`);
+    assert.deepEqual(operator.data.experimentReport.arms.map((a: { turns: number }) => a.turns), report.arms.map((a: { turns: number }) => a.turns));
   });
 });
