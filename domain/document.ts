@@ -2,7 +2,7 @@ import type { Actor } from '../schemas/common.ts';
 import type { CommandOf } from '../schemas/commands.ts';
 import type { ParleyEvent } from '../schemas/events.ts';
 import type { Visibility } from '../schemas/knowledge.ts';
-import { canActOn, reachesTenant } from './access.ts';
+import { canActOn } from './access.ts';
 import { accept, reject, type Decision } from './decision.ts';
 
 // A document in a tenant's collection: one stream per document (document-<id>). A private document
@@ -28,7 +28,9 @@ export type DocumentCommand = CommandOf<'AddDocument'> | CommandOf<'RemoveDocume
 
 /** May this actor read the document? The rule retrieval and every document query apply. */
 export function canReadDocument(actor: Actor, doc: { tenantId: string; ownerId: string; visibility: Visibility }): boolean {
-  if (!reachesTenant(actor, doc.tenantId)) return false;
+  // Shared means shared with the tenant's members; from another tenant only an admin who is a
+  // platform operator reaches it ([platform_operator] alone is nobody there).
+  if (actor.tenantId !== doc.tenantId) return canActOn(actor, doc);
   return doc.visibility === 'shared' || canActOn(actor, doc);
 }
 

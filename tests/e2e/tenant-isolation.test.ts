@@ -30,6 +30,7 @@ describe('tenant isolation: identity is (tenant, user), roles stay inside their 
   let server: TestServer;
   let gql: ReturnType<typeof graphqlClient>;
   let victim: { token: string; conversationId: string; generationId: string; blockedEventId: string; appealId: string; position: string };
+  let knowledge: { memoryId: string; sharedDocId: string; privateDocId: string };
   let twinToken: string;
   let twinConversationId: string;
 
@@ -62,6 +63,17 @@ describe('tenant isolation: identity is (tenant, user), roles stay inside their 
     const twin = await gql(twinToken, `mutation { sendMessage(input: {content: "twin was here"}) { conversation { id } position } }`);
     twinConversationId = twin.data.sendMessage.conversation.id;
     victim = { token, conversationId: conversation.id, generationId: generation.id, blockedEventId: blockedEventId!, appealId: appeal.data.fileAppeal.appealId, position: appeal.data.fileAppeal.position };
+
+    // Knowledge: a memory, a shared and a private document in collection "kb", indexed.
+    const fact = await gql(token, `mutation($t: String!) { rememberFact(text: $t) { memory { id } } }`, { t: `my locker code is ${CANARY}` });
+    const addDoc = (visibility: string) => gql(token, `mutation($t: String!, $v: DocumentVisibility!) { addDocument(input: {collection: "kb", title: "zebra notes", text: $t, visibility: $v}) { document { id } position } }`,
+      { t: `Project zebra ${visibility} ${CANARY} ships in March.`, v: visibility });
+    const shared = await addDoc('SHARED');
+    const priv = await addDoc('PRIVATE');
+    assert.equal(fact.errors ?? shared.errors ?? priv.errors, undefined, JSON.stringify([fact.errors, shared.errors, priv.errors]));
+    const indexed = await gql(token, `query($p: String) { documents(collection: "kb", consistentWith: $p) { id } }`, { p: priv.data.addDocument.position });
+    assert.equal(indexed.data.documents.length, 2, JSON.stringify(indexed));
+    knowledge = { memoryId: fact.data.rememberFact.memory.id, sharedDocId: shared.data.addDocument.document.id, privateDocId: priv.data.addDocument.document.id };
 
     // The other tenant has data of its own, so its log and audit are not simply empty.
     const own = await gql(await server.token(evil('alice')), `mutation { sendMessage(input: {content: "hello from evil"}) { generation { id } } }`);
@@ -108,6 +120,23 @@ describe('tenant isolation: identity is (tenant, user), roles stay inside their 
         assert.equal(codeOf(resolve), reviewer ? 'NOT_FOUND' : 'FORBIDDEN', JSON.stringify(resolve));
         const erase = await gql(t, `mutation { eraseUserData(userId: "twin", tenantId: "acme") }`);
         assert.equal(codeOf(erase), 'FORBIDDEN', JSON.stringify(erase));
+      });
+
+      it('reads and removes nothing of acme\'s knowledge: memories, documents, search (NOT_FOUND, never FORBIDDEN)', async () => {
+        const read = await gql(t, `{ memories { id text } documents(collection: "kb") { id } searchDocuments(collections: ["kb"], query: "zebra") { documentId text } }`);
+        assert.equal(read.errors, undefined, JSON.stringify(read.errors));
+        assert.ok(!JSON.stringify(read.data).includes(CANARY), JSON.stringify(read.data));
+        assert.deepEqual(read.data.documents, []);
+        assert.deepEqual(read.data.searchDocuments, []);
+        const forget = await gql(t, `mutation($id: ID!) { forgetFact(id: $id) { position } }`, { id: knowledge.memoryId });
+        assert.equal(codeOf(forget), 'NOT_FOUND', JSON.stringify(forget));
+        for (const id of [knowledge.sharedDocId, knowledge.privateDocId]) {
+          const removed = await gql(t, `mutation($id: ID!) { removeDocument(id: $id) { position } }`, { id });
+          assert.equal(codeOf(removed), 'NOT_FOUND', JSON.stringify(removed));
+        }
+        const mine = await gql(victim.token, `{ memories { id } documents(collection: "kb") { id } }`);
+        assert.equal(mine.data.memories.length, 1);
+        assert.equal(mine.data.documents.length, 2);
       });
 
       it('cannot stream acme generations on either SSE endpoint', async () => {

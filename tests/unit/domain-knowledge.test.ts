@@ -62,6 +62,9 @@ test('document: the caller’s tenant owns it; another tenant gets NOT_FOUND, an
   assert.equal(canReadDocument(ben, shared), true);
   assert.equal(canReadDocument(eve, shared), false);
   assert.equal(canReadDocument(ben, { ...shared, visibility: 'private' }), false);
+  // platform_operator only widens a role: alone, another tenant's operator is nobody here.
+  assert.equal(canReadDocument({ userId: 'ops', tenantId: 'evil', roles: ['platform_operator'] }, shared), false);
+  assert.equal(canReadDocument({ userId: 'ops', tenantId: 'evil', roles: ['admin', 'platform_operator'] }, shared), true);
 });
 
 test('chunker: passages within the token budget, overlapping, covering every word in order', () => {
