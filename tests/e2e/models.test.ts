@@ -7,6 +7,7 @@ import type { RecordedEvent } from '../../eventstore/port.ts';
 import type { EventOf } from '../../schemas/events.ts';
 import { alice } from '../support/events.ts';
 import { REDIS_URL, requireRedis } from '../support/redis.ts';
+import { signToken } from '../../read-api/auth.ts';
 import { graphqlClient, startTestServer, type TestServer } from '../support/server.ts';
 
 // Two models side by side (PARLEY_MODELS, the example of issue 20): both APIs name either, each
@@ -108,6 +109,32 @@ describe('two models served by one worker process', () => {
     assert.ok(r.ok, JSON.stringify(r));
     const failed = (await ended(server.app, g)).find((e) => e.type === 'GenerationFailed') as EventOf<'GenerationFailed'> | undefined;
     assert.equal(failed?.data.code, 'MODEL_NOT_FOUND');
+  });
+});
+
+describe('a model limited to tiers', () => {
+  let server: TestServer;
+  before(async () => {
+    const models = JSON.stringify({ 'parley-tiny': { dir: 'inference/model/parley-tiny' }, 'test-random': { dir: 'inference/model/test-random', tiers: ['paid'] } });
+    server = await startTestServer({ env: { PARLEY_MODELS: models } });
+  });
+  after(async () => server?.stop());
+
+  it('is refused to another tier on both APIs (GraphQL knows the tier claim too)', async () => {
+    const free = await signToken(server.app.secret, alice, '1h', 'free');
+    const paid = await signToken(server.app.secret, alice, '1h', 'paid');
+    const openai = await new OpenAI({ baseURL: `${server.url}/v1`, apiKey: free, maxRetries: 0 })
+      .chat.completions.create({ model: 'test-random', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }).catch((e) => e);
+    assert.ok(openai instanceof OpenAI.NotFoundError, String(openai));
+    const gql = graphqlClient(server.url);
+    const send = await gql(free, `mutation { sendMessage(input: {content: "hi", model: "test-random", params: {maxTokens: 2}}) { generation { id } } }`);
+    assert.equal(send.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(send));
+    assert.equal(send.errors?.[0]?.extensions?.field, 'model');
+    const start = await gql(free, `mutation { startConversation(input: {model: "test-random"}) { conversation { id } } }`);
+    assert.equal(start.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(start));
+    const allowed = await gql(paid, `mutation { startConversation(input: {model: "test-random"}) { conversation { model } } }`);
+    assert.equal(allowed.errors, undefined, JSON.stringify(allowed.errors));
+    assert.equal(allowed.data.startConversation.conversation.model, 'test-random');
   });
 });
 
