@@ -18,7 +18,7 @@ export function chooseModel(services: Pick<Services, 'models' | 'defaultModel'>,
   return check.ok ? { ok: true, model } : { ok: false, message: check.message };
 }
 
-/** the models a caller may use (GET /v1/models) */
-export function modelsFor(services: Pick<Services, 'models' | 'defaultModel'>, actor: Actor): string[] {
-  return services.models ? services.models.listFor({ tenantId: actor.tenantId }).map((m) => m.name) : [services.defaultModel];
+/** the models a caller may use (GET /v1/models), at its tier when known */
+export function modelsFor(services: Pick<Services, 'models' | 'defaultModel'>, actor: Actor, tier?: string | null): string[] {
+  return services.models ? services.models.listFor({ tenantId: actor.tenantId, tier: tier ?? null }).map((m) => m.name) : [services.defaultModel];
 }

@@ -44,7 +44,7 @@ export function createOpenAiRoute(o: GatewayOptions & { modelCreated?: number })
       sendOpenAiError(res, unauthorized(auth.error ?? 'missing API key: send Authorization: Bearer <token>'));
       return true;
     }
-    const served = modelsFor(o.services, auth.actor);
+    const served = modelsFor(o.services, auth.actor, o.admission?.tierOf(req.headers.authorization) ?? null);
     // A malformed escape (%E0%A4%A) names no model: decoded leniently, never thrown as a 500.
     const asked = path === '/v1/models' ? null : safeDecode(path.slice('/v1/models/'.length));
     const body = asked === null ? { object: 'list', data: served.map(modelObject) } : served.includes(asked) ? modelObject(asked) : null;

@@ -127,6 +127,12 @@ describe('a model limited to tiers', () => {
       .chat.completions.create({ model: 'test-random', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }).catch((e) => e);
     assert.ok(openai instanceof OpenAI.NotFoundError, String(openai));
     const gql = graphqlClient(server.url);
+    // Neither API lists it to that tier.
+    const listed = await (await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${free}` } })).json();
+    assert.deepEqual(listed.data.map((m: { id: string }) => m.id), ['parley-tiny']);
+    assert.equal((await fetch(`${server.url}/v1/models/test-random`, { headers: { authorization: `Bearer ${free}` } })).status, 404);
+    assert.deepEqual((await gql(free, '{ models { name } }')).data.models, [{ name: 'parley-tiny' }]);
+    assert.deepEqual((await gql(paid, '{ models { name } }')).data.models, [{ name: 'parley-tiny' }, { name: 'test-random' }]);
     const send = await gql(free, `mutation { sendMessage(input: {content: "hi", model: "test-random", params: {maxTokens: 2}}) { generation { id } } }`);
     assert.equal(send.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(send));
     assert.equal(send.errors?.[0]?.extensions?.field, 'model');
