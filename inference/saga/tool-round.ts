@@ -85,6 +85,11 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
   if (tools.length === 0) return; // none offered: a `<tool_call>` in the text stays text
   const parsed = parseToolCalls(text);
   if (parsed.calls.length === 0 && parsed.invalid.length === 0) return; // a plain answer: the turn is done
+  // The turn's maxTokens is one budget shared by its generations (an OpenAI client reads it as the
+  // bound on usage.completion_tokens): a generation that spent it — cut by `length`, so its last call
+  // is cut too — gets no round, and a continuation may generate only what is left.
+  const left = request.params.maxTokens - e.data.usage.completionTokens;
+  if (e.data.finishReason === 'length' || left <= 0) return;
 
   const round = (request.continues?.round ?? 0) + 1;
   const root = request.continues?.rootGenerationId ?? request.generationId;
@@ -143,7 +148,7 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
   const next = continuationId(root, round);
   const base = {
     generationId: next, conversationId: request.conversationId, messageId: request.messageId, ownerId: request.ownerId, tenantId: request.tenantId,
-    model: request.model, params: constraint ? { ...request.params, constraint } : request.params, siblingOf: null, priority: request.priority, brownout: request.brownout,
+    model: request.model, params: { ...request.params, maxTokens: left, ...(constraint ? { constraint } : {}) }, siblingOf: null, priority: request.priority, brownout: request.brownout,
     safetySettings: request.safetySettings, inputCheck: request.inputCheck, continues: { generationId: request.generationId, rootGenerationId: root, round },
     // the turn's sources, shown again in the continuation's system turn (turnSoFar), and its tools
     ...(request.retrieval ? { retrieval: request.retrieval } : {}),
@@ -162,7 +167,7 @@ async function toolRound(deps: ToolRoundDeps, e: Completed): Promise<void> {
   const model = deps.modelFor?.(request.model) ?? deps.model;
   const messages = await turnSoFar(deps, model, request, tools);
   const promptIds = model.applyChatTemplate(messages);
-  const budget = model.config.contextLength - request.params.maxTokens;
+  const budget = model.config.contextLength - left;
   if (promptIds.length > budget) {
     await exec([
       { type: 'RequestGeneration', data: { ...base, context: single }, metadata: requestMeta },

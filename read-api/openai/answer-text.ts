@@ -88,6 +88,11 @@ async function* turnSteps(call: Call, signal: AbortSignal): AsyncGenerator<TurnS
   }
 }
 
+/** a server-side call the turn's max_tokens left no room to run (the saga runs no round once the
+ *  budget is spent, tool-round.ts): not shown, as a client's own call cut before its name is not */
+const spentOnCall = (call: Call, end: End, held: string | null) => held !== null
+  && (end.finishReason === 'length' || (end.usage?.completionTokens ?? 0) >= call.turn.params.maxTokens);
+
 /** Streamed: the answer's text as it may be shown, then the turn's end (or a diverged retry). */
 export async function* follow(call: Call, signal: AbortSignal): AsyncGenerator<Step> {
   const holdCalls = call.turn.params.clientTools === undefined; // the client's own calls are its to read
@@ -101,7 +106,8 @@ export async function* follow(call: Call, signal: AbortSignal): AsyncGenerator<S
       continue;
     }
     if ('end' in s) {
-      if (hold.rest) yield { delta: hold.rest }; // a call the saga did not run is text
+      // a call the saga did not run is text, unless the budget cut it (never markup as content)
+      if (hold.rest && !(holdCalls && spentOnCall(call, s.end, hold.held))) yield { delta: hold.rest };
       yield s;
       return;
     }
@@ -124,7 +130,11 @@ export async function wholeAnswer(call: Call, signal: AbortSignal): Promise<{ te
       text = '';
       continue;
     }
-    if ('end' in s) return { text: before + text, end: s.end };
+    if ('end' in s) {
+      const at = text.indexOf(TOOL_CALL_OPEN);
+      if (call.turn.params.clientTools === undefined && at >= 0 && spentOnCall(call, s.end, text.slice(at))) text = text.slice(0, at);
+      return { text: before + text, end: s.end };
+    }
     text = s.chunk.reset ? s.chunk.delta : text + s.chunk.delta;
   }
   return null;

@@ -184,6 +184,30 @@ describe('server-side tools through /v1 with the official openai client', () => 
     assert.deepEqual(first!.filter((e) => e.type.startsWith('ToolCall')).map((e) => [e.type, (e.data as { name: string }).name]), [['ToolCallRequested', 'calculator'], ['ToolCallCompleted', 'calculator']]);
   });
 
+  // max_tokens is the turn's budget, shared by the call's generation and the continuation: usage never
+  // exceeds it (before: max_tokens 5 → completion_tokens 10 and "Ar B is ", max_tokens 20 → 28: the cut
+  // call was run as an invalid call and each continuation got the whole budget again).
+  it('max_tokens bounds the whole turn: completion_tokens ≤ max_tokens; a call cut by it is not run and not shown', async () => {
+    for (const stream of [false, true]) {
+      for (const max of [5, 20]) {
+        const request = { model: 'parley-tiny', messages, temperature: 0, max_tokens: max };
+        const choice = stream
+          ? await client.chat.completions.stream({ ...request, stream_options: { include_usage: true } }).finalChatCompletion()
+          : await client.chat.completions.create(request);
+        const label = `max_tokens ${max}, streamed: ${stream}`;
+        assert.ok(choice.usage && choice.usage.completion_tokens <= max, `${label}: ${JSON.stringify(choice.usage)}`);
+        assert.equal(choice.choices[0]!.finish_reason, 'length', label);
+        assert.doesNotMatch(choice.choices[0]!.message.content ?? '', /<|tool_call/, label);
+      }
+    }
+    // cut inside its call, the first generation gets no round (no continuation is requested)
+    const raw = await client.chat.completions.create({ model: 'parley-tiny', messages, temperature: 0, max_tokens: 5 }).withResponse();
+    const [first, continuation] = await generationsOf(raw.response.headers.get('x-parley-generation')!);
+    assert.equal(first!.filter((e) => e.type.startsWith('ToolCall')).length, 0);
+    assert.equal(continuation!.length, 0);
+    assert.equal(raw.data.choices[0]!.message.content, '');
+  });
+
   it('a request with tools of its own (here tool_choice "none") gets no server-side call', async () => {
     const own: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
     const raw = await client.chat.completions.create({ model: 'parley-tiny', messages, tools: own, tool_choice: 'none', temperature: 0 }).withResponse();
