@@ -1,9 +1,8 @@
 // The grammar's character automaton over the compiled nodes (json-schema-compiler.ts): a state is
 // an immutable stack of frames; step gives the states after one more character, canEnd / minClose
 // say whether and how soon the value can end, stateKey identifies a state for the mask cache.
-import { hasRequiredFrom, objTail, type Frame, type Node, type NumPhase, type ObjPhase, type Of, type St, type State } from './json-grammar-nodes.ts';
+import { hasRequiredFrom, MAX_INT_DIGITS, objTail, type Frame, type Node, type NumPhase, type ObjPhase, type Of, type St, type State } from './json-grammar-nodes.ts';
 
-const MAX_INT_DIGITS = 15;
 const MAX_FRAC_DIGITS = 10;
 const MAX_EXP_DIGITS = 2; // ≤ 1e99: a double, never Infinity
 

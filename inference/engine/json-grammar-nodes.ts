@@ -2,6 +2,9 @@
 // the automaton's frames and states, the error a schema Parley cannot enforce raises, and the
 // object arithmetic both the compiler (a node's shortest text) and the automaton (the fewest
 // characters that close a value) use.
+/** the most digits the grammar lets an integer part have: every integer it writes is a safe one */
+export const MAX_INT_DIGITS = 15;
+
 export class SchemaError extends Error {
   /** e.g. "properties.address.type" */
   constructor(message: string, readonly path: string) {

@@ -3,12 +3,18 @@
 // path of anything else), each node with the length of its shortest text. json-grammar.ts is the
 // public face; json-automaton.ts reads the nodes.
 import type { Constraint } from '../../schemas/constraint.ts';
-import { objTail, SchemaError, type Node, type Of, type St } from './json-grammar-nodes.ts';
+import { MAX_INT_DIGITS, objTail, SchemaError, type Node, type Of, type St } from './json-grammar-nodes.ts';
 
 /** path segments of the deepest schema compiled (a bound on recursion) */
 const MAX_DEPTH = 64;
 
 const VALUE_KEYWORDS = ['pattern', 'format', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minLength', 'maxLength', 'minItems', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties', 'patternProperties', 'propertyNames', 'contains', 'prefixItems'];
+// The bounds of an integer the grammar keeps anyway (it writes at most MAX_INT_DIGITS digits), such as
+// the safe-integer bounds the official client's zodResponseFormat gives every z.number().int():
+// nothing to enforce, so strict mode takes them.
+const INT_LIMIT = 10 ** MAX_INT_DIGITS - 1;
+const keptAnyway = (o: Record<string, unknown>, k: string) => o.type === 'integer' && typeof o[k] === 'number'
+  && ((k === 'minimum' && (o[k] as number) <= -INT_LIMIT) || (k === 'maximum' && (o[k] as number) >= INT_LIMIT));
 const UNSUPPORTED = ['$ref', 'oneOf', 'allOf', 'not', 'if', 'then', 'else', 'dependentSchemas', 'dependentRequired'];
 const TYPES = ['object', 'array', 'string', 'number', 'integer', 'boolean', 'null'];
 
@@ -71,7 +77,7 @@ export class Grammar {
     const o = s as Record<string, unknown>;
     const at = (k: string) => (path ? `${path}.${k}` : k);
     for (const k of UNSUPPORTED) if (k in o) throw new SchemaError(`"${k}" is not supported (supported: type, properties, required, additionalProperties, items, enum, const, anyOf)`, at(k));
-    if (strict) for (const k of VALUE_KEYWORDS) if (k in o) throw new SchemaError(`"${k}" is not supported in strict mode`, at(k));
+    if (strict) for (const k of VALUE_KEYWORDS) if (k in o && !keptAnyway(o, k)) throw new SchemaError(`"${k}" is not supported in strict mode`, at(k));
     if ('const' in o) return this.literal([jsonText(o.const, at('const'))]);
     if ('enum' in o) {
       if (!Array.isArray(o.enum) || o.enum.length === 0) throw new SchemaError('enum must be a non-empty array', at('enum'));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
+import { zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
 import { signToken } from '../../read-api/auth.ts';
 import { alice } from '../support/events.ts';
@@ -218,6 +219,24 @@ describe('OpenAI tools and response_format', () => {
     const obj = await client.chat.completions.create({ model, messages, response_format: { type: 'json_object' }, temperature: 1, seed: 1, max_tokens: 100 });
     const v = JSON.parse(obj.choices[0]!.message.content!);
     assert.ok(v && typeof v === 'object' && !Array.isArray(v));
+  });
+
+  // zodResponseFormat gives every z.number().int() the safe-integer bounds (minimum/maximum): before,
+  // strict mode refused them (400 '"minimum" is not supported in strict mode'), though the grammar
+  // writes no integer beyond them.
+  it('chat.completions.parse with the client\'s zodResponseFormat (z.number().int(), nullable, arrays): parsed, valid', async () => {
+    const Person = z.object({ name: z.string(), age: z.number().int(), scores: z.array(z.number().int()), rank: z.number().int().nullable() });
+    for (const seed of [1, 2, 3]) {
+      const r = await client.chat.completions.parse({ model, messages: [{ role: 'user', content: 'A person, please.' }], response_format: zodResponseFormat(Person, 'person'), temperature: 1, seed, max_tokens: 150 });
+      const choice = r.choices[0]!;
+      assert.equal(choice.finish_reason, 'stop');
+      assert.ok(choice.message.parsed && Person.safeParse(choice.message.parsed).success, choice.message.content ?? '');
+      assert.ok(Number.isSafeInteger(choice.message.parsed.age));
+    }
+    // a bound the grammar does not keep by itself is still refused in strict mode
+    const bounded = zodResponseFormat(z.object({ age: z.number().int().min(0) }), 'bounded');
+    await assert.rejects(client.chat.completions.create({ model, messages, response_format: bounded, max_tokens: 20 }),
+      (e) => e instanceof OpenAI.BadRequestError && e.param === 'response_format.json_schema.schema' && /minimum/.test(e.message));
   });
 
   it('an unmodified SDK tool loop: call → run the tool client-side → role tool → final answer', async () => {

@@ -134,6 +134,17 @@ test('minClose: after any prefix, that many characters complete the value (greed
   }
 });
 
+test('strict mode takes integer bounds the grammar keeps anyway (zodResponseFormat\'s safe-integer bounds), not others', () => {
+  const safe = { type: 'integer', minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER };
+  const c: Constraint = { type: 'json_schema', strict: true, schema: { type: 'object', properties: { a: safe, b: { anyOf: [safe, { type: 'null' }] } }, required: ['a', 'b'], additionalProperties: false } };
+  assert.ok(accepts(c, '{"a":-999999999999999,"b":null}'));
+  assert.equal(accepts(c, '{"a":1000000000000000,"b":null}'), false, 'no integer beyond the bounds');
+  for (const bound of [{ minimum: 0 }, { maximum: 100 }, { minimum: -1e15 + 2 }]) {
+    assert.throws(() => new Grammar({ type: 'json_schema', strict: true, schema: { type: 'object', properties: { a: { type: 'integer', ...bound } }, required: ['a'], additionalProperties: false } }), SchemaError, JSON.stringify(bound));
+  }
+  assert.throws(() => new Grammar({ type: 'json_schema', strict: true, schema: { type: 'object', properties: { a: { type: 'number', minimum: -Number.MAX_SAFE_INTEGER } }, required: ['a'], additionalProperties: false } }), SchemaError, 'a number may have an exponent');
+});
+
 test('unsupported or invalid schemas are refused with the path', () => {
   const bad = (schema: unknown, strict = true) => {
     try {
