@@ -25,7 +25,7 @@ import { createHealthRoute, readinessChecks, type Readiness } from '../http/heal
 import { sendJson } from '../http/json.ts';
 import { BAD_TARGET, requestUrl } from '../http/request-url.ts';
 import { createMetricsRoute, Metrics } from '../http/metrics.ts';
-import { PromptBudget } from '../openai/prompt-budget.ts';
+import { PromptBudget, PromptBudgets } from '../openai/prompt-budget.ts';
 import { createOpenAiRoute, InFlight } from '../openai/routes.ts';
 import { Admission, registerAdmission } from '../rate-limit/admission.ts';
 import { turnAdmission } from '../rate-limit/graphql-batch.ts';
@@ -134,7 +134,11 @@ export class Operations {
     const limiter = c.PARLEY_QUOTAS === 'off' ? null : c.REDIS_URL ? new RedisLimiter(c.REDIS_URL) : new InProcessLimiter();
     const load = new LoadMonitor({ jobs: new JobQueue(this.knex), engine: this.engineRef, redis: this.redis, sagaBacklog: () => sagaBacklog(this.knex), localWorkerId: this.workerRef?.workerId ?? null });
     const m = this.metrics;
-    const prompts = new PromptBudget(model);
+    // PARLEY_MODELS: each model's prompts are measured with its own context window and tokenizer
+    const prompts = new PromptBudgets(new PromptBudget(model), (name) => {
+      const dir = o.models?.get(name)?.dir;
+      return dir && path.resolve(dir) !== path.resolve(model.config.dir) ? new PromptBudget(loadModel(dir)) : null;
+    });
     m.addPromptCounter(() => prompts.tokenized);
     this.admission = new Admission({
       tiers: parseTiers(c.PARLEY_TIERS),
@@ -152,7 +156,7 @@ export class Operations {
         brownout: (tier) => m.brownouts.inc({ tier }),
         limiterFailed: (error) => this.logger.warn({ err: error }, 'quota store unreachable: turns are refused as UNAVAILABLE'),
       },
-      charsPerToken: prompts.charsPerToken,
+      charsPerToken: prompts.defaultBudget.charsPerToken,
     });
     registerAdmission(this.knex, this.admission);
     void this.admission.start(o.store).catch(this.onError('quota watcher'));

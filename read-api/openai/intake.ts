@@ -15,7 +15,7 @@ import { checkRetrieval } from '../knowledge/retrieval-input.ts';
 import { parseSafetySettings } from '../safety-settings.ts';
 import { readJsonBody } from './json-body.ts';
 import { invalidRequest, notFound, OpenAiError, overloaded, refusal, unauthorized } from './errors.ts';
-import type { PromptBudget, PromptMessages } from './prompt-budget.ts';
+import type { PromptBudgets, PromptMessages } from './prompt-budget.ts';
 import { parseRequest, toTurn, type ChatTurn } from './request.ts';
 import { recordClientToolResults } from './client-tool-results.ts';
 import { withToolsPrompt } from '../../schemas/tool-call-format.ts';
@@ -29,8 +29,8 @@ import { withToolsPrompt } from '../../schemas/tool-call-format.ts';
 export type GatewayOptions = {
   services: Services;
   admission: Admission | null;
-  /** the served model's prompt accounting: the character floor, the estimate, the exact count */
-  prompts: PromptBudget;
+  /** each served model's prompt accounting: the character floor, the estimate, the exact count */
+  prompts: PromptBudgets;
   metrics: Metrics | null;
   logger: Logger;
   keepAliveMs: number;
@@ -99,13 +99,15 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
   const retrieval = checkRetrieval(asked.retrieval, 'parley_retrieval');
   if (!retrieval.ok) throw invalidRequest(retrieval.problem.message, retrieval.problem.field);
 
-  // A prompt that cannot fit by its characters alone is refused before anything else (prompt-budget.ts).
+  // A prompt that cannot fit by its characters alone is refused before anything else (prompt-budget.ts),
+  // measured for the model asked for (its context window and tokenizer), not the default one.
   const prompt = promptMessages(turn, continuing !== null);
-  o.prompts.checkFloor(prompt, turn.params.maxTokens);
+  const budget = o.prompts.for(chosen.model);
+  budget.checkFloor(prompt, turn.params.maxTokens);
   const tier = o.admission?.tierOf(req.headers.authorization) ?? 'free';
   let admitted: Admitted | null = null;
   if (o.admission) {
-    const a = await inSpan('parley.admission', { 'parley.tier': tier }, () => o.admission!.admit({ actor, tier, maxTokens: turn.params.maxTokens, promptTokens: o.prompts.estimate(prompt), stream: true }));
+    const a = await inSpan('parley.admission', { 'parley.tier': tier }, () => o.admission!.admit({ actor, tier, maxTokens: turn.params.maxTokens, promptTokens: budget.estimate(prompt), stream: true }));
     if (!a.ok) {
       summary.refused = a.kind;
       throw refusal(a);
@@ -117,7 +119,7 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
   };
   let promptTokens: number;
   try {
-    promptTokens = o.prompts.exact(prompt, turn.params.maxTokens);
+    promptTokens = budget.exact(prompt, turn.params.maxTokens);
   } catch (error) {
     await refund();
     throw error;

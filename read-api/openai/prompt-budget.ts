@@ -66,6 +66,27 @@ export class PromptBudget {
   }
 }
 
+/** Each served model's budget (its context window and tokenizer), made on first use; the default
+ *  model's for a name the registry does not know. */
+export class PromptBudgets {
+  private readonly byModel = new Map<string, PromptBudget>();
+  constructor(readonly defaultBudget: PromptBudget, private readonly load: (model: string) => PromptBudget | null = () => null) {}
+
+  for(model: string): PromptBudget {
+    let budget = this.byModel.get(model);
+    if (!budget) {
+      budget = this.load(model) ?? this.defaultBudget;
+      this.byModel.set(model, budget);
+    }
+    return budget;
+  }
+
+  /** prompts tokenized by all of them */
+  get tokenized(): number {
+    return this.defaultBudget.tokenized + [...new Set(this.byModel.values())].filter((b) => b !== this.defaultBudget).reduce((n, b) => n + b.tokenized, 0);
+  }
+}
+
 function tooLong(contextLength: number, promptTokens: number, maxTokens: number, atLeast: boolean) {
   const prompt = `${atLeast ? 'at least ' : ''}${promptTokens}`;
   return invalidRequest(`This model's maximum context length is ${contextLength} tokens. However, you requested ${atLeast ? 'at least ' : ''}${promptTokens + maxTokens} tokens (${prompt} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`, 'messages', 'context_length_exceeded');

@@ -63,6 +63,19 @@ describe('two models served by one worker process', () => {
     }
   });
 
+  // Before, /v1 measured every prompt against the default model (2,048 positions): a prompt for
+  // test-random (4,096) was refused with "maximum context length is 2048 tokens".
+  it('OpenAI: a prompt is measured against the context window of the model asked for', async () => {
+    const content = 'hello there '.repeat(1200); // ~2,400 tokens: fits test-random only
+    const random = await client.chat.completions.create({ model: 'test-random', messages: [{ role: 'user', content }], max_tokens: 4 });
+    assert.equal(random.model, 'test-random');
+    assert.ok(random.usage!.prompt_tokens > 2048, JSON.stringify(random.usage));
+    const tiny = await client.chat.completions.create({ model: 'parley-tiny', messages: [{ role: 'user', content }], max_tokens: 4 }).catch((e) => e);
+    assert.ok(tiny instanceof OpenAI.BadRequestError, String(tiny));
+    assert.equal(tiny.code, 'context_length_exceeded');
+    assert.match(tiny.message, /maximum context length is 2048 tokens/);
+  });
+
   it('OpenAI: an unknown model is 404 model_not_found; a model the tenant may not use too', async () => {
     const unknown = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e);
     assert.ok(unknown instanceof OpenAI.NotFoundError, String(unknown));
