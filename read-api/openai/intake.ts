@@ -69,6 +69,8 @@ export type AskedTurn = {
   retrieval?: unknown;
   /** the endpoint's own parsed request, for its answer (the Responses API repeats it) */
   request?: unknown;
+  /** the request's field that holds the prompt, named by a context_length_exceeded (default messages) */
+  promptParam?: string;
 };
 export type ParseTurn = (body: unknown, actor: Actor, req: IncomingMessage) => AskedTurn | Promise<AskedTurn>;
 
@@ -103,7 +105,7 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
   // measured for the model asked for (its context window and tokenizer), not the default one.
   const prompt = promptMessages(turn, continuing !== null);
   const budget = o.prompts.for(chosen.model);
-  budget.checkFloor(prompt, turn.params.maxTokens);
+  budget.checkFloor(prompt, turn.params.maxTokens, asked.promptParam);
   const tier = o.admission?.tierOf(req.headers.authorization) ?? 'free';
   let admitted: Admitted | null = null;
   if (o.admission) {
@@ -119,7 +121,7 @@ export async function intake(o: GatewayOptions, req: IncomingMessage, call: { re
   };
   let promptTokens: number;
   try {
-    promptTokens = budget.exact(prompt, turn.params.maxTokens);
+    promptTokens = budget.exact(prompt, turn.params.maxTokens, asked.promptParam);
   } catch (error) {
     await refund();
     throw error;

@@ -45,10 +45,10 @@ export class PromptBudget {
   }
 
   /** step 1: refuses (400 context_length_exceeded) a prompt whose characters alone cannot fit */
-  checkFloor(messages: PromptMessages, maxTokens: number): void {
+  checkFloor(messages: PromptMessages, maxTokens: number, param = 'messages'): void {
     if (!this.contextLength) return;
     const floor = Math.ceil(PromptBudget.chars(messages) / this.maxCharsPerToken);
-    if (floor + maxTokens > this.contextLength) throw tooLong(this.contextLength, floor, maxTokens, true);
+    if (floor + maxTokens > this.contextLength) throw tooLong(this.contextLength, floor, maxTokens, true, param);
   }
 
   /** step 2: the prompt tokens reserved at admission */
@@ -57,11 +57,11 @@ export class PromptBudget {
   }
 
   /** step 3: the exact count with the model's chat template (after admission); refuses what does not fit */
-  exact(messages: PromptMessages, maxTokens: number): number {
+  exact(messages: PromptMessages, maxTokens: number, param = 'messages'): number {
     if (!this.model) return this.estimate(messages);
     this.tokenized++;
     const n = this.model.applyChatTemplate(messages).length;
-    if (this.contextLength && n + maxTokens > this.contextLength) throw tooLong(this.contextLength, n, maxTokens, false);
+    if (this.contextLength && n + maxTokens > this.contextLength) throw tooLong(this.contextLength, n, maxTokens, false, param);
     return n;
   }
 }
@@ -87,7 +87,8 @@ export class PromptBudgets {
   }
 }
 
-function tooLong(contextLength: number, promptTokens: number, maxTokens: number, atLeast: boolean) {
+/** param: the request's field that holds the prompt (chat completions' messages, the Responses API's input) */
+function tooLong(contextLength: number, promptTokens: number, maxTokens: number, atLeast: boolean, param: string) {
   const prompt = `${atLeast ? 'at least ' : ''}${promptTokens}`;
-  return invalidRequest(`This model's maximum context length is ${contextLength} tokens. However, you requested ${atLeast ? 'at least ' : ''}${promptTokens + maxTokens} tokens (${prompt} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`, 'messages', 'context_length_exceeded');
+  return invalidRequest(`This model's maximum context length is ${contextLength} tokens. However, you requested ${atLeast ? 'at least ' : ''}${promptTokens + maxTokens} tokens (${prompt} in the ${param}, ${maxTokens} in the completion). Please reduce the length of the ${param} or completion.`, param, 'context_length_exceeded');
 }

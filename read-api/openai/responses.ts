@@ -29,7 +29,7 @@ import { follow } from './answer-text.ts';
 
 const parseResponse = (o: GatewayOptions): ParseTurn => async (body, actor) => {
   const { request, turn, previousGenerationId } = parseResponsesRequest(body);
-  const asked = { turn, model: request.model, user: request.user, retrieval: request.parley_retrieval, request };
+  const asked = { turn, model: request.model, user: request.user, retrieval: request.parley_retrieval, request, promptParam: 'input' };
   if (!previousGenerationId) return { ...asked, continuing: null };
   const previous = await followUp(o, actor, previousGenerationId);
   return { ...asked, continuing: previous.conversationId, parentMessageId: previous.parentMessageId };

@@ -158,6 +158,12 @@ describe('OpenAI Responses API', () => {
     assert.deepEqual([temperature.status, temperature.param], [400, 'temperature']);
     const model = await refused({ model: 'gpt-4o' });
     assert.deepEqual([model.status, model.code], [404, 'model_not_found']);
+    // a prompt too long names this API's field (before: param "messages", which the Responses API has not)
+    for (const body of [{ input: 'word '.repeat(20000) }, { input: 'Hi', max_output_tokens: 5000 }]) {
+      const long = await refused(body);
+      assert.deepEqual([long.status, long.code, long.param], [400, 'context_length_exceeded', 'input']);
+      assert.doesNotMatch(long.message, /messages/);
+    }
     const badKey = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'nope', maxRetries: 0 });
     assert.equal((await apiError(badKey.responses.create({ model: 'parley-tiny', input: 'Hi' }))).status, 401);
 
