@@ -1,4 +1,5 @@
 import { createReadStream, createWriteStream, existsSync, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { open, rename, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { ReplayManifest, ReplayManifestJson } from './manifest.ts';
@@ -10,6 +11,16 @@ export class JsonlWriter {
 
   constructor(readonly path: string, options: { append: boolean }) {
     this.out = createWriteStream(path, { flags: options.append ? 'a' : 'w' });
+  }
+
+  // Resolves once the file is open; a path that cannot be written rejects with one clear line.
+  async opened(): Promise<void> {
+    if (!this.out.pending) return;
+    try {
+      await once(this.out, 'open');
+    } catch (error) {
+      throw new Error(`cannot write ${this.path}: ${(error as Error).message}`);
+    }
   }
 
   async write(event: WireEvent): Promise<void> {

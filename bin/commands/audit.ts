@@ -1,4 +1,3 @@
-import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -6,6 +5,7 @@ import { AUDIT_CSV_HEADER, auditLine } from '../../read-api/audit-format.ts';
 import { auditQuery, toAuditEntry } from '../../read-api/read-models.ts';
 import { IsoDateTime, IsoDay } from '../../schemas/common.ts';
 import { operatorActor, withOperatorEnv } from '../operator-env.ts';
+import { openOutputFile } from '../output-file.ts';
 import { progressBar } from '../progress.ts';
 
 const Options = z.object({
@@ -39,7 +39,7 @@ export function registerAudit(program: Command) {
       await withOperatorEnv(async ({ knex }) => {
         const filter = { from: opts.from, to: opts.to, tenantId: opts.tenant };
         const total = Number((await auditQuery(knex, actor, filter).count({ n: '*' }))[0]!.n);
-        const out = createWriteStream(opts.out);
+        const out = await openOutputFile(opts.out);
         if (opts.format === 'csv') out.write(AUDIT_CSV_HEADER);
         const bar = progressBar(`audit export ${opts.format}`);
         let rows = 0;

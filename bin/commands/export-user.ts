@@ -1,9 +1,9 @@
-import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
+import { unlink, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { newCounts, startUserDataExport } from '../../read-api/subject-access/index.ts';
 import { operatorActor, withOperatorEnv } from '../operator-env.ts';
+import { openOutputFile } from '../output-file.ts';
 import { progressBar } from '../progress.ts';
 
 // `parley export user --user <id> [--tenant <id>] --out <file>`: a subject-access bundle as JSONL
@@ -20,9 +20,14 @@ export function registerExportUser(exp: Command) {
     .action(async (opts: { user: string; tenant: string; operator: string; out: string }) => {
       const actor = operatorActor(opts.operator, opts.tenant);
       await withOperatorEnv(async (env) => {
+        // Opened before the export is recorded: an unwritable path records no UserDataExported.
+        const out = await openOutputFile(opts.out);
         const started = await startUserDataExport(env, actor, opts.user, 'cli');
-        if (!started.ok) throw new Error(`${started.code}: ${started.message}`);
-        const out = createWriteStream(opts.out);
+        if (!started.ok) {
+          out.destroy();
+          await unlink(opts.out).catch(() => {});
+          throw new Error(`${started.code}: ${started.message}`);
+        }
         const write = async (record: object) => { if (!out.write(JSON.stringify(record) + '\n')) await once(out, 'drain'); };
         await write(started.header);
         const counts = newCounts();

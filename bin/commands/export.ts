@@ -1,9 +1,9 @@
-import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { applyContextOf } from '../../projections/projection.ts';
 import { exportRlhf, rlhfExportPosition, type RlhfFormat } from '../../projections/rlhf-export.ts';
 import { withOperatorEnv } from '../operator-env.ts';
+import { openOutputFile } from '../output-file.ts';
 import { progressBar } from '../progress.ts';
 import { registerExportUser } from './export-user.ts';
 
@@ -23,7 +23,7 @@ export function registerExport(program: Command) {
       await withOperatorEnv(async ({ knex, store }) => {
         const position = await rlhfExportPosition(knex);
         const total = Number((await knex('rlhf_generations').whereNotNull('rating').count({ n: '*' }))[0]!.n);
-        const out = createWriteStream(opts.out);
+        const out = await openOutputFile(opts.out);
         const bar = progressBar(`export rlhf ${opts.format}`);
         let records = 0;
         for await (const record of exportRlhf(knex, opts.format as RlhfFormat, applyContextOf(store).cipher)) {

@@ -68,6 +68,7 @@ async function replay(store: EventStore, knex: Knex | null, opts: ReplayOpts, q:
     if (manifest.count > 0) console.error(`resuming ${opts.out} after ${q.after} (${manifest.count} events already there)`);
   }
   const out = new JsonlWriter(opts.out, { append: !!opts.resume });
+  await out.opened();
 
   // Ctrl-C / SIGTERM: stop reading, keep what was written, and write an honest manifest.
   const stop = new AbortController();

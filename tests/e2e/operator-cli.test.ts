@@ -100,4 +100,19 @@ describe('the operator CLI: tokens with a tier, erasure, audit export', () => {
     assert.match(await failure('audit', 'export', '--from', '2024-13-01', '--out', future), /--from/);
     assert.match(await failure('audit', 'export', '--format', 'xml', '--out', future), /--format/);
   });
+
+  it('refuses an --out it cannot write with one line, before recording an export', async () => {
+    const bad = path.join(dir, 'no-such-dir', 'out.jsonl');
+    for (const args of [
+      ['export', 'rlhf', '--format', 'trl', '--out', bad],
+      ['export', 'user', '--user', 'dave', '--tenant', 't2', '--out', bad],
+      ['audit', 'export', '--out', bad],
+      ['replay', '--out', bad],
+    ]) {
+      const stderr = await failure(...args);
+      assert.equal(stderr.trim(), `cannot write ${bad}: ENOENT: no such file or directory, open '${bad}'`, args.join(' '));
+    }
+    const exported = await server.app.knex('parley_events').where({ type: 'UserDataExported' }).count({ n: '*' });
+    assert.equal(Number(exported[0]!.n), 0, 'no UserDataExported for an export that wrote nothing');
+  });
 });
