@@ -1,11 +1,10 @@
 // "What Parley remembers about you": the signed-in user's memories (GraphQL `memories`), each
 // deletable (`forgetFact`), and a field to add one (`rememberFact`). Loaded when the section is
 // opened, so the page's start costs nothing more.
-import { createClient } from './api.js';
 import { el } from './dom.js';
-
-const TOKEN_KEY = 'parley.token'; // the key app.js keeps the token under
-const api = createClient({ getToken: () => localStorage.getItem(TOKEN_KEY) });
+// The page's own client, with the token of the user it shows: localStorage may hold someone else's
+// by now (a sign-in in another tab), and their facts must not be listed or added to here.
+import { api } from './chat-state.js';
 
 const Q = {
   list: `query { memories { id text savedAt } }`,

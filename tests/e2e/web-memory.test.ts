@@ -59,4 +59,32 @@ describe('memories on the chat page', () => {
     assert.deepEqual(await page.locator('.memory-text').allTextContents(), []);
     assert.deepEqual(browser.errors, []);
   });
+
+  // QA: with the page open as one user, a sign-in as someone else in another tab (same localStorage)
+  // made this page's "What Parley remembers" list the other user's facts, and a fact added here was
+  // saved as theirs, while the page still said "Signed in as" the first.
+  it('lists and adds the facts of the user the page shows, whoever signed in since in another tab', async () => {
+    const page = browser.page;
+    const gql = graphqlClient(server.url);
+    await devSignIn(page, server.url, 'tove');
+    const tove = (await page.evaluate(() => localStorage.getItem('parley.token')))!;
+    await gql(tove, 'mutation { rememberFact(text: "Tove likes tea.") { memory { id } } }');
+    const other = await browser.context.newPage();
+    try {
+      await devSignIn(other, server.url, 'ulf');
+      const ulf = (await other.evaluate(() => localStorage.getItem('parley.token')))!;
+      await gql(ulf, 'mutation { rememberFact(text: "Ulf likes coffee.") { memory { id } } }');
+    } finally {
+      await other.close();
+    }
+    await page.bringToFront();
+    assert.equal(await page.locator('#whoami').textContent(), 'Signed in as tove');
+    await page.click('#memories summary');
+    await eventually(async () => assert.deepEqual(await page.locator('.memory-text').allTextContents(), ['Tove likes tea.']));
+    await page.fill('#memory-input', 'Tove walks to work.');
+    await page.press('#memory-input', 'Enter');
+    await eventually(async () => assert.deepEqual(await page.locator('.memory-text').allTextContents(), ['Tove likes tea.', 'Tove walks to work.']));
+    assert.deepEqual((await gql(tove, '{ memories { text } }')).data.memories.map((m: any) => m.text), ['Tove likes tea.', 'Tove walks to work.']);
+    assert.deepEqual(browser.errors, []);
+  });
 });
