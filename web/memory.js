@@ -37,7 +37,11 @@ async function load() {
 async function forget(m) {
   try {
     await api.request(Q.forget, { id: m.id });
+    const index = [...list.children].findIndex((li) => li.getAttribute('data-id') === m.id);
     await load();
+    // The pressed button is gone with its fact: focus the next fact's Forget (or the last one, or the field).
+    const buttons = list.querySelectorAll('button');
+    (buttons[index] ?? buttons[buttons.length - 1] ?? input).focus();
   } catch (error) {
     status.textContent = error.message;
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { graphqlClient, startTestServer, type TestServer } from '../support/server.ts';
-import { artifactPath, devSignIn, eventually, openBrowser, type Browser } from './web-browser.ts';
+import { artifactPath, devSignIn, eventually, expectFocus, openBrowser, type Browser } from './web-browser.ts';
 
 // "What Parley remembers" on the chat page: a fact added there is listed (and is the one the API
 // holds), and "Forget" removes it; signing out clears them (and the composer's options) from the page.
@@ -34,6 +34,8 @@ describe('memories on the chat page', () => {
     await page.screenshot({ path: artifactPath('web-memory.png') });
     await page.getByRole('button', { name: 'Forget: I live in Porto.' }).click();
     await eventually(async () => assert.deepEqual(await page.locator('.memory-text').allTextContents(), ['My daughter is called Ana.']));
+    // QA: the pressed button went with its fact and the focus fell to the page's body.
+    await expectFocus(page, 'aria-label', 'Forget: My daughter is called Ana.', 'focus moves to the next fact\'s Forget');
     assert.deepEqual((await gql(token, '{ memories { text } }')).data.memories.map((m: any) => m.text), ['My daughter is called Ana.']);
     assert.deepEqual(browser.errors, []);
   });
@@ -85,6 +87,11 @@ describe('memories on the chat page', () => {
     await page.press('#memory-input', 'Enter');
     await eventually(async () => assert.deepEqual(await page.locator('.memory-text').allTextContents(), ['Tove likes tea.', 'Tove walks to work.']));
     assert.deepEqual((await gql(tove, '{ memories { text } }')).data.memories.map((m: any) => m.text), ['Tove likes tea.', 'Tove walks to work.']);
+    await page.getByRole('button', { name: 'Forget: Tove walks to work.' }).click();
+    await expectFocus(page, 'aria-label', 'Forget: Tove likes tea.', 'after the last fact, focus moves to the one before');
+    await page.keyboard.press('Enter');
+    await expectFocus(page, 'id', 'memory-input', 'with no fact left, focus moves to the field');
+    assert.deepEqual(await page.locator('.memory-text').allTextContents(), []);
     assert.deepEqual(browser.errors, []);
   });
 });
