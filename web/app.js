@@ -76,6 +76,12 @@ function wireStaticHandlers() {
     closeSidebarOnNarrow();
     $('#toggle-sidebar').focus();
   });
+  // Tabbing out of the open panel would put the focus on the controls it covers: close it then.
+  $('#sidebar').addEventListener('focusout', (e) => {
+    const to = /** @type {Node | null} */ (e.relatedTarget);
+    if (!to || $('#sidebar').contains(to) || to === $('#toggle-sidebar')) return;
+    closeSidebarOnNarrow();
+  });
   // Following a #c= link and Back/Forward both fire popstate.
   window.addEventListener('popstate', () => { if (state.me) route(); });
 }

@@ -231,6 +231,13 @@ describe('chat page: serving, sign-in and the conversation list', () => {
       await page.keyboard.press('Escape');
       assert.equal(await menu.getAttribute('aria-expanded'), 'false', 'Escape closes the list');
       await expectFocus(page, 'id', 'toggle-sidebar', 'and returns focus to the menu button');
+      // QA: Tab from the panel's last control moved the focus onto the chat's controls under the
+      // still-open panel (Rename, Delete), and Escape there did not close it.
+      await menu.click();
+      await page.locator('#memories summary').focus();
+      await page.keyboard.press('Tab');
+      assert.equal(await menu.getAttribute('aria-expanded'), 'false', 'tabbing out of the list closes it');
+      assert.equal(await page.locator('#sidebar').isVisible(), false);
       await menu.click();
       await page.getByRole('link', { name: 'Tell me about penguins' }).click();
       await page.getByRole('heading', { name: 'Tell me about penguins' }).waitFor();
