@@ -19,7 +19,8 @@ const STATUS_TEXT = {
  */
 export function appealBlock(m, ui) {
   if (m.appeal) {
-    return el('p', { class: 'appeal-status', 'data-status': m.appeal.status },
+    // Focusable from script: filing replaces the form (and the focus in it) with this status.
+    return el('p', { class: 'appeal-status', 'data-status': m.appeal.status, tabindex: -1, 'data-action': 'appeal-status' },
       STATUS_TEXT[m.appeal.status] ?? `Appeal ${m.appeal.status}.`, m.appeal.note ? ` Note: “${m.appeal.note}”` : '');
   }
   if (!m.safetyEventId) return null;
@@ -35,7 +36,7 @@ export function appealBlock(m, ui) {
       const data = await ui.api.request(FILE, { id: m.safetyEventId, reason });
       m.appeal = { id: data.fileAppeal.appealId, status: 'open', note: null, filedAt: new Date().toISOString(), resolvedAt: null };
       m.appealDraft = null;
-      ui.rerender(m, null);
+      ui.rerender(m, 'appeal-status');
       ui.announce('Appeal filed.');
       ui.filed();
     } catch (error) {

@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import type { Actor } from '../../schemas/common.ts';
 import { graphqlClient, startTestServer, type TestServer } from '../support/server.ts';
 import { streamChunks } from '../support/sse.ts';
-import { artifactPath, devSignIn, eventually, openBrowser, type Browser } from './web-browser.ts';
+import { artifactPath, devSignIn, eventually, expectFocus, openBrowser, type Browser } from './web-browser.ts';
 
 // Appeals from the chat page: a blocked message shows its decision, "Appeal this decision" files an
 // appeal with a reason, and the status follows the compliance officer's resolution.
@@ -84,6 +84,8 @@ describe('appeals from the chat page', () => {
     await status.waitFor();
     assert.equal(await status.getAttribute('data-status'), 'open');
     assert.equal(await status.innerText(), 'Appeal filed: a reviewer will look at this decision.');
+    // QA: the form with the focus in it was replaced and the focus fell to the page's body.
+    await expectFocus(page, 'data-action', 'appeal-status', 'focus moves to the appeal\'s status');
     assert.equal(await question.getByRole('button', { name: 'Appeal this decision' }).count(), 0, 'one appeal per decision from the page');
 
     // The compliance officer finds it in the audit log by the decision the page showed, and overturns it.

@@ -71,7 +71,7 @@ export async function eventually<T>(check: () => Promise<T> | T, { timeout = 20_
 }
 
 // Focus moves after the page's own async work (a list load, a re-render): wait for it, briefly.
-export async function expectFocus(page: Page, attribute: 'id' | 'aria-label' | 'name', expected: string, message: string) {
+export async function expectFocus(page: Page, attribute: 'id' | 'aria-label' | 'name' | 'data-action', expected: string, message: string) {
   await eventually(async () => {
     const actual = await page.evaluate((a) => (a === 'id' ? document.activeElement?.id : document.activeElement?.getAttribute(a)), attribute);
     assert.equal(actual, expected, message);
