@@ -5,7 +5,7 @@
 // stop, regenerate, feedback, rename, delete), notices.js (errors, rate limit, announcements).
 // They import each other in a cycle, which ES modules allow: no module calls into another while
 // it is being evaluated, only later, from handlers.
-import { $, state } from './chat-state.js';
+import { $, TOKEN_KEY, state } from './chat-state.js';
 import { showSignIn, signInWith, signOut } from './sign-in.js';
 import { closeSidebarOnNarrow, loadList, newConversation, route } from './conversations.js';
 import { confirmDelete, endRename, saveRename, send, startRename, stop } from './chat-actions.js';
@@ -84,6 +84,15 @@ function wireStaticHandlers() {
   });
   // Following a #c= link and Back/Forward both fire popstate.
   window.addEventListener('popstate', () => { if (state.me) route(); });
+  // Another tab signed out, or signed in as someone else (they share localStorage): this page
+  // follows, instead of going on as the user it showed.
+  window.addEventListener('storage', (e) => {
+    if ((e.key !== TOKEN_KEY && e.key !== null) || !state.me) return;
+    const token = localStorage.getItem(TOKEN_KEY);
+    if (token === state.token) return;
+    if (!token) signOut('You signed out in another tab.');
+    else location.reload();
+  });
 }
 
 start();

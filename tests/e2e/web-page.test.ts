@@ -98,6 +98,36 @@ describe('chat page: serving, sign-in and the conversation list', () => {
     assert.equal(await page.evaluate(() => localStorage.getItem('parley.token')), null);
   });
 
+  // QA: tabs share localStorage, but a page went on as the user it showed after a sign-out in
+  // another tab (sending as them, on a shared computer), or a sign-in there as someone else.
+  it('follows a sign-out, or a sign-in as someone else, in another tab', async () => {
+    const { page, context } = browser;
+    const erin = await server.token({ userId: 'erin', tenantId: 't1', roles: ['user'] });
+    await page.getByLabel('Access token').fill(erin);
+    await page.getByRole('button', { name: 'Sign in with token' }).click();
+    await page.getByText('Signed in as erin').waitFor();
+    const other = await context.newPage();
+    try {
+      await other.goto(server.url);
+      await other.getByText('Signed in as erin').waitFor();
+      await other.getByRole('button', { name: 'Sign out' }).click();
+      await other.getByLabel('Access token').waitFor();
+      await page.getByRole('alert').filter({ hasText: 'You signed out in another tab.' }).waitFor();
+      assert.equal(await page.locator('#app').isVisible(), false, 'this page is signed out too');
+
+      await page.getByLabel('Access token').fill(erin);
+      await page.getByRole('button', { name: 'Sign in with token' }).click();
+      await page.getByText('Signed in as erin').waitFor();
+      const fay = await server.token({ userId: 'fay', tenantId: 't1', roles: ['user'] });
+      await other.getByLabel('Access token').fill(fay);
+      await other.getByRole('button', { name: 'Sign in with token' }).click();
+      await other.getByText('Signed in as fay').waitFor();
+      await page.getByText('Signed in as fay').waitFor();
+    } finally {
+      await other.close();
+    }
+  });
+
   it('dev sign-in; Enter sends and Shift+Enter makes a new line; rename, search, delete; the history survives a reload', async () => {
     const { page } = browser;
     await devSignIn(page, server.url, 'frank');
