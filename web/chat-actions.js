@@ -118,13 +118,16 @@ export function endRename() {
 
 export async function saveRename() {
   const title = /** @type {HTMLInputElement} */ ($('#rename-input')).value.trim();
-  if (!title || !state.conv) return;
+  if (!state.conv) return;
+  // Only spaces pass the field's `required`: say why nothing is saved (the server says the same).
+  if (!title) return showNotice('A title cannot be empty.');
   try {
     const { renameConversation: r } = await api.request(Q.rename, { id: state.conv.id, title });
     state.conv.title = r.conversation.title;
     $('#conversation-title').textContent = r.conversation.title;
     document.title = `${r.conversation.title} · Parley`;
     upsertListItem(r.conversation);
+    hideNotice();
     endRename();
     announce('Renamed.');
   } catch (error) {

@@ -167,9 +167,14 @@ describe('chat page: serving, sign-in and the conversation list', () => {
     assert.equal(await page.locator('#rename-form').isHidden(), true);
     await expectFocus(page, 'id', 'rename', 'focus returns to Rename');
     await page.getByRole('button', { name: 'Rename' }).click();
+    // QA: a title of only spaces passed the field's `required` and Save did nothing, without a word.
+    await title.fill('   ');
+    await title.press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'A title cannot be empty.' }).waitFor();
     await title.fill('Capitals');
     await title.press('Enter');
     await page.getByRole('heading', { name: 'Capitals' }).waitFor();
+    assert.equal(await page.locator('#notice').isHidden(), true, 'the saved title clears the notice');
     await page.getByRole('link', { name: 'Capitals' }).waitFor();
 
     // Reload: the conversation, its message and its new title are still there.
