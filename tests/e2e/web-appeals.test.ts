@@ -90,9 +90,13 @@ describe('appeals from the chat page', () => {
 
     // The compliance officer finds it in the audit log by the decision the page showed, and overturns it.
     const conversationId = decodeURIComponent(new URL(page.url()).hash.replace('#c=', ''));
-    const messages = (await gql(token, MESSAGES, { id: conversationId })).data.conversation.messages;
-    const appeal = messages.find((m: any) => m.role === 'user').appeal;
-    assert.equal(appeal.status, 'open');
+    // The read model follows the log: the page shows the mutation's answer before the projection has it.
+    const appeal = await eventually(async () => {
+      const messages = (await gql(token, MESSAGES, { id: conversationId })).data.conversation.messages;
+      const found = messages.find((m: any) => m.role === 'user').appeal;
+      assert.equal(found?.status, 'open');
+      return found;
+    });
     const resolved = await gql(officer, `mutation($a: ID!) { resolveAppeal(appealId: $a, outcome: overturned, note: "benign question") { position } }`, { a: appeal.id });
     assert.equal(resolved.errors, undefined, JSON.stringify(resolved.errors));
     // No reload: the page asks while the appeal is open.
