@@ -189,7 +189,8 @@ describe('retrieval in the turn', () => {
   });
 
   it('search_documents: a server-side tool scoped like retrieval (the caller\'s tenant and private documents), cited by the continuation', async () => {
-    const { conversationId, generationId } = await send('bob', { content: 'Search my documents for the Zorvan Bridge toll.' });
+    // maxTokens covers the scripted call (a turn's generations share it: no round for a call cut by it)
+    const { conversationId, generationId } = await send('bob', { content: 'Search my documents for the Zorvan Bridge toll.', params: { temperature: 0, maxTokens: 256 } });
     assert.match(await workerPrompt(await requested(generationId)), /"name": "search_documents"/);
     await generate(generationId, '<tool_call>\n{"name": "search_documents", "arguments": {"query": "Zorvan Bridge toll", "limit": 10}}\n</tool_call>');
     const next = await requested(`${generationId}.t1`);
