@@ -4,7 +4,7 @@ import { requireActor, requireRole } from '../context.ts';
 import { apiError } from '../errors.ts';
 import { experimentReport } from '../experiments/report.ts';
 import { modelsFor } from '../models.ts';
-import { admissionOf } from '../rate-limit/admission.ts';
+import { tierOfGraphQL } from '../rate-limit/admission.ts';
 
 // Query.experimentReport and Query.models (experiments.graphql).
 export const experimentResolvers = {
@@ -20,9 +20,7 @@ export const experimentResolvers = {
     models: (_: unknown, __: unknown, ctx: GraphQLContext) => {
       const actor = requireActor(ctx);
       const def = ctx.services.models?.defaultFor(actor.tenantId) ?? ctx.services.defaultModel;
-      const request = (ctx as GraphQLContext & { request?: Request }).request; // set by graphql-yoga
-      const tier = admissionOf(ctx.services)?.tierOf(request?.headers.get('authorization')) ?? null;
-      return modelsFor(ctx.services, actor, tier).map((name) => ({ name, default: name === def }));
+      return modelsFor(ctx.services, actor, tierOfGraphQL(ctx)).map((name) => ({ name, default: name === def }));
     },
   },
 };

@@ -10,7 +10,7 @@ import type { Actor } from '../../schemas/common.ts';
 import { requireActor, type GraphQLContext } from '../context.ts';
 import { apiError, fromCommandError } from '../errors.ts';
 import { getConversation, openMessages, toConversation, toMessage } from '../read-models.ts';
-import { admissionOf } from '../rate-limit/admission.ts';
+import { tierOfGraphQL } from '../rate-limit/admission.ts';
 import { admitTurn } from '../rate-limit/graphql.ts';
 import { newTurn, submitTurn } from '../submit-turn.ts';
 import { newCounts, startUserDataExport } from '../subject-access/index.ts';
@@ -55,9 +55,7 @@ function safetySettingsOf(ctx: GraphQLContext, actor: Actor, input: unknown, fie
 // The model asked for (or the tenant's default), or BAD_USER_INPUT on field `model`. The token's
 // tier is read as the OpenAI routes read it, so a model limited to tiers is limited here too.
 function modelOf(ctx: GraphQLContext, actor: Actor, asked: string | null | undefined): string {
-  const request = (ctx as GraphQLContext & { request?: Request }).request; // set by graphql-yoga
-  const tier = admissionOf(ctx.services)?.tierOf(request?.headers.get('authorization')) ?? null;
-  const choice = chooseModel(ctx.services, actor, asked, tier);
+  const choice = chooseModel(ctx.services, actor, asked, tierOfGraphQL(ctx));
   if (!choice.ok) throw apiError('BAD_USER_INPUT', choice.message, { field: 'model' });
   return choice.model;
 }

@@ -57,6 +57,12 @@ export function registerAdmission(knex: object, admission: Admission | null): vo
 export function admissionOf(services: { knex: object }): Admission | null {
   return byApp.get(services.knex) ?? null;
 }
+/** The token's tier of a GraphQL request (graphql-yoga puts the Request on the context), read as
+ *  the OpenAI routes read it; null when quotas are off (no Admission: every tier's models). */
+export function tierOfGraphQL(ctx: { services: { knex: object } }): string | null {
+  const request = (ctx as { request?: Request }).request;
+  return admissionOf(ctx.services)?.tierOf(request?.headers.get('authorization')) ?? null;
+}
 
 const TERMINAL = GENERATION_END_TYPES;
 const MAX_HOLD_MS = 15 * 60_000;
