@@ -20,20 +20,26 @@ describe('memories on the chat page', () => {
     await server?.stop();
   });
 
+  // What the section lists, once it settles; and a fact added from its field with Enter.
+  const listsFacts = (page: Browser['page'], facts: string[]) => eventually(async () => assert.deepEqual(await page.locator('.memory-text').allTextContents(), facts));
+  async function addFact(page: Browser['page'], text: string) {
+    await page.fill('#memory-input', text);
+    await page.press('#memory-input', 'Enter');
+  }
+
   it('adds, lists and forgets a memory', async () => {
     const page = browser.page;
     const gql = graphqlClient(server.url);
     const token = (await page.evaluate(() => localStorage.getItem('parley.token')))!;
     await gql(token, 'mutation { rememberFact(text: "I live in Porto.") { memory { id } } }');
     await page.click('#memories summary');
-    await eventually(async () => assert.deepEqual(await page.locator('.memory-text').allTextContents(), ['I live in Porto.']));
-    await page.fill('#memory-input', 'My daughter is called Ana.');
-    await page.press('#memory-input', 'Enter');
-    await eventually(async () => assert.deepEqual(await page.locator('.memory-text').allTextContents(), ['I live in Porto.', 'My daughter is called Ana.']));
+    await listsFacts(page, ['I live in Porto.']);
+    await addFact(page, 'My daughter is called Ana.');
+    await listsFacts(page, ['I live in Porto.', 'My daughter is called Ana.']);
     assert.deepEqual((await gql(token, '{ memories { text } }')).data.memories.map((m: any) => m.text), ['I live in Porto.', 'My daughter is called Ana.']);
     await page.screenshot({ path: artifactPath('web-memory.png') });
     await page.getByRole('button', { name: 'Forget: I live in Porto.' }).click();
-    await eventually(async () => assert.deepEqual(await page.locator('.memory-text').allTextContents(), ['My daughter is called Ana.']));
+    await listsFacts(page, ['My daughter is called Ana.']);
     // QA: the pressed button went with its fact and the focus fell to the page's body.
     await expectFocus(page, 'aria-label', 'Forget: My daughter is called Ana.', 'focus moves to the next fact\'s Forget');
     assert.deepEqual((await gql(token, '{ memories { text } }')).data.memories.map((m: any) => m.text), ['My daughter is called Ana.']);
@@ -45,7 +51,7 @@ describe('memories on the chat page', () => {
   // its value, so the next user's message silently used retrieval.
   it('sign-out clears the previous user\'s memories and composer options', async () => {
     const page = browser.page;
-    await eventually(async () => assert.deepEqual(await page.locator('.memory-text').allTextContents(), ['My daughter is called Ana.']));
+    await listsFacts(page, ['My daughter is called Ana.']);
     await page.click('#options summary');
     await page.getByLabel('Answer from collections').fill('mina-private');
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -77,10 +83,9 @@ describe('memories on the chat page', () => {
     await page.evaluate((t) => localStorage.setItem('parley.token', t), ulf);
     assert.equal(await page.locator('#whoami').textContent(), 'Signed in as tove');
     await page.click('#memories summary');
-    await eventually(async () => assert.deepEqual(await page.locator('.memory-text').allTextContents(), ['Tove likes tea.']));
-    await page.fill('#memory-input', 'Tove walks to work.');
-    await page.press('#memory-input', 'Enter');
-    await eventually(async () => assert.deepEqual(await page.locator('.memory-text').allTextContents(), ['Tove likes tea.', 'Tove walks to work.']));
+    await listsFacts(page, ['Tove likes tea.']);
+    await addFact(page, 'Tove walks to work.');
+    await listsFacts(page, ['Tove likes tea.', 'Tove walks to work.']);
     assert.deepEqual((await gql(tove, '{ memories { text } }')).data.memories.map((m: any) => m.text), ['Tove likes tea.', 'Tove walks to work.']);
     await page.getByRole('button', { name: 'Forget: Tove walks to work.' }).click();
     await expectFocus(page, 'aria-label', 'Forget: Tove likes tea.', 'after the last fact, focus moves to the one before');
